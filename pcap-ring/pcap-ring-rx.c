@@ -1,0 +1,469 @@
+/*
+ * pcap-ring: the capture ring reader.
+ *
+ * TPACKET_V3 hands over whole blocks; the reader keeps its position inside
+ * a partly read block, so that pcap_dispatch(cnt=1) (dumpcap's pattern)
+ * costs no system call while the block lasts, and it calls poll() only when
+ * the next block is not ready: a reader that polls while the sender is
+ * filling the ring spends its time on the socket's lock in packet_poll().
+ *
+ * A slot (V3 block, V2 frame) is handed back to the kernel when the reader
+ * moves past it, or at the next read call after its last packet, so that a
+ * packet returned by pcap_next_ex() stays valid until the next read call
+ * without being copied.
+ */
+#define _GNU_SOURCE	/* POLLRDHUP */
+
+#include <config.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+
+#include "pcap-ring-int.h"
+
+/* Older kernel headers lack these; the values are ABI. */
+#ifndef TP_STATUS_VLAN_VALID
+#define TP_STATUS_VLAN_VALID		(1 << 4)
+#endif
+#ifndef TP_STATUS_VLAN_TPID_VALID
+#define TP_STATUS_VLAN_TPID_VALID	(1 << 6)
+#endif
+
+/* How often to look again while an interface that went down may be gone. */
+static const struct timeval netdown_timeout = { 0, 1000 };
+
+static unsigned int
+slot_status(const struct ring_rx *rx, unsigned int slot)
+{
+	if (rx->version == TPACKET_V3) {
+		struct tpacket_block_desc *bd = (void *)rx->slots[slot];
+
+		return __atomic_load_n(&bd->hdr.bh1.block_status,
+		    __ATOMIC_ACQUIRE);
+	} else {
+		struct tpacket2_hdr *h2 = (void *)rx->slots[slot];
+
+		return __atomic_load_n(&h2->tp_status, __ATOMIC_ACQUIRE);
+	}
+}
+
+static void
+slot_release(struct ring_rx *rx, unsigned int slot)
+{
+	if (rx->version == TPACKET_V3) {
+		struct tpacket_block_desc *bd = (void *)rx->slots[slot];
+
+		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
+		    __ATOMIC_RELEASE);
+	} else {
+		struct tpacket2_hdr *h2 = (void *)rx->slots[slot];
+
+		__atomic_store_n(&h2->tp_status, TP_STATUS_KERNEL,
+		    __ATOMIC_RELEASE);
+	}
+	if (rx->filter_slots_left > 0)
+		rx->filter_slots_left--;
+}
+
+void
+ring_rx_init(struct ring_rx *rx, int version, u_char **slots,
+    unsigned int slot_nr, unsigned int slot_size, unsigned int hdrlen)
+{
+	memset(rx, 0, sizeof(*rx));
+	rx->version = version;
+	rx->slots = slots;
+	rx->slot_nr = slot_nr;
+	rx->slot_size = slot_size;
+	rx->sll_offset = TPACKET_ALIGN(hdrlen);
+}
+
+/*
+ * Describe the next packet without consuming it; 0 if the kernel has not
+ * handed one over yet.
+ */
+int
+ring_rx_next(struct ring_rx *rx, struct ring_packet *pkt)
+{
+	if (rx->release_pending) {
+		slot_release(rx, rx->release_slot);
+		rx->release_pending = 0;
+	}
+	if (rx->version == TPACKET_V3) {
+		struct tpacket3_hdr *h3;
+
+		while (rx->next_packet == NULL) {
+			struct tpacket_block_desc *bd = (void *)rx->slots[rx->slot];
+
+			if (slot_status(rx, rx->slot) == TP_STATUS_KERNEL)
+				return 0;
+			if (bd->hdr.bh1.num_pkts != 0) {
+				rx->next_packet = (u_char *)bd +
+				    bd->hdr.bh1.offset_to_first_pkt;
+				rx->packets_left = bd->hdr.bh1.num_pkts;
+				break;
+			}
+			slot_release(rx, rx->slot);
+			rx->slot = (rx->slot + 1) % rx->slot_nr;
+		}
+		h3 = (struct tpacket3_hdr *)rx->next_packet;
+		pkt->frame = rx->next_packet;
+		pkt->mac = h3->tp_mac;
+		pkt->len = h3->tp_len;
+		pkt->snaplen = h3->tp_snaplen;
+		pkt->sec = h3->tp_sec;
+		pkt->nsec = h3->tp_nsec;
+		pkt->vlan_valid = h3->hv1.tp_vlan_tci != 0 ||
+		    (h3->tp_status & TP_STATUS_VLAN_VALID);
+		pkt->vlan_tci = h3->hv1.tp_vlan_tci;
+		pkt->vlan_tpid = (h3->hv1.tp_vlan_tpid ||
+		    (h3->tp_status & TP_STATUS_VLAN_TPID_VALID)) ?
+		    h3->hv1.tp_vlan_tpid : ETH_P_8021Q;
+	} else {
+		struct tpacket2_hdr *h2 = (void *)rx->slots[rx->slot];
+
+		if (slot_status(rx, rx->slot) == TP_STATUS_KERNEL)
+			return 0;
+		pkt->frame = (u_char *)h2;
+		pkt->mac = h2->tp_mac;
+		pkt->len = h2->tp_len;
+		pkt->snaplen = h2->tp_snaplen;
+		pkt->sec = h2->tp_sec;
+		pkt->nsec = h2->tp_nsec;
+		pkt->vlan_valid = h2->tp_vlan_tci != 0 ||
+		    (h2->tp_status & TP_STATUS_VLAN_VALID);
+		pkt->vlan_tci = h2->tp_vlan_tci;
+		pkt->vlan_tpid = (h2->tp_vlan_tpid ||
+		    (h2->tp_status & TP_STATUS_VLAN_TPID_VALID)) ?
+		    h2->tp_vlan_tpid : ETH_P_8021Q;
+	}
+	pkt->sll = (const struct sockaddr_ll *)(pkt->frame + rx->sll_offset);
+	return 1;
+}
+
+/* Move past the packet ring_rx_next() described. */
+void
+ring_rx_consume(struct ring_rx *rx)
+{
+	if (rx->version == TPACKET_V3) {
+		struct tpacket3_hdr *h3 = (struct tpacket3_hdr *)rx->next_packet;
+
+		if (--rx->packets_left > 0) {
+			rx->next_packet += h3->tp_next_offset;
+			return;
+		}
+		rx->next_packet = NULL;
+	}
+	rx->release_pending = 1;
+	rx->release_slot = rx->slot;
+	rx->slot = (rx->slot + 1) % rx->slot_nr;
+}
+
+/*
+ * How many slots, from the reader's position on, may hold packets that the
+ * kernel filtered before the filter just installed: everything but the run
+ * of free slots behind the reader, less one for a slot the kernel may be
+ * filling (stock libpcap's reckoning).
+ */
+unsigned int
+ring_rx_slots_in_use(const struct ring_rx *rx)
+{
+	unsigned int slot = rx->slot, n;
+
+	/* The slot just behind the reader may still be held for the caller. */
+	slot = (slot + rx->slot_nr - 1) % rx->slot_nr;
+	for (n = 0; n < rx->slot_nr; n++) {
+		slot = (slot + rx->slot_nr - 1) % rx->slot_nr;
+		if (slot_status(rx, slot) != TP_STATUS_KERNEL)
+			break;
+	}
+	if (n != 0)
+		n--;
+	return rx->slot_nr - n;
+}
+
+void
+pcap_ring_set_poll_timeout(struct pcap_ring *pr)
+{
+	if (pr->timeout == 0)
+		pr->poll_timeout = -1;
+	else if (pr->timeout > 0)
+		/* A V3 ring retires blocks on the timeout itself. */
+		pr->poll_timeout = pr->rx.version == TPACKET_V3 ? -1 : pr->timeout;
+	else
+		pr->poll_timeout = 0;
+}
+
+/* 1 if the capture interface still exists, 0 if it is gone, -1 on error. */
+static int
+device_still_exists(pcap_t *p)
+{
+	struct sockaddr_ll addr;
+	socklen_t addr_len = sizeof(addr);
+
+	if (getsockname(p->fd, (struct sockaddr *)&addr, &addr_len) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+		    errno, "getsockname failed");
+		return -1;
+	}
+	return addr.sll_ifindex != -1;
+}
+
+/*
+ * After ENETDOWN the device was either configured down or is being
+ * removed; the kernel tells which only a little later, so look until it
+ * is up again or gone.  0 to go on waiting, PCAP_ERROR when it is gone.
+ */
+static int
+check_netdown(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ifreq ifr;
+	int exists;
+
+	exists = device_still_exists(p);
+	if (exists == -1)
+		return PCAP_ERROR;
+	if (exists == 0) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE, "The interface disappeared");
+		return PCAP_ERROR;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, pr->ifname, sizeof(ifr.ifr_name) - 1);
+	if (ioctl(p->fd, SIOCGIFFLAGS, &ifr) == -1) {
+		if (errno == ENXIO || errno == ENODEV) {
+			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+			    "The interface disappeared");
+			return PCAP_ERROR;
+		}
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+		    errno, "%s: Can't get flags", pr->ifname);
+		return PCAP_ERROR;
+	}
+	if (ifr.ifr_flags & IFF_UP) {
+		pr->netdown = 0;
+		p->required_select_timeout = NULL;
+	}
+	return 0;
+}
+
+static int
+socket_error(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	int err;
+	socklen_t errlen = sizeof(err);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
+		err = errno;
+	if (err == ENETDOWN) {
+		/* Event loops must come back to us to see how it ends. */
+		pr->netdown = 1;
+		p->required_select_timeout = &netdown_timeout;
+		return 0;
+	}
+	if (err == 0) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "Error condition on packet socket: Reported error was 0");
+		return PCAP_ERROR;
+	}
+	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, err,
+	    "Error condition on packet socket");
+	return PCAP_ERROR;
+}
+
+/*
+ * Wait until the kernel hands over a slot, the timeout expires, or
+ * pcap_breakloop() is called.  0, PCAP_ERROR or PCAP_ERROR_BREAK.
+ */
+static int
+wait_for_packets(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct pollfd fds[2];
+	int nfds = 1, timeout, ret;
+
+	fds[0].fd = p->fd;
+	fds[0].events = POLLIN;
+	fds[1].revents = 0;
+	if (pr->breakloop_fd != -1) {
+		fds[1].fd = pr->breakloop_fd;
+		fds[1].events = POLLIN;
+		nfds = 2;
+	}
+	for (;;) {
+		timeout = pr->poll_timeout;
+		if (pr->netdown && timeout != 0)
+			timeout = 1;
+		ret = poll(fds, nfds, timeout);
+		if (ret < 0) {
+			if (errno != EINTR) {
+				pcapint_fmt_errmsg_for_errno(p->errbuf,
+				    PCAP_ERRBUF_SIZE, errno,
+				    "can't poll on packet socket");
+				return PCAP_ERROR;
+			}
+			if (p->break_loop) {
+				p->break_loop = 0;
+				return PCAP_ERROR_BREAK;
+			}
+		} else if (ret > 0) {
+			if (fds[0].revents == POLLIN)
+				return 0;
+			if (fds[0].revents & POLLNVAL) {
+				snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+				    "Invalid polling request on packet socket");
+				return PCAP_ERROR;
+			}
+			if (fds[0].revents & (POLLHUP | POLLRDHUP)) {
+				snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+				    "Hangup on packet socket");
+				return PCAP_ERROR;
+			}
+			if ((fds[0].revents & POLLERR) && socket_error(p) < 0)
+				return PCAP_ERROR;
+			if (fds[1].revents & POLLIN) {
+				uint64_t value;
+
+				if (read(pr->breakloop_fd, &value,
+				    sizeof(value)) == -1 && errno != EAGAIN) {
+					pcapint_fmt_errmsg_for_errno(p->errbuf,
+					    PCAP_ERRBUF_SIZE, errno,
+					    "Error reading from event FD");
+					return PCAP_ERROR;
+				}
+				if (p->break_loop) {
+					p->break_loop = 0;
+					return PCAP_ERROR_BREAK;
+				}
+			}
+		}
+		if (pr->netdown && check_netdown(p) < 0)
+			return PCAP_ERROR;
+		if (pr->poll_timeout == 0)
+			return 0;
+		/* Packets may have arrived while we looked at the interface. */
+		if (ret == 0 && !pr->netdown)
+			return 0;
+	}
+}
+
+static int
+direction_wanted(const pcap_t *p, const struct sockaddr_ll *sll)
+{
+	const struct pcap_ring *pr = p->priv;
+
+	if (sll->sll_pkttype == PACKET_OUTGOING) {
+		/* Loopback shows each packet again as incoming. */
+		if (sll->sll_ifindex == pr->lo_ifindex)
+			return 0;
+		return p->direction != PCAP_D_IN;
+	}
+	return p->direction != PCAP_D_OUT;
+}
+
+/*
+ * Hand one packet to the callback the way stock pcap-linux does: userland
+ * filter while the kernel's cannot be trusted, direction, VLAN tag put
+ * back where the kernel took it out, snapshot length.  1 if delivered,
+ * 0 if not wanted, -1 on a corrupt ring.
+ */
+static int
+deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
+    u_char *user)
+{
+	struct pcap_ring *pr = p->priv;
+	struct pcap_pkthdr h;
+	u_char *bp;
+
+	if (pkt->mac + pkt->snaplen > pr->rx.slot_size) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "%s: corrupted frame on kernel ring mac offset %u + caplen %u > frame len %u",
+		    pr->ifname, pkt->mac, pkt->snaplen, pr->rx.slot_size);
+		return -1;
+	}
+	bp = pkt->frame + pkt->mac;
+
+	if ((pr->filter_in_userland || pr->rx.filter_slots_left > 0) &&
+	    p->fcode.bf_insns != NULL) {
+		struct pcap_bpf_aux_data aux_data;
+
+		aux_data.vlan_tag_present = pkt->vlan_valid;
+		aux_data.vlan_tag = pkt->vlan_tci & 0x0fff;
+		if (pcapint_filter_with_aux_data(p->fcode.bf_insns, bp,
+		    pkt->len, pkt->snaplen, &aux_data) == 0)
+			return 0;
+	}
+	if (!direction_wanted(p, pkt->sll))
+		return 0;
+
+	h.ts.tv_sec = pkt->sec;
+	h.ts.tv_usec = p->opt.tstamp_precision == PCAP_TSTAMP_PRECISION_NANO ?
+	    pkt->nsec : pkt->nsec / 1000;
+	h.caplen = pkt->snaplen;
+	h.len = pkt->len;
+
+	/* PACKET_RESERVE left room for the tag in front of the frame. */
+	if (pkt->vlan_valid && pr->vlan_offset != -1 &&
+	    pkt->snaplen >= (unsigned int)pr->vlan_offset) {
+		uint16_t tag[2];
+
+		bp -= RING_VLAN_TAG_LEN;
+		memmove(bp, bp + RING_VLAN_TAG_LEN, pr->vlan_offset);
+		tag[0] = htons(pkt->vlan_tpid);
+		tag[1] = htons(pkt->vlan_tci);
+		memcpy(bp + pr->vlan_offset, tag, sizeof(tag));
+		h.caplen += RING_VLAN_TAG_LEN;
+		h.len += RING_VLAN_TAG_LEN;
+	}
+	if (h.caplen > (bpf_u_int32)p->snapshot)
+		h.caplen = p->snapshot;
+
+	callback(user, &h, bp);
+	return 1;
+}
+
+int
+pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
+    u_char *user)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_packet pkt;
+	int n, ret;
+
+	if (PACKET_COUNT_IS_UNLIMITED(max_packets))
+		max_packets = INT_MAX;
+again:
+	if (!ring_rx_next(&pr->rx, &pkt)) {
+		ret = wait_for_packets(p);
+		if (ret != 0)
+			return ret;
+		if (!ring_rx_next(&pr->rx, &pkt)) {
+			/* Without a timeout, return only with a packet. */
+			if (pr->timeout == 0)
+				goto again;
+			return 0;
+		}
+	}
+	n = 0;
+	do {
+		ret = deliver(p, &pkt, callback, user);
+		ring_rx_consume(&pr->rx);
+		if (ret < 0)
+			return PCAP_ERROR;
+		n += ret;
+		if (p->break_loop) {
+			p->break_loop = 0;
+			return PCAP_ERROR_BREAK;
+		}
+	} while (n < max_packets && ring_rx_next(&pr->rx, &pkt));
+	if (n == 0 && pr->timeout == 0)
+		goto again;
+	return n;
+}

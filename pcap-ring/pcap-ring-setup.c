@@ -1,0 +1,240 @@
+/*
+ * pcap-ring: packet sockets, ring layouts and mappings.
+ *
+ * Nothing here knows about pcap_t; the RX and TX sides both build on it.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+
+#include "pcap-ring-int.h"
+
+/*
+ * Open a packet socket that receives nothing until it is bound with a
+ * protocol, so that rings can be set up without losing or half-filling.
+ */
+int
+ring_open_socket(char *errbuf, int type)
+{
+	int fd;
+
+	fd = socket(PF_PACKET, type, 0);
+	if (fd == -1) {
+		int err = errno;
+
+		/* Stock's wording, which tcpdump and dumpcap explain further. */
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, err,
+		    "socket");
+		return (err == EPERM || err == EACCES) ?
+		    PCAP_ERROR_PERM_DENIED : PCAP_ERROR;
+	}
+	return fd;
+}
+
+static void
+ring_ifreq(struct ifreq *ifr, const char *ifname)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	strncpy(ifr->ifr_name, ifname, sizeof(ifr->ifr_name) - 1);
+}
+
+int
+ring_get_ifindex(int fd, const char *ifname, char *errbuf)
+{
+	struct ifreq ifr;
+
+	ring_ifreq(&ifr, ifname);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) == -1) {
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: SIOCGIFINDEX", ifname);
+		return -1;
+	}
+	return ifr.ifr_ifindex;
+}
+
+/* The ARPHRD_ type, or a PCAP_ERROR_ code as stock pcap-linux reports it. */
+int
+ring_get_arptype(int fd, const char *ifname, char *errbuf)
+{
+	struct ifreq ifr;
+
+	ring_ifreq(&ifr, ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == -1) {
+		if (errno == ENODEV) {
+			errbuf[0] = '\0';
+			return PCAP_ERROR_NO_SUCH_DEVICE;
+		}
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: SIOCGIFHWADDR", ifname);
+		return PCAP_ERROR;
+	}
+	return ifr.ifr_hwaddr.sa_family;
+}
+
+/* Bind to the interface; 0, or a PCAP_ERROR_ code as stock reports it. */
+int
+ring_bind(int fd, int ifindex, int protocol, char *errbuf)
+{
+	struct sockaddr_ll sll;
+	int err;
+	socklen_t errlen = sizeof(err);
+
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = ifindex;
+	sll.sll_protocol = protocol;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1) {
+		if (errno == ENETDOWN)
+			return PCAP_ERROR_IFACE_NOT_UP;
+		if (errno == ENODEV) {
+			errbuf[0] = '\0';
+			return PCAP_ERROR_NO_SUCH_DEVICE;
+		}
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "bind");
+		return PCAP_ERROR;
+	}
+	/* A bind to a device that is down succeeds and leaves ENETDOWN here. */
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1) {
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "getsockopt (SO_ERROR)");
+		return PCAP_ERROR;
+	}
+	if (err == ENETDOWN)
+		return PCAP_ERROR_IFACE_NOT_UP;
+	if (err > 0) {
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, err,
+		    "bind");
+		return PCAP_ERROR;
+	}
+	return 0;
+}
+
+int
+ring_set_version(int fd, int version, unsigned int *hdrlen,
+    const char *ifname, char *errbuf)
+{
+	int val = version;
+	socklen_t len = sizeof(val);
+
+	if (getsockopt(fd, SOL_PACKET, PACKET_HDRLEN, &val, &len) == -1) {
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: getsockopt (PACKET_HDRLEN TPACKET_V%d)", ifname,
+		    version + 1);
+		return -1;
+	}
+	*hdrlen = (unsigned int)val;
+	val = version;
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &val, sizeof(val)) == -1) {
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: setsockopt (PACKET_VERSION TPACKET_V%d)", ifname,
+		    version + 1);
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned int
+round_up(unsigned int n, unsigned int unit)
+{
+	return (n + unit - 1) / unit;
+}
+
+/*
+ * TPACKET_V3: whole blocks of packets.  Large blocks for large buffers
+ * (fewer wake-ups), never fewer than about eight blocks unless the buffer
+ * is tiny, and never below 256 KiB so that a maximum-size snapshot fits
+ * as it does with stock libpcap.
+ */
+void
+ring_layout_v3(struct ring_layout *l, unsigned int buffer_size)
+{
+	unsigned int block = RING_MAX_BLOCK_SIZE;
+
+	while (block > RING_MIN_BLOCK_SIZE && (uint64_t)block * 8 > buffer_size)
+		block >>= 1;
+	l->block_size = block;
+	l->block_nr = round_up(buffer_size, block);
+	if (l->block_nr == 0)
+		l->block_nr = 1;
+	l->frame_size = block;
+	l->frame_nr = l->block_nr;
+}
+
+/*
+ * TPACKET_V2: fixed-size frames packed into blocks of up to 1 MiB, so that
+ * 64 KiB frames do not each waste half a 128 KiB block.
+ */
+void
+ring_layout_v2(struct ring_layout *l, unsigned int buffer_size,
+    unsigned int frame_size)
+{
+	unsigned int block = (unsigned int)getpagesize();
+
+	while (block < frame_size)
+		block <<= 1;
+	while (block < RING_MAX_BLOCK_SIZE && (uint64_t)block * 8 <= buffer_size)
+		block <<= 1;
+	l->block_size = block;
+	l->frame_size = frame_size;
+	l->block_nr = round_up(buffer_size, block);
+	if (l->block_nr == 0)
+		l->block_nr = 1;
+	l->frame_nr = l->block_nr * (block / frame_size);
+}
+
+/*
+ * Ask for the ring, backing off by 5% at a time while the kernel cannot
+ * find the memory, as stock libpcap does.  The layout is updated to what
+ * was granted.
+ */
+int
+ring_create(int fd, int optname, int version, struct ring_layout *l,
+    unsigned int retire_tov, const char *ifname, char *errbuf)
+{
+	struct tpacket_req3 req;
+	unsigned int frames_per_block = l->block_size / l->frame_size;
+
+	for (;;) {
+		memset(&req, 0, sizeof(req));
+		req.tp_block_size = l->block_size;
+		req.tp_block_nr = l->block_nr;
+		req.tp_frame_size = l->frame_size;
+		req.tp_frame_nr = l->block_nr * frames_per_block;
+		if (version == TPACKET_V3)
+			req.tp_retire_blk_tov = retire_tov;
+		if (setsockopt(fd, SOL_PACKET, optname, &req,
+		    version == TPACKET_V3 ? sizeof(struct tpacket_req3) :
+		    sizeof(struct tpacket_req)) == 0)
+			break;
+		if (errno != ENOMEM || l->block_nr <= 1) {
+			pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE,
+			    errno, "%s: can't create %s ring on packet socket",
+			    ifname, optname == PACKET_RX_RING ? "rx" : "tx");
+			return -1;
+		}
+		l->block_nr -= l->block_nr < 20 ? 1 : l->block_nr / 20;
+	}
+	l->frame_nr = req.tp_frame_nr;
+	return 0;
+}
+
+u_char *
+ring_map(int fd, size_t len, const char *ifname, char *errbuf)
+{
+	void *map;
+
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: can't mmap packet ring", ifname);
+		return NULL;
+	}
+	return map;
+}

@@ -1,0 +1,714 @@
+/*
+ * pcap-ring: libpcap glue.
+ *
+ * Claims Linux interfaces whose capture it reproduces exactly (Ethernet-like,
+ * loopback, and devices without a link-layer header), and "ring:<ifname>"
+ * explicitly; everything else is left to stock pcap-linux.  Ring mechanics
+ * live in pcap-ring-setup.c, pcap-ring-rx.c and pcap-ring-tx.c.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if_arp.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+
+#include "pcap-ring-int.h"
+#include "pcap-ring.h"
+
+#define RING_DEVICE_PREFIX	"ring:"
+
+/* The largest frame stock expects on an interface with offloads, plus the
+ * Ethernet header and a VLAN tag. */
+#define RING_MAX_OFFLOAD_FRAME	(65535 + 18)
+
+/* What stock pcap-linux reserves for a link-layer header in a V2 frame. */
+#define RING_MAX_LINKHEADER_SIZE	256
+
+static int
+ring_disabled_by_environment(void)
+{
+	const char *v = getenv("PCAP_RING_DISABLE");
+
+	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+static int
+sysfs_has(const char *ifname, const char *entry)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, entry);
+	return access(path, F_OK) == 0;
+}
+
+/* A socket for interface ioctls that needs no privileges. */
+static int
+ioctl_socket(void)
+{
+	return socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+/*
+ * Why the module leaves a device to stock pcap-linux, or NULL if the module
+ * captures on it.  It takes only what it reproduces exactly; the README
+ * lists these rules.
+ */
+static const char *
+decline_reason(const char *ifname)
+{
+	static const char *const special_prefixes[] = {
+		"cdma_rmnet", "isdn", "isdY"
+	};
+	struct ifreq ifr;
+	size_t i;
+	int fd, ret;
+
+	if (strcmp(ifname, "any") == 0)
+		return "the \"any\" device is captured in cooked mode";
+	if (ifname[0] == '\0' || strlen(ifname) >= IFNAMSIZ ||
+	    strchr(ifname, '/') != NULL)
+		return "not an interface name";
+	for (i = 0; i < sizeof(special_prefixes) / sizeof(special_prefixes[0]); i++)
+		if (strncmp(ifname, special_prefixes[i],
+		    strlen(special_prefixes[i])) == 0)
+			return "its link-layer type is chosen by name";
+	if (sysfs_has(ifname, "wireless") || sysfs_has(ifname, "phy80211"))
+		return "wireless devices (monitor mode) are left to stock libpcap";
+	if (sysfs_has(ifname, "dsa/tagging"))
+		return "DSA tagged devices are left to stock libpcap";
+
+	fd = ioctl_socket();
+	if (fd == -1)
+		return "no socket to query it";
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+	ret = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	close(fd);
+	if (ret == -1)
+		return "no such interface";
+	switch (ifr.ifr_hwaddr.sa_family) {
+	case ARPHRD_ETHER:
+	case ARPHRD_LOOPBACK:
+	case ARPHRD_NONE:
+		return NULL;
+	default:
+		return "its link-layer type is left to stock libpcap";
+	}
+}
+
+/*
+ * The time stamp types the device offers, as stock pcap-linux lists them
+ * (they must be known before activation).
+ */
+static int
+set_tstamp_types(pcap_t *p, const char *ifname, char *ebuf)
+{
+	static const struct {
+		unsigned int so_timestamping;
+		int pcap_type;
+	} types[] = {
+		{ SOF_TIMESTAMPING_SOFTWARE, PCAP_TSTAMP_HOST },
+		{ SOF_TIMESTAMPING_SYS_HARDWARE, PCAP_TSTAMP_ADAPTER },
+		{ SOF_TIMESTAMPING_RAW_HARDWARE, PCAP_TSTAMP_ADAPTER_UNSYNCED },
+	};
+	const size_t ntypes = sizeof(types) / sizeof(types[0]);
+	struct ethtool_ts_info info;
+	struct ifreq ifr;
+	unsigned int offered = 0;
+	size_t i;
+	int fd, ret, n;
+
+	fd = ioctl_socket();
+	if (fd == -1) {
+		pcapint_fmt_errmsg_for_errno(ebuf, PCAP_ERRBUF_SIZE, errno,
+		    "socket for SIOCETHTOOL(ETHTOOL_GET_TS_INFO)");
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+	memset(&info, 0, sizeof(info));
+	info.cmd = ETHTOOL_GET_TS_INFO;
+	ifr.ifr_data = (void *)&info;
+	ret = ioctl(fd, SIOCETHTOOL, &ifr);
+	if (ret == -1) {
+		int err = errno;
+
+		close(fd);
+		if (err == ENODEV)
+			return 0;
+		if (err != EOPNOTSUPP && err != EINVAL) {
+			pcapint_fmt_errmsg_for_errno(ebuf, PCAP_ERRBUF_SIZE,
+			    err, "%s: SIOCETHTOOL(ETHTOOL_GET_TS_INFO) ioctl failed",
+			    ifname);
+			return -1;
+		}
+		/* The driver does not say; offer them all. */
+		offered = ~0U;
+	} else {
+		close(fd);
+		if (!(info.rx_filters & (1 << HWTSTAMP_FILTER_ALL)))
+			return 0;
+		offered = info.so_timestamping;
+	}
+
+	for (i = 0, n = 0; i < ntypes; i++)
+		if (offered & types[i].so_timestamping)
+			n++;
+	if (n == 0)
+		return 0;
+	p->tstamp_type_list = malloc(n * sizeof(u_int));
+	if (p->tstamp_type_list == NULL) {
+		pcapint_fmt_errmsg_for_errno(ebuf, PCAP_ERRBUF_SIZE, errno,
+		    "malloc");
+		return -1;
+	}
+	for (i = 0, n = 0; i < ntypes; i++)
+		if (offered & types[i].so_timestamping)
+			p->tstamp_type_list[n++] = types[i].pcap_type;
+	p->tstamp_type_count = n;
+	return 0;
+}
+
+static int
+set_tstamp_precisions(pcap_t *p, char *ebuf)
+{
+	p->tstamp_precision_list = malloc(2 * sizeof(u_int));
+	if (p->tstamp_precision_list == NULL) {
+		pcapint_fmt_errmsg_for_errno(ebuf, PCAP_ERRBUF_SIZE, errno,
+		    "malloc");
+		return -1;
+	}
+	p->tstamp_precision_list[0] = PCAP_TSTAMP_PRECISION_MICRO;
+	p->tstamp_precision_list[1] = PCAP_TSTAMP_PRECISION_NANO;
+	p->tstamp_precision_count = 2;
+	return 0;
+}
+
+/* rx_missed_errors + rx_fifo_errors, which stock reports as ps_ifdrop. */
+static long long
+interface_drops(const char *ifname)
+{
+	static const char *const counters[] = {
+		"rx_missed_errors", "rx_fifo_errors"
+	};
+	long long total = 0, value;
+	char path[128];
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		snprintf(path, sizeof(path),
+		    "/sys/class/net/%s/statistics/%s", ifname, counters[i]);
+		f = fopen(path, "r");
+		if (f == NULL)
+			return -1;
+		if (fscanf(f, "%lld", &value) != 1)
+			value = -1;
+		fclose(f);
+		if (value < 0)
+			return -1;
+		total += value;
+	}
+	return total;
+}
+
+static void
+ring_cleanup(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+
+	if (pr->map != NULL) {
+		munmap(pr->map, pr->map_len);
+		pr->map = NULL;
+	}
+	free(pr->rx.slots);
+	pr->rx.slots = NULL;
+	if (pr->breakloop_fd != -1) {
+		close(pr->breakloop_fd);
+		pr->breakloop_fd = -1;
+	}
+	pcapint_cleanup_live_common(p);
+}
+
+static void
+ring_breakloop(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	uint64_t one = 1;
+
+	pcapint_breakloop_common(p);
+	/* Async-signal-safe, so pcap_breakloop() works from a signal handler. */
+	if (pr->breakloop_fd != -1 &&
+	    write(pr->breakloop_fd, &one, sizeof(one)) == -1) {
+		/* The counter is saturated: poll() already sees it readable. */
+	}
+}
+
+static void
+set_vlan_offset(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+
+	/* The tag goes in front of the EtherType. */
+	pr->vlan_offset = p->linktype == DLT_EN10MB ? 2 * ETH_ALEN : -1;
+}
+
+static int
+ring_set_datalink(pcap_t *p, int dlt)
+{
+	p->linktype = dlt;
+	set_vlan_offset(p);
+	return 0;
+}
+
+static int
+ring_setdirection(pcap_t *p, pcap_direction_t d)
+{
+	p->direction = d;
+	return 0;
+}
+
+static int
+ring_getnonblock(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+
+	return pr->timeout < 0;
+}
+
+/* Non-blocking mode is a poll() timeout of 0; the timeout is kept as ~timeout. */
+static int
+ring_setnonblock(pcap_t *p, int nonblock)
+{
+	struct pcap_ring *pr = p->priv;
+
+	if (nonblock ? pr->timeout >= 0 : pr->timeout < 0)
+		pr->timeout = ~pr->timeout;
+	pcap_ring_set_poll_timeout(pr);
+	return 0;
+}
+
+static int
+ring_stats(pcap_t *p, struct pcap_stat *ps)
+{
+	struct pcap_ring *pr = p->priv;
+	struct tpacket_stats_v3 kstats;
+	socklen_t len = sizeof(struct tpacket_stats);
+
+	if (p->opt.promisc) {
+		long long before = pr->sysfs_dropped;
+
+		pr->sysfs_dropped = interface_drops(pr->ifname);
+		pr->stat.ps_ifdrop += (u_int)(pr->sysfs_dropped - before);
+	}
+	/* The kernel resets its counters on every read; keep running totals. */
+	if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &kstats, &len) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "failed to get statistics from socket");
+		return -1;
+	}
+	pr->stat.ps_recv += kstats.tp_packets;
+	pr->stat.ps_drop += kstats.tp_drops;
+	*ps = pr->stat;
+	return 0;
+}
+
+static int
+detach_kernel_filter(pcap_t *p)
+{
+	int dummy = 0;
+
+	if (setsockopt(p->fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
+	    sizeof(dummy)) == -1 && errno != ENOENT && errno != ENONET)
+		return -1;
+	return 0;
+}
+
+/*
+ * Filter in the kernel when it takes the program, in userland otherwise,
+ * with stock's warnings; packets already in the ring that the previous
+ * kernel filter passed are filtered again in userland.
+ */
+static int
+ring_setfilter(pcap_t *p, struct bpf_program *fp)
+{
+	struct pcap_ring *pr = p->priv;
+	struct sock_fprog prog;
+
+	if (fp == NULL) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "setfilter: No filter specified");
+		return -1;
+	}
+	if (pcapint_install_bpf_program(p, fp) < 0)
+		return -1;
+
+	pr->filter_in_userland = 1;
+	if (p->fcode.bf_len > USHRT_MAX) {
+		fprintf(stderr, "Warning: Filter too complex for kernel\n");
+	} else {
+		/* struct bpf_insn and struct sock_filter have one layout. */
+		prog.len = (unsigned short)p->fcode.bf_len;
+		prog.filter = (struct sock_filter *)p->fcode.bf_insns;
+		if (setsockopt(p->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		    sizeof(prog)) == 0)
+			pr->filter_in_userland = 0;
+		else if (errno == ENOMEM)
+			fprintf(stderr,
+			    "Warning: Couldn't allocate kernel memory for filter: try increasing net.core.optmem_max with sysctl\n");
+		else if (errno != ENOPROTOOPT && errno != EOPNOTSUPP)
+			fprintf(stderr, "Warning: Kernel filter failed: %s\n",
+			    pcap_strerror(errno));
+	}
+	if (pr->filter_in_userland) {
+		if (detach_kernel_filter(p) == -1) {
+			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+			    errno, "can't remove kernel filter");
+			return -1;
+		}
+		return 0;
+	}
+	pr->rx.filter_slots_left = ring_rx_slots_in_use(&pr->rx);
+	return 0;
+}
+
+/* Stock's mapping for the link types the module claims. */
+static int
+set_linktype(pcap_t *p, int arptype)
+{
+	struct pcap_ring *pr = p->priv;
+
+	switch (arptype) {
+	case ARPHRD_ETHER:
+		/* Offer DOCSIS too, for a CMTS putting it on Ethernet. */
+		p->dlt_list = malloc(2 * sizeof(u_int));
+		if (p->dlt_list != NULL) {
+			p->dlt_list[0] = DLT_EN10MB;
+			p->dlt_list[1] = DLT_DOCSIS;
+			p->dlt_count = 2;
+		}
+		p->linktype = DLT_EN10MB;
+		break;
+	case ARPHRD_LOOPBACK:
+		p->linktype = DLT_EN10MB;
+		break;
+	case ARPHRD_NONE:
+		p->linktype = DLT_RAW;
+		break;
+	default:
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "%s: link-layer type ARPHRD %d is not handled by pcap-ring",
+		    pr->ifname, arptype);
+		return PCAP_ERROR;
+	}
+	set_vlan_offset(p);
+	return 0;
+}
+
+static int
+set_promiscuous(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct packet_mreq mr;
+
+	memset(&mr, 0, sizeof(mr));
+	mr.mr_ifindex = pr->ifindex;
+	mr.mr_type = PACKET_MR_PROMISC;
+	if (setsockopt(p->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+	    sizeof(mr)) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "setsockopt (PACKET_ADD_MEMBERSHIP)");
+		return PCAP_ERROR;
+	}
+	return 0;
+}
+
+/* Hardware time stamps, when asked for and the device has them. */
+static int
+set_adapter_tstamp(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct hwtstamp_config hwconfig;
+	struct ifreq ifr;
+	int source;
+
+	if (p->opt.tstamp_type != PCAP_TSTAMP_ADAPTER &&
+	    p->opt.tstamp_type != PCAP_TSTAMP_ADAPTER_UNSYNCED)
+		return 0;
+	memset(&hwconfig, 0, sizeof(hwconfig));
+	hwconfig.tx_type = HWTSTAMP_TX_ON;
+	hwconfig.rx_filter = HWTSTAMP_FILTER_ALL;
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, pr->ifname, sizeof(ifr.ifr_name) - 1);
+	ifr.ifr_data = (void *)&hwconfig;
+	if (ioctl(p->fd, SIOCSHWTSTAMP, &ifr) == -1) {
+		if (errno == EPERM) {
+			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+			    "Attempt to set hardware timestamp failed - CAP_NET_ADMIN may be required");
+			return PCAP_ERROR;
+		}
+		if (errno == EOPNOTSUPP || errno == ERANGE)
+			return 0;	/* software time stamps, as stock */
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: SIOCSHWTSTAMP failed", pr->ifname);
+		return PCAP_ERROR;
+	}
+	source = p->opt.tstamp_type == PCAP_TSTAMP_ADAPTER ?
+	    SOF_TIMESTAMPING_SYS_HARDWARE : SOF_TIMESTAMPING_RAW_HARDWARE;
+	if (setsockopt(p->fd, SOL_PACKET, PACKET_TIMESTAMP, &source,
+	    sizeof(source)) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "can't set PACKET_TIMESTAMP");
+		return PCAP_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * Frame size for the TPACKET_V2 ring of immediate mode: the snapshot,
+ * capped at the largest frame the interface can deliver, behind the
+ * header room the kernel lays out (as stock computes it).
+ */
+static int
+v2_frame_size(pcap_t *p, unsigned int hdrlen, unsigned int *frame_size)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ifreq ifr;
+	unsigned int data, max_frame, netoff, macoff;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, pr->ifname, sizeof(ifr.ifr_name) - 1);
+	if (ioctl(p->fd, SIOCGIFMTU, &ifr) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: SIOCGIFMTU", pr->ifname);
+		return PCAP_ERROR;
+	}
+	/* Offloads can hand over frames of up to 64 KiB whatever the MTU. */
+	max_frame = (unsigned int)ifr.ifr_mtu + 18;
+	if (max_frame < RING_MAX_OFFLOAD_FRAME)
+		max_frame = RING_MAX_OFFLOAD_FRAME;
+	data = (unsigned int)p->snapshot;
+	if (data > max_frame)
+		data = max_frame;
+	netoff = TPACKET_ALIGN(TPACKET_ALIGN(hdrlen) +
+	    sizeof(struct sockaddr_ll) + RING_MAX_LINKHEADER_SIZE) +
+	    RING_VLAN_TAG_LEN;
+	macoff = netoff - RING_MAX_LINKHEADER_SIZE;
+	*frame_size = TPACKET_ALIGN(macoff + data);
+	return 0;
+}
+
+/*
+ * The capture ring: TPACKET_V3 blocks, or TPACKET_V2 frames in immediate
+ * mode, where V3 could hand a packet over only when its block retires.
+ */
+static int
+setup_rx_ring(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_layout l;
+	unsigned int hdrlen, buffer_size, frame_size, reserve, tov, i, fpb;
+	int version = p->opt.immediate ? TPACKET_V2 : TPACKET_V3;
+	int ret;
+
+	buffer_size = p->opt.buffer_size != 0 ? p->opt.buffer_size :
+	    RING_DEFAULT_BUFFER_SIZE;
+	if (ring_set_version(p->fd, version, &hdrlen, pr->ifname, p->errbuf) == -1)
+		return PCAP_ERROR;
+	reserve = RING_VLAN_TAG_LEN;
+	if (setsockopt(p->fd, SOL_PACKET, PACKET_RESERVE, &reserve,
+	    sizeof(reserve)) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "setsockopt (PACKET_RESERVE)");
+		return PCAP_ERROR;
+	}
+	if (version == TPACKET_V3) {
+		ring_layout_v3(&l, buffer_size);
+	} else {
+		if ((ret = v2_frame_size(p, hdrlen, &frame_size)) != 0)
+			return ret;
+		ring_layout_v2(&l, buffer_size, frame_size);
+	}
+	if ((ret = set_adapter_tstamp(p)) != 0)
+		return ret;
+
+	/* A block retires after the timeout; 0 means never, and a negative
+	 * timeout lets the kernel choose. */
+	if (pr->timeout > 0)
+		tov = (unsigned int)pr->timeout;
+	else if (pr->timeout == 0)
+		tov = UINT_MAX;
+	else
+		tov = 0;
+	if (ring_create(p->fd, PACKET_RX_RING, version, &l, tov, pr->ifname,
+	    p->errbuf) == -1)
+		return PCAP_ERROR;
+
+	pr->map_len = (size_t)l.block_size * l.block_nr;
+	pr->map = ring_map(p->fd, pr->map_len, pr->ifname, p->errbuf);
+	if (pr->map == NULL)
+		return PCAP_ERROR;
+
+	fpb = version == TPACKET_V3 ? 1 : l.block_size / l.frame_size;
+	pr->rx.slots = malloc(l.frame_nr * sizeof(u_char *));
+	if (pr->rx.slots == NULL) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "malloc");
+		return PCAP_ERROR;
+	}
+	for (i = 0; i < l.frame_nr; i++)
+		pr->rx.slots[i] = pr->map + (size_t)(i / fpb) * l.block_size +
+		    (size_t)(i % fpb) * l.frame_size;
+	ring_rx_init(&pr->rx, version, pr->rx.slots, l.frame_nr,
+	    version == TPACKET_V3 ? l.block_size : l.frame_size, hdrlen);
+	pcap_ring_set_poll_timeout(pr);
+	return 0;
+}
+
+/* Whether the kernel understands VLAN BPF extensions, as stock asks. */
+static void
+set_bpf_codegen_flags(pcap_t *p)
+{
+	int ext;
+	socklen_t len = sizeof(ext);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_BPF_EXTENSIONS, &ext, &len) == 0 &&
+	    ext >= SKF_AD_VLAN_TAG_PRESENT)
+		p->bpf_codegen_flags |= BPF_SPECIAL_VLAN_HANDLING;
+}
+
+static int
+ring_activate(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	int status, protocol;
+
+	/* Devices with monitor mode are declined at create time. */
+	if (p->opt.rfmon) {
+		status = PCAP_ERROR_RFMON_NOTSUP;
+		goto fail;
+	}
+	if (p->snapshot <= 0 || p->snapshot > MAXIMUM_SNAPLEN)
+		p->snapshot = MAXIMUM_SNAPLEN;
+	pr->timeout = p->opt.timeout;
+	if (p->opt.promisc)
+		pr->sysfs_dropped = interface_drops(pr->ifname);
+
+	status = ring_open_socket(p->errbuf, SOCK_RAW);
+	if (status < 0)
+		goto fail;
+	p->fd = status;
+	pr->lo_ifindex = (int)if_nametoindex("lo");
+
+	status = ring_get_arptype(p->fd, pr->ifname, p->errbuf);
+	if (status < 0)
+		goto fail;
+	if ((status = set_linktype(p, status)) != 0)
+		goto fail;
+	pr->ifindex = ring_get_ifindex(p->fd, pr->ifname, p->errbuf);
+	if (pr->ifindex == -1) {
+		status = PCAP_ERROR;
+		goto fail;
+	}
+	/* Protocol 0 receives nothing while the ring is being set up. */
+	if ((status = ring_bind(p->fd, pr->ifindex, 0, p->errbuf)) != 0)
+		goto fail;
+	if (p->opt.promisc && (status = set_promiscuous(p)) != 0)
+		goto fail;
+	set_bpf_codegen_flags(p);
+	if ((status = setup_rx_ring(p)) != 0)
+		goto fail;
+
+	protocol = p->opt.protocol != 0 ? p->opt.protocol : ETH_P_ALL;
+	if ((status = ring_bind(p->fd, pr->ifindex, htons(protocol),
+	    p->errbuf)) != 0)
+		goto fail;
+
+	pr->breakloop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (pr->breakloop_fd == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: eventfd", pr->ifname);
+		status = PCAP_ERROR;
+		goto fail;
+	}
+
+	p->read_op = pcap_ring_read;
+	p->inject_op = pcap_ring_inject;
+	p->setfilter_op = ring_setfilter;
+	p->setdirection_op = ring_setdirection;
+	p->set_datalink_op = ring_set_datalink;
+	p->getnonblock_op = ring_getnonblock;
+	p->setnonblock_op = ring_setnonblock;
+	p->stats_op = ring_stats;
+	p->breakloop_op = ring_breakloop;
+	p->cleanup_op = ring_cleanup;
+	p->selectable_fd = p->fd;
+	return 0;
+
+fail:
+	ring_cleanup(p);
+	return status;
+}
+
+pcap_t *
+pcap_ring_create(const char *device, char *ebuf, int *is_ours)
+{
+	const char *ifname = device, *reason;
+	struct pcap_ring *pr;
+	int explicit;
+	pcap_t *p;
+
+	*is_ours = 0;
+	if (ring_disabled_by_environment())
+		return NULL;
+	explicit = strncmp(device, RING_DEVICE_PREFIX,
+	    strlen(RING_DEVICE_PREFIX)) == 0;
+	if (explicit)
+		ifname += strlen(RING_DEVICE_PREFIX);
+	reason = decline_reason(ifname);
+	if (reason != NULL) {
+		if (!explicit)
+			return NULL;
+		*is_ours = 1;
+		snprintf(ebuf, PCAP_ERRBUF_SIZE,
+		    "%s: pcap-ring cannot capture on \"%s\": %s", device,
+		    ifname, reason);
+		return NULL;
+	}
+	*is_ours = 1;
+
+	p = PCAP_CREATE_COMMON(ebuf, struct pcap_ring);
+	if (p == NULL)
+		return NULL;
+	pr = p->priv;
+	strncpy(pr->ifname, ifname, sizeof(pr->ifname) - 1);
+	pr->breakloop_fd = -1;
+	p->activate_op = ring_activate;
+	if (set_tstamp_types(p, ifname, ebuf) == -1 ||
+	    set_tstamp_precisions(p, ebuf) == -1) {
+		pcap_close(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* The platform module lists the interfaces; "ring:" names are not listed
+ * again so that device lists stay as they were. */
+int
+pcap_ring_findalldevs(pcap_if_list_t *devlistp _U_, char *errbuf _U_)
+{
+	return 0;
+}

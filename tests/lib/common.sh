@@ -1,0 +1,59 @@
+# Shared by the test scripts: assertions, library selection and the
+# namespace test bed.  Source it with
+#   . "$TESTSRCDIR/lib/common.sh"
+
+set -u
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+skip() {
+	echo "skipped: $*"
+	exit 77
+}
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+	echo "ok: $1 = $3"
+}
+
+# assert_match WHAT REGEX TEXT
+assert_match() {
+	printf '%s\n' "$3" | grep -Eq -- "$2" || fail "$1: '$3' does not match /$2/"
+	echo "ok: $1"
+}
+
+# The environment that makes a program load the ring or the stock library,
+# as words for env(1):  env $(lib_env ring) tcpdump ...
+# Unchanged programs under the sanitizer build need its runtime loaded
+# first; tool_env is for our own test programs, linked with it already.
+lib_dir() {
+	case "$1" in
+	ring) echo "$RING_DROPIN" ;;
+	stock) echo "$STOCK_DROPIN" ;;
+	*) fail "unknown library $1" ;;
+	esac
+}
+
+lib_env() {
+	if [ "${SANITIZERS:-0}" = 1 ]; then
+		echo "LD_LIBRARY_PATH=$(lib_dir "$1")" \
+		    "LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so):$(${CC:-cc} -print-file-name=libubsan.so)" \
+		    "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1" \
+		    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1"
+	else
+		echo "LD_LIBRARY_PATH=$(lib_dir "$1")"
+	fi
+}
+
+tool_env() {
+	echo "LD_LIBRARY_PATH=$(lib_dir "$1")"
+}
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (CAP_NET_ADMIN) to create network namespaces"
+	command -v ip >/dev/null 2>&1 || skip "needs ip(8) from iproute2"
+}

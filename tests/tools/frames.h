@@ -1,0 +1,40 @@
+/*
+ * Deterministic test frames shared by the generator and the checkers.
+ *
+ * Frame i of a run is a function of i alone, so that a capture can be
+ * checked against what was sent.  Addresses are from TEST-NET-2
+ * (198.51.100.0/24, RFC 5737), used only inside the tests' own network
+ * namespaces; nothing routes them.
+ */
+#ifndef frames_h
+#define frames_h
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_MAGIC		0x50524e47u	/* "PRNG" */
+#define FRAME_MIN_LEN		60
+#define FRAME_MAX_LEN		9018
+
+enum frame_mix {
+	MIX_UDP,	/* untagged UDP only */
+	MIX_ALL		/* UDP, TCP, 802.1Q and 802.1ad tagged, ARP */
+};
+
+/* Length of frame i for sizes in [min_len, max_len]. */
+size_t	frame_len(uint32_t i, size_t min_len, size_t max_len);
+
+/*
+ * Write frame i into buf (FRAME_MAX_LEN bytes) with the given length, or
+ * the shortest that holds its headers if that is longer; returns the length.
+ */
+size_t	frame_build(uint8_t *buf, uint32_t i, size_t len, enum frame_mix mix);
+
+/*
+ * The sequence number a frame carries, or -1 if it is not one of ours
+ * (after tags are accounted for).  *pattern_ok is set when the payload
+ * pattern matches frame_build() for that number and length.
+ */
+int64_t	frame_seq(const uint8_t *buf, size_t caplen, size_t len, int *pattern_ok);
+
+#endif
