@@ -41,7 +41,7 @@ unpack_tarball() {
 # Debian keeps deb-src entries disabled by default; without one,
 # apt-get source cannot find the package.
 have_deb_src() {
-	apt-cache showsrc "libpcap=$1" 2>/dev/null | grep -q "^Version: $1\$"
+	apt-cache showsrc libpcap 2>/dev/null | grep -q "^Version: $1\$"
 }
 
 add_deb_src() {
