@@ -1,0 +1,22 @@
+# make install honours DESTDIR and installs what upstream's install does:
+# the shared and static library, headers, pcap-config, libpcap.pc and man
+# pages, all from the ring build.
+. "$TESTSRCDIR/lib/common.sh"
+
+dest=$(mktemp -d /tmp/pcap-ring-install.XXXXXX)
+trap 'rm -rf "$dest"' EXIT
+make -C "$BUILDDIR" install DESTDIR="$dest" > "$dest.log" 2>&1 || { cat "$dest.log"; rm -f "$dest.log"; fail "make install"; }
+rm -f "$dest.log"
+prefix=$(sed -n 's/^prefix="*\([^"]*\)"*$/\1/p' "$BUILDDIR/libpcap-$LIBPCAP_VERSION-ring/libpcap.pc")
+[ -n "$prefix" ] || fail "no prefix in libpcap.pc"
+for f in lib/libpcap.so lib/libpcap.a include/pcap/pcap.h include/pcap.h \
+    bin/pcap-config lib/pkgconfig/libpcap.pc share/man/man3/pcap.3pcap; do
+	[ -e "$dest$prefix/$f" ] || fail "missing $prefix/$f under DESTDIR"
+done
+echo "ok: library, headers, pcap-config, libpcap.pc and man pages under DESTDIR$prefix"
+lib=$(readlink -f "$dest$prefix/lib/libpcap.so")
+strings "$lib" | grep -q "pcap-ring [0-9]" || fail "installed $lib is not the ring build"
+echo "ok: the installed library is the ring build"
+[ -z "$(find "$dest" -path "$dest$prefix" -prune -o -type f -print)" ] ||
+	fail "files installed outside the prefix"
+echo "ok: nothing installed outside DESTDIR$prefix"
