@@ -348,9 +348,12 @@ wait_for_packets(pcap_t *p)
 			return PCAP_ERROR;
 		if (pr->poll_timeout == 0)
 			return 0;
-		/* Packets may have arrived while we looked at the interface. */
-		if (ret == 0 && !pr->netdown)
-			return 0;
+		/*
+		 * A poll() timeout is no read timeout: as with stock, the
+		 * packet buffer timer starts with the first packet (a V3
+		 * block's retire timer), so with no traffic a blocking read
+		 * keeps waiting, in immediate mode too.
+		 */
 	}
 }
 
