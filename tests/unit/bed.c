@@ -1,0 +1,349 @@
+/*
+ * Support for C tests on the namespace test bed; see bed.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <linux/if_packet.h>
+
+#include "bed.h"
+
+struct bed bed = { .lib = "?" };
+int bed_failures;
+
+static char self_path[PATH_MAX];
+
+void
+bed_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL [%s]: ", bed.lib);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(1);
+}
+
+void
+bed_ok(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok [%s]: ", bed.lib);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static const char *
+env_or_die(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || v[0] == '\0')
+		bed_fatal("%s is not set", name);
+	return v;
+}
+
+void
+bed_enter(int argc, char **argv, const char *libs)
+{
+	const char *srcdir;
+	char script[PATH_MAX];
+	char **args;
+	ssize_t n;
+	int i;
+
+	n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+	if (n <= 0)
+		bed_fatal("readlink /proc/self/exe: %s", strerror(errno));
+	self_path[n] = '\0';
+	bed.self = self_path;
+
+	if (getenv("BED_VETH_B") == NULL) {
+		srcdir = getenv("TESTSRCDIR");
+		if (srcdir == NULL) {
+			printf("skipped: run through tests/run-tests.sh (TESTSRCDIR is not set)\n");
+			exit(77);
+		}
+		snprintf(script, sizeof(script), "%s/lib/bed-run.sh", srcdir);
+		args = calloc(argc + 4, sizeof(*args));
+		if (args == NULL)
+			bed_fatal("calloc");
+		args[0] = "sh";
+		args[1] = script;
+		args[2] = (char *)libs;
+		args[3] = self_path;
+		for (i = 1; i < argc; i++)
+			args[3 + i] = argv[i];
+		execv("/bin/sh", args);
+		bed_fatal("exec /bin/sh %s: %s", script, strerror(errno));
+	}
+	bed.lib = env_or_die("BED_LIB");
+	bed.ns_a = env_or_die("BED_NS_A");
+	bed.veth_a = env_or_die("BED_VETH_A");
+	bed.veth_b = env_or_die("BED_VETH_B");
+	bed.tmp = env_or_die("BED_TMP");
+	bed.ring = strstr(pcap_lib_version(), "pcap-ring") != NULL;
+	/* A test that ran one library twice would prove nothing. */
+	if (bed.ring != (strcmp(bed.lib, "ring") == 0))
+		bed_fatal("BED_LIB is %s but the library is \"%s\"", bed.lib,
+		    pcap_lib_version());
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+int
+bed_finish(void)
+{
+	if (bed_failures != 0) {
+		printf("%d failures with the %s library\n", bed_failures,
+		    bed.lib);
+		return 1;
+	}
+	printf("all passed with the %s library\n", bed.lib);
+	return 0;
+}
+
+int
+bed_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	status = system(cmd);
+	if (status == -1 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+double
+bed_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+bed_sleep(double secs)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* The watchdog: milliseconds on the monotonic clock, 0 for none. */
+static long long deadline_ms;
+static const char *deadline_what;
+
+static long long
+now_ms(void)
+{
+	return (long long)(bed_now() * 1000);
+}
+
+static void *
+watchdog(void *arg)
+{
+	long long d;
+
+	(void)arg;
+	for (;;) {
+		bed_sleep(0.05);
+		d = __atomic_load_n(&deadline_ms, __ATOMIC_ACQUIRE);
+		if (d != 0 && now_ms() > d) {
+			printf("FAIL [%s]: %s did not finish in time\n", bed.lib,
+			    deadline_what);
+			fflush(stdout);
+			_exit(1);
+		}
+	}
+	return NULL;
+}
+
+void
+bed_deadline(double secs, const char *what)
+{
+	static int started;
+	pthread_t tid;
+	sigset_t all, old;
+
+	deadline_what = what;
+	__atomic_store_n(&deadline_ms, now_ms() + (long long)(secs * 1000),
+	    __ATOMIC_RELEASE);
+	/* The watchdog takes no signals: the tests send their own. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (!started) {
+		if (pthread_create(&tid, NULL, watchdog, NULL) != 0)
+			bed_fatal("pthread_create");
+		pthread_detach(tid);
+		started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void
+bed_deadline_clear(void)
+{
+	__atomic_store_n(&deadline_ms, 0, __ATOMIC_RELEASE);
+}
+
+pcap_t *
+bed_create(const char *dev)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p;
+
+	p = pcap_create(dev, errbuf);
+	if (p == NULL)
+		bed_fatal("pcap_create(%s): %s", dev, errbuf);
+	return p;
+}
+
+void
+bed_activate(pcap_t *p)
+{
+	int status = pcap_activate(p);
+
+	if (status < 0)
+		bed_fatal("pcap_activate: %s (%s)", pcap_statustostr(status),
+		    pcap_geterr(p));
+}
+
+int
+bed_sender(const char *ns, const char *ifname)
+{
+	struct sockaddr_ll sll;
+	char path[PATH_MAX];
+	int here = -1, there, fd;
+
+	if (ns != NULL) {
+		here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+		there = open(path, O_RDONLY | O_CLOEXEC);
+		if (here == -1 || there == -1 || setns(there, CLONE_NEWNET) == -1)
+			bed_fatal("entering network namespace %s: %s", ns,
+			    strerror(errno));
+		close(there);
+	}
+	/* Protocol 0: the sender receives nothing. */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		bed_fatal("sender socket: %s", strerror(errno));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (sll.sll_ifindex == 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		bed_fatal("sender bind to %s: %s", ifname, strerror(errno));
+	if (ns != NULL) {
+		if (setns(here, CLONE_NEWNET) == -1)
+			bed_fatal("leaving network namespace %s: %s", ns,
+			    strerror(errno));
+		close(here);
+	}
+	return fd;
+}
+
+void
+bed_send(int fd, uint32_t first, uint32_t n, size_t min_len, size_t max_len,
+    enum frame_mix mix, const uint8_t *dst)
+{
+	static uint8_t frame[FRAME_MAX_LEN];
+	uint32_t i;
+	size_t len;
+
+	for (i = first; i < first + n; i++) {
+		len = frame_build(frame, i, frame_len(i, min_len, max_len), mix);
+		if (dst != NULL)
+			memcpy(frame, dst, 6);
+		if (send(fd, frame, len, 0) != (ssize_t)len)
+			bed_fatal("sending frame %u: %s", i, strerror(errno));
+	}
+}
+
+void
+bed_tally_init(struct bed_tally *t, uint32_t base, uint32_t expected)
+{
+	memset(t, 0, sizeof(*t));
+	t->base = base;
+	t->expected = expected;
+	t->last = -1;
+	t->seen = calloc(expected ? expected : 1, 1);
+	if (t->seen == NULL)
+		bed_fatal("calloc");
+}
+
+void
+bed_tally_free(struct bed_tally *t)
+{
+	free(t->seen);
+	t->seen = NULL;
+}
+
+void
+bed_tally_packet(struct bed_tally *t, const struct pcap_pkthdr *h,
+    const u_char *bytes)
+{
+	int pattern_ok;
+	int64_t seq = frame_seq(bytes, h->caplen, h->len, &pattern_ok);
+
+	if (seq < t->base || seq >= (int64_t)t->base + t->expected) {
+		t->other++;
+		return;
+	}
+	if (!pattern_ok || h->caplen > h->len)
+		t->bad++;
+	if (t->seen[seq - t->base]++) {
+		t->dup++;
+		return;
+	}
+	if (seq < t->last)
+		t->reorder++;
+	t->last = seq;
+	t->frames++;
+}
+
+void
+bed_tally_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	bed_tally_packet((struct bed_tally *)user, h, bytes);
+}
+
+void
+bed_tally_check(const struct bed_tally *t, const char *what)
+{
+	CHECK(t->frames == t->expected && t->dup == 0 && t->reorder == 0 &&
+	    t->bad == 0,
+	    "%s: frames %lu of %u, dup %lu, reorder %lu, bad %lu, other %lu",
+	    what, t->frames, t->expected, t->dup, t->reorder, t->bad, t->other);
+	if (t->frames == t->expected && t->dup == 0 && t->reorder == 0 &&
+	    t->bad == 0)
+		bed_ok("%s: %lu frames, in order, intact", what, t->frames);
+}

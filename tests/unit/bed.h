@@ -1,0 +1,88 @@
+/*
+ * Support for C tests that capture on the namespace test bed
+ * (tests/lib/netns.sh): a veth pair VETH_A (in NS_A) - VETH_B (in NS_B).
+ *
+ * main() calls bed_enter() first.  Started without a bed (as
+ * tests/run-tests.sh starts every test-* program), the program runs itself
+ * again through tests/lib/bed-run.sh, which creates the bed and runs it in
+ * NS_B once per library (ring, stock), so that one set of assertions
+ * proves that both libraries behave alike.
+ */
+#ifndef bed_h
+#define bed_h
+
+#include <stdint.h>
+#include <stdio.h>
+#include <pcap/pcap.h>
+
+#include "../tools/frames.h"
+
+struct bed {
+	const char *lib;	/* "ring" or "stock": the library loaded */
+	int ring;		/* the ring library is loaded */
+	const char *ns_a;
+	const char *veth_a;	/* the peer, in NS_A */
+	const char *veth_b;	/* the capture side, in this namespace */
+	const char *tmp;	/* a directory removed with the bed */
+	const char *self;	/* this program */
+};
+extern struct bed bed;
+extern int bed_failures;
+
+/* Count a failed expectation and go on; bed_finish() reports. */
+#define CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		bed_failures++; \
+		printf("FAIL %s:%d [%s]: ", __FILE__, __LINE__, bed.lib); \
+		printf(__VA_ARGS__); \
+		printf("\n"); \
+		fflush(stdout); \
+	} \
+} while (0)
+
+void	bed_enter(int argc, char **argv, const char *libs);
+int	bed_finish(void);
+void	bed_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	bed_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	bed_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+double	bed_now(void);
+void	bed_sleep(double secs);
+
+/*
+ * Fail the test (exit 1) if bed_deadline_clear() is not called within
+ * secs: for calls that must return but might hang.
+ */
+void	bed_deadline(double secs, const char *what);
+void	bed_deadline_clear(void);
+
+/* pcap_create() and pcap_activate() that must succeed. */
+pcap_t	*bed_create(const char *dev);
+void	bed_activate(pcap_t *p);
+
+/*
+ * A packet socket that sends on ifname in network namespace ns (NULL:
+ * this one).  bed_send() sends frames first..first+n-1 (frames.h) with
+ * lengths in [min_len, max_len]; dst, if not NULL, replaces the
+ * destination MAC address.
+ */
+int	bed_sender(const char *ns, const char *ifname);
+void	bed_send(int fd, uint32_t first, uint32_t n, size_t min_len,
+	    size_t max_len, enum frame_mix mix, const uint8_t *dst);
+
+/* Test frames seen by a capture; other packets count as "other". */
+struct bed_tally {
+	uint32_t base, expected;
+	unsigned long frames, dup, reorder, bad, other;
+	int64_t last;
+	unsigned char *seen;
+};
+void	bed_tally_init(struct bed_tally *, uint32_t base, uint32_t expected);
+void	bed_tally_free(struct bed_tally *);
+void	bed_tally_packet(struct bed_tally *, const struct pcap_pkthdr *,
+	    const u_char *);
+/* A pcap_handler whose user argument is a struct bed_tally. */
+void	bed_tally_cb(u_char *, const struct pcap_pkthdr *, const u_char *);
+/* CHECK that frames base..base+expected-1 all arrived, once, in order, intact. */
+void	bed_tally_check(const struct bed_tally *, const char *what);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * pcap_breakloop() ends a pcap_loop() blocked with no traffic promptly
+ * with PCAP_ERROR_BREAK, called from another thread or from a signal
+ * handler, or before the loop starts; a signal that interrupts the wait
+ * without pcap_breakloop() neither ends the loop nor loses packets.
+ * Stock behaviour, so it runs with both libraries, for the TPACKET_V3
+ * ring and for immediate mode.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "bed.h"
+
+static pcap_t *handle;
+static volatile sig_atomic_t ticks;
+static int sender_fd;
+
+static pcap_t *
+open_capture(int immediate, int timeout)
+{
+	pcap_t *p = bed_create(bed.veth_b);
+
+	pcap_set_immediate_mode(p, immediate);
+	pcap_set_timeout(p, timeout);
+	bed_activate(p);
+	return p;
+}
+
+static void
+set_timer(double first, double interval)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)first;
+	it.it_value.tv_usec = (suseconds_t)((first - (time_t)first) * 1e6);
+	it.it_interval.tv_sec = (time_t)interval;
+	it.it_interval.tv_usec =
+	    (suseconds_t)((interval - (time_t)interval) * 1e6);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void
+on_signal(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static void
+break_from_handler(int sig)
+{
+	(void)sig;
+	pcap_breakloop(handle);
+}
+
+static void
+count_tick(int sig)
+{
+	(void)sig;
+	ticks++;
+}
+
+static void *
+break_later(void *arg)
+{
+	(void)arg;
+	bed_sleep(0.3);
+	pcap_breakloop(handle);
+	return NULL;
+}
+
+/* Run pcap_loop() until it returns; the result and the seconds it took. */
+static int
+timed_loop(int cnt, struct bed_tally *t, double *secs)
+{
+	double start = bed_now();
+	int ret;
+
+	bed_deadline(10, "pcap_loop");
+	ret = pcap_loop(handle, cnt, bed_tally_cb, (u_char *)t);
+	bed_deadline_clear();
+	*secs = bed_now() - start;
+	return ret;
+}
+
+static void
+break_from_thread(int immediate, int timeout)
+{
+	struct bed_tally t;
+	pthread_t tid;
+	double secs;
+	int ret;
+
+	handle = open_capture(immediate, timeout);
+	bed_tally_init(&t, 0, 1);
+	pthread_create(&tid, NULL, break_later, NULL);
+	ret = timed_loop(-1, &t, &secs);
+	pthread_join(tid, NULL);
+	CHECK(ret == PCAP_ERROR_BREAK && secs < 3,
+	    "immediate %d timeout %d: breakloop from a thread: pcap_loop returned %d after %.2f s",
+	    immediate, timeout, ret, secs);
+	CHECK(t.frames + t.other == 0, "packets on a quiet bed");
+	bed_ok("immediate %d timeout %d: breakloop from a thread: PCAP_ERROR_BREAK after %.2f s",
+	    immediate, timeout, secs);
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
+static void
+break_from_signal(int immediate)
+{
+	struct bed_tally t;
+	double secs;
+	int ret;
+
+	handle = open_capture(immediate, 1000);
+	bed_tally_init(&t, 0, 1);
+	on_signal(SIGALRM, break_from_handler);
+	set_timer(0.3, 0);
+	ret = timed_loop(-1, &t, &secs);
+	set_timer(0, 0);
+	CHECK(ret == PCAP_ERROR_BREAK && secs < 3,
+	    "immediate %d: breakloop from SIGALRM: pcap_loop returned %d after %.2f s",
+	    immediate, ret, secs);
+	bed_ok("immediate %d: breakloop from a SIGALRM handler: PCAP_ERROR_BREAK after %.2f s",
+	    immediate, secs);
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
+static void
+break_before_loop(int immediate)
+{
+	struct bed_tally t;
+	double secs;
+	int ret;
+
+	handle = open_capture(immediate, 1000);
+	bed_tally_init(&t, 0, 1);
+	pcap_breakloop(handle);
+	ret = timed_loop(-1, &t, &secs);
+	CHECK(ret == PCAP_ERROR_BREAK && secs < 3,
+	    "immediate %d: breakloop before pcap_loop: returned %d after %.2f s",
+	    immediate, ret, secs);
+	bed_ok("immediate %d: breakloop before pcap_loop: PCAP_ERROR_BREAK after %.2f s",
+	    immediate, secs);
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
+static void *
+send_bursts(void *arg)
+{
+	uint32_t i;
+
+	/* Bursts small enough for stock's immediate-mode ring of ~30 frames. */
+	(void)arg;
+	for (i = 0; i < 50; i++) {
+		bed_sleep(0.02);
+		bed_send(sender_fd, i * 10, 10, 60, 1514, MIX_ALL, NULL);
+	}
+	return NULL;
+}
+
+static void
+signals_without_break(int immediate)
+{
+	struct bed_tally t;
+	struct pcap_stat ps;
+	pthread_t tid;
+	double secs;
+	int ret;
+
+	handle = open_capture(immediate, 100);
+	bed_tally_init(&t, 0, 500);
+	ticks = 0;
+	on_signal(SIGALRM, count_tick);
+	set_timer(0.01, 0.01);
+	pthread_create(&tid, NULL, send_bursts, NULL);
+	ret = timed_loop(500, &t, &secs);
+	set_timer(0, 0);
+	pthread_join(tid, NULL);
+	CHECK(ret == 0, "immediate %d: pcap_loop(500) under signals returned %d (%s)",
+	    immediate, ret, ret < 0 ? pcap_geterr(handle) : "");
+	CHECK(ticks >= 20, "only %d signals arrived", (int)ticks);
+	CHECK(pcap_stats(handle, &ps) == 0 && ps.ps_drop == 0,
+	    "pcap_stats: %u dropped", ps.ps_drop);
+	bed_tally_check(&t, immediate ?
+	    "immediate mode: 500 frames through pcap_loop under SIGALRM every 10 ms" :
+	    "500 frames through pcap_loop under SIGALRM every 10 ms");
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
+int
+main(int argc, char **argv)
+{
+	int immediate;
+
+	bed_enter(argc, argv, "ring stock");
+	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
+	for (immediate = 0; immediate <= 1; immediate++) {
+		break_from_thread(immediate, 0);
+		break_from_thread(immediate, 1000);
+		break_from_signal(immediate);
+		break_before_loop(immediate);
+		signals_without_break(immediate);
+	}
+	return bed_finish();
+}

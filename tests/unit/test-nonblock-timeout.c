@@ -1,0 +1,266 @@
+/*
+ * Non-blocking mode and the packet buffer timeout, as stock libpcap on
+ * Linux has them (run with both libraries, for the TPACKET_V3 ring and
+ * for immediate mode):
+ * - non-blocking with no traffic, pcap_dispatch() and pcap_next_ex()
+ *   return 0 at once; pcap_getnonblock() says so, set before or after
+ *   activation; back in blocking mode pcap_dispatch() waits again;
+ * - with a timeout and no traffic a blocking pcap_dispatch() does not
+ *   return (the timer starts with the first packet), and once a single
+ *   packet arrives it is delivered without filling a buffer block;
+ * - with timeout 0, immediate mode delivers each packet as it comes, and
+ *   otherwise a dispatch returns once a buffer block is full.
+ */
+#include <poll.h>
+#include <pthread.h>
+
+#include "bed.h"
+
+static pcap_t *handle;
+static int sender_fd;
+static volatile int dispatch_done;
+
+static pcap_t *
+open_capture(int immediate, int timeout)
+{
+	pcap_t *p = bed_create(bed.veth_b);
+
+	pcap_set_immediate_mode(p, immediate);
+	pcap_set_timeout(p, timeout);
+	bed_activate(p);
+	return p;
+}
+
+static void *
+break_later(void *arg)
+{
+	bed_sleep(*(double *)arg);
+	pcap_breakloop(handle);
+	return NULL;
+}
+
+/* A blocking pcap_dispatch() with no traffic: still waiting after secs. */
+static void
+check_blocks(const char *what, double secs)
+{
+	struct bed_tally t;
+	pthread_t tid;
+	double start, took;
+	int ret;
+
+	bed_tally_init(&t, 0, 1);
+	pthread_create(&tid, NULL, break_later, &secs);
+	start = bed_now();
+	bed_deadline(secs + 5, what);
+	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	bed_deadline_clear();
+	took = bed_now() - start;
+	pthread_join(tid, NULL);
+	if (ret == PCAP_ERROR_BREAK && took >= secs - 0.05)
+		bed_ok("%s: blocked until pcap_breakloop at %.1f s", what, secs);
+	else
+		CHECK(0, "%s: pcap_dispatch returned %d after %.2f s, not blocked until pcap_breakloop at %.2f s",
+		    what, ret, took, secs);
+	bed_tally_free(&t);
+}
+
+static void
+nonblocking(int immediate)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct bed_tally t;
+	struct pollfd pfd;
+	double start, took;
+	int ret, n;
+
+	handle = open_capture(immediate, 1000);
+	CHECK(pcap_getnonblock(handle, errbuf) == 0, "blocking after activate");
+	CHECK(pcap_setnonblock(handle, 1, errbuf) == 0, "pcap_setnonblock: %s",
+	    errbuf);
+	CHECK(pcap_getnonblock(handle, errbuf) == 1,
+	    "pcap_getnonblock after pcap_setnonblock(1)");
+
+	bed_tally_init(&t, 0, 20);
+	start = bed_now();
+	bed_deadline(5, "non-blocking pcap_dispatch");
+	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	CHECK(ret == 0, "non-blocking pcap_dispatch, no traffic: %d", ret);
+	ret = pcap_next_ex(handle, &h, &data);
+	CHECK(ret == 0, "non-blocking pcap_next_ex, no traffic: %d", ret);
+	bed_deadline_clear();
+	took = bed_now() - start;
+	/* The 1 s timeout did not come into it. */
+	CHECK(took < 0.5, "non-blocking reads took %.2f s", took);
+	bed_ok("immediate %d: non-blocking, no traffic: pcap_dispatch and pcap_next_ex return 0 in %.3f s",
+	    immediate, took);
+
+	/* Packets are read in non-blocking mode as the fd says. */
+	bed_send(sender_fd, 0, 20, 60, 1514, MIX_ALL, NULL);
+	pfd.fd = pcap_get_selectable_fd(handle);
+	pfd.events = POLLIN;
+	start = bed_now();
+	bed_deadline(30, "non-blocking reads with traffic");
+	while (t.frames < 20 && bed_now() - start < 20) {
+		poll(&pfd, 1, 100);
+		n = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+		if (n < 0) {
+			CHECK(0, "non-blocking pcap_dispatch: %d %s", n,
+			    pcap_geterr(handle));
+			break;
+		}
+	}
+	bed_deadline_clear();
+	bed_tally_check(&t, immediate ?
+	    "immediate mode, non-blocking: 20 frames" : "non-blocking: 20 frames");
+	bed_tally_free(&t);
+
+	CHECK(pcap_setnonblock(handle, 0, errbuf) == 0, "pcap_setnonblock(0): %s",
+	    errbuf);
+	CHECK(pcap_getnonblock(handle, errbuf) == 0,
+	    "pcap_getnonblock after pcap_setnonblock(0)");
+	check_blocks(immediate ? "immediate mode, back to blocking" :
+	    "back to blocking", 0.5);
+	pcap_close(handle);
+
+	/* Set before activation, it holds after. */
+	handle = bed_create(bed.veth_b);
+	pcap_set_immediate_mode(handle, immediate);
+	CHECK(pcap_setnonblock(handle, 1, errbuf) == 0,
+	    "pcap_setnonblock before activate: %s", errbuf);
+	bed_activate(handle);
+	CHECK(pcap_getnonblock(handle, errbuf) == 1,
+	    "non-blocking set before activate is lost");
+	bed_tally_init(&t, 0, 1);
+	bed_deadline(5, "non-blocking pcap_dispatch");
+	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	bed_deadline_clear();
+	CHECK(ret == 0, "non-blocking (set before activate) pcap_dispatch: %d",
+	    ret);
+	bed_ok("immediate %d: non-blocking set before pcap_activate holds",
+	    immediate);
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
+static void *
+send_one_later(void *arg)
+{
+	(void)arg;
+	bed_sleep(0.3);
+	bed_send(sender_fd, 0, 1, 100, 100, MIX_UDP, NULL);
+	return NULL;
+}
+
+static void
+timeout_single_packet(int immediate)
+{
+	struct bed_tally t;
+	pthread_t tid;
+	double start, took;
+	int ret;
+
+	handle = open_capture(immediate, 200);
+	check_blocks(immediate ? "immediate mode, timeout 200 ms, no traffic" :
+	    "timeout 200 ms, no traffic", 1.0);
+
+	bed_tally_init(&t, 0, 1);
+	pthread_create(&tid, NULL, send_one_later, NULL);
+	start = bed_now();
+	bed_deadline(10, "pcap_dispatch of a single packet");
+	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	bed_deadline_clear();
+	took = bed_now() - start;
+	pthread_join(tid, NULL);
+	CHECK(ret == 1, "timeout 200 ms: a lone packet: pcap_dispatch returned %d", ret);
+	bed_tally_check(&t, immediate ?
+	    "immediate mode, timeout 200 ms: a lone packet is delivered" :
+	    "timeout 200 ms: a lone packet is delivered when its block times out");
+	CHECK(took < 5, "the lone packet took %.2f s", took);
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
+/* Immediate mode, timeout 0: each packet as it arrives. */
+static void
+timeout_zero_immediate(void)
+{
+	struct bed_tally t;
+	int i, ret;
+
+	handle = open_capture(1, 0);
+	bed_tally_init(&t, 0, 20);
+	bed_deadline(20, "immediate mode, timeout 0: pcap_dispatch");
+	for (i = 0; i < 20; i++) {
+		bed_send(sender_fd, i, 1, 60, 1514, MIX_ALL, NULL);
+		ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+		CHECK(ret == 1, "frame %d: pcap_dispatch returned %d", i, ret);
+	}
+	bed_deadline_clear();
+	bed_tally_check(&t, "immediate mode, timeout 0: each frame by its own pcap_dispatch");
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
+/* Sends full-size frames until the dispatch returns. */
+static void *
+send_until_dispatched(void *arg)
+{
+	uint32_t *sent = arg;
+
+	while (!__atomic_load_n(&dispatch_done, __ATOMIC_ACQUIRE) &&
+	    *sent < 60000) {
+		bed_send(sender_fd, *sent, 100, 1514, 1514, MIX_UDP, NULL);
+		*sent += 100;
+		bed_sleep(0.001);
+	}
+	return NULL;
+}
+
+/* Timeout 0 without immediate mode: a dispatch returns when a block fills. */
+static void
+timeout_zero_block(void)
+{
+	struct bed_tally t;
+	struct pcap_stat ps;
+	uint32_t sent = 0;
+	pthread_t tid;
+	int ret;
+
+	handle = open_capture(0, 0);
+	bed_tally_init(&t, 0, 60000);
+	dispatch_done = 0;
+	pthread_create(&tid, NULL, send_until_dispatched, &sent);
+	bed_deadline(30, "timeout 0: pcap_dispatch while traffic flows");
+	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	__atomic_store_n(&dispatch_done, 1, __ATOMIC_RELEASE);
+	pthread_join(tid, NULL);
+	bed_deadline_clear();
+	CHECK(ret > 0 && (unsigned long)ret == t.frames && t.dup == 0 &&
+	    t.reorder == 0 && t.bad == 0 && t.last == ret - 1,
+	    "timeout 0: pcap_dispatch returned %d: frames %lu last %lld dup %lu reorder %lu bad %lu",
+	    ret, t.frames, (long long)t.last, t.dup, t.reorder, t.bad);
+	CHECK(pcap_stats(handle, &ps) == 0 && ps.ps_drop == 0,
+	    "timeout 0: %u dropped", ps.ps_drop);
+	bed_ok("timeout 0: a blocking pcap_dispatch returned frames 0..%d in order once a block filled (%u sent)",
+	    ret - 1, sent);
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
+int
+main(int argc, char **argv)
+{
+	int immediate;
+
+	bed_enter(argc, argv, "ring stock");
+	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
+	for (immediate = 0; immediate <= 1; immediate++) {
+		nonblocking(immediate);
+		timeout_single_packet(immediate);
+	}
+	timeout_zero_immediate();
+	timeout_zero_block();
+	return bed_finish();
+}
