@@ -1,0 +1,233 @@
+/*
+ * Capture options as stock libpcap applies them (run with both libraries):
+ * - pcap_setdirection(): IN sees only what the peer sent, OUT only what
+ *   this side sent, INOUT both;
+ * - promiscuous mode: on a bridge, which passes frames for a foreign MAC
+ *   up to its own device only when it is promiscuous, they are captured
+ *   only with promisc on, and frames for its own address always;
+ * - snaplen 0, negative or above 262144 becomes MAXIMUM_SNAPLEN (262144),
+ *   and a small snaplen cuts frames;
+ * - pcap_set_buffer_size() of 1 byte and of INT_MAX: activation succeeds
+ *   and every frame is captured.
+ */
+#include <limits.h>
+#include <poll.h>
+#include <unistd.h>
+#include <net/if.h>
+
+#include "bed.h"
+
+static int sender_a, sender_b;
+
+static pcap_t *
+open_capture(const char *dev, int immediate, int promisc, int snaplen,
+    int buffer_size)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = bed_create(dev);
+
+	pcap_set_immediate_mode(p, immediate);
+	pcap_set_promisc(p, promisc);
+	pcap_set_timeout(p, 50);
+	pcap_set_snaplen(p, snaplen);
+	if (buffer_size != 0)
+		pcap_set_buffer_size(p, buffer_size);
+	bed_activate(p);
+	if (pcap_setnonblock(p, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	return p;
+}
+
+/* Read until nothing more comes for 0.3 s. */
+static void
+drain(pcap_t *p, pcap_handler cb, u_char *user)
+{
+	struct pollfd pfd = { pcap_get_selectable_fd(p), POLLIN, 0 };
+	double last = bed_now();
+	int n;
+
+	bed_deadline(30, "reading the capture");
+	while (bed_now() - last < 0.3) {
+		poll(&pfd, 1, 10);
+		n = pcap_dispatch(p, -1, cb, user);
+		if (n < 0) {
+			CHECK(0, "pcap_dispatch: %s", pcap_geterr(p));
+			break;
+		}
+		if (n > 0)
+			last = bed_now();
+	}
+	bed_deadline_clear();
+}
+
+/* Frames seen with sequence numbers in [lo, hi). */
+static unsigned int
+seen_between(const struct bed_tally *t, uint32_t lo, uint32_t hi)
+{
+	unsigned int n = 0;
+	uint32_t i;
+
+	for (i = lo; i < hi; i++)
+		n += t->seen[i - t->base] != 0;
+	return n;
+}
+
+static void
+direction(pcap_direction_t d, const char *name, unsigned int want_in,
+    unsigned int want_out)
+{
+	struct bed_tally t;
+	unsigned int in, out;
+	pcap_t *p;
+
+	p = open_capture(bed.veth_b, 0, 0, 0, 0);
+	CHECK(pcap_setdirection(p, d) == 0, "pcap_setdirection(%s): %s", name,
+	    pcap_geterr(p));
+	bed_tally_init(&t, 0, 200);
+	bed_send(sender_a, 0, 10, 60, 1514, MIX_ALL, NULL);
+	bed_send(sender_b, 100, 10, 60, 1514, MIX_ALL, NULL);
+	drain(p, bed_tally_cb, (u_char *)&t);
+	in = seen_between(&t, 0, 10);
+	out = seen_between(&t, 100, 110);
+	CHECK(in == want_in && out == want_out && t.dup == 0 && t.bad == 0,
+	    "%s: %u of 10 incoming, %u of 10 outgoing seen (want %u, %u), dup %lu bad %lu",
+	    name, in, out, want_in, want_out, t.dup, t.bad);
+	if (in == want_in && out == want_out)
+		bed_ok("pcap_setdirection(%s): %u incoming, %u outgoing frames",
+		    name, in, out);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
+static void
+promiscuous(void)
+{
+	static const uint8_t own[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x02 };
+	static const uint8_t foreign[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x99 };
+	char br[IFNAMSIZ];
+	struct bed_tally t;
+	unsigned int n_own, n_foreign;
+	int promisc, round;
+	pcap_t *p;
+
+	snprintf(br, sizeof(br), "prtbr%d", (int)getpid());
+	if (bed_sh("ip link add %s type bridge && ip link set %s address 02:00:5e:10:00:02 && "
+	    "ip link set %s master %s && ip link set %s up", br, br,
+	    bed.veth_b, br, br) != 0)
+		bed_fatal("cannot make bridge %s", br);
+	/* Off, on, and off again: closing the handle leaves promiscuous mode. */
+	for (round = 0; round < 3; round++) {
+		promisc = round == 1;
+		p = open_capture(br, 0, promisc, 0, 0);
+		bed_tally_init(&t, 0, 20);
+		bed_send(sender_a, 0, 10, 60, 1514, MIX_UDP, own);
+		bed_send(sender_a, 10, 10, 60, 1514, MIX_UDP, foreign);
+		drain(p, bed_tally_cb, (u_char *)&t);
+		n_own = seen_between(&t, 0, 10);
+		n_foreign = seen_between(&t, 10, 20);
+		CHECK(n_own == 10 && n_foreign == (promisc ? 10u : 0u),
+		    "bridge, promisc %d: %u of 10 frames to its MAC, %u of 10 to a foreign MAC",
+		    promisc, n_own, n_foreign);
+		if (n_own == 10 && n_foreign == (promisc ? 10u : 0u))
+			bed_ok("bridge, promisc %d: %u frames to its MAC, %u to a foreign MAC",
+			    promisc, n_own, n_foreign);
+		bed_tally_free(&t);
+		pcap_close(p);
+	}
+	bed_sh("ip link set %s nomaster; ip link del %s", bed.veth_b, br);
+}
+
+struct snap_seen {
+	unsigned int n;
+	bpf_u_int32 caplen, len;
+};
+
+static void
+record_snap(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct snap_seen *s = (struct snap_seen *)user;
+
+	(void)bytes;
+	s->n++;
+	s->caplen = h->caplen;
+	s->len = h->len;
+}
+
+static void
+snaplen(int immediate, int requested, int want)
+{
+	struct snap_seen s = { 0, 0, 0 };
+	unsigned int want_caplen = want < 1514 ? (unsigned int)want : 1514;
+	pcap_t *p;
+
+	p = open_capture(bed.veth_b, immediate, 0, requested, 0);
+	CHECK(pcap_snapshot(p) == want,
+	    "immediate %d: snaplen %d: pcap_snapshot %d, want %d", immediate,
+	    requested, pcap_snapshot(p), want);
+	bed_send(sender_a, 0, 1, 1514, 1514, MIX_UDP, NULL);
+	drain(p, record_snap, (u_char *)&s);
+	CHECK(s.n == 1 && s.caplen == want_caplen && s.len == 1514,
+	    "immediate %d: snaplen %d: %u packets, caplen %u len %u",
+	    immediate, requested, s.n, s.caplen, s.len);
+	if (pcap_snapshot(p) == want && s.n == 1 && s.caplen == want_caplen)
+		bed_ok("immediate %d: snaplen %d -> pcap_snapshot %d, a 1514-byte frame has caplen %u",
+		    immediate, requested, want, s.caplen);
+	pcap_close(p);
+}
+
+static void
+buffer_size(int immediate, int size)
+{
+	struct bed_tally t;
+	pcap_t *p;
+	int status;
+
+	p = bed_create(bed.veth_b);
+	pcap_set_immediate_mode(p, immediate);
+	pcap_set_timeout(p, 50);
+	CHECK(pcap_set_buffer_size(p, size) == 0, "pcap_set_buffer_size(%d)",
+	    size);
+	status = pcap_activate(p);
+	CHECK(status == 0, "immediate %d: buffer %d: pcap_activate %d (%s)",
+	    immediate, size, status, pcap_geterr(p));
+	if (status != 0) {
+		pcap_close(p);
+		return;
+	}
+	pcap_setnonblock(p, 1, pcap_geterr(p));
+	bed_tally_init(&t, 0, 10);
+	bed_send(sender_a, 0, 1, 60, 1514, MIX_ALL, NULL);
+	drain(p, bed_tally_cb, (u_char *)&t);
+	CHECK(t.frames == 1 && t.bad == 0, "immediate %d: buffer %d: %lu frames",
+	    immediate, size, t.frames);
+	if (t.frames == 1)
+		bed_ok("immediate %d: pcap_set_buffer_size(%d): activates and captures",
+		    immediate, size);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int huge[] = { 0, -1, INT_MIN, 262145, INT_MAX };
+	size_t i;
+	int immediate;
+
+	bed_enter(argc, argv, "ring stock");
+	sender_a = bed_sender(bed.ns_a, bed.veth_a);
+	sender_b = bed_sender(NULL, bed.veth_b);
+
+	direction(PCAP_D_IN, "PCAP_D_IN", 10, 0);
+	direction(PCAP_D_OUT, "PCAP_D_OUT", 0, 10);
+	direction(PCAP_D_INOUT, "PCAP_D_INOUT", 10, 10);
+	promiscuous();
+	for (immediate = 0; immediate <= 1; immediate++) {
+		for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++)
+			snaplen(immediate, huge[i], 262144);
+		snaplen(immediate, 100, 100);
+		buffer_size(immediate, 1);
+		buffer_size(immediate, INT_MAX);
+	}
+	return bed_finish();
+}
