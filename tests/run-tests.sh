@@ -17,9 +17,13 @@ passed=0 failed=0 skipped=0 failed_names=
 
 selected() {
 	[ -z "${TESTS:-}" ] && return 0
+	# The patterns are for case, not for the file system: 'deb/*' must
+	# not expand to the files of a deb/ directory in the build dir.
+	set -f
 	for pattern in $TESTS; do
-		case "$1" in $pattern) return 0 ;; esac
+		case "$1" in $pattern) set +f; return 0 ;; esac
 	done
+	set +f
 	return 1
 }
 
