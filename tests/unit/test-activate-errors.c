@@ -1,0 +1,159 @@
+/*
+ * pcap_activate() failures with stock's codes and messages (run with both
+ * libraries; the ring run leaves its messages in the bed's directory and
+ * the stock run compares its own with them):
+ * - a device that does not exist: PCAP_ERROR_NO_SUCH_DEVICE, also when it
+ *   disappears between pcap_create() and pcap_activate();
+ * - an interface that is down: PCAP_ERROR_IFACE_NOT_UP;
+ * - an unprivileged user: PCAP_ERROR_PERM_DENIED.
+ */
+#include <grp.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/wait.h>
+
+#include "bed.h"
+
+/*
+ * CHECK the status, and that the message is what the other library
+ * said for the same case (libraries run in the order ring, stock).
+ */
+static void
+expect(const char *what, int status, int want, const char *msg)
+{
+	char path[512], other[PCAP_ERRBUF_SIZE + 1];
+	FILE *f;
+	size_t n;
+
+	CHECK(status == want, "%s: pcap_activate %d (%s), want %d (%s)", what,
+	    status, msg, want, pcap_statustostr(want));
+	snprintf(path, sizeof(path), "%s/%s.%s", bed.tmp, what,
+	    bed.ring ? "ring" : "stock");
+	f = fopen(path, "w");
+	if (f != NULL) {
+		fputs(msg, f);
+		fclose(f);
+	}
+	if (!bed.ring) {
+		snprintf(path, sizeof(path), "%s/%s.ring", bed.tmp, what);
+		f = fopen(path, "r");
+		if (f != NULL) {
+			n = fread(other, 1, sizeof(other) - 1, f);
+			other[n] = '\0';
+			fclose(f);
+			CHECK(strcmp(other, msg) == 0,
+			    "%s: stock says \"%s\", ring said \"%s\"", what,
+			    msg, other);
+		}
+	}
+	if (status == want)
+		bed_ok("%s: %s: \"%s\"", what, pcap_statustostr(status), msg);
+}
+
+static int
+activate(const char *dev, int immediate, char *msg)
+{
+	pcap_t *p = bed_create(dev);
+	int status;
+
+	pcap_set_immediate_mode(p, immediate);
+	status = pcap_activate(p);
+	snprintf(msg, PCAP_ERRBUF_SIZE, "%s", pcap_geterr(p));
+	pcap_close(p);
+	return status;
+}
+
+static void
+no_such_device(int immediate)
+{
+	char msg[PCAP_ERRBUF_SIZE], what[64], veth[IFNAMSIZ];
+	pcap_t *p;
+	int status;
+
+	snprintf(what, sizeof(what), "nonexistent-immediate%d", immediate);
+	expect(what, activate("prtnone0", immediate, msg),
+	    PCAP_ERROR_NO_SUCH_DEVICE, msg);
+
+	/* Gone between create and activate: the module has claimed it. */
+	snprintf(veth, sizeof(veth), "prtgone%d", (int)getpid() % 100000);
+	if (bed_sh("ip link add %s type veth peer name %sp && ip link set %s up",
+	    veth, veth, veth) != 0)
+		bed_fatal("cannot make veth %s", veth);
+	p = bed_create(veth);
+	pcap_set_immediate_mode(p, immediate);
+	bed_sh("ip link del %s", veth);
+	status = pcap_activate(p);
+	snprintf(what, sizeof(what), "deleted-before-activate-immediate%d",
+	    immediate);
+	expect(what, status, PCAP_ERROR_NO_SUCH_DEVICE, pcap_geterr(p));
+	pcap_close(p);
+}
+
+static void
+interface_down(int immediate)
+{
+	char msg[PCAP_ERRBUF_SIZE], what[64], veth[IFNAMSIZ];
+
+	snprintf(veth, sizeof(veth), "prtdown%d", (int)getpid() % 100000);
+	if (bed_sh("ip link add %s type veth peer name %sp", veth, veth) != 0)
+		bed_fatal("cannot make veth %s", veth);
+	snprintf(what, sizeof(what), "down-immediate%d", immediate);
+	expect(what, activate(veth, immediate, msg), PCAP_ERROR_IFACE_NOT_UP,
+	    msg);
+	bed_sh("ip link del %s", veth);
+}
+
+/* Activate as nobody in a child; its status and message come back by pipe. */
+static void
+unprivileged(int immediate)
+{
+	char msg[PCAP_ERRBUF_SIZE], what[64];
+	int fds[2], status = 0, wstatus;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe(fds) == -1)
+		bed_fatal("pipe");
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
+		    setuid(65534) == -1)
+			_exit(77);
+		status = activate(bed.veth_b, immediate, msg);
+		if (write(fds[1], &status, sizeof(status)) != sizeof(status) ||
+		    write(fds[1], msg, strlen(msg) + 1) <= 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	n = read(fds[0], &status, sizeof(status));
+	memset(msg, 0, sizeof(msg));
+	if (n == sizeof(status) && read(fds[0], msg, sizeof(msg) - 1) < 0)
+		msg[0] = '\0';
+	close(fds[0]);
+	waitpid(pid, &wstatus, 0);
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 77) {
+		printf("skip [%s]: cannot become nobody (uid 65534); unprivileged case not run\n",
+		    bed.lib);
+		return;
+	}
+	CHECK(n == sizeof(status), "the unprivileged child reported nothing");
+	snprintf(what, sizeof(what), "unprivileged-immediate%d", immediate);
+	expect(what, status, PCAP_ERROR_PERM_DENIED, msg);
+}
+
+int
+main(int argc, char **argv)
+{
+	int immediate;
+
+	bed_enter(argc, argv, "ring stock");
+	for (immediate = 0; immediate <= 1; immediate++) {
+		no_such_device(immediate);
+		interface_down(immediate);
+		unprivileged(immediate);
+	}
+	return bed_finish();
+}
