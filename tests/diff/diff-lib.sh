@@ -1,0 +1,247 @@
+# Differential capture tests: the same deterministic traffic captured by an
+# unchanged program under the stock and under the ring library, one after
+# the other, and everything it writes compared.  Source after common.sh and
+# netns.sh, then call bed_setup and run cases:
+#
+#   diff_tcpdump_cases <<EOF
+#   # name      | traffic      | options        | filter
+#   host        | a:0:400      |                | host 198.51.100.3
+#   EOF
+#
+# Captures run in NS_B on DIFF_IF (default VETH_B).  Traffic is a list of
+# segments WHERE:FIRST:COUNT[:MIX] sent one after the other by the
+# generators, always under the stock library so that the sender is not a
+# variable (MIX is ring-gen's -m, default all):
+#   a    ring-gen frames sent from NS_A, incoming on VETH_B
+#   b    ring-gen frames sent on VETH_B itself, outgoing
+#   lo   ring-gen frames sent on lo in NS_B (seen once, as incoming)
+#   tun  tun-writer.py packets written into the tun device DIFF_IF
+# A capture ends by count (-c N), N worked out offline by applying the
+# filter to the segments' frames as written by the generators with -w.
+# That is what a live capture takes except where the kernel's view differs
+# from the file's: an incoming VLAN tag is out of the frame (in the
+# metadata) when the filter runs, so "host", "port" or "length" filters
+# match tagged frames live that they do not match offline.  Cases with such
+# filters use untagged traffic (MIX udp); "vlan" filters, which libpcap
+# compiles for either view, use every kind of frame.
+# The last frame sent must be one the capture takes, so that every frame
+# has reached the socket when the capture stops and the statistics (which
+# count what the kernel filter passed) are deterministic.
+#
+# Compared between the two libraries: exit status, the whole of stderr
+# (the listening line, filter warnings, the packets captured / received by
+# filter / dropped by kernel lines), the file header, and the packets
+# decoded with their link-layer headers and in hex (tcpdump -r -t -e -xx),
+# i.e. everything but the time stamps.
+
+DIFF_IF=${DIFF_IF:-}
+DIFF_TIMEOUT=${DIFF_TIMEOUT:-15}
+DIFF_CASES=0
+
+diff_if() { echo "${DIFF_IF:-$VETH_B}"; }
+
+diff_trim() { printf '%s' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
+
+# diff_split WHERE:FIRST:COUNT[:MIX] sets where, first, count and mix.
+diff_split() {
+	old_ifs=$IFS
+	IFS=:
+	set -- $1
+	IFS=$old_ifs
+	where=$1 first=$2 count=$3 mix=${4:-all}
+}
+
+# Frames of segment WHERE:FIRST:COUNT as a pcap file (the offline oracle).
+# diff_segment_file WHERE FIRST COUNT MIX FILE
+diff_segment_file() {
+	case "$1" in
+	tun) python3 "$TESTSRCDIR/tools/tun-writer.py" -w "$5" -f "$2" -n "$3" ;;
+	*) env $(tool_env stock) "$TOOLS/ring-gen" -w "$5" -f "$2" -n "$3" -m "$4" >/dev/null ;;
+	esac || fail "case $DIFF_CASE: cannot write the frames of segment $1:$2:$3:$4"
+}
+
+# diff_count FILE FILTER: how many packets of FILE the filter passes.
+diff_count() {
+	env $(lib_env stock) "$TCPDUMP" -r "$1" -n -O "$2" 2>/dev/null | wc -l
+}
+
+# Whether packets of segment kind WHERE reach a capture with direction DIR.
+diff_direction_takes() {
+	case "$1:$2" in
+	b:in | a:out | lo:out | tun:out) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
+# diff_send WHERE FIRST COUNT MIX
+diff_send() {
+	case "$1" in
+	a) in_a env $(tool_env stock) "$TOOLS/ring-gen" -i "$VETH_A" -f "$2" -n "$3" -m "$4" ;;
+	b) in_b env $(tool_env stock) "$TOOLS/ring-gen" -i "$VETH_B" -f "$2" -n "$3" -m "$4" ;;
+	lo) in_b env $(tool_env stock) "$TOOLS/ring-gen" -i lo -f "$2" -n "$3" -m "$4" ;;
+	tun) in_b python3 "$TESTSRCDIR/tools/tun-writer.py" -i "$(diff_if)" -f "$2" -n "$3" ;;
+	*) fail "case $DIFF_CASE: unknown traffic segment $1" ;;
+	esac > "$BED_TMP/send.log" 2>&1 ||
+		fail "case $DIFF_CASE: sending segment $1:$2:$3 failed: $(cat "$BED_TMP/send.log")"
+}
+
+# diff_expected TRAFFIC DIRECTION FILTER: sets DIFF_N, the packets the
+# capture must take, and checks that the last frame sent is one of them.
+diff_expected() {
+	DIFF_N=0
+	last=
+	for seg in $1; do
+		diff_split "$seg"
+		last=$where:$((first + count - 1)):1:$mix
+		diff_direction_takes "$where" "$2" || continue
+		diff_segment_file "$where" "$first" "$count" "$mix" "$BED_TMP/seg.pcap"
+		DIFF_N=$((DIFF_N + $(diff_count "$BED_TMP/seg.pcap" "$3")))
+	done
+	[ "$DIFF_N" -gt 0 ] || fail "case $DIFF_CASE: the filter takes no frame of '$1'"
+	diff_split "$last"
+	diff_segment_file "$where" "$first" 1 "$mix" "$BED_TMP/last.pcap"
+	if ! diff_direction_takes "$where" "$2" ||
+	    [ "$(diff_count "$BED_TMP/last.pcap" "$3")" -ne 1 ]; then
+		fail "case $DIFF_CASE: badly designed, the last frame sent ($last) is not captured, so the counters would depend on timing"
+	fi
+}
+
+# diff_wait_listening LIB LOG PID: like wait_for_listening, naming the case.
+diff_wait_listening() {
+	n=100
+	while ! grep -qE "listening on|Capturing on" "$2" 2>/dev/null; do
+		kill -0 "$3" 2>/dev/null && [ "$n" -gt 0 ] ||
+			fail "case $DIFF_CASE, $1 library: capture did not start: $(cat "$2")"
+		sleep 0.1
+		n=$((n - 1))
+	done
+}
+
+# diff_run LIB TRAFFIC PROGRAM ARGS...: runs the capture in NS_B under
+# LIB, with output in $BED_TMP/LIB, and sends the traffic once it listens.
+diff_run() {
+	run_lib=$1 run_traffic=$2
+	shift 2
+	out=$BED_TMP/$run_lib
+	bed_bg in_b env $(lib_env "$run_lib") timeout "$DIFF_TIMEOUT" "$@" \
+		> "$out/stdout" 2> "$out/stderr"
+	pid=$BG_PID
+	diff_wait_listening "$run_lib" "$out/stderr" "$pid"
+	for seg in $run_traffic; do
+		diff_split "$seg"
+		diff_send "$where" "$first" "$count" "$mix"
+	done
+	wait "$pid"
+	echo $? > "$out/status"
+}
+
+diff_fresh_dir() {
+	rm -rf "${BED_TMP:?}/$1"
+	mkdir -p "$BED_TMP/$1"
+}
+
+# diff_same WHAT FILE: FILE must be the same for both libraries.
+diff_same() {
+	if ! cmp -s "$BED_TMP/stock/$2" "$BED_TMP/ring/$2"; then
+		echo "FAIL: case $DIFF_CASE: $1 differs between the stock and the ring library:"
+		diff -u "$BED_TMP/stock/$2" "$BED_TMP/ring/$2" |
+			sed -e "1s|$BED_TMP/||" -e "2s|$BED_TMP/||" | head -n 40
+		exit 1
+	fi
+}
+
+# diff_decode LIB FILE: the packets of a capture without their time stamps.
+diff_decode() {
+	d=$BED_TMP/$1
+	od -An -tx1 -N24 "$d/$2" > "$d/header" 2>&1
+	env $(lib_env stock) "$TCPDUMP" -r "$d/$2" -n -t -e -xx > "$d/packets" 2> "$d/read.err" ||
+		fail "case $DIFF_CASE, $1 library: cannot read its capture: $(cat "$d/read.err")"
+	diff_check_times "$1" "$2"
+}
+
+# diff_check_times LIB FILE: the time stamps, which cannot be compared,
+# must not go backwards, and a file with nanosecond time stamps must have
+# more than microseconds in them.
+diff_check_times() {
+	d=$BED_TMP/$1
+	env $(lib_env stock) "$TCPDUMP" -r "$d/$2" -n -tt --nano -q 2>/dev/null |
+		awk '{ print $1 }' > "$d/times"
+	sort -c "$d/times" 2>/dev/null ||
+		fail "case $DIFF_CASE, $1 library: time stamps go backwards: $(sort -c "$d/times" 2>&1)"
+	case $(cat "$d/header") in
+	" 4d 3c b2 a1"* | " a1 b2 3c 4d"*)
+		grep -qv '000$' "$d/times" ||
+			fail "case $DIFF_CASE, $1 library: nanosecond file without nanoseconds: $(head -n 3 "$d/times")"
+		;;
+	esac
+}
+
+# The checks common to every program: it ended by count, without drops.
+diff_check_ended() {
+	for lib in stock ring; do
+		status=$(cat "$BED_TMP/$lib/status")
+		[ "$status" = 0 ] || {
+			echo "FAIL: case $DIFF_CASE, $lib library: exit status $status (124: fewer than $DIFF_N packets in ${DIFF_TIMEOUT}s); stderr:"
+			sed 's/^/    /' "$BED_TMP/$lib/stderr"
+			exit 1
+		}
+	done
+}
+
+# One tcpdump case: NAME TRAFFIC OPTIONS FILTER.
+diff_tcpdump_case() {
+	DIFF_CASE=$1 traffic=$2 options=$3 filter=$4
+	case_start=$(date +%s.%N)
+	dir=inout
+	set -- $options
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		-Q) dir=$2; shift ;;
+		esac
+		shift
+	done
+	diff_expected "$traffic" "$dir" "$filter"
+	for lib in stock ring; do
+		diff_fresh_dir "$lib"
+		diff_run "$lib" "$traffic" "$TCPDUMP" -i "$(diff_if)" -c "$DIFF_N" \
+			-w "$BED_TMP/$lib/cap.pcap" $options "$filter"
+	done
+	diff_check_ended
+	grep -q "^$DIFF_N packets captured$" "$BED_TMP/stock/stderr" &&
+	    grep -q "^0 packets dropped by kernel$" "$BED_TMP/stock/stderr" ||
+		fail "case $DIFF_CASE: stock did not capture $DIFF_N packets without drops, nothing to compare: $(cat "$BED_TMP/stock/stderr")"
+	diff_same "tcpdump's stderr" stderr
+	for lib in stock ring; do
+		diff_decode "$lib" cap.pcap
+	done
+	diff_same "the pcap file header" header
+	diff_same "the packets (tcpdump -r -t -e -xx)" packets
+	DIFF_CASES=$((DIFF_CASES + 1))
+	echo "ok: $DIFF_CASE: $DIFF_N packets, stderr and file identical" \
+		"($(echo "$(date +%s.%N) - $case_start" | bc | cut -c1-4)s)"
+}
+
+# Reads cases "name | traffic | options | filter" from stdin; blank lines
+# and lines starting with # are skipped.  A filter of @many-hosts stands
+# for diff_many_hosts.
+diff_tcpdump_cases() {
+	while IFS='|' read -r name traffic options filter; do
+		name=$(diff_trim "$name")
+		case "$name" in '' | '#'*) continue ;; esac
+		filter=$(diff_trim "$filter")
+		[ "$filter" = @many-hosts ] && filter=$(diff_many_hosts)
+		diff_tcpdump_case "$name" "$(diff_trim "$traffic")" \
+			"$(diff_trim "$options")" "$filter" < /dev/null
+	done
+}
+
+# A filter the kernel cannot take: hosts 198.51.100.4-254, compiled
+# without the optimizer (tcpdump -O; optimizing it takes half a minute),
+# are more than BPF_MAXINSNS (4096) instructions, so that the kernel
+# refuses the program and libpcap filters in userland, with a warning.
+diff_many_hosts() {
+	for i in $(seq 4 253); do
+		printf 'host 198.51.100.%d or ' "$i"
+	done
+	printf 'host 198.51.100.254\n'
+}
