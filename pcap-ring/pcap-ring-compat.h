@@ -18,6 +18,7 @@
 #define pcapint_do_addexit		pcap_do_addexit
 #define pcapint_add_to_pcaps_to_close	pcap_add_to_pcaps_to_close
 #define pcapint_remove_from_pcaps_to_close	pcap_remove_from_pcaps_to_close
+#define pcapint_check_activated		pcap_check_activated
 #endif
 
 #endif

@@ -64,6 +64,54 @@ struct ring_packet {
 	const struct sockaddr_ll *sll;
 };
 
+/*
+ * Injection.  Unbatched injection needs none of this but the counters;
+ * batched injection and send queues use a TX ring on a second socket.
+ */
+struct ring_tx {
+	/* Options, set before activation (the API beats the environment). */
+	int batch;			/* frames per kick; 0: one send() per frame */
+	int ring_frames;		/* 0: the default */
+	int qdisc_bypass;
+	int batch_set;
+	int ring_set;
+
+	int fd;				/* -1 until there is a TX ring */
+	u_char *map;
+	size_t map_len;
+	u_char **frames;		/* address of each frame in the mapping */
+	unsigned int frame_nr;
+	unsigned int frame_size;
+	unsigned int data_offset;	/* where frame data starts in a frame */
+	unsigned int min_len;		/* the link-layer header */
+	unsigned int max_len;		/* what the MTU allows, untagged */
+	int vlan_allowed;		/* an 802.1Q tag may come on top of the MTU */
+	unsigned int head;		/* the next frame to fill */
+	unsigned int unsent;		/* filled frames the kernel has not taken */
+	uint64_t unsent_bytes;
+
+	int wake_fd;			/* eventfd, readable while frames wait */
+	int epoll_fd;			/* the selectable fd of a batched handle */
+	int waiting;
+	int on_close_list;		/* on libpcap's list of handles closed at exit */
+	int in_sendqueue;		/* pcap_sendqueue_transmit() is running */
+
+	int error_pending;		/* frames lost since pcap_inject_flush() last said so */
+	unsigned long long fail_seq;	/* the first of them */
+	char error[PCAP_ERRBUF_SIZE];
+	struct pcap_tx_stat stat;
+
+	/* Operations of a batched handle that flush first. */
+	struct {
+		read_op_t read;
+		stats_op_t stats;
+		setfilter_op_t setfilter;
+		setdirection_op_t setdirection;
+		set_datalink_op_t set_datalink;
+		setnonblock_op_t setnonblock;
+	} ops;
+};
+
 /* Private state of a pcap-ring handle (p->priv). */
 struct pcap_ring {
 	char ifname[IFNAMSIZ];
@@ -80,6 +128,7 @@ struct pcap_ring {
 	int vlan_offset;		/* where a VLAN tag goes back in, -1 for none */
 	long long sysfs_dropped;
 	struct pcap_stat stat;
+	struct ring_tx tx;
 };
 
 /* pcap-ring-setup.c: sockets, layouts and mappings shared by RX and TX. */
@@ -106,7 +155,13 @@ int	pcap_ring_read(pcap_t *, int, pcap_handler, u_char *);
 void	pcap_ring_set_poll_timeout(struct pcap_ring *);
 
 
+/* pcap-ring.c */
+int	pcap_ring_is_ours(const pcap_t *);
+
 /* pcap-ring-tx.c: injection. */
 int	pcap_ring_inject(pcap_t *, const void *, int);
+void	pcap_ring_tx_init(struct ring_tx *);
+int	pcap_ring_tx_activate(pcap_t *);
+void	pcap_ring_tx_cleanup(pcap_t *);
 
 #endif

@@ -230,6 +230,8 @@ ring_cleanup(pcap_t *p)
 {
 	struct pcap_ring *pr = p->priv;
 
+	/* Frames waiting in the TX ring go out first. */
+	pcap_ring_tx_cleanup(p);
 	if (pr->map != NULL) {
 		munmap(pr->map, pr->map_len);
 		pr->map = NULL;
@@ -656,11 +658,21 @@ ring_activate(pcap_t *p)
 	p->breakloop_op = ring_breakloop;
 	p->cleanup_op = ring_cleanup;
 	p->selectable_fd = p->fd;
+	/* Batched injection, when asked for, wraps the operations above. */
+	if ((status = pcap_ring_tx_activate(p)) != 0)
+		goto fail;
 	return 0;
 
 fail:
 	ring_cleanup(p);
 	return status;
+}
+
+/* Whether a handle, activated or not, is one of the module's. */
+int
+pcap_ring_is_ours(const pcap_t *p)
+{
+	return p->activate_op == ring_activate;
 }
 
 pcap_t *
@@ -696,6 +708,7 @@ pcap_ring_create(const char *device, char *ebuf, int *is_ours)
 	pr = p->priv;
 	strncpy(pr->ifname, ifname, sizeof(pr->ifname) - 1);
 	pr->breakloop_fd = -1;
+	pcap_ring_tx_init(&pr->tx);
 	p->activate_op = ring_activate;
 	if (set_tstamp_types(p, ifname, ebuf) == -1 ||
 	    set_tstamp_precisions(p, ebuf) == -1) {

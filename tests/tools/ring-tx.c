@@ -1,0 +1,221 @@
+/*
+ * ring-tx: inject deterministic test frames (frames.h) through the
+ * pcap-ring TX paths, and report what the library counted.
+ *
+ * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
+ *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k]
+ *                [-E] [-w FILE] [-T LEN] [-s]
+ *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
+ *   -r RING   pcap_set_tx_ring_size()
+ *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
+ *   -S        ... with sync, frames GAP_US (-g, default 0) apart
+ *   -N        non-blocking: count "TX ring full" errors and retry
+ *   -k        keep going after other errors, counting them
+ *   -E        exit() without pcap_close() after the last frame (no -s)
+ *   -w FILE   after activation, create FILE.ready and wait until FILE exists
+ *   -T LEN    also print how many frames are longer than LEN
+ *   -s        print pcap_tx_stats() (after pcap_inject_flush())
+ *
+ * Prints "sent N frames B bytes" (frames the calls accepted) and, with -s,
+ * "tx queued Q sent S bytes B rejected R dropped D kicks K waits W pending P".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <pcap/pcap.h>
+
+#include "frames.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-w FILE] [-T LEN] [-s]\n");
+	exit(2);
+}
+
+static void
+print_stats(pcap_t *p)
+{
+	struct pcap_tx_stat ts;
+
+	if (pcap_tx_stats(p, &ts) != 0) {
+		fprintf(stderr, "ring-tx: pcap_tx_stats: %s\n", pcap_geterr(p));
+		exit(1);
+	}
+	printf("tx queued %llu sent %llu bytes %llu rejected %llu dropped %llu kicks %llu waits %llu pending %llu\n",
+	    (unsigned long long)ts.tx_queued, (unsigned long long)ts.tx_sent,
+	    (unsigned long long)ts.tx_bytes, (unsigned long long)ts.tx_rejected,
+	    (unsigned long long)ts.tx_dropped, (unsigned long long)ts.tx_kicks,
+	    (unsigned long long)ts.tx_waits, (unsigned long long)ts.tx_pending);
+}
+
+static void
+wait_for_go(const char *file)
+{
+	char ready[4096];
+	FILE *f;
+
+	snprintf(ready, sizeof(ready), "%s.ready", file);
+	f = fopen(ready, "w");
+	if (f != NULL)
+		fclose(f);
+	while (access(file, F_OK) != 0)
+		usleep(10000);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *ifname = NULL, *go = NULL;
+	char errbuf[PCAP_ERRBUF_SIZE];
+	static uint8_t frame[FRAME_MAX_LEN];
+	unsigned long count = 0, first = 0, i, sent = 0, longer = 0;
+	unsigned long eagain = 0, errors = 0;
+	size_t min_len = FRAME_MIN_LEN, max_len = 1514, len, threshold = 0;
+	unsigned long long bytes = 0;
+	enum frame_mix mix = MIX_ALL;
+	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
+	int nonblock = 0, keep_going = 0, no_close = 0, stats = 0, opt, ret;
+	pcap_t *p;
+
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEw:T:s")) != -1) {
+		switch (opt) {
+		case 'i': ifname = optarg; break;
+		case 'n': count = strtoul(optarg, NULL, 0); break;
+		case 'f': first = strtoul(optarg, NULL, 0); break;
+		case 'l':
+			if (sscanf(optarg, "%zu-%zu", &min_len, &max_len) != 2 ||
+			    min_len > max_len || max_len > FRAME_MAX_LEN)
+				usage();
+			break;
+		case 'm':
+			if (strcmp(optarg, "udp") == 0)
+				mix = MIX_UDP;
+			else if (strcmp(optarg, "all") == 0)
+				mix = MIX_ALL;
+			else
+				usage();
+			break;
+		case 'b': batch = atoi(optarg); break;
+		case 'r': ring = atoi(optarg); break;
+		case 'Q': sendqueue = 1; break;
+		case 'S': sync = 1; break;
+		case 'g': gap_us = atoi(optarg); break;
+		case 'N': nonblock = 1; break;
+		case 'k': keep_going = 1; break;
+		case 'E': no_close = 1; break;
+		case 'w': go = optarg; break;
+		case 'T': threshold = strtoul(optarg, NULL, 0); break;
+		case 's': stats = 1; break;
+		default: usage();
+		}
+	}
+	if (ifname == NULL || count == 0)
+		usage();
+
+	p = pcap_create(ifname, errbuf);
+	if (p == NULL) {
+		fprintf(stderr, "ring-tx: %s\n", errbuf);
+		return 1;
+	}
+	pcap_set_snaplen(p, 64);
+	pcap_set_buffer_size(p, 256 * 1024);
+	if (batch >= 0 && pcap_set_tx_batch(p, batch) != 0) {
+		fprintf(stderr, "ring-tx: pcap_set_tx_batch: %s\n", pcap_geterr(p));
+		return 1;
+	}
+	if (ring >= 0 && pcap_set_tx_ring_size(p, ring) != 0) {
+		fprintf(stderr, "ring-tx: pcap_set_tx_ring_size: %s\n", pcap_geterr(p));
+		return 1;
+	}
+	if (pcap_activate(p) < 0) {
+		fprintf(stderr, "ring-tx: %s: %s\n", ifname, pcap_geterr(p));
+		return 1;
+	}
+	if (nonblock && pcap_setnonblock(p, 1, errbuf) != 0) {
+		fprintf(stderr, "ring-tx: %s\n", errbuf);
+		return 1;
+	}
+	if (go != NULL)
+		wait_for_go(go);
+
+	if (sendqueue) {
+		pcap_send_queue *q = pcap_sendqueue_alloc((u_int)(count *
+		    (sizeof(struct pcap_pkthdr) + max_len)));
+		struct pcap_pkthdr h;
+		u_int done;
+
+		if (q == NULL) {
+			fprintf(stderr, "ring-tx: pcap_sendqueue_alloc failed\n");
+			return 1;
+		}
+		for (i = first; i < first + count; i++) {
+			len = frame_build(frame, (uint32_t)i,
+			    frame_len((uint32_t)i, min_len, max_len), mix);
+			h.ts.tv_sec = (time_t)((i - first) * (unsigned long)gap_us / 1000000);
+			h.ts.tv_usec = (suseconds_t)((i - first) * (unsigned long)gap_us % 1000000);
+			h.caplen = h.len = (bpf_u_int32)len;
+			if (pcap_sendqueue_queue(q, &h, frame) != 0) {
+				fprintf(stderr, "ring-tx: pcap_sendqueue_queue failed at frame %lu\n", i);
+				return 1;
+			}
+			bytes += len;
+			if (threshold != 0 && len > threshold)
+				longer++;
+		}
+		done = pcap_sendqueue_transmit(p, q, sync);
+		if (done != q->len) {
+			fprintf(stderr, "ring-tx: pcap_sendqueue_transmit sent %u of %u bytes: %s\n",
+			    done, q->len, pcap_geterr(p));
+			return 1;
+		}
+		sent = count;
+		pcap_sendqueue_destroy(q);
+	} else {
+		for (i = first; i < first + count; i++) {
+			len = frame_build(frame, (uint32_t)i,
+			    frame_len((uint32_t)i, min_len, max_len), mix);
+			if (threshold != 0 && len > threshold)
+				longer++;
+			while ((ret = pcap_inject(p, frame, len)) == PCAP_ERROR &&
+			    nonblock && strstr(pcap_geterr(p), "TX ring full") != NULL) {
+				eagain++;
+				usleep(200);
+			}
+			if (ret != (int)len) {
+				if (keep_going) {
+					errors++;
+					continue;
+				}
+				fprintf(stderr, "ring-tx: frame %lu: %s\n", i,
+				    pcap_geterr(p));
+				pcap_close(p);
+				return 1;
+			}
+			sent++;
+			bytes += len;
+		}
+	}
+	printf("sent %lu frames %llu bytes\n", sent, bytes);
+	if (nonblock)
+		printf("ring full %lu\n", eagain);
+	if (keep_going)
+		printf("errors %lu\n", errors);
+	if (threshold != 0)
+		printf("longer than %zu: %lu\n", threshold, longer);
+	if (no_close) {
+		/* What waits is for libpcap's exit handler to send. */
+		fflush(stdout);
+		exit(0);
+	}
+	if (stats) {
+		if (pcap_inject_flush(p) != 0)
+			printf("flush: %s\n", pcap_geterr(p));
+		print_stats(p);
+	}
+	pcap_close(p);
+	return 0;
+}

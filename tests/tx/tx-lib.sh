@@ -1,0 +1,55 @@
+# Shared by the tests/tx scripts: inject test frames with ring-tx through
+# the ring build and check, frame by frame, what a capture on the peer
+# (stock libpcap, so that it does not depend on the module) received.
+# Source after common.sh and netns.sh, and after bed_setup.
+
+# tx_capture NAME EXPECTED [ring-cap options]: start a capture on VETH_B
+# that stops after EXPECTED test frames or 3 s of silence (non-blocking,
+# as a V3 ring that receives nothing never returns from a blocking read).
+tx_capture() {
+	name=$1 expected=$2
+	shift 2
+	rm -f "$BED_TMP/ready.$name"
+	bed_bg in_b env $(tool_env stock) "$TOOLS/ring-cap" -i "$VETH_B" \
+		-n "$expected" -B 67108864 -t 3000 -N -r "$BED_TMP/ready.$name" "$@" \
+		> "$BED_TMP/cap.$name" 2>&1
+	CAP_PID=$BG_PID
+	wait_for_file "$BED_TMP/ready.$name"
+}
+
+# tx_check_capture NAME EXPECTED BYTES: the capture got frames 0..EXPECTED-1,
+# in order, once each, intact.
+tx_check_capture() {
+	wait "$CAP_PID"
+	assert_eq "$1: frames on the peer" \
+		"frames $2 bytes $3 first 0 last $(($2 - 1)) dup 0 reorder 0 bad 0 other 0" \
+		"$(cat "$BED_TMP/cap.$1")"
+}
+
+# tx_run NAME COUNT [env words --] ring-tx options: inject COUNT frames
+# and check that every one arrived and that the counters account for it.
+tx_run() {
+	name=$1 count=$2
+	shift 2
+	envw=
+	if [ "${1:-}" = env ]; then
+		shift
+		while [ "$1" != -- ]; do envw="$envw $1"; shift; done
+		shift
+	fi
+	tx_capture "$name" "$count"
+	out=$(in_a env $(tool_env ring) $envw "$TOOLS/ring-tx" -i "$VETH_A" -n "$count" -s "$@" 2>&1) ||
+		fail "$name: ring-tx: $out"
+	echo "$out"
+	bytes=$(echo "$out" | sed -n 's/^sent [0-9]* frames \([0-9]*\) bytes$/\1/p')
+	assert_match "$name: all accepted" "^sent $count frames [0-9]+ bytes$" "$out"
+	assert_match "$name: counters" \
+		"^tx queued $count sent $count bytes $bytes rejected 0 dropped 0 kicks [0-9]+ waits [0-9]+ pending 0$" "$out"
+	tx_check_capture "$name" "$count" "$bytes"
+	TX_OUT=$out
+}
+
+# tx_kicks: the kick count of the last tx_run.
+tx_kicks() {
+	echo "$TX_OUT" | sed -n 's/.* kicks \([0-9]*\) .*/\1/p'
+}
