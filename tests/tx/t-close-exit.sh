@@ -1,0 +1,35 @@
+# Frames still waiting in the TX ring are sent when the handle is closed
+# right after the last pcap_inject(), and when the program calls exit()
+# without closing it (libpcap's exit handler), with the API and with
+# PCAP_RING_TX_BATCH.  Counts (not multiples of the batch) and content
+# are checked on the peer.
+. "$TESTSRCDIR/lib/common.sh"
+. "$TESTSRCDIR/lib/netns.sh"
+. "$TESTSRCDIR/tx/tx-lib.sh"
+require_root
+bed_setup
+
+# tx_run_quiet NAME COUNT [env words --] ring-tx options: as tx_run, without
+# the flush and statistics calls, which would send what waits.
+tx_run_quiet() {
+	name=$1 count=$2
+	shift 2
+	envw=
+	if [ "${1:-}" = env ]; then
+		shift
+		while [ "$1" != -- ]; do envw="$envw $1"; shift; done
+		shift
+	fi
+	tx_capture "$name" "$count"
+	out=$(in_a env $(tool_env ring) $envw "$TOOLS/ring-tx" -i "$VETH_A" -n "$count" "$@" 2>&1) ||
+		fail "$name: ring-tx: $out"
+	assert_match "$name: all accepted" "^sent $count frames [0-9]+ bytes$" "$out"
+	tx_check_capture "$name" "$count" "$(echo "$out" | awk '/^sent/ {print $4}')"
+}
+
+tx_run_quiet close-batch64 10001 -b 64
+tx_run_quiet close-batch256 777 -b 256 -r 256
+tx_run_quiet exit-batch64 10001 -b 64 -E
+tx_run_quiet exit-one-frame 1 -b 64 -E
+tx_run_quiet exit-env 5003 env PCAP_RING_TX_BATCH=64 -- -E
+tx_run_quiet close-env 5003 env PCAP_RING_TX_BATCH=200 -- 

@@ -1,0 +1,45 @@
+# Bad input gets a clear error and is not counted; the handle keeps
+# working (tools/tx-errors), unbatched and batched.  A frame the kernel
+# rejects after it was queued (the MTU was lowered after activation) is
+# counted as rejected and named, and the frames behind it still go out.
+. "$TESTSRCDIR/lib/common.sh"
+. "$TESTSRCDIR/lib/netns.sh"
+. "$TESTSRCDIR/tx/tx-lib.sh"
+require_root
+bed_setup
+
+for batch in 0 64; do
+	tx_capture errors-$batch 4
+	out=$(in_a env $(tool_env ring) "$TOOLS/tx-errors" -i "$VETH_A" -M 1500 -b $batch 2>&1)
+	status=$?
+	echo "$out"
+	[ $status -eq 0 ] || fail "tx-errors -b $batch: $(echo "$out" | grep FAIL)"
+	wait "$CAP_PID"
+	assert_match "errors-$batch: frames 0-3 on the peer, once each" \
+		"^frames 4 bytes [0-9]+ first 0 last 3 dup 0 reorder 0 bad 0 other 0$" \
+		"$(cat "$BED_TMP/cap.errors-$batch")"
+done
+
+# Lower the MTU between activation and injection: frames longer than
+# 1014 bytes pass the checks made at activation, and the kernel refuses them.
+rm -f "$BED_TMP/go"
+bed_bg in_a env $(tool_env ring) "$TOOLS/ring-tx" -i "$VETH_A" -n 2000 -b 64 -s \
+	-T 1014 -w "$BED_TMP/go" > "$BED_TMP/rejected.out" 2>&1
+TX_PID=$BG_PID
+wait_for_file "$BED_TMP/go.ready"
+ip -n "$NS_A" link set "$VETH_A" mtu 1000 || fail "mtu 1000"
+tx_capture rejected 2000
+touch "$BED_TMP/go"
+wait "$TX_PID" || fail "ring-tx: $(cat "$BED_TMP/rejected.out")"
+out=$(cat "$BED_TMP/rejected.out")
+echo "$out"
+longer=$(echo "$out" | sed -n 's/^longer than 1014: //p')
+[ "$longer" -gt 0 ] || fail "no frame longer than 1014 bytes"
+assert_match "rejected frames counted" \
+	"^tx queued 2000 sent $((2000 - longer)) bytes [0-9]+ rejected $longer dropped 0 kicks [0-9]+ waits [0-9]+ pending 0$" "$out"
+assert_match "flush names a rejected frame" \
+	"^flush: .*the kernel rejected frame [0-9]+ of this handle \([0-9]+ bytes\): Message too long" "$out"
+wait "$CAP_PID"
+assert_match "the other frames arrived, in order, once" \
+	"^frames $((2000 - longer)) bytes [0-9]+ first 0 last [0-9]+ dup 0 reorder 0 bad 0 other 0$" \
+	"$(cat "$BED_TMP/cap.rejected")"
