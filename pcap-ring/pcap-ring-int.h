@@ -38,6 +38,7 @@ struct ring_layout {
  */
 struct ring_rx {
 	int version;
+	int fd;
 	u_char **slots;			/* address of each slot in the mapping */
 	unsigned int slot_nr;
 	unsigned int slot_size;
@@ -48,14 +49,18 @@ struct ring_rx {
 	int release_pending;		/* the previous slot is read, but the caller may still hold its data */
 	unsigned int release_slot;
 	unsigned int filter_slots_left;	/* slots that may hold packets an older kernel filter passed */
+	u_char *copy_buf;		/* V2: whole packets too big for a frame (TP_STATUS_COPY) */
+	unsigned int copy_len;
 };
 
-/* One received packet as the ring describes it. */
+/*
+ * One received packet.  There are RING_VLAN_TAG_LEN writable bytes in
+ * front of data, so that a VLAN tag can be put back in place.
+ */
 struct ring_packet {
-	u_char *frame;
-	unsigned int mac;		/* offset of the link-layer header in the frame */
+	u_char *data;			/* link-layer header */
 	unsigned int len;		/* length on the wire */
-	unsigned int snaplen;		/* bytes in the ring */
+	unsigned int caplen;		/* bytes at data */
 	unsigned int sec;
 	unsigned int nsec;
 	int vlan_valid;
@@ -146,7 +151,7 @@ int	ring_create(int fd, int optname, int version, struct ring_layout *,
 u_char	*ring_map(int fd, size_t len, const char *ifname, char *errbuf);
 
 /* pcap-ring-rx.c: the capture ring reader. */
-void	ring_rx_init(struct ring_rx *, int version, u_char **slots,
+void	ring_rx_init(struct ring_rx *, int version, int fd, u_char **slots,
 	    unsigned int slot_nr, unsigned int slot_size, unsigned int hdrlen);
 int	ring_rx_next(struct ring_rx *, struct ring_packet *);
 void	ring_rx_consume(struct ring_rx *);

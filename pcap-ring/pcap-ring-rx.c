@@ -11,6 +11,13 @@
  * moves past it, or at the next read call after its last packet, so that a
  * packet returned by pcap_next_ex() stays valid until the next read call
  * without being copied.
+ *
+ * Immediate mode needs a wake-up per packet, which only TPACKET_V2 gives.
+ * Its frames are sized for the MTU rather than for 64 KiB offload packets,
+ * so that the ring holds thousands of packets instead of a few hundred; a
+ * packet too big for its frame is marked TP_STATUS_COPY and the kernel
+ * queues the whole of it on the socket (PACKET_COPY_THRESH), where the
+ * reader takes it with recv().
  */
 #define _GNU_SOURCE	/* POLLRDHUP */
 
@@ -73,11 +80,11 @@ slot_release(struct ring_rx *rx, unsigned int slot)
 }
 
 void
-ring_rx_init(struct ring_rx *rx, int version, u_char **slots,
+ring_rx_init(struct ring_rx *rx, int version, int fd, u_char **slots,
     unsigned int slot_nr, unsigned int slot_size, unsigned int hdrlen)
 {
-	memset(rx, 0, sizeof(*rx));
 	rx->version = version;
+	rx->fd = fd;
 	rx->slots = slots;
 	rx->slot_nr = slot_nr;
 	rx->slot_size = slot_size;
@@ -85,12 +92,33 @@ ring_rx_init(struct ring_rx *rx, int version, u_char **slots,
 }
 
 /*
- * Describe the next packet without consuming it; 0 if the kernel has not
- * handed one over yet.
+ * The whole of a packet that did not fit its V2 frame; the kernel queued it
+ * on the socket in ring order.  If the queue had no room, the truncated
+ * frame is all there is.
+ */
+static void
+take_copy(struct ring_rx *rx, struct ring_packet *pkt)
+{
+	ssize_t n;
+
+	n = recv(rx->fd, rx->copy_buf + RING_VLAN_TAG_LEN, rx->copy_len,
+	    MSG_DONTWAIT | MSG_TRUNC);
+	if (n <= 0)
+		return;
+	pkt->data = rx->copy_buf + RING_VLAN_TAG_LEN;
+	pkt->caplen = (unsigned int)n < rx->copy_len ? (unsigned int)n : rx->copy_len;
+}
+
+/*
+ * Describe the next packet without consuming it: 1, or 0 if the kernel has
+ * not handed one over yet, or -1 if the ring holds a frame that runs past
+ * its slot.
  */
 int
 ring_rx_next(struct ring_rx *rx, struct ring_packet *pkt)
 {
+	unsigned int status, mac;
+
 	if (rx->release_pending) {
 		slot_release(rx, rx->release_slot);
 		rx->release_pending = 0;
@@ -113,37 +141,39 @@ ring_rx_next(struct ring_rx *rx, struct ring_packet *pkt)
 			rx->slot = (rx->slot + 1) % rx->slot_nr;
 		}
 		h3 = (struct tpacket3_hdr *)rx->next_packet;
-		pkt->frame = rx->next_packet;
-		pkt->mac = h3->tp_mac;
+		status = h3->tp_status;
+		mac = h3->tp_mac;
 		pkt->len = h3->tp_len;
-		pkt->snaplen = h3->tp_snaplen;
+		pkt->caplen = h3->tp_snaplen;
 		pkt->sec = h3->tp_sec;
 		pkt->nsec = h3->tp_nsec;
-		pkt->vlan_valid = h3->hv1.tp_vlan_tci != 0 ||
-		    (h3->tp_status & TP_STATUS_VLAN_VALID);
 		pkt->vlan_tci = h3->hv1.tp_vlan_tci;
-		pkt->vlan_tpid = (h3->hv1.tp_vlan_tpid ||
-		    (h3->tp_status & TP_STATUS_VLAN_TPID_VALID)) ?
-		    h3->hv1.tp_vlan_tpid : ETH_P_8021Q;
+		pkt->vlan_tpid = h3->hv1.tp_vlan_tpid;
 	} else {
 		struct tpacket2_hdr *h2 = (void *)rx->slots[rx->slot];
 
-		if (slot_status(rx, rx->slot) == TP_STATUS_KERNEL)
+		status = slot_status(rx, rx->slot);
+		if (status == TP_STATUS_KERNEL)
 			return 0;
-		pkt->frame = (u_char *)h2;
-		pkt->mac = h2->tp_mac;
+		mac = h2->tp_mac;
 		pkt->len = h2->tp_len;
-		pkt->snaplen = h2->tp_snaplen;
+		pkt->caplen = h2->tp_snaplen;
 		pkt->sec = h2->tp_sec;
 		pkt->nsec = h2->tp_nsec;
-		pkt->vlan_valid = h2->tp_vlan_tci != 0 ||
-		    (h2->tp_status & TP_STATUS_VLAN_VALID);
 		pkt->vlan_tci = h2->tp_vlan_tci;
-		pkt->vlan_tpid = (h2->tp_vlan_tpid ||
-		    (h2->tp_status & TP_STATUS_VLAN_TPID_VALID)) ?
-		    h2->tp_vlan_tpid : ETH_P_8021Q;
+		pkt->vlan_tpid = h2->tp_vlan_tpid;
 	}
-	pkt->sll = (const struct sockaddr_ll *)(pkt->frame + rx->sll_offset);
+	/* A stripped tag with TCI 0 is known only by the status bit. */
+	pkt->vlan_valid = pkt->vlan_tci != 0 || (status & TP_STATUS_VLAN_VALID);
+	if (pkt->vlan_tpid == 0 && !(status & TP_STATUS_VLAN_TPID_VALID))
+		pkt->vlan_tpid = ETH_P_8021Q;
+	if (mac + pkt->caplen > rx->slot_size)
+		return -1;
+	pkt->data = (rx->version == TPACKET_V3 ? rx->next_packet :
+	    rx->slots[rx->slot]) + mac;
+	pkt->sll = (const struct sockaddr_ll *)(pkt->data - mac + rx->sll_offset);
+	if (status & TP_STATUS_COPY)
+		take_copy(rx, pkt);
 	return 1;
 }
 
@@ -375,7 +405,7 @@ direction_wanted(const pcap_t *p, const struct sockaddr_ll *sll)
  * Hand one packet to the callback the way stock pcap-linux does: userland
  * filter while the kernel's cannot be trusted, direction, VLAN tag put
  * back where the kernel took it out, snapshot length.  1 if delivered,
- * 0 if not wanted, -1 on a corrupt ring.
+ * 0 if not wanted.
  */
 static int
 deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
@@ -383,15 +413,7 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 {
 	struct pcap_ring *pr = p->priv;
 	struct pcap_pkthdr h;
-	u_char *bp;
-
-	if (pkt->mac + pkt->snaplen > pr->rx.slot_size) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-		    "%s: corrupted frame on kernel ring mac offset %u + caplen %u > frame len %u",
-		    pr->ifname, pkt->mac, pkt->snaplen, pr->rx.slot_size);
-		return -1;
-	}
-	bp = pkt->frame + pkt->mac;
+	u_char *bp = pkt->data;
 
 	if ((pr->filter_in_userland || pr->rx.filter_slots_left > 0) &&
 	    p->fcode.bf_insns != NULL) {
@@ -400,7 +422,7 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 		aux_data.vlan_tag_present = pkt->vlan_valid;
 		aux_data.vlan_tag = pkt->vlan_tci & 0x0fff;
 		if (pcapint_filter_with_aux_data(p->fcode.bf_insns, bp,
-		    pkt->len, pkt->snaplen, &aux_data) == 0)
+		    pkt->len, pkt->caplen, &aux_data) == 0)
 			return 0;
 	}
 	if (!direction_wanted(p, pkt->sll))
@@ -409,12 +431,12 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 	h.ts.tv_sec = pkt->sec;
 	h.ts.tv_usec = p->opt.tstamp_precision == PCAP_TSTAMP_PRECISION_NANO ?
 	    pkt->nsec : pkt->nsec / 1000;
-	h.caplen = pkt->snaplen;
+	h.caplen = pkt->caplen;
 	h.len = pkt->len;
 
 	/* PACKET_RESERVE left room for the tag in front of the frame. */
 	if (pkt->vlan_valid && pr->vlan_offset != -1 &&
-	    pkt->snaplen >= (unsigned int)pr->vlan_offset) {
+	    pkt->caplen >= (unsigned int)pr->vlan_offset) {
 		uint16_t tag[2];
 
 		bp -= RING_VLAN_TAG_LEN;
@@ -432,6 +454,17 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 	return 1;
 }
 
+static int
+corrupt_ring(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+
+	snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+	    "%s: corrupted frame on kernel ring: packet runs past its %u-byte slot",
+	    pr->ifname, pr->rx.slot_size);
+	return PCAP_ERROR;
+}
+
 int
 pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
     u_char *user)
@@ -443,29 +476,32 @@ pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
 	if (PACKET_COUNT_IS_UNLIMITED(max_packets))
 		max_packets = INT_MAX;
 again:
-	if (!ring_rx_next(&pr->rx, &pkt)) {
+	ret = ring_rx_next(&pr->rx, &pkt);
+	if (ret == 0) {
 		ret = wait_for_packets(p);
 		if (ret != 0)
 			return ret;
-		if (!ring_rx_next(&pr->rx, &pkt)) {
+		ret = ring_rx_next(&pr->rx, &pkt);
+		if (ret == 0) {
 			/* Without a timeout, return only with a packet. */
 			if (pr->timeout == 0)
 				goto again;
 			return 0;
 		}
 	}
+	if (ret < 0)
+		return corrupt_ring(p);
 	n = 0;
 	do {
-		ret = deliver(p, &pkt, callback, user);
+		n += deliver(p, &pkt, callback, user);
 		ring_rx_consume(&pr->rx);
-		if (ret < 0)
-			return PCAP_ERROR;
-		n += ret;
 		if (p->break_loop) {
 			p->break_loop = 0;
 			return PCAP_ERROR_BREAK;
 		}
-	} while (n < max_packets && ring_rx_next(&pr->rx, &pkt));
+	} while (n < max_packets && (ret = ring_rx_next(&pr->rx, &pkt)) == 1);
+	if (ret < 0)
+		return corrupt_ring(p);
 	if (n == 0 && pr->timeout == 0)
 		goto again;
 	return n;

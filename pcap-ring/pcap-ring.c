@@ -30,9 +30,8 @@
 
 #define RING_DEVICE_PREFIX	"ring:"
 
-/* The largest frame stock expects on an interface with offloads, plus the
- * Ethernet header and a VLAN tag. */
-#define RING_MAX_OFFLOAD_FRAME	(65535 + 18)
+/* Socket buffer for whole packets queued beside an immediate-mode ring. */
+#define RING_COPY_RCVBUF	(4 * 1024 * 1024)
 
 /* What stock pcap-linux reserves for a link-layer header in a V2 frame. */
 #define RING_MAX_LINKHEADER_SIZE	256
@@ -238,6 +237,8 @@ ring_cleanup(pcap_t *p)
 	}
 	free(pr->rx.slots);
 	pr->rx.slots = NULL;
+	free(pr->rx.copy_buf);
+	pr->rx.copy_buf = NULL;
 	if (pr->breakloop_fd != -1) {
 		close(pr->breakloop_fd);
 		pr->breakloop_fd = -1;
@@ -480,16 +481,18 @@ set_adapter_tstamp(pcap_t *p)
 }
 
 /*
- * Frame size for the TPACKET_V2 ring of immediate mode: the snapshot,
- * capped at the largest frame the interface can deliver, behind the
- * header room the kernel lays out (as stock computes it).
+ * Frame size for the TPACKET_V2 ring of immediate mode: room for the
+ * snapshot of an MTU-sized frame (plus Ethernet header and VLAN tag) behind
+ * the header room the kernel lays out.  *whole_len is the snapshot when
+ * larger offload packets must come through TP_STATUS_COPY, 0 otherwise.
  */
 static int
-v2_frame_size(pcap_t *p, unsigned int hdrlen, unsigned int *frame_size)
+v2_frame_size(pcap_t *p, unsigned int hdrlen, unsigned int *frame_size,
+    unsigned int *whole_len)
 {
 	struct pcap_ring *pr = p->priv;
 	struct ifreq ifr;
-	unsigned int data, max_frame, netoff, macoff;
+	unsigned int data, netoff, macoff;
 
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, pr->ifname, sizeof(ifr.ifr_name) - 1);
@@ -498,18 +501,48 @@ v2_frame_size(pcap_t *p, unsigned int hdrlen, unsigned int *frame_size)
 		    "%s: SIOCGIFMTU", pr->ifname);
 		return PCAP_ERROR;
 	}
-	/* Offloads can hand over frames of up to 64 KiB whatever the MTU. */
-	max_frame = (unsigned int)ifr.ifr_mtu + 18;
-	if (max_frame < RING_MAX_OFFLOAD_FRAME)
-		max_frame = RING_MAX_OFFLOAD_FRAME;
-	data = (unsigned int)p->snapshot;
-	if (data > max_frame)
-		data = max_frame;
+	data = (unsigned int)ifr.ifr_mtu + ETH_HLEN + RING_VLAN_TAG_LEN;
+	*whole_len = 0;
+	if (data >= (unsigned int)p->snapshot)
+		data = (unsigned int)p->snapshot;
+	else
+		*whole_len = (unsigned int)p->snapshot;
 	netoff = TPACKET_ALIGN(TPACKET_ALIGN(hdrlen) +
 	    sizeof(struct sockaddr_ll) + RING_MAX_LINKHEADER_SIZE) +
 	    RING_VLAN_TAG_LEN;
 	macoff = netoff - RING_MAX_LINKHEADER_SIZE;
 	*frame_size = TPACKET_ALIGN(macoff + data);
+	return 0;
+}
+
+/*
+ * Let the kernel queue whole packets that do not fit a V2 frame, with
+ * enough socket buffer for a burst of 64 KiB offload packets.
+ */
+static int
+enable_whole_packet_copies(pcap_t *p, unsigned int whole_len)
+{
+	struct pcap_ring *pr = p->priv;
+	int one = 1, rcvbuf = RING_COPY_RCVBUF;
+
+	if (setsockopt(p->fd, SOL_PACKET, PACKET_COPY_THRESH, &one,
+	    sizeof(one)) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: setsockopt (PACKET_COPY_THRESH)", pr->ifname);
+		return PCAP_ERROR;
+	}
+	/* Beyond net.core.rmem_max only with CAP_NET_ADMIN; not fatal. */
+	if (setsockopt(p->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof(rcvbuf)) == -1)
+		(void)setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof(rcvbuf));
+	pr->rx.copy_buf = malloc(whole_len + RING_VLAN_TAG_LEN);
+	if (pr->rx.copy_buf == NULL) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "malloc");
+		return PCAP_ERROR;
+	}
+	pr->rx.copy_len = whole_len;
 	return 0;
 }
 
@@ -522,7 +555,8 @@ setup_rx_ring(pcap_t *p)
 {
 	struct pcap_ring *pr = p->priv;
 	struct ring_layout l;
-	unsigned int hdrlen, buffer_size, frame_size, reserve, tov, i, fpb;
+	unsigned int hdrlen, buffer_size, frame_size, whole_len, reserve, tov;
+	unsigned int i, fpb;
 	int version = p->opt.immediate ? TPACKET_V2 : TPACKET_V3;
 	int ret;
 
@@ -540,7 +574,10 @@ setup_rx_ring(pcap_t *p)
 	if (version == TPACKET_V3) {
 		ring_layout_v3(&l, buffer_size);
 	} else {
-		if ((ret = v2_frame_size(p, hdrlen, &frame_size)) != 0)
+		if ((ret = v2_frame_size(p, hdrlen, &frame_size, &whole_len)) != 0)
+			return ret;
+		if (whole_len != 0 &&
+		    (ret = enable_whole_packet_copies(p, whole_len)) != 0)
 			return ret;
 		ring_layout_v2(&l, buffer_size, frame_size);
 	}
@@ -574,7 +611,7 @@ setup_rx_ring(pcap_t *p)
 	for (i = 0; i < l.frame_nr; i++)
 		pr->rx.slots[i] = pr->map + (size_t)(i / fpb) * l.block_size +
 		    (size_t)(i % fpb) * l.frame_size;
-	ring_rx_init(&pr->rx, version, pr->rx.slots, l.frame_nr,
+	ring_rx_init(&pr->rx, version, p->fd, pr->rx.slots, l.frame_nr,
 	    version == TPACKET_V3 ? l.block_size : l.frame_size, hdrlen);
 	pcap_ring_set_poll_timeout(pr);
 	return 0;

@@ -56,11 +56,12 @@ run_one() {
 	esac
 }
 
-# Namespaces the test bed names prt-a-*/prt-b-*; none may outlive its test.
+# The test bed names its namespaces after this run; none may outlive it.
+TEST_RUN_ID=$$
+export TEST_RUN_ID
 bed_namespaces() {
-	ip netns list 2>/dev/null | grep -c '^prt-[ab]-'
+	ip netns list 2>/dev/null | grep "^prt-$TEST_RUN_ID-"
 }
-namespaces_before=$(bed_namespaces)
 
 for t in "$UNIT"/test-*; do
 	[ -x "$t" ] || continue
@@ -72,12 +73,13 @@ for t in "$srcdir"/*/t-*.sh; do
 	run_one "$t" "$(basename "$(dirname "$t")")/$(basename "$t" .sh)"
 done
 
-left=$(( $(bed_namespaces) - namespaces_before ))
-if [ "$left" -gt 0 ]; then
+left=$(bed_namespaces)
+if [ -n "$left" ]; then
 	failed=$((failed + 1))
 	failed_names="$failed_names no-leftover-namespaces"
-	echo "FAIL: no-leftover-namespaces: $left test namespaces left behind:"
-	ip netns list | grep '^prt-[ab]-' | sed 's/^/    /'
+	echo "FAIL: no-leftover-namespaces: test namespaces left behind:"
+	echo "$left" | sed 's/^/    /'
+	echo "$left" | while read -r ns; do ip netns del "$ns"; done
 else
 	passed=$((passed + 1))
 	echo "PASS: no-leftover-namespaces"

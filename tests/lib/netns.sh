@@ -6,8 +6,9 @@
 # interfaces.
 
 BED_ID=$$$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-NS_A=prt-a-$BED_ID
-NS_B=prt-b-$BED_ID
+# The runner names its run so that it can find what a test left behind.
+NS_A=prt-${TEST_RUN_ID:-x}-a-$BED_ID
+NS_B=prt-${TEST_RUN_ID:-x}-b-$BED_ID
 # Interface names must fit in 15 characters.
 VETH_A=pra$BED_ID
 VETH_B=prb$BED_ID
@@ -48,8 +49,14 @@ bed_setup() {
 in_a() { ip netns exec "$NS_A" "$@"; }
 in_b() { ip netns exec "$NS_B" "$@"; }
 
-# bed_bg CMD...: run in the background, killed at cleanup; sets BG_PID.
+# bed_bg CMD...: run in the background, killed at cleanup; sets BG_PID,
+# the program's own pid (in_a/in_b are expanded so that no subshell sits
+# between it and a kill).
 bed_bg() {
+	case "$1" in
+	in_a) shift; set -- ip netns exec "$NS_A" "$@" ;;
+	in_b) shift; set -- ip netns exec "$NS_B" "$@" ;;
+	esac
 	"$@" &
 	BG_PID=$!
 	BED_PIDS="$BED_PIDS $BG_PID"
