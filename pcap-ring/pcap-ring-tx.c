@@ -179,12 +179,14 @@ note_loss(struct ring_tx *tx, unsigned long long seq)
 	tx->error_pending = 1;
 }
 
+/* pcap_inject_flush() names the first frames lost since its last report. */
 static void
 keep_error(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
 
-	memcpy(tx->error, p->errbuf, sizeof(tx->error));
+	if (!tx->error_pending)
+		memcpy(tx->error, p->errbuf, sizeof(tx->error));
 }
 
 /*
