@@ -3,7 +3,7 @@
 # the other, and everything it writes compared.  Source after common.sh and
 # netns.sh, then call bed_setup and run cases:
 #
-#   diff_tcpdump_cases <<EOF
+#   diff_cases tcpdump <<EOF
 #   # name      | traffic      | options        | filter
 #   host        | a:0:400      |                | host 198.51.100.3
 #   EOF
@@ -30,9 +30,13 @@
 #
 # Compared between the two libraries: exit status, the whole of stderr
 # (the listening line, filter warnings, the packets captured / received by
-# filter / dropped by kernel lines), the file header, and the packets
-# decoded with their link-layer headers and in hex (tcpdump -r -t -e -xx),
-# i.e. everything but the time stamps.
+# filter / dropped by kernel lines; for dumpcap and tshark with the output
+# file's directory and tshark's log time stamps taken out), the pcap file
+# header or the pcapng interface description (capinfos -I), and the
+# packets decoded with their link-layer headers and in hex (tcpdump -r -t
+# -e -xx), i.e. everything but the time stamps.  Programs: tcpdump,
+# dumpcap and tshark (which runs dumpcap); the filter goes to -f for the
+# latter two, and must be one the kernel takes (see diff_wait_armed).
 
 DIFF_IF=${DIFF_IF:-}
 DIFF_TIMEOUT=${DIFF_TIMEOUT:-15}
@@ -117,16 +121,39 @@ diff_wait_listening() {
 	done
 }
 
-# diff_run LIB TRAFFIC PROGRAM ARGS...: runs the capture in NS_B under
-# LIB, with output in $BED_TMP/LIB, and sends the traffic once it listens.
+# diff_wait_armed LIB PID FILTER: dumpcap says "Capturing on" before it
+# opens the device, so wait until the capture socket is bound for every
+# protocol (which both libraries do last in activation) and, with a filter,
+# until the kernel has it (ss -0 -b shows the program; the one-instruction
+# program that stock attaches while it drains the socket does not count).
+diff_wait_armed() {
+	n=100
+	while :; do
+		in_b ss -0 -b -n > "$BED_TMP/ss.out" 2>&1
+		if grep -q "[*]:$(diff_if) " "$BED_TMP/ss.out"; then
+			[ -z "$3" ] && return
+			grep "bpf filter" "$BED_TMP/ss.out" | grep -qv "(1):" && return
+		fi
+		kill -0 "$2" 2>/dev/null && [ "$n" -gt 0 ] ||
+			fail "case $DIFF_CASE, $1 library: capture socket not armed: $(cat "$BED_TMP/ss.out" "$BED_TMP/$1/stderr")"
+		sleep 0.05
+		n=$((n - 1))
+	done
+}
+
+# diff_run LIB TRAFFIC FILTER PROGRAM ARGS...: runs the capture in NS_B
+# under LIB, with output in $BED_TMP/LIB, and sends the traffic once it
+# listens.
 diff_run() {
-	run_lib=$1 run_traffic=$2
-	shift 2
+	run_lib=$1 run_traffic=$2 run_filter=$3
+	shift 3
 	out=$BED_TMP/$run_lib
 	bed_bg in_b env $(lib_env "$run_lib") timeout "$DIFF_TIMEOUT" "$@" \
 		> "$out/stdout" 2> "$out/stderr"
 	pid=$BG_PID
 	diff_wait_listening "$run_lib" "$out/stderr" "$pid"
+	# tcpdump says it listens once the filter is set.
+	[ "$1" = "$TCPDUMP" ] || diff_wait_armed "$run_lib" "$pid" "$run_filter"
 	for seg in $run_traffic; do
 		diff_split "$seg"
 		diff_send "$where" "$first" "$count" "$mix"
@@ -140,13 +167,13 @@ diff_fresh_dir() {
 	mkdir -p "$BED_TMP/$1"
 }
 
-# diff_same WHAT FILE: FILE must be the same for both libraries.
+# diff_same WHAT FILE: FILE must be the same for both libraries; if not,
+# an excerpt of the difference, then the verdict naming the case last.
 diff_same() {
 	if ! cmp -s "$BED_TMP/stock/$2" "$BED_TMP/ring/$2"; then
-		echo "FAIL: case $DIFF_CASE: $1 differs between the stock and the ring library:"
 		diff -u "$BED_TMP/stock/$2" "$BED_TMP/ring/$2" |
-			sed -e "1s|$BED_TMP/||" -e "2s|$BED_TMP/||" | head -n 40
-		exit 1
+			sed -e "1s|$BED_TMP/||" -e "2s|$BED_TMP/||" | head -n 16
+		fail "case $DIFF_CASE: $1 differs between the stock (-) and the ring (+) library (excerpt above)"
 	fi
 }
 
@@ -188,9 +215,28 @@ diff_check_ended() {
 	done
 }
 
-# One tcpdump case: NAME TRAFFIC OPTIONS FILTER.
-diff_tcpdump_case() {
-	DIFF_CASE=$1 traffic=$2 options=$3 filter=$4
+# diff_command PROGRAM LIB OPTIONS FILTER: the capture command line.
+diff_command() {
+	f=$BED_TMP/$2/cap
+	case "$1" in
+	tcpdump) echo "$TCPDUMP" -i "$(diff_if)" -c "$DIFF_N" -w "$f.pcap" ;;
+	dumpcap) echo "$DUMPCAP" -i "$(diff_if)" -c "$DIFF_N" -w "$f.pcapng" ;;
+	tshark) echo "$TSHARK" -i "$(diff_if)" -c "$DIFF_N" -w "$f.pcapng" ;;
+	*) fail "unknown program $1" ;;
+	esac
+}
+
+# What may differ between two runs of a program: the output file names
+# (one directory per library) and tshark's time-stamped log lines.
+diff_normalize_stderr() {
+	sed -e "s|$BED_TMP/$1/|DIR/|g" \
+	    -e 's/^\( \*\* (tshark\):[0-9]*) [0-9:.]* /\1:PID) TIME /' \
+	    "$BED_TMP/$1/stderr" > "$BED_TMP/$1/stderr.normalized"
+}
+
+# One case: PROGRAM NAME TRAFFIC OPTIONS FILTER.
+diff_case() {
+	program=$1 DIFF_CASE=$2 traffic=$3 options=$4 filter=$5
 	case_start=$(date +%s.%N)
 	dir=inout
 	set -- $options
@@ -203,34 +249,58 @@ diff_tcpdump_case() {
 	diff_expected "$traffic" "$dir" "$filter"
 	for lib in stock ring; do
 		diff_fresh_dir "$lib"
-		diff_run "$lib" "$traffic" "$TCPDUMP" -i "$(diff_if)" -c "$DIFF_N" \
-			-w "$BED_TMP/$lib/cap.pcap" $options "$filter"
+		if [ "$program" = tcpdump ]; then
+			diff_run "$lib" "$traffic" "$filter" \
+				$(diff_command "$program" "$lib") $options "$filter"
+		elif [ -n "$filter" ]; then
+			diff_run "$lib" "$traffic" "$filter" \
+				$(diff_command "$program" "$lib") $options -f "$filter"
+		else
+			diff_run "$lib" "$traffic" "" \
+				$(diff_command "$program" "$lib") $options
+		fi
+		diff_normalize_stderr "$lib"
 	done
 	diff_check_ended
-	grep -q "^$DIFF_N packets captured$" "$BED_TMP/stock/stderr" &&
-	    grep -q "^0 packets dropped by kernel$" "$BED_TMP/stock/stderr" ||
+	case "$program" in
+	tcpdump) counted="^$DIFF_N packets captured\$" dropped="^0 packets dropped by kernel\$" ;;
+	tshark) counted="^$DIFF_N packets captured\$" dropped= ;;
+	dumpcap) counted="Packets captured: $DIFF_N\$" dropped="^Packets received/dropped on interface .*: [0-9]*/0 " ;;
+	esac
+	grep -q "$counted" "$BED_TMP/stock/stderr" &&
+	    grep -q "$dropped" "$BED_TMP/stock/stderr" ||
 		fail "case $DIFF_CASE: stock did not capture $DIFF_N packets without drops, nothing to compare: $(cat "$BED_TMP/stock/stderr")"
-	diff_same "tcpdump's stderr" stderr
+	diff_same "$program's stderr" stderr.normalized
+	ext=pcapng
+	[ "$program" = tcpdump ] && ext=pcap
 	for lib in stock ring; do
-		diff_decode "$lib" cap.pcap
+		diff_decode "$lib" "cap.$ext"
+		if [ "$ext" = pcapng ]; then
+			capinfos -I "$BED_TMP/$lib/cap.pcapng" 2>&1 |
+				grep -v "^File name:" > "$BED_TMP/$lib/interfaces"
+		fi
 	done
-	diff_same "the pcap file header" header
+	if [ "$ext" = pcap ]; then
+		diff_same "the pcap file header" header
+	else
+		diff_same "the pcapng interface description (capinfos -I)" interfaces
+	fi
 	diff_same "the packets (tcpdump -r -t -e -xx)" packets
 	DIFF_CASES=$((DIFF_CASES + 1))
-	echo "ok: $DIFF_CASE: $DIFF_N packets, stderr and file identical" \
+	echo "ok: $program $DIFF_CASE: $DIFF_N packets, stderr and file identical" \
 		"($(echo "$(date +%s.%N) - $case_start" | bc | cut -c1-4)s)"
 }
 
-# Reads cases "name | traffic | options | filter" from stdin; blank lines
-# and lines starting with # are skipped.  A filter of @many-hosts stands
-# for diff_many_hosts.
-diff_tcpdump_cases() {
+# diff_cases PROGRAM reads cases "name | traffic | options | filter" from
+# stdin; blank lines and lines starting with # are skipped.  A filter of
+# @many-hosts stands for diff_many_hosts.
+diff_cases() {
 	while IFS='|' read -r name traffic options filter; do
 		name=$(diff_trim "$name")
 		case "$name" in '' | '#'*) continue ;; esac
 		filter=$(diff_trim "$filter")
 		[ "$filter" = @many-hosts ] && filter=$(diff_many_hosts)
-		diff_tcpdump_case "$name" "$(diff_trim "$traffic")" \
+		diff_case "$1" "$name" "$(diff_trim "$traffic")" \
 			"$(diff_trim "$options")" "$filter" < /dev/null
 	done
 }

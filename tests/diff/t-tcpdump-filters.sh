@@ -13,7 +13,7 @@ bed_setup
 # or UDP only with :udp (see diff-lib.sh for why), 60-1514 bytes; the last
 # frame of each case is one the filter takes.  VLAN filters are in
 # vlan-cases.sh.
-diff_tcpdump_cases <<'CASES'
+diff_cases tcpdump <<'CASES'
 # name             | traffic      | options | filter
 no-filter          | a:0:300      |         |
 host               | a:0:402:udp  |         | host 198.51.100.3

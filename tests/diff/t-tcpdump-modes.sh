@@ -10,7 +10,7 @@
 require_root
 bed_setup
 
-diff_tcpdump_cases <<'CASES'
+diff_cases tcpdump <<'CASES'
 # name              | traffic   | options                       | filter
 nano                | a:0:300   | --time-stamp-precision nano   |
 immediate           | a:0:30    | --immediate-mode              |

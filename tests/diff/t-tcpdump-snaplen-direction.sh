@@ -9,7 +9,7 @@
 require_root
 bed_setup
 
-diff_tcpdump_cases <<'CASES'
+diff_cases tcpdump <<'CASES'
 # name            | traffic             | options   | filter
 snaplen-64        | a:0:300             | -s 64     |
 snaplen-1500      | a:0:300             | -s 1500   |

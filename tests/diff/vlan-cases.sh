@@ -3,7 +3,7 @@
 # filters, snapshot lengths that cut into the tag, and immediate mode.
 # Sourced by t-vlan-rxvlan-on.sh and t-vlan-rxvlan-off.sh after they set
 # the offload on VETH_B; frame kinds are described in t-tcpdump-filters.sh.
-diff_tcpdump_cases <<'CASES'
+diff_cases tcpdump <<'CASES'
 # name              | traffic              | options          | filter
 vlan                | a:0:406              |                  | vlan
 vlan-id             | a:0:406              |                  | vlan 100

@@ -1,0 +1,34 @@
+# Differential: unchanged tcpdump on loopback (frames injected on lo in
+# the namespace are seen once, as incoming; stock drops the outgoing copy)
+# (stock's immediate-mode ring has ~32 slots and lo puts both copies in
+# it, so little traffic there) and on a tun device (no link-layer header, DLT_RAW; tun-writer.py writes
+# IPv4 packets into it) captures the same under stock and ring libpcap.
+# See diff-lib.sh.
+. "$TESTSRCDIR/lib/common.sh"
+. "$TESTSRCDIR/lib/netns.sh"
+. "$TESTSRCDIR/diff/diff-lib.sh"
+require_root
+bed_setup
+command -v python3 >/dev/null 2>&1 || skip "needs python3 for the tun writer"
+[ -c /dev/net/tun ] || skip "needs /dev/net/tun"
+
+DIFF_IF=lo
+diff_cases tcpdump <<'CASES'
+# name            | traffic        | options            | filter
+lo                | lo:0:300       |                    |
+lo-filter         | lo:0:402:udp   |                    | host 198.51.100.3
+lo-snap-64        | lo:0:300       | -s 64              |
+lo-in             | lo:0:300       | -Q in              |
+lo-immediate      | lo:0:15        | --immediate-mode   |
+CASES
+
+DIFF_IF=prt$BED_ID
+in_b ip tuntap add dev "$DIFF_IF" mode tun || fail "ip tuntap add $DIFF_IF"
+in_b ip link set "$DIFF_IF" up
+diff_cases tcpdump <<'CASES'
+# name            | traffic        | options            | filter
+tun               | tun:0:300      |                    |
+tun-filter        | tun:0:402      |                    | dst host 198.51.100.3
+tun-snap-64       | tun:0:300      | -s 64              |
+CASES
+echo "$DIFF_CASES cases identical"
