@@ -1,0 +1,143 @@
+#!/bin/sh
+# Capture benchmark: stock vs ring libpcap, unchanged tcpdump writing to
+# /dev/null (default options, and --immediate-mode) and cap-bench (dumpcap's
+# select + pcap_dispatch(cnt=1) loop), 64 B and 1514 B frames at the
+# highest rate trafgen produces on the namespace bed.
+#
+# usage: capture.sh RUNS SECONDS   (run by run-bench.sh, as root)
+# Prints TSV rows "part path iface size run pps cpu_ns_per_pkt drop_pct":
+#   pps             frames captured per second of traffic
+#   cpu_ns_per_pkt  the capturing process's user+system CPU time per
+#                   captured frame (getrusage; wait4() for tcpdump)
+#   drop_pct        frames that reached the interface but not the
+#                   program, in % of those that reached it
+# Stock and ring alternate within each run, in an order that flips every
+# run, so that drift in the machine's load hits both alike.
+. "$TESTSRCDIR/lib/common.sh"
+. "$TESTSRCDIR/lib/netns.sh"
+
+runs=$1 secs=$2
+require_root
+command -v trafgen >/dev/null 2>&1 || fail "needs trafgen (apt-get install netsniff-ng)"
+command -v python3 >/dev/null 2>&1 || fail "needs python3"
+bed_setup
+# run-bench.sh removes what is listed here should this script be killed.
+[ -n "${BENCH_STATE:-}" ] && echo "$NS_A $NS_B" >> "$BENCH_STATE/namespaces"
+
+# A UDP frame of SIZE bytes between two TEST-NET-2 addresses, sent as
+# fast as trafgen can on one CPU.  --no-sock-mem and -Q: leave the
+# host's socket memory sysctls and IRQ affinities alone.
+trafgen_conf() {
+	cat > "$BED_TMP/frame-$1.cfg" <<EOF
+{ eth(da=02:00:5e:10:00:02, sa=02:00:5e:10:00:01, type=0x0800),
+  ipv4(saddr=198.51.100.1, daddr=198.51.100.2, ttl=64),
+  udp(sp=9, dp=9), fill(0x55, $(($1 - 42))) }
+EOF
+}
+
+# rusage.py OUT CMD...: run CMD, write its user+system CPU time in ns to
+# OUT.  time(1) rounds to 10 ms; wait4() has microseconds.  Like time(1),
+# it ignores SIGINT so that the command alone gets it.
+cat > "$BED_TMP/rusage.py" <<'EOF'
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+pid = os.fork()
+if pid == 0:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write("%d\n" % round((ru.ru_utime + ru.ru_stime) * 1e9))
+sys.exit(os.waitstatus_to_exitcode(status) & 0xff)
+EOF
+
+rx_packets() {
+	in_b cat "/sys/class/net/$VETH_B/statistics/rx_packets"
+}
+
+now_ns() {
+	date +%s%N
+}
+
+# measure PATH IFACE SIZE RUN: one capture while trafgen sends for $secs.
+measure() {
+	path=$1 iface=$2 size=$3 run=$4
+	log=$BED_TMP/cap.log tm=$BED_TMP/time
+	rm -f "$log" "$tm"
+	# The capture is stopped with SIGINT once the traffic has drained;
+	# timeout(1) forwards it, and stops a capture that hangs.
+	limit=$((secs + 60))
+	case $iface in
+	tcpdump|tcpdump-immediate)
+		opt=
+		[ "$iface" = tcpdump-immediate ] && opt=--immediate-mode
+		bed_bg in_b env $(lib_env "$path") python3 "$BED_TMP/rusage.py" "$tm" \
+			timeout -s INT $limit "$TCPDUMP" $opt -i "$VETH_B" -w /dev/null \
+			> "$log" 2>&1
+		;;
+	dispatch1|dispatch1-immediate)
+		opt=
+		[ "$iface" = dispatch1-immediate ] && opt=-I
+		bed_bg in_b env $(lib_env "$path") timeout -s INT $limit \
+			"$TOOLS/cap-bench" -i "$VETH_B" $opt > "$log" 2>&1
+		;;
+	esac
+	cap_pid=$BG_PID
+	wait_for_listening "$log"
+	# rusage.py ignores SIGINT: signal the timeout(1) it runs.
+	stop_pid=$cap_pid
+	case $iface in tcpdump*) stop_pid=$(ps -o pid= --ppid "$cap_pid" | tr -d ' ') ;; esac
+	rx0=$(rx_packets)
+	t0=$(now_ns)
+	in_a timeout -s INT "$secs" trafgen --no-sock-mem -Q -P 1 -o "$VETH_A" \
+		-i "$BED_TMP/frame-$size.cfg" > "$BED_TMP/trafgen.log" 2>&1
+	t1=$(now_ns)
+	rx1=$(rx_packets)
+	# Longer than the 1 s read timeout, so that the last partly filled
+	# block is handed over before the program stops.
+	sleep 1.5
+	kill -INT "$stop_pid"
+	wait "$cap_pid"
+
+	arrived=$((rx1 - rx0))
+	case $iface in
+	tcpdump*)
+		captured=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured$/\1/p' "$log")
+		kdrop=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$log")
+		cpu=$(cat "$tm" 2>/dev/null)
+		;;
+	dispatch1*)
+		set -- $(grep '^captured ' "$log")
+		captured=${2:-} kdrop=${6:-} cpu=${8:-}
+		;;
+	esac
+	[ -n "$captured" ] && [ -n "$cpu" ] ||
+		fail "$path $iface $size: no result: $(cat "$log" "$tm" 2>/dev/null)"
+	[ "$arrived" -gt 0 ] || fail "$path $iface $size: trafgen sent nothing: $(cat "$BED_TMP/trafgen.log")"
+	echo "capture $path $iface $size B run $run: arrived $arrived captured $captured" \
+		"kernel-drops $kdrop cpu ${cpu}ns in $(((t1 - t0) / 1000000)) ms" >&2
+	awk -v p="$path" -v i="$iface" -v s="$size" -v r="$run" -v a="$arrived" \
+	    -v c="$captured" -v cpu="$cpu" -v ns="$((t1 - t0))" 'BEGIN {
+		drop = a > c ? 100 * (a - c) / a : 0
+		per = c > 0 ? cpu / c : 0
+		printf "capture\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t%.2f\n", p, i, s, r,
+		    c / (ns / 1e9), per, drop
+	}'
+}
+
+for size in 64 1514; do
+	trafgen_conf $size
+done
+printf 'part\tpath\tiface\tsize\trun\tpps\tcpu_ns_per_pkt\tdrop_pct\n'
+run=1
+while [ $run -le "$runs" ]; do
+	if [ $((run % 2)) -eq 1 ]; then order="stock ring"; else order="ring stock"; fi
+	for size in 1514 64; do
+		for iface in tcpdump tcpdump-immediate dispatch1; do
+			for path in $order; do
+				measure $path $iface $size $run
+			done
+		done
+	done
+	run=$((run + 1))
+done

@@ -1,0 +1,71 @@
+#!/bin/sh
+# make bench: stock vs ring libpcap, capture (bench/capture.sh) and
+# injection (bench/tx.sh, if present), then tables and a plot.
+#
+# usage: run-bench.sh [--quick]       (as root; run through `make bench`,
+#                                      which sets the library and tool paths)
+#   --quick  2 runs of 2 s per case instead of 5 runs of 4 s
+# Writes bench/results.md and bench/results.png (the raw rows go to
+# bench/out/), and prints where.  Each part builds its namespace bed and
+# removes it on exit; if a part is killed, this script removes what it left.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+runs=5 secs=4
+case "${1:-}" in
+--quick) runs=2 secs=2 ;;
+'') ;;
+*) echo "usage: run-bench.sh [--quick]" >&2; exit 2 ;;
+esac
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run-bench: the benchmark needs root: it creates network namespaces and" \
+		"veth devices and captures on them. Run: sudo make bench" >&2
+	exit 1
+fi
+for v in RING_DROPIN STOCK_DROPIN TOOLS TCPDUMP; do
+	eval "val=\${$v:-}"
+	[ -n "$val" ] || { echo "run-bench: $v is not set; run it through 'make bench'" >&2; exit 2; }
+done
+export TESTSRCDIR=${TESTSRCDIR:-$here/../tests}
+
+out=$here/out
+mkdir -p "$out"
+BENCH_STATE=$(mktemp -d /tmp/pcap-ring-bench.XXXXXX)
+export BENCH_STATE
+child=
+
+cleanup() {
+	[ -n "$child" ] && kill "$child" 2>/dev/null && wait "$child" 2>/dev/null
+	# A part that was killed could not remove its namespaces (and with
+	# them its veth pair).
+	for ns in $(cat "$BENCH_STATE/namespaces" 2>/dev/null); do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$BENCH_STATE"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# run_part NAME SCRIPT: its rows go to bench/out/NAME.tsv, its progress
+# to the terminal.
+run_part() {
+	echo "run-bench: $1: $runs runs of ${secs} s per case, stock and ring interleaved"
+	sh "$2" "$runs" "$secs" > "$out/$1.tsv" &
+	child=$!
+	wait "$child"
+	status=$?
+	child=
+	[ $status -eq 0 ] || { echo "run-bench: $1 failed (exit $status)" >&2; exit 1; }
+}
+
+rm -f "$out"/*.tsv
+run_part capture "$here/capture.sh"
+if [ -f "$here/tx.sh" ]; then
+	run_part tx "$here/tx.sh"
+else
+	echo "run-bench: no bench/tx.sh; injection not measured"
+fi
+
+python3 "$here/report.py" --md "$here/results.md" --png "$here/results.png" \
+	--runs "$runs" --secs "$secs" "$out"/*.tsv || exit 1
