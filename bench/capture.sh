@@ -25,7 +25,9 @@ bed_setup
 [ -n "${BENCH_STATE:-}" ] && echo "$NS_A $NS_B" >> "$BENCH_STATE/namespaces"
 
 # A UDP frame of SIZE bytes between two TEST-NET-2 addresses, sent as
-# fast as trafgen can on one CPU.  --no-sock-mem and -Q: leave the
+# fast as trafgen can on one CPU.  Its destination MAC is not the peer's,
+# so the peer's stack discards it right after the capture taps (both
+# programs capture in promiscuous mode, their default).  --no-sock-mem and -Q: leave the
 # host's socket memory sysctls and IRQ affinities alone.
 trafgen_conf() {
 	cat > "$BED_TMP/frame-$1.cfg" <<EOF
