@@ -9,9 +9,10 @@
 #   EOF
 #
 # Captures run in NS_B on DIFF_IF (default VETH_B).  Traffic is a list of
-# segments WHERE:FIRST:COUNT[:MIX] sent one after the other by the
-# generators, always under the stock library so that the sender is not a
-# variable (MIX is ring-gen's -m, default all):
+# segments WHERE:FIRST:COUNT[:MIX[:MAXLEN]] sent one after the other by
+# the generators, always under the stock library so that the sender is not
+# a variable (MIX is ring-gen's -m, default all; frames are 60 to MAXLEN,
+# default 1514, bytes long):
 #   a    ring-gen frames sent from NS_A, incoming on VETH_B
 #   b    ring-gen frames sent on VETH_B itself, outgoing
 #   lo   ring-gen frames sent on lo in NS_B (seen once, as incoming)
@@ -46,22 +47,24 @@ diff_if() { echo "${DIFF_IF:-$VETH_B}"; }
 
 diff_trim() { printf '%s' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
 
-# diff_split WHERE:FIRST:COUNT[:MIX] sets where, first, count and mix.
+# diff_split WHERE:FIRST:COUNT[:MIX[:MAXLEN]] sets where, first, count,
+# mix and maxlen.
 diff_split() {
 	old_ifs=$IFS
 	IFS=:
 	set -- $1
 	IFS=$old_ifs
-	where=$1 first=$2 count=$3 mix=${4:-all}
+	where=$1 first=$2 count=$3 mix=${4:-all} maxlen=${5:-1514}
 }
 
 # Frames of segment WHERE:FIRST:COUNT as a pcap file (the offline oracle).
-# diff_segment_file WHERE FIRST COUNT MIX FILE
+# diff_segment_file WHERE FIRST COUNT MIX MAXLEN FILE
 diff_segment_file() {
 	case "$1" in
-	tun) python3 "$TESTSRCDIR/tools/tun-writer.py" -w "$5" -f "$2" -n "$3" ;;
-	*) env $(tool_env stock) "$TOOLS/ring-gen" -w "$5" -f "$2" -n "$3" -m "$4" >/dev/null ;;
-	esac || fail "case $DIFF_CASE: cannot write the frames of segment $1:$2:$3:$4"
+	tun) python3 "$TESTSRCDIR/tools/tun-writer.py" -w "$6" -f "$2" -n "$3" ;;
+	*) env $(tool_env stock) "$TOOLS/ring-gen" -w "$6" -f "$2" -n "$3" \
+		-m "$4" -l "60-$5" >/dev/null ;;
+	esac || fail "case $DIFF_CASE: cannot write the frames of segment $1:$2:$3:$4:$5"
 }
 
 # diff_count FILE FILTER: how many packets of FILE the filter passes.
@@ -77,12 +80,13 @@ diff_direction_takes() {
 	esac
 }
 
-# diff_send WHERE FIRST COUNT MIX
+# diff_send WHERE FIRST COUNT MIX MAXLEN
 diff_send() {
+	gen="$TOOLS/ring-gen -f $2 -n $3 -m $4 -l 60-$5"
 	case "$1" in
-	a) in_a env $(tool_env stock) "$TOOLS/ring-gen" -i "$VETH_A" -f "$2" -n "$3" -m "$4" ;;
-	b) in_b env $(tool_env stock) "$TOOLS/ring-gen" -i "$VETH_B" -f "$2" -n "$3" -m "$4" ;;
-	lo) in_b env $(tool_env stock) "$TOOLS/ring-gen" -i lo -f "$2" -n "$3" -m "$4" ;;
+	a) in_a env $(tool_env stock) $gen -i "$VETH_A" ;;
+	b) in_b env $(tool_env stock) $gen -i "$VETH_B" ;;
+	lo) in_b env $(tool_env stock) $gen -i lo ;;
 	tun) in_b python3 "$TESTSRCDIR/tools/tun-writer.py" -i "$(diff_if)" -f "$2" -n "$3" ;;
 	*) fail "case $DIFF_CASE: unknown traffic segment $1" ;;
 	esac > "$BED_TMP/send.log" 2>&1 ||
@@ -96,14 +100,14 @@ diff_expected() {
 	last=
 	for seg in $1; do
 		diff_split "$seg"
-		last=$where:$((first + count - 1)):1:$mix
+		last=$where:$((first + count - 1)):1:$mix:$maxlen
 		diff_direction_takes "$where" "$2" || continue
-		diff_segment_file "$where" "$first" "$count" "$mix" "$BED_TMP/seg.pcap"
+		diff_segment_file "$where" "$first" "$count" "$mix" "$maxlen" "$BED_TMP/seg.pcap"
 		DIFF_N=$((DIFF_N + $(diff_count "$BED_TMP/seg.pcap" "$3")))
 	done
 	[ "$DIFF_N" -gt 0 ] || fail "case $DIFF_CASE: the filter takes no frame of '$1'"
 	diff_split "$last"
-	diff_segment_file "$where" "$first" 1 "$mix" "$BED_TMP/last.pcap"
+	diff_segment_file "$where" "$first" 1 "$mix" "$maxlen" "$BED_TMP/last.pcap"
 	if ! diff_direction_takes "$where" "$2" ||
 	    [ "$(diff_count "$BED_TMP/last.pcap" "$3")" -ne 1 ]; then
 		fail "case $DIFF_CASE: badly designed, the last frame sent ($last) is not captured, so the counters would depend on timing"
@@ -156,7 +160,7 @@ diff_run() {
 	[ "$1" = "$TCPDUMP" ] || diff_wait_armed "$run_lib" "$pid" "$run_filter"
 	for seg in $run_traffic; do
 		diff_split "$seg"
-		diff_send "$where" "$first" "$count" "$mix"
+		diff_send "$where" "$first" "$count" "$mix" "$maxlen"
 	done
 	wait "$pid"
 	echo $? > "$out/status"

@@ -20,9 +20,17 @@ snaplen-64        | a:0:300             | -s 64       |
 buffer-64MiB      | a:0:300             | -B 64       |
 no-promisc        | a:0:300             | -p          |
 CASES
-[ -x "${TSHARK:-}" ] || skip "needs tshark"
-diff_cases tshark <<'CASES'
+# With the sanitizer runtime preloaded, tshark never starts capturing,
+# under the stock library as under the ring one; dumpcap above carries the
+# library under the sanitizers.
+if [ ! -x "${TSHARK:-}" ]; then
+	echo "note: no tshark, tshark cases not run"
+elif [ "${SANITIZERS:-0}" = 1 ]; then
+	echo "note: tshark hangs with the sanitizer runtime preloaded, tshark cases not run"
+else
+	diff_cases tshark <<'CASES'
 tshark            | a:0:300             |             |
 tshark-filter     | a:0:402:udp         |             | udp port 5001
 CASES
+fi
 echo "$DIFF_CASES cases identical"

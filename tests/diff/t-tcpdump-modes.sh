@@ -16,6 +16,7 @@ nano                | a:0:300   | --time-stamp-precision nano   |
 immediate           | a:0:30    | --immediate-mode              |
 immediate-64MiB     | a:0:300   | --immediate-mode -B 65536     |
 immediate-snap-64   | a:0:300   | --immediate-mode -B 8192 -s 64 |
+immediate-nano      | a:0:300   | --immediate-mode -B 65536 --time-stamp-precision nano |
 buffer-1KiB         | a:0:100   | -B 1                          |
 buffer-1MiB         | a:0:300   | -B 1024                       |
 buffer-64MiB        | a:0:300   | -B 65536                      |

@@ -8,6 +8,8 @@ diff_cases tcpdump <<'CASES'
 vlan                | a:0:406              |                  | vlan
 vlan-id             | a:0:406              |                  | vlan 100
 not-vlan-tcp        | a:0:405              |                  | tcp and not vlan
+vlan-snap-11        | a:0:406              | -s 11            | vlan
+vlan-snap-12        | a:0:406              | -s 12            | vlan
 vlan-snap-14        | a:0:406              | -s 14            | vlan
 vlan-snap-64        | a:0:406              | -s 64            | vlan
 vlan-immediate      | a:0:30               | --immediate-mode |
