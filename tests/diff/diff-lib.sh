@@ -196,7 +196,9 @@ diff_decode() {
 diff_check_times() {
 	d=$BED_TMP/$1
 	env $(lib_env stock) "$TCPDUMP" -r "$d/$2" -n -tt --nano -q 2>/dev/null |
-		awk '{ print $1 }' > "$d/times"
+		awk '/^[0-9]+[.][0-9]+ / { print $1 }' > "$d/times"
+	[ "$(wc -l < "$d/times")" -eq "$DIFF_N" ] ||
+		fail "case $DIFF_CASE, $1 library: $(wc -l < "$d/times") time stamps in a file of $DIFF_N packets"
 	sort -c "$d/times" 2>/dev/null ||
 		fail "case $DIFF_CASE, $1 library: time stamps go backwards: $(sort -c "$d/times" 2>&1)"
 	case $(cat "$d/header") in
