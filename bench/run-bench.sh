@@ -48,7 +48,10 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # run_part NAME SCRIPT: its rows go to bench/out/NAME.tsv, its progress
-# to the terminal.
+# to the terminal.  A part that fails is left out of the report (its rows
+# are kept as NAME.tsv.failed) and makes the whole run fail, after the
+# other parts are reported.
+failed=
 run_part() {
 	echo "run-bench: $1: $runs runs of ${secs} s per case, stock and ring interleaved"
 	sh "$2" "$runs" "$secs" > "$out/$1.tsv" &
@@ -56,10 +59,14 @@ run_part() {
 	wait "$child"
 	status=$?
 	child=
-	[ $status -eq 0 ] || { echo "run-bench: $1 failed (exit $status)" >&2; exit 1; }
+	if [ $status -ne 0 ]; then
+		echo "run-bench: $1 failed (exit $status); left out of the report" >&2
+		mv "$out/$1.tsv" "$out/$1.tsv.failed"
+		failed="$failed $1"
+	fi
 }
 
-rm -f "$out"/*.tsv
+rm -f "$out"/*.tsv "$out"/*.tsv.failed
 run_part capture "$here/capture.sh"
 if [ -f "$here/tx.sh" ]; then
 	run_part tx "$here/tx.sh"
@@ -67,5 +74,8 @@ else
 	echo "run-bench: no bench/tx.sh; injection not measured"
 fi
 
+set -- "$out"/*.tsv
+[ -f "$1" ] || { echo "run-bench: no part succeeded" >&2; exit 1; }
 python3 "$here/report.py" --md "$here/results.md" --png "$here/results.png" \
-	--runs "$runs" --secs "$secs" "$out"/*.tsv || exit 1
+	--runs "$runs" --secs "$secs" "$@" || exit 1
+[ -z "$failed" ] || { echo "run-bench: failed:$failed" >&2; exit 1; }
