@@ -1,7 +1,7 @@
 # The libpcap0.8 package that `make deb` builds from Debian's source
 # package with the series: unpacked into a scratch root with dpkg -x, it
-# makes unchanged tcpdump name pcap-ring and capture through it exactly
-# the frames a peer sent.
+# makes unchanged tcpdump (and dumpcap) name pcap-ring and capture
+# through it exactly the frames a peer sent.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 
@@ -46,6 +46,23 @@ assert_match "captured" "^$count packets captured" "$log"
 assert_match "dropped" "^0 packets dropped by kernel" "$log"
 check=$(env $(tool_env ring) "$TOOLS/ring-cap" -R "$BED_TMP/cap.pcap" -n $count 2>&1) || fail "frames differ: $check"
 assert_eq "frames in the file" "frames $count bytes $bytes first 0 last $((count - 1)) dup 0 reorder 0 bad 0 other 0" "$check"
+
+# Unchanged dumpcap too, where Wireshark is installed.
+if [ -x "${DUMPCAP:-}" ]; then
+	v=$(env $pkg_env "$DUMPCAP" -v 2>&1)
+	assert_match "dumpcap runs with the packaged library" "with libpcap [0-9.]+ .*pcap-ring [0-9]" "$v"
+	bed_bg in_b env $pkg_env timeout 30 "$DUMPCAP" -q -i "ring:$VETH_B" -c $count \
+		-w "$BED_TMP/dumpcap.pcapng" > "$BED_TMP/dumpcap.log" 2>&1
+	wait_for_listening "$BED_TMP/dumpcap.log"
+	sent=$(in_a env $(tool_env stock) "$TOOLS/ring-gen" -i "$VETH_A" -n $count) || fail "ring-gen: $sent"
+	bytes=$(echo "$sent" | awk '{print $4}')
+	wait
+	check=$(env $(tool_env ring) "$TOOLS/ring-cap" -R "$BED_TMP/dumpcap.pcapng" -n $count 2>&1) ||
+		fail "dumpcap's frames differ: $check ($(cat "$BED_TMP/dumpcap.log"))"
+	assert_eq "frames in dumpcap's file" "frames $count bytes $bytes first 0 last $((count - 1)) dup 0 reorder 0 bad 0 other 0" "$check"
+else
+	echo "no dumpcap: only tcpdump checked"
+fi
 
 # Without the module the same name is unknown: the escape hatch works
 # in the packaged library too.
