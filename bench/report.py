@@ -3,12 +3,14 @@
 
 usage: report.py --md FILE --png FILE [--runs N --secs S] ROWS.tsv...
 
-Rows: part path iface size run pps cpu_ns_per_pkt drop_pct, path being
-"stock" or "ring".  For every (part, iface, size) the table gives, per
-path, the median and min-max over the runs, and the ratio ring/stock:
-the median of the per-run ratios, each ring run divided by the stock run
-measured next to it, so that a change in the machine's load between runs
-does not count as a difference between the libraries.
+Rows: part path iface size run pps cpu_ns_per_pkt drop_pct; path is
+"stock" or a way through pcap-ring ("ring", or e.g. "ring-b64" for a
+batch size), a metric "-" where it does not apply.  For every (part,
+iface, size, path) the table gives the median and min-max over the runs,
+and the ratio to stock: the median of the per-run ratios, each run
+divided by the stock run of the same number, measured next to it, so
+that a change in the machine's load between runs does not count as a
+difference between the libraries.
 """
 import argparse
 import csv
@@ -30,6 +32,9 @@ def load(paths):
     for path in paths:
         with open(path, newline="") as f:
             for r in csv.DictReader(f, delimiter="\t"):
+                if None in r.values() or not r["run"].isdigit():
+                    print("report: %s: skipping malformed row %s" % (path, r), file=sys.stderr)
+                    continue
                 for k in ("pps", "cpu_ns_per_pkt", "drop_pct"):
                     r[k] = float(r[k]) if r.get(k) not in (None, "", "-", "NA") else None
                 r["size"] = int(r["size"])
@@ -45,6 +50,15 @@ def cases(rows):
         key = (r["part"], r["iface"], r["size"])
         if key not in seen:
             seen.append(key)
+    return seen
+
+
+def paths(rows, part):
+    """The paths of a part, stock first, then in the order they appear."""
+    seen = ["stock"]
+    for r in rows:
+        if r["part"] == part and r["path"] not in seen:
+            seen.append(r["path"])
     return seen
 
 
@@ -86,23 +100,26 @@ def cell(metric, s):
 
 def table(rows, part):
     metrics = [m for m in METRICS if any(r[m[0]] is not None for r in rows if r["part"] == part)]
-    head = ["program", "frame"]
+    head = ["program", "frame", "path"]
     for m, label, _ in metrics:
-        head += ["stock " + label, "ring " + label]
+        head.append(label)
         if m != "drop_pct":
-            head.append("ring/stock")
+            head.append("x stock")
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in cases(rows):
         if key[0] != part:
             continue
-        line = [key[1], "%d B" % key[2]]
-        for m, _, _ in metrics:
-            st, rg = values(rows, key, "stock", m), values(rows, key, "ring", m)
-            line += [cell(m, summary(st)), cell(m, summary(rg))]
-            if m != "drop_pct":
-                rt = ratio(st, rg)
-                line.append("%.2f" % rt if rt is not None else "-")
-        out.append("| " + " | ".join(line) + " |")
+        for path in paths(rows, part):
+            if not any(values(rows, key, path, m) for m, _, _ in metrics):
+                continue
+            line = [key[1], "%d B" % key[2], path]
+            for m, _, _ in metrics:
+                v = values(rows, key, path, m)
+                line.append(cell(m, summary(v)))
+                if m != "drop_pct":
+                    rt = ratio(values(rows, key, "stock", m), v) if path != "stock" else None
+                    line.append("%.2f" % rt if rt is not None else "")
+            out.append("| " + " | ".join(line) + " |")
     return "\n".join(out)
 
 
@@ -148,22 +165,20 @@ def plot(rows, png):
         for part in parts:
             for m, label, better in METRICS:
                 keys = [k for k in cases(rows) if k[0] == part]
+                ps = paths(rows, part)
                 data = []
                 for k in keys:
-                    st = summary(values(rows, k, "stock", m))
-                    rg = summary(values(rows, k, "ring", m))
-                    if st is None and rg is None:
+                    ss = [summary(values(rows, k, p, m)) for p in ps]
+                    if all(x is None for x in ss):
                         continue
-                    st = st or (0, 0, 0)
-                    rg = rg or (0, 0, 0)
-                    data.append('"%s\\n%d B" %g %g %g %g %g %g'
-                                % ((k[1], k[2]) + st + rg))
+                    data.append('"%s\\n%d B" ' % (k[1], k[2]) +
+                                " ".join("%g %g %g" % (x or (0, 0, 0)) for x in ss))
                 if not data:
                     continue
                 name = os.path.join(tmp, "%s-%s.dat" % (part, m))
                 with open(name, "w") as f:
                     f.write("\n".join(data) + "\n")
-                panels.append((part, label, better, name))
+                panels.append((part, label, better, name, ps))
         script = [
             'set terminal pngcairo size 1400,%d font ",10"' % (330 * len(panels)),
             'set output "%s"' % png,
@@ -179,11 +194,19 @@ def plot(rows, png):
             "set bars 0.5",
             "set bmargin 4",
         ]
-        for part, label, better, name in panels:
+        colours = ["#888888", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                   "#8c564b", "#e377c2"]
+        for part, label, better, name, ps in panels:
+            series = []
+            for i, p in enumerate(ps):
+                c = 2 + 3 * i
+                series.append('%s using %d:%d:%d%s title "%s" lc rgb "%s"'
+                              % ('"%s"' % name if i == 0 else '""', c, c + 1, c + 2,
+                                 ":xtic(1)" if i == 0 else "", p,
+                                 colours[i % len(colours)]))
             script += [
                 'set title "%s: %s (median, bars min-max; %s)"' % (part, label, better),
-                'plot "%s" using 2:3:4:xtic(1) title "stock" lc rgb "#888888", '
-                '"" using 5:6:7 title "ring" lc rgb "#1f77b4"' % name,
+                "plot " + ", ".join(series),
             ]
         script.append("unset multiplot")
         try:
