@@ -12,8 +12,10 @@
  * - Batched injection (pcap_set_tx_batch(), or PCAP_RING_TX_BATCH for
  *   unchanged programs) copies frames into a PACKET_TX_RING (TPACKET_V2;
  *   V3 TX was no faster) on a second packet socket of the handle, bound to
- *   the interface with protocol 0 so that it receives nothing, and kicks
- *   the kernel with one send() per batch.  It is created at activation,
+ *   the interface, and kicks the kernel with one send() per batch.  It
+ *   receives nothing, and it shares a fanout group with the capture socket
+ *   so that, as with stock's send(), the handle does not capture its own
+ *   frames: the copy that would take hid the ring's gain on an ifb sink.  It is created at activation,
  *   because programs drop privileges after pcap_activate().  256 frames
  *   beat 4096 by 15-25%; frames are sized from the interface MTU.
  *
@@ -60,12 +62,19 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 
 #include "pcap-ring-int.h"
 
 #ifndef PACKET_QDISC_BYPASS
 #define PACKET_QDISC_BYPASS	20
+#endif
+#ifndef PACKET_FANOUT_CBPF
+#define PACKET_FANOUT_CBPF	6
+#endif
+#ifndef PACKET_FANOUT_FLAG_UNIQUEID
+#define PACKET_FANOUT_FLAG_UNIQUEID	0x2000
 #endif
 
 #define TX_DEFAULT_RING_FRAMES	256
@@ -604,6 +613,49 @@ get_mtu(pcap_t *p, int fd, unsigned int *mtu)
 }
 
 /*
+ * The kernel hands every frame a socket sends to the other packet sockets
+ * on the interface, the handle's own capture socket included, which costs
+ * a copy of the frame (and hid the ring's gain entirely on an ifb sink),
+ * where stock's send() on the capture socket is not looped back to it.
+ * Sockets of one fanout group do not see each other's frames: the TX
+ * socket joins the capture socket in a group of their own, of the CBPF
+ * type with no program, which gives every received frame to the first
+ * member, the capture socket.  The TX socket is
+ * bound like the capture socket, as the group requires, and drops all it
+ * would receive.  Where that fails, frames are merely seen twice.
+ */
+static int
+bind_beside_capture(pcap_t *p)
+{
+	static struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { 1, &ret0 };
+	struct pcap_ring *pr = p->priv;
+	struct ring_tx *tx = &pr->tx;
+	int protocol = p->opt.protocol != 0 ? p->opt.protocol : ETH_P_ALL;
+	int fanout, status;
+	socklen_t len = sizeof(fanout);
+
+	if (setsockopt(tx->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)) == -1)
+		return ring_bind(tx->fd, pr->ifindex, 0, p->errbuf);
+	status = ring_bind(tx->fd, pr->ifindex, htons(protocol), p->errbuf);
+	if (status != 0)
+		return status;
+	/* Type and flags go in the upper half; the kernel picks a free id. */
+	fanout = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+	if (setsockopt(p->fd, SOL_PACKET, PACKET_FANOUT, &fanout,
+	    sizeof(fanout)) == -1)
+		return 0;
+	/* The group's id; without a program, CBPF picks member 0, the capture socket. */
+	if (getsockopt(p->fd, SOL_PACKET, PACKET_FANOUT, &fanout, &len) == 0) {
+		fanout = (fanout & 0xffff) | (PACKET_FANOUT_CBPF << 16);
+		(void)setsockopt(tx->fd, SOL_PACKET, PACKET_FANOUT, &fanout,
+		    sizeof(fanout));
+	}
+	return 0;
+}
+
+/*
  * The TX socket and ring.  Frames hold the longest frame the MTU allows
  * (with an 802.1Q tag) behind the TPACKET_V2 header, in a power of two.
  */
@@ -674,7 +726,7 @@ setup_ring(pcap_t *p)
 	(void)setsockopt(tx->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
 	    sizeof(sndbuf));
 
-	return ring_bind(tx->fd, pr->ifindex, 0, p->errbuf);
+	return bind_beside_capture(p);
 }
 
 /* A count from the environment: -1 if unset, -2 (error set) if not a count. */
