@@ -166,6 +166,7 @@ report:
 	    (long long)(t.frames ? t.last : -1), t.dup, t.reorder, t.bad,
 	    t.other);
 	pcap_close(p);
+	free(t.seen);
 	return !(t.frames == t.expected && t.dup == 0 && t.reorder == 0 &&
 	    t.bad == 0);
 }
