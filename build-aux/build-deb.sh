@@ -53,10 +53,12 @@ tree=$work/libpcap-$version
 [ -f "$tree/debian/patches/series" ] || die "$tree is not a quilt source package"
 cd "$tree"
 
-# The functions and data libpcap exports: every PCAP_API declaration in
-# its public headers.  The name is the last identifier before "(" (or ";"
-# for data); PCAP_DEPRECATED(...) lines between PCAP_API and the
-# declaration are skipped.
+# The functions and data libpcap declares for export: every PCAP_API
+# declaration in its public headers, once per declaration (a name declared
+# in a new #ifdef branch, such as the _WIN32-only pcap_sendqueue_*()
+# declared for Linux too, counts again).  The name is the last identifier
+# before "(" (or ";" for data); PCAP_DEPRECATED(...) lines between
+# PCAP_API and the declaration are skipped.
 public_api() {
 	awk '
 	/^[ \t]*PCAP_API([ \t]|$)/ { decl = ""; on = 1 }
@@ -69,11 +71,18 @@ public_api() {
 			n--
 		print w[n]
 		on = 0
-	}' pcap/*.h | LC_ALL=C sort -u
+	}' pcap/*.h | LC_ALL=C sort
+}
+
+# The names Debian's symbols file lists.
+debian_symbols() {
+	sed -n 's/^ \(([^)]*)\)\{0,1\}\([A-Za-z0-9_]*\)@Base .*/\2/p' \
+		debian/libpcap0.8.symbols | LC_ALL=C sort -u
 }
 
 # apt-get source has applied Debian's patches (dpkg-source -x).
 public_api > "$work/api-debian"
+debian_symbols > "$work/symbols-debian"
 
 export QUILT_PATCHES=debian/patches QUILT_PC=.pc
 quilt_push() {
@@ -110,8 +119,13 @@ done
 quilt_push
 
 public_api > "$work/api-ring"
-LC_ALL=C comm -13 "$work/api-debian" "$work/api-ring" > "$work/new-symbols"
-LC_ALL=C comm -23 "$work/api-debian" "$work/api-ring" > "$work/gone-symbols"
+# New: declared more often than before the series, and not already
+# exported by Debian.
+LC_ALL=C comm -13 "$work/api-debian" "$work/api-ring" | LC_ALL=C sort -u |
+	LC_ALL=C comm -23 - "$work/symbols-debian" > "$work/new-symbols"
+LC_ALL=C sort -u "$work/api-ring" > "$work/api-ring-names"
+LC_ALL=C sort -u "$work/api-debian" |
+	LC_ALL=C comm -23 - "$work/api-ring-names" > "$work/gone-symbols"
 [ ! -s "$work/gone-symbols" ] ||
 	die "the series removes public symbols: $(tr '\n' ' ' < "$work/gone-symbols")"
 
@@ -205,8 +219,7 @@ exported() {
 		sed 's/@.*//' | LC_ALL=C sort -u
 }
 exported "$lib" > "$work/exported-ring"
-sed -n 's/^ \(([^)]*)\)\{0,1\}\([A-Za-z0-9_]*\)@Base .*/\2/p' \
-	debian/libpcap0.8.symbols | LC_ALL=C sort -u > "$work/symbols-file"
+debian_symbols > "$work/symbols-file"
 if ! cmp -s "$work/exported-ring" "$work/symbols-file"; then
 	diff "$work/symbols-file" "$work/exported-ring" >&2 || true
 	die "the library's exported symbols differ from debian/libpcap0.8.symbols"
