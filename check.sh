@@ -33,6 +33,13 @@ run_target() {
 		broken="$broken $name"
 		return
 	fi
+	if [ -n "${with_deb:-}" ]; then
+		echo "=== $name: make deb (Debian's source package with the series)"
+		if ! make -C "$dir" deb > "$dir/deb.log" 2>&1; then
+			tail -n 40 "$dir/deb.log"
+			broken="$broken $name-deb"
+		fi
+	fi
 	echo "=== $name: test"
 	make -C "$dir" check 2>&1 | tee "$dir/check.log" | grep -E '^(PASS|FAIL|SKIP|    |failed:)'
 	counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$dir/check.log" | tail -n 1)
@@ -48,7 +55,10 @@ run_target() {
 	skipped=$((skipped + $5))
 }
 
+# This is a Debian 12 host: its libpcap source package is 1.10.3's.
+with_deb=1
 run_target 1.10.3 --with-libpcap-version=1.10.3
+with_deb=
 run_target 1.10.5 --with-libpcap-version=1.10.5
 run_target 1.10.3-sanitizers --with-libpcap-version=1.10.3 --enable-sanitizers
 

@@ -64,21 +64,21 @@ bed_bg() {
 
 # wait_for_file FILE [TENTHS]: wait until FILE exists (default 10 s).
 wait_for_file() {
-	n=${2:-100}
-	while [ ! -e "$1" ] && [ "$n" -gt 0 ]; do
+	_tenths=${2:-100}
+	while [ ! -e "$1" ] && [ "$_tenths" -gt 0 ]; do
 		sleep 0.1
-		n=$((n - 1))
+		_tenths=$((_tenths - 1))
 	done
 	[ -e "$1" ] || fail "timed out waiting for $1"
 }
 
-# wait_for_capture LOGFILE: tcpdump and dumpcap say they are listening
-# only once the capture is armed.
+# wait_for_listening LOGFILE [TENTHS]: tcpdump and dumpcap say they are
+# listening only once the capture is armed.
 wait_for_listening() {
-	n=${2:-100}
-	while ! grep -qE "listening on|Capturing on" "$1" 2>/dev/null && [ "$n" -gt 0 ]; do
+	_tenths=${2:-100}
+	while ! grep -qE "listening on|Capturing on" "$1" 2>/dev/null && [ "$_tenths" -gt 0 ]; do
 		sleep 0.1
-		n=$((n - 1))
+		_tenths=$((_tenths - 1))
 	done
 	grep -qE "listening on|Capturing on" "$1" || fail "capture did not start: $(cat "$1")"
 }
