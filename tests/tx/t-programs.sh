@@ -89,7 +89,7 @@ for mode in unbatched batched; do
 		sleep 0.5
 		kill "$CAP_PID"
 		wait "$CAP_PID"
-		requests=$(env $(lib_env stock) "$TCPDUMP" -r "$BED_TMP/arp-$mode.pcap" 2>/dev/null | wc -l)
+		requests=$(env $(lib_env stock) "$TCPDUMP" -n -r "$BED_TMP/arp-$mode.pcap" 2>/dev/null | wc -l)
 		assert_eq "arp-scan ($mode): requests on the peer" 256 "$requests"
 	else
 		echo "arp-scan not installed: not run"
