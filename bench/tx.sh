@@ -74,7 +74,8 @@ measure() {
 			trafgen --no-sock-mem -Q -P 1 -o "$dev" -i "$BED_TMP/frame-$size.cfg" \
 			> "$BED_TMP/trafgen.log" 2>&1
 		t1=$(date +%s%N)
-		sent=$(sed -n 's/^ *\([0-9]*\) packets outgoing.*/\1/p' "$BED_TMP/trafgen.log")
+		sent=$(tr '\r' '\n' < "$BED_TMP/trafgen.log" |
+			awk '$2 == "packets" && $3 == "outgoing" { print $1 }')
 		[ -n "$sent" ] || fail "trafgen: $(cat "$BED_TMP/trafgen.log")"
 		ns=$((t1 - t0)) cpu=$(cat "$BED_TMP/cpu")
 	else
