@@ -1,6 +1,8 @@
 # Immediate mode keeps small ring frames, yet TCP segments that TSO hands
 # over whole (up to 64 KiB on veth) are captured whole, as stock does:
 # 1 MiB sent over TCP is 1 MiB of captured payload, nothing truncated.
+# (Stock, whose immediate-mode ring is 32 frames, captures them whole too
+# but may drop some of the burst, so only truncation is compared there.)
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 require_root
@@ -53,5 +55,9 @@ for lib in ring stock; do
 		-T fields -e frame.len -e frame.cap_len -e tcp.len 2>/dev/null |
 		awk '$1 != $2 { cut++ } $1 > 1518 { big++ } { bytes += $3 }
 		     END { printf "truncated %d big %s payload %d\n", cut, (big > 0 ? "yes" : "no"), bytes }')
-	assert_eq "$lib: client segments" "truncated 0 big yes payload 1048576" "$stats"
+	if [ $lib = ring ]; then
+		assert_eq "$lib: client segments" "truncated 0 big yes payload 1048576" "$stats"
+	else
+		assert_match "$lib: client segments" "^truncated 0 big yes payload [0-9]+$" "$stats"
+	fi
 done
