@@ -140,6 +140,7 @@ struct pcap_ring {
 int	ring_open_socket(char *errbuf, int type);
 int	ring_get_ifindex(int fd, const char *ifname, char *errbuf);
 int	ring_get_arptype(int fd, const char *ifname, char *errbuf);
+int	ring_get_mtu(int fd, const char *ifname, char *errbuf);
 int	ring_bind(int fd, int ifindex, int protocol, char *errbuf);
 int	ring_set_version(int fd, int version, unsigned int *hdrlen,
 	    const char *ifname, char *errbuf);
@@ -149,9 +150,11 @@ void	ring_layout_v2(struct ring_layout *, unsigned int buffer_size,
 int	ring_create(int fd, int optname, int version, struct ring_layout *,
 	    unsigned int retire_tov, const char *ifname, char *errbuf);
 u_char	*ring_map(int fd, size_t len, const char *ifname, char *errbuf);
+u_char	**ring_frame_table(u_char *map, const struct ring_layout *,
+	    char *errbuf);
 
 /* pcap-ring-rx.c: the capture ring reader. */
-void	ring_rx_init(struct ring_rx *, int version, int fd, u_char **slots,
+void	ring_rx_init(struct ring_rx *, int version, int fd,
 	    unsigned int slot_nr, unsigned int slot_size, unsigned int hdrlen);
 int	ring_rx_next(struct ring_rx *, struct ring_packet *);
 void	ring_rx_consume(struct ring_rx *);

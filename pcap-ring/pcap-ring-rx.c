@@ -79,13 +79,13 @@ slot_release(struct ring_rx *rx, unsigned int slot)
 		rx->filter_slots_left--;
 }
 
+/* The slot table and any copy buffer are set up by the caller. */
 void
-ring_rx_init(struct ring_rx *rx, int version, int fd, u_char **slots,
-    unsigned int slot_nr, unsigned int slot_size, unsigned int hdrlen)
+ring_rx_init(struct ring_rx *rx, int version, int fd, unsigned int slot_nr,
+    unsigned int slot_size, unsigned int hdrlen)
 {
 	rx->version = version;
 	rx->fd = fd;
-	rx->slots = slots;
 	rx->slot_nr = slot_nr;
 	rx->slot_size = slot_size;
 	rx->sll_offset = TPACKET_ALIGN(hdrlen);

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -117,6 +118,20 @@ ring_bind(int fd, int ifindex, int protocol, char *errbuf)
 }
 
 int
+ring_get_mtu(int fd, const char *ifname, char *errbuf)
+{
+	struct ifreq ifr;
+
+	ring_ifreq(&ifr, ifname);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) == -1) {
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: SIOCGIFMTU", ifname);
+		return -1;
+	}
+	return ifr.ifr_mtu;
+}
+
+int
 ring_set_version(int fd, int version, unsigned int *hdrlen,
     const char *ifname, char *errbuf)
 {
@@ -223,6 +238,29 @@ ring_create(int fd, int optname, int version, struct ring_layout *l,
 	}
 	l->frame_nr = req.tp_frame_nr;
 	return 0;
+}
+
+/*
+ * The address of every frame of a mapped ring (of every block, for a V3
+ * ring laid out by ring_layout_v3()); frames do not cross blocks, so a
+ * block may end in unused space.
+ */
+u_char **
+ring_frame_table(u_char *map, const struct ring_layout *l, char *errbuf)
+{
+	unsigned int fpb = l->block_size / l->frame_size, i;
+	u_char **frames;
+
+	frames = malloc(l->frame_nr * sizeof(u_char *));
+	if (frames == NULL) {
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "malloc");
+		return NULL;
+	}
+	for (i = 0; i < l->frame_nr; i++)
+		frames[i] = map + (size_t)(i / fpb) * l->block_size +
+		    (size_t)(i % fpb) * l->frame_size;
+	return frames;
 }
 
 u_char *

@@ -596,22 +596,6 @@ pcap_ring_tx_init(struct ring_tx *tx)
 	tx->fail_seq = ULLONG_MAX;
 }
 
-static int
-get_mtu(pcap_t *p, int fd, unsigned int *mtu)
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, tx_ifname(p), sizeof(ifr.ifr_name) - 1);
-	if (ioctl(fd, SIOCGIFMTU, &ifr) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: SIOCGIFMTU", tx_ifname(p));
-		return -1;
-	}
-	*mtu = (unsigned int)ifr.ifr_mtu;
-	return 0;
-}
-
 /*
  * The kernel hands every frame a socket sends to the other packet sockets
  * on the interface, the handle's own capture socket included, which costs
@@ -665,8 +649,8 @@ setup_ring(pcap_t *p)
 	struct pcap_ring *pr = p->priv;
 	struct ring_tx *tx = &pr->tx;
 	struct ring_layout l;
-	unsigned int hdrlen, mtu, frames, i, fpb;
-	int status, arptype, one = 1, sndbuf;
+	unsigned int hdrlen, frames;
+	int status, arptype, mtu, one = 1, sndbuf;
 
 	status = ring_open_socket(p->errbuf, SOCK_RAW);
 	if (status < 0)
@@ -675,10 +659,10 @@ setup_ring(pcap_t *p)
 	arptype = ring_get_arptype(tx->fd, pr->ifname, p->errbuf);
 	if (arptype < 0)
 		return arptype;
-	if (get_mtu(p, tx->fd, &mtu) == -1)
+	if ((mtu = ring_get_mtu(tx->fd, pr->ifname, p->errbuf)) == -1)
 		return PCAP_ERROR;
 	tx->min_len = arptype == ARPHRD_NONE ? 1 : ETH_HLEN;
-	tx->max_len = mtu + (arptype == ARPHRD_NONE ? 0 : ETH_HLEN);
+	tx->max_len = (unsigned int)mtu + (arptype == ARPHRD_NONE ? 0 : ETH_HLEN);
 	tx->vlan_allowed = arptype == ARPHRD_ETHER;
 
 	if (ring_set_version(tx->fd, TPACKET_V2, &hdrlen, pr->ifname,
@@ -708,16 +692,9 @@ setup_ring(pcap_t *p)
 	tx->map = ring_map(tx->fd, tx->map_len, pr->ifname, p->errbuf);
 	if (tx->map == NULL)
 		return PCAP_ERROR;
-	tx->frames = malloc(l.frame_nr * sizeof(u_char *));
-	if (tx->frames == NULL) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "malloc");
+	tx->frames = ring_frame_table(tx->map, &l, p->errbuf);
+	if (tx->frames == NULL)
 		return PCAP_ERROR;
-	}
-	fpb = l.block_size / l.frame_size;
-	for (i = 0; i < l.frame_nr; i++)
-		tx->frames[i] = tx->map + (size_t)(i / fpb) * l.block_size +
-		    (size_t)(i % fpb) * l.frame_size;
 	tx->frame_nr = l.frame_nr;
 	tx->head = 0;
 

@@ -491,17 +491,12 @@ v2_frame_size(pcap_t *p, unsigned int hdrlen, unsigned int *frame_size,
     unsigned int *whole_len)
 {
 	struct pcap_ring *pr = p->priv;
-	struct ifreq ifr;
 	unsigned int data, netoff, macoff;
+	int mtu;
 
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, pr->ifname, sizeof(ifr.ifr_name) - 1);
-	if (ioctl(p->fd, SIOCGIFMTU, &ifr) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: SIOCGIFMTU", pr->ifname);
+	if ((mtu = ring_get_mtu(p->fd, pr->ifname, p->errbuf)) == -1)
 		return PCAP_ERROR;
-	}
-	data = (unsigned int)ifr.ifr_mtu + ETH_HLEN + RING_VLAN_TAG_LEN;
+	data = (unsigned int)mtu + ETH_HLEN + RING_VLAN_TAG_LEN;
 	*whole_len = 0;
 	if (data >= (unsigned int)p->snapshot)
 		data = (unsigned int)p->snapshot;
@@ -556,7 +551,6 @@ setup_rx_ring(pcap_t *p)
 	struct pcap_ring *pr = p->priv;
 	struct ring_layout l;
 	unsigned int hdrlen, buffer_size, frame_size, whole_len, reserve, tov;
-	unsigned int i, fpb;
 	int version = p->opt.immediate ? TPACKET_V2 : TPACKET_V3;
 	int ret;
 
@@ -601,17 +595,10 @@ setup_rx_ring(pcap_t *p)
 	if (pr->map == NULL)
 		return PCAP_ERROR;
 
-	fpb = version == TPACKET_V3 ? 1 : l.block_size / l.frame_size;
-	pr->rx.slots = malloc(l.frame_nr * sizeof(u_char *));
-	if (pr->rx.slots == NULL) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "malloc");
+	pr->rx.slots = ring_frame_table(pr->map, &l, p->errbuf);
+	if (pr->rx.slots == NULL)
 		return PCAP_ERROR;
-	}
-	for (i = 0; i < l.frame_nr; i++)
-		pr->rx.slots[i] = pr->map + (size_t)(i / fpb) * l.block_size +
-		    (size_t)(i % fpb) * l.frame_size;
-	ring_rx_init(&pr->rx, version, p->fd, pr->rx.slots, l.frame_nr,
+	ring_rx_init(&pr->rx, version, p->fd, l.frame_nr,
 	    version == TPACKET_V3 ? l.block_size : l.frame_size, hdrlen);
 	pcap_ring_set_poll_timeout(pr);
 	return 0;
