@@ -1,8 +1,9 @@
 #!/bin/sh
 # Capture benchmark: stock vs ring libpcap, unchanged tcpdump writing to
 # /dev/null (default options, and --immediate-mode) and cap-bench (dumpcap's
-# select + pcap_dispatch(cnt=1) loop), 64 B and 1514 B frames at the
-# highest rate trafgen produces on the namespace bed.
+# select + pcap_dispatch(cnt=1) loop), 64 B and 1514 B frames, sent by
+# trafgen on one CPU, and for tcpdump-maxrate by trafgen on every CPU: the
+# highest rate the bed produces, where sender and capture share the cores.
 #
 # usage: capture.sh RUNS SECONDS   (run by run-bench.sh, as root)
 # Prints TSV rows "part path iface size run pps cpu_ns_per_pkt drop_pct":
@@ -70,7 +71,7 @@ measure() {
 	# timeout(1) forwards it, and stops a capture that hangs.
 	limit=$((secs + 60))
 	case $iface in
-	tcpdump|tcpdump-immediate)
+	tcpdump|tcpdump-maxrate|tcpdump-immediate)
 		opt=
 		[ "$iface" = tcpdump-immediate ] && opt=--immediate-mode
 		bed_bg in_b env $(lib_env "$path") python3 "$BED_TMP/rusage.py" "$tm" \
@@ -91,7 +92,9 @@ measure() {
 	case $iface in tcpdump*) stop_pid=$(ps -o pid= --ppid "$cap_pid" | tr -d ' ') ;; esac
 	rx0=$(rx_packets)
 	t0=$(now_ns)
-	in_a timeout -s INT "$secs" trafgen --no-sock-mem -Q -P 1 -o "$VETH_A" \
+	senders=1
+	[ "$iface" = tcpdump-maxrate ] && senders=$(nproc)
+	in_a timeout -s INT "$secs" trafgen --no-sock-mem -Q -P "$senders" -o "$VETH_A" \
 		-i "$BED_TMP/frame-$size.cfg" > "$BED_TMP/trafgen.log" 2>&1
 	t1=$(now_ns)
 	rx1=$(rx_packets)
@@ -135,7 +138,7 @@ run=1
 while [ $run -le "$runs" ]; do
 	if [ $((run % 2)) -eq 1 ]; then order="stock ring"; else order="ring stock"; fi
 	for size in 1514 64; do
-		for iface in tcpdump tcpdump-immediate dispatch1; do
+		for iface in tcpdump tcpdump-maxrate tcpdump-immediate dispatch1; do
 			for path in $order; do
 				measure $path $iface $size $run
 			done

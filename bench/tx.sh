@@ -64,6 +64,7 @@ measure() {
 	case $path in
 	stock) args= lib=stock ;;
 	ring) args= lib=ring ;;
+	ring-b256-bypass) args="-b 256 -B" lib=ring ;;
 	ring-b*) args="-b ${path#ring-b}" lib=ring ;;
 	sendqueue) args=-Q lib=ring ;;
 	esac
@@ -96,7 +97,8 @@ measure() {
 for size in 64 1514; do
 	trafgen_conf $size
 done
-paths="stock ring ring-b8 ring-b64 ring-b256 sendqueue trafgen"
+# trafgen bypasses the qdisc by default; ring-b256-bypass is its like.
+paths="stock ring ring-b8 ring-b64 ring-b256 ring-b256-bypass sendqueue trafgen"
 printf 'part\tpath\tiface\tsize\trun\tpps\tcpu_ns_per_pkt\tdrop_pct\n'
 : > "$BED_TMP/rows"
 run=1
