@@ -38,21 +38,7 @@ trafgen_conf() {
 EOF
 }
 
-# rusage.py OUT CMD...: run CMD, write its user+system CPU time in ns to
-# OUT.  time(1) rounds to 10 ms; wait4() has microseconds.  Like time(1),
-# it ignores SIGINT so that the command alone gets it.
-cat > "$BED_TMP/rusage.py" <<'EOF'
-import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-pid = os.fork()
-if pid == 0:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.execvp(sys.argv[2], sys.argv[2:])
-_, status, ru = os.wait4(pid, 0)
-with open(sys.argv[1], "w") as f:
-    f.write("%d\n" % round((ru.ru_utime + ru.ru_stime) * 1e9))
-sys.exit(os.waitstatus_to_exitcode(status) & 0xff)
-EOF
+rusage=$(cd "$(dirname "$0")" && pwd)/rusage.py
 
 rx_packets() {
 	in_b cat "/sys/class/net/$VETH_B/statistics/rx_packets"
@@ -74,7 +60,7 @@ measure() {
 	tcpdump|tcpdump-maxrate|tcpdump-immediate)
 		opt=
 		[ "$iface" = tcpdump-immediate ] && opt=--immediate-mode
-		bed_bg in_b env $(lib_env "$path") python3 "$BED_TMP/rusage.py" "$tm" \
+		bed_bg in_b env $(lib_env "$path") python3 "$rusage" "$tm" \
 			timeout -s INT $limit "$TCPDUMP" $opt -i "$VETH_B" -w /dev/null \
 			> "$log" 2>&1
 		;;

@@ -34,19 +34,7 @@ IFB=prx$BED_ID
 ip -n "$NS_A" link add "$IFB" type ifb || fail "no ifb device (modprobe ifb)"
 ip -n "$NS_A" link set "$IFB" up
 
-# rusage.py OUT CMD...: CMD's user+system CPU time in ns to OUT (wait4()).
-cat > "$BED_TMP/rusage.py" <<'PY'
-import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-pid = os.fork()
-if pid == 0:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.execvp(sys.argv[2], sys.argv[2:])
-_, status, ru = os.wait4(pid, 0)
-with open(sys.argv[1], "w") as f:
-    f.write("%d\n" % round((ru.ru_utime + ru.ru_stime) * 1e9))
-sys.exit(os.waitstatus_to_exitcode(status) & 0xff)
-PY
+rusage=$(cd "$(dirname "$0")" && pwd)/rusage.py
 
 trafgen_conf() {
 	cat > "$BED_TMP/frame-$1.cfg" <<CFG
@@ -71,7 +59,7 @@ measure() {
 	if [ "$path" = trafgen ]; then
 		# trafgen says how many it sent ("N packets outgoing") when stopped.
 		t0=$(date +%s%N)
-		in_a python3 "$BED_TMP/rusage.py" "$BED_TMP/cpu" timeout -s INT "$secs" \
+		in_a python3 "$rusage" "$BED_TMP/cpu" timeout -s INT "$secs" \
 			trafgen --no-sock-mem -Q -P 1 -o "$dev" -i "$BED_TMP/frame-$size.cfg" \
 			> "$BED_TMP/trafgen.log" 2>&1
 		t1=$(date +%s%N)
