@@ -32,6 +32,13 @@ struct ring_layout {
 	unsigned int frame_nr;
 };
 
+/* A ring mapped from its socket, and the address of each of its frames. */
+struct ring_map {
+	u_char *base;
+	size_t len;
+	u_char **frames;
+};
+
 /*
  * The capture ring.  With TPACKET_V3 a slot is a block holding many
  * packets; with TPACKET_V2 (immediate mode) a slot is one frame.
@@ -82,9 +89,7 @@ struct ring_tx {
 	int ring_set;
 
 	int fd;				/* -1 until there is a TX ring */
-	u_char *map;
-	size_t map_len;
-	u_char **frames;		/* address of each frame in the mapping */
+	struct ring_map map;
 	unsigned int frame_nr;
 	unsigned int frame_size;
 	unsigned int data_offset;	/* where frame data starts in a frame */
@@ -122,8 +127,7 @@ struct pcap_ring {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	int lo_ifindex;
-	u_char *map;			/* the one mapping of the capture socket's rings */
-	size_t map_len;
+	struct ring_map rx_map;
 	struct ring_rx rx;
 	int timeout;			/* ms; negative (~timeout) while non-blocking */
 	int poll_timeout;
@@ -147,11 +151,10 @@ int	ring_set_version(int fd, int version, unsigned int *hdrlen,
 void	ring_layout_v3(struct ring_layout *, unsigned int buffer_size);
 void	ring_layout_v2(struct ring_layout *, unsigned int buffer_size,
 	    unsigned int frame_size);
-int	ring_create(int fd, int optname, int version, struct ring_layout *,
-	    unsigned int retire_tov, const char *ifname, char *errbuf);
-u_char	*ring_map(int fd, size_t len, const char *ifname, char *errbuf);
-u_char	**ring_frame_table(u_char *map, const struct ring_layout *,
-	    char *errbuf);
+int	ring_setup(int fd, int optname, int version, struct ring_layout *,
+	    unsigned int retire_tov, const char *ifname, char *errbuf,
+	    struct ring_map *);
+void	ring_teardown(struct ring_map *);
 
 /* pcap-ring-rx.c: the capture ring reader. */
 void	ring_rx_init(struct ring_rx *, int version, int fd,

@@ -209,7 +209,7 @@ ring_layout_v2(struct ring_layout *l, unsigned int buffer_size,
  * find the memory, as stock libpcap does.  The layout is updated to what
  * was granted.
  */
-int
+static int
 ring_create(int fd, int optname, int version, struct ring_layout *l,
     unsigned int retire_tov, const char *ifname, char *errbuf)
 {
@@ -245,7 +245,7 @@ ring_create(int fd, int optname, int version, struct ring_layout *l,
  * ring laid out by ring_layout_v3()); frames do not cross blocks, so a
  * block may end in unused space.
  */
-u_char **
+static u_char **
 ring_frame_table(u_char *map, const struct ring_layout *l, char *errbuf)
 {
 	unsigned int fpb = l->block_size / l->frame_size, i;
@@ -263,7 +263,7 @@ ring_frame_table(u_char *map, const struct ring_layout *l, char *errbuf)
 	return frames;
 }
 
-u_char *
+static u_char *
 ring_map(int fd, size_t len, const char *ifname, char *errbuf)
 {
 	void *map;
@@ -275,4 +275,35 @@ ring_map(int fd, size_t len, const char *ifname, char *errbuf)
 		return NULL;
 	}
 	return map;
+}
+
+/*
+ * Create the ring, map it and list its frames; the layout is updated to
+ * what the kernel granted.  On failure, what was done stays in *m for
+ * ring_teardown().
+ */
+int
+ring_setup(int fd, int optname, int version, struct ring_layout *l,
+    unsigned int retire_tov, const char *ifname, char *errbuf,
+    struct ring_map *m)
+{
+	if (ring_create(fd, optname, version, l, retire_tov, ifname,
+	    errbuf) == -1)
+		return -1;
+	m->len = (size_t)l->block_size * l->block_nr;
+	m->base = ring_map(fd, m->len, ifname, errbuf);
+	if (m->base == NULL)
+		return -1;
+	m->frames = ring_frame_table(m->base, l, errbuf);
+	return m->frames == NULL ? -1 : 0;
+}
+
+/* The ring itself goes with its socket. */
+void
+ring_teardown(struct ring_map *m)
+{
+	if (m->base != NULL)
+		munmap(m->base, m->len);
+	free(m->frames);
+	memset(m, 0, sizeof(*m));
 }

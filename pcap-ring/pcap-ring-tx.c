@@ -60,7 +60,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
@@ -211,7 +210,7 @@ reap(struct ring_tx *tx)
 	if (tx->unsent == 0)
 		return;
 	i = tx->head == 0 ? tx->frame_nr - 1 : tx->head - 1;
-	status = frame_status(tx->frames[i]);
+	status = frame_status(tx->map.frames[i]);
 	if (status != TP_STATUS_SEND_REQUEST && status != TP_STATUS_WRONG_FORMAT) {
 		tx->stat.tx_sent += tx->unsent;
 		tx->stat.tx_bytes += tx->unsent_bytes;
@@ -220,11 +219,11 @@ reap(struct ring_tx *tx)
 		return;
 	}
 	for (i = first_unsent(tx); tx->unsent > 0; i = next_slot(tx, i)) {
-		status = frame_status(tx->frames[i]);
+		status = frame_status(tx->map.frames[i]);
 		if (status == TP_STATUS_SEND_REQUEST ||
 		    status == TP_STATUS_WRONG_FORMAT)
 			break;
-		len = frame_len(tx->frames[i]);
+		len = frame_len(tx->map.frames[i]);
 		tx->stat.tx_sent++;
 		tx->stat.tx_bytes += len;
 		tx->unsent--;
@@ -238,8 +237,8 @@ unqueue_from(struct ring_tx *tx, unsigned int n)
 {
 	while (n-- > 0) {
 		tx->head = tx->head == 0 ? tx->frame_nr - 1 : tx->head - 1;
-		tx->unsent_bytes -= frame_len(tx->frames[tx->head]);
-		set_frame_status(tx->frames[tx->head], TP_STATUS_AVAILABLE);
+		tx->unsent_bytes -= frame_len(tx->map.frames[tx->head]);
+		set_frame_status(tx->map.frames[tx->head], TP_STATUS_AVAILABLE);
 		tx->unsent--;
 	}
 }
@@ -272,7 +271,7 @@ static void
 reject_first(pcap_t *p, int err)
 {
 	struct ring_tx *tx = tx_of(p);
-	unsigned int i = first_unsent(tx), j, len = frame_len(tx->frames[i]);
+	unsigned int i = first_unsent(tx), j, len = frame_len(tx->map.frames[i]);
 	unsigned long long seq = first_unsent_seq(tx);
 
 	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
@@ -290,14 +289,14 @@ reject_first(pcap_t *p, int err)
 		unqueue_from(tx, 1);
 	} else {
 		for (j = next_slot(tx, i); j != tx->head; i = j, j = next_slot(tx, j)) {
-			struct tpacket2_hdr *to = (void *)tx->frames[i];
+			struct tpacket2_hdr *to = (void *)tx->map.frames[i];
 
-			to->tp_len = frame_len(tx->frames[j]);
-			memcpy(tx->frames[i] + tx->data_offset,
-			    tx->frames[j] + tx->data_offset, to->tp_len);
-			set_frame_status(tx->frames[i], TP_STATUS_SEND_REQUEST);
+			to->tp_len = frame_len(tx->map.frames[j]);
+			memcpy(tx->map.frames[i] + tx->data_offset,
+			    tx->map.frames[j] + tx->data_offset, to->tp_len);
+			set_frame_status(tx->map.frames[i], TP_STATUS_SEND_REQUEST);
 		}
-		set_frame_status(tx->frames[i], TP_STATUS_AVAILABLE);
+		set_frame_status(tx->map.frames[i], TP_STATUS_AVAILABLE);
 		tx->head = i;
 		tx->unsent--;
 		tx->unsent_bytes -= len;
@@ -322,7 +321,7 @@ kick(pcap_t *p)
 		tx->stat.tx_kicks++;
 		reap(tx);
 		if (tx->unsent > 0 &&
-		    frame_status(tx->frames[first_unsent(tx)]) == TP_STATUS_WRONG_FORMAT) {
+		    frame_status(tx->map.frames[first_unsent(tx)]) == TP_STATUS_WRONG_FORMAT) {
 			reject_first(p, err);
 			continue;
 		}
@@ -374,7 +373,7 @@ make_room(pcap_t *p, int block)
 	for (step = 0;; step++) {
 		if (tx->unsent > 0 && kick(p) == -1)
 			return -1;
-		if (frame_status(tx->frames[tx->head]) == TP_STATUS_AVAILABLE)
+		if (frame_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE)
 			return 0;
 		if (!block) {
 			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
@@ -477,13 +476,13 @@ queue_frame(pcap_t *p, const void *buf, int size, int block)
 
 	if (check_frame(p, buf, size) == -1)
 		return -1;
-	if (frame_status(tx->frames[tx->head]) != TP_STATUS_AVAILABLE &&
+	if (frame_status(tx->map.frames[tx->head]) != TP_STATUS_AVAILABLE &&
 	    make_room(p, block) == -1)
 		return -1;
-	h = (void *)tx->frames[tx->head];
-	memcpy(tx->frames[tx->head] + tx->data_offset, buf, (size_t)size);
+	h = (void *)tx->map.frames[tx->head];
+	memcpy(tx->map.frames[tx->head] + tx->data_offset, buf, (size_t)size);
 	h->tp_len = (unsigned int)size;
-	set_frame_status(tx->frames[tx->head], TP_STATUS_SEND_REQUEST);
+	set_frame_status(tx->map.frames[tx->head], TP_STATUS_SEND_REQUEST);
 	tx->head = next_slot(tx, tx->head);
 	tx->unsent++;
 	tx->unsent_bytes += (unsigned int)size;
@@ -685,15 +684,8 @@ setup_ring(pcap_t *p)
 	if ((uint64_t)frames * tx->frame_size > TX_MAX_RING_BYTES)
 		frames = TX_MAX_RING_BYTES / tx->frame_size;
 	ring_layout_v2(&l, frames * tx->frame_size, tx->frame_size);
-	if (ring_create(tx->fd, PACKET_TX_RING, TPACKET_V2, &l, 0, pr->ifname,
-	    p->errbuf) == -1)
-		return PCAP_ERROR;
-	tx->map_len = (size_t)l.block_size * l.block_nr;
-	tx->map = ring_map(tx->fd, tx->map_len, pr->ifname, p->errbuf);
-	if (tx->map == NULL)
-		return PCAP_ERROR;
-	tx->frames = ring_frame_table(tx->map, &l, p->errbuf);
-	if (tx->frames == NULL)
+	if (ring_setup(tx->fd, PACKET_TX_RING, TPACKET_V2, &l, 0, pr->ifname,
+	    p->errbuf, &tx->map) == -1)
 		return PCAP_ERROR;
 	tx->frame_nr = l.frame_nr;
 	tx->head = 0;
@@ -814,18 +806,13 @@ pcap_ring_tx_cleanup(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
 
-	if (tx->map != NULL && tx->unsent > 0)
+	if (tx->map.base != NULL && tx->unsent > 0)
 		(void)flush(p, 1);
 	if (tx->on_close_list) {
 		pcapint_remove_from_pcaps_to_close(p);
 		tx->on_close_list = 0;
 	}
-	if (tx->map != NULL) {
-		munmap(tx->map, tx->map_len);
-		tx->map = NULL;
-	}
-	free(tx->frames);
-	tx->frames = NULL;
+	ring_teardown(&tx->map);
 	if (tx->epoll_fd != -1) {
 		close(tx->epoll_fd);
 		tx->epoll_fd = -1;
@@ -943,7 +930,7 @@ pcap_inject_flush(pcap_t *p)
 	tx = active_handle(p, "pcap_inject_flush");
 	if (tx == NULL)
 		return PCAP_ERROR_NOT_ACTIVATED;
-	if (tx->map != NULL)
+	if (tx->map.base != NULL)
 		(void)flush(p, 1);
 	if (tx->error_pending) {
 		memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
@@ -967,7 +954,7 @@ pcap_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 		    "pcap_tx_stats: NULL statistics buffer");
 		return PCAP_ERROR;
 	}
-	if (tx->map != NULL)
+	if (tx->map.base != NULL)
 		flush_waiting(p);
 	*ts = tx->stat;
 	ts->tx_pending = tx->unsent;
@@ -1073,7 +1060,7 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		tx = active_handle(p, "pcap_sendqueue_transmit");
 		if (tx == NULL)
 			return 0;
-		if (tx->map == NULL && setup_ring(p) != 0) {
+		if (tx->map.base == NULL && setup_ring(p) != 0) {
 			char why[PCAP_ERRBUF_SIZE];
 
 			memcpy(why, p->errbuf, sizeof(why));

@@ -17,7 +17,6 @@
 #include <net/if_arp.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
 #include <linux/filter.h>
@@ -231,11 +230,7 @@ ring_cleanup(pcap_t *p)
 
 	/* Frames waiting in the TX ring go out first. */
 	pcap_ring_tx_cleanup(p);
-	if (pr->map != NULL) {
-		munmap(pr->map, pr->map_len);
-		pr->map = NULL;
-	}
-	free(pr->rx.slots);
+	ring_teardown(&pr->rx_map);
 	pr->rx.slots = NULL;
 	free(pr->rx.copy_buf);
 	pr->rx.copy_buf = NULL;
@@ -586,18 +581,10 @@ setup_rx_ring(pcap_t *p)
 		tov = UINT_MAX;
 	else
 		tov = 0;
-	if (ring_create(p->fd, PACKET_RX_RING, version, &l, tov, pr->ifname,
-	    p->errbuf) == -1)
+	if (ring_setup(p->fd, PACKET_RX_RING, version, &l, tov, pr->ifname,
+	    p->errbuf, &pr->rx_map) == -1)
 		return PCAP_ERROR;
-
-	pr->map_len = (size_t)l.block_size * l.block_nr;
-	pr->map = ring_map(p->fd, pr->map_len, pr->ifname, p->errbuf);
-	if (pr->map == NULL)
-		return PCAP_ERROR;
-
-	pr->rx.slots = ring_frame_table(pr->map, &l, p->errbuf);
-	if (pr->rx.slots == NULL)
-		return PCAP_ERROR;
+	pr->rx.slots = pr->rx_map.frames;
 	ring_rx_init(&pr->rx, version, p->fd, l.frame_nr,
 	    version == TPACKET_V3 ? l.block_size : l.frame_size, hdrlen);
 	pcap_ring_set_poll_timeout(pr);
