@@ -21,7 +21,7 @@ die() {
 
 for tool in apt-get apt-cache dpkg-source dpkg-buildpackage quilt; do
 	command -v "$tool" >/dev/null 2>&1 ||
-		die "needs $tool (apt-get install dpkg-dev devscripts quilt)"
+		die "needs $tool: run build-aux/install-deps.sh"
 done
 
 debian_revision() {
