@@ -20,6 +20,8 @@
 #include <sys/select.h>
 #include <pcap/pcap.h>
 
+#include "must.h"
+
 static volatile sig_atomic_t stop;
 static pcap_t *handle;
 
@@ -89,13 +91,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* dumpcap's defaults: promiscuous, whole packets, 1 s timeout. */
-	pcap_set_promisc(handle, 1);
-	pcap_set_snaplen(handle, 262144);
-	pcap_set_timeout(handle, 1000);
+	MUST(pcap_set_promisc(handle, 1));
+	MUST(pcap_set_snaplen(handle, 262144));
+	MUST(pcap_set_timeout(handle, 1000));
 	if (immediate)
-		pcap_set_immediate_mode(handle, 1);
+		MUST(pcap_set_immediate_mode(handle, 1));
 	if (buffer > 0)
-		pcap_set_buffer_size(handle, buffer);
+		MUST(pcap_set_buffer_size(handle, buffer));
 	if (pcap_activate(handle) < 0) {
 		fprintf(stderr, "cap-bench: %s: %s\n", ifname, pcap_geterr(handle));
 		return 1;

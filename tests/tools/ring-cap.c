@@ -20,6 +20,7 @@
 #include <pcap/pcap.h>
 
 #include "frames.h"
+#include "must.h"
 
 struct tally {
 	unsigned long frames, dup, reorder, bad, other;
@@ -119,11 +120,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (snaplen)
-		pcap_set_snaplen(p, snaplen);
+		MUST(pcap_set_snaplen(p, snaplen));
 	if (buffer)
-		pcap_set_buffer_size(p, buffer);
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, 50);
+		MUST(pcap_set_buffer_size(p, buffer));
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, 50));
 	if (pcap_activate(p) < 0) {
 		fprintf(stderr, "ring-cap: %s: %s\n", ifname, pcap_geterr(p));
 		return 2;

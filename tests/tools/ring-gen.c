@@ -16,6 +16,7 @@
 #include <pcap/pcap.h>
 
 #include "frames.h"
+#include "must.h"
 
 static void
 usage(void)
@@ -78,8 +79,8 @@ main(int argc, char **argv)
 			return 1;
 		}
 		/* Capture nothing: this handle only sends. */
-		pcap_set_snaplen(p, 64);
-		pcap_set_buffer_size(p, 256 * 1024);
+		MUST(pcap_set_snaplen(p, 64));
+		MUST(pcap_set_buffer_size(p, 256 * 1024));
 		if (pcap_activate(p) < 0) {
 			fprintf(stderr, "ring-gen: %s: %s\n", ifname,
 			    pcap_geterr(p));

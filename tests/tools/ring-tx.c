@@ -27,6 +27,7 @@
 #include <pcap/pcap.h>
 
 #include "frames.h"
+#include "must.h"
 
 static void
 usage(void)
@@ -121,8 +122,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "ring-tx: %s\n", errbuf);
 		return 1;
 	}
-	pcap_set_snaplen(p, 64);
-	pcap_set_buffer_size(p, 256 * 1024);
+	MUST(pcap_set_snaplen(p, 64));
+	MUST(pcap_set_buffer_size(p, 256 * 1024));
 	if (batch >= 0 && pcap_set_tx_batch(p, batch) != 0) {
 		fprintf(stderr, "ring-tx: pcap_set_tx_batch: %s\n", pcap_geterr(p));
 		return 1;

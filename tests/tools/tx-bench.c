@@ -21,6 +21,7 @@
 #include <pcap/pcap.h>
 
 #include "frames.h"
+#include "must.h"
 
 #define QUEUE_FRAMES	1024
 
@@ -87,8 +88,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "tx-bench: %s\n", errbuf);
 		return 1;
 	}
-	pcap_set_snaplen(p, 64);
-	pcap_set_buffer_size(p, 256 * 1024);
+	MUST(pcap_set_snaplen(p, 64));
+	MUST(pcap_set_buffer_size(p, 256 * 1024));
 	if (batch >= 0 &&
 	    ((int (*)(pcap_t *, int))api("pcap_set_tx_batch"))(p, batch) != 0) {
 		fprintf(stderr, "tx-bench: %s\n", pcap_geterr(p));
@@ -104,7 +105,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* Capture nothing, as an injector that does not read. */
-	pcap_setdirection(p, PCAP_D_IN);
+	MUST(pcap_setdirection(p, PCAP_D_IN));
 	len = (int)frame_build(frame, 0, (size_t)size, MIX_UDP);
 
 	c0 = cpu_ns();

@@ -16,6 +16,7 @@
 #include <pcap/pcap.h>
 
 #include "../tools/frames.h"
+#include "../tools/must.h"
 
 struct bed {
 	const char *lib;	/* "ring" or "stock": the library loaded */

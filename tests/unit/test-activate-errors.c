@@ -57,7 +57,7 @@ activate(const char *dev, int immediate, char *msg)
 	pcap_t *p = bed_create(dev);
 	int status;
 
-	pcap_set_immediate_mode(p, immediate);
+	MUST(pcap_set_immediate_mode(p, immediate));
 	status = pcap_activate(p);
 	snprintf(msg, PCAP_ERRBUF_SIZE, "%s", pcap_geterr(p));
 	pcap_close(p);
@@ -81,7 +81,7 @@ no_such_device(int immediate)
 	    veth, veth, veth) != 0)
 		bed_fatal("cannot make veth %s", veth);
 	p = bed_create(veth);
-	pcap_set_immediate_mode(p, immediate);
+	MUST(pcap_set_immediate_mode(p, immediate));
 	bed_sh("ip link del %s", veth);
 	status = pcap_activate(p);
 	snprintf(what, sizeof(what), "deleted-before-activate-immediate%d",

@@ -22,8 +22,8 @@ open_capture(int immediate, int timeout)
 {
 	pcap_t *p = bed_create(bed.veth_b);
 
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, timeout);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, timeout));
 	bed_activate(p);
 	return p;
 }

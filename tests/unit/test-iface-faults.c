@@ -23,8 +23,8 @@ open_capture(const char *dev, int immediate)
 {
 	pcap_t *p = bed_create(dev);
 
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, 100);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, 100));
 	bed_activate(p);
 	return p;
 }

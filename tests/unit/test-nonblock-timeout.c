@@ -25,8 +25,8 @@ open_capture(int immediate, int timeout)
 {
 	pcap_t *p = bed_create(bed.veth_b);
 
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, timeout);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, timeout));
 	bed_activate(p);
 	return p;
 }
@@ -126,7 +126,7 @@ nonblocking(int immediate)
 
 	/* Set before activation, it holds after. */
 	handle = bed_create(bed.veth_b);
-	pcap_set_immediate_mode(handle, immediate);
+	MUST(pcap_set_immediate_mode(handle, immediate));
 	CHECK(pcap_setnonblock(handle, 1, errbuf) == 0,
 	    "pcap_setnonblock before activate: %s", errbuf);
 	bed_activate(handle);

@@ -61,16 +61,16 @@ cycle(int immediate, int traffic)
 	struct pollfd pfd;
 	double end;
 
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, 20);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, 20));
 	/* Allocating and freeing the default 32 MiB ring a thousand times
 	 * takes minutes; cycles without traffic use a small ring, which
 	 * goes through the same code. */
 	if (!traffic)
-		pcap_set_buffer_size(p, 1024 * 1024);
+		MUST(pcap_set_buffer_size(p, 1024 * 1024));
 	bed_activate(p);
 	if (traffic) {
-		pcap_setnonblock(p, 1, errbuf);
+		MUST(pcap_setnonblock(p, 1, errbuf));
 		bed_tally_init(&t, 0, 1);
 		bed_send(sender_fd, 0, 1, 60, 1514, MIX_ALL, NULL);
 		pfd.fd = pcap_get_selectable_fd(p);

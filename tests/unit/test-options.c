@@ -26,12 +26,12 @@ open_capture(const char *dev, int immediate, int promisc, int snaplen,
 	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p = bed_create(dev);
 
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_promisc(p, promisc);
-	pcap_set_timeout(p, 50);
-	pcap_set_snaplen(p, snaplen);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_promisc(p, promisc));
+	MUST(pcap_set_timeout(p, 50));
+	MUST(pcap_set_snaplen(p, snaplen));
 	if (buffer_size != 0)
-		pcap_set_buffer_size(p, buffer_size);
+		MUST(pcap_set_buffer_size(p, buffer_size));
 	bed_activate(p);
 	if (pcap_setnonblock(p, 1, errbuf) != 0)
 		bed_fatal("pcap_setnonblock: %s", errbuf);
@@ -183,8 +183,8 @@ buffer_size(int immediate, int size)
 	int status;
 
 	p = bed_create(bed.veth_b);
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, 50);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, 50));
 	CHECK(pcap_set_buffer_size(p, size) == 0, "pcap_set_buffer_size(%d)",
 	    size);
 	status = pcap_activate(p);
@@ -194,7 +194,7 @@ buffer_size(int immediate, int size)
 		pcap_close(p);
 		return;
 	}
-	pcap_setnonblock(p, 1, pcap_geterr(p));
+	MUST(pcap_setnonblock(p, 1, pcap_geterr(p)));
 	bed_tally_init(&t, 0, 10);
 	bed_send(sender_a, 0, 1, 60, 1514, MIX_ALL, NULL);
 	drain(p, bed_tally_cb, (u_char *)&t);

@@ -26,10 +26,10 @@ open_capture(int immediate, int buffer_size)
 {
 	pcap_t *p = bed_create(bed.veth_b);
 
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, 100);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, 100));
 	if (buffer_size != 0)
-		pcap_set_buffer_size(p, buffer_size);
+		MUST(pcap_set_buffer_size(p, buffer_size));
 	bed_activate(p);
 	return p;
 }

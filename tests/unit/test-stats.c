@@ -41,10 +41,10 @@ open_nonblocking(int immediate, int buffer_size)
 	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p = bed_create(bed.veth_b);
 
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, 50);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, 50));
 	if (buffer_size != 0)
-		pcap_set_buffer_size(p, buffer_size);
+		MUST(pcap_set_buffer_size(p, buffer_size));
 	bed_activate(p);
 	if (pcap_setnonblock(p, 1, errbuf) != 0)
 		bed_fatal("pcap_setnonblock: %s", errbuf);
