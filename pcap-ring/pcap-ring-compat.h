@@ -1,14 +1,17 @@
 /*
- * libpcap 1.10.5 renamed its internal helpers with a pcapint_ prefix.
- * The module is written against the current names; configure defines
- * PCAP_RING_PCAPINT_NAMES when pcap-int.h has them, and otherwise this
- * maps them to the names of older releases.
- *
- * These are the only libpcap internals the module calls.
+ * The module's view of what differs between the libpcap releases it is
+ * built into (1.10.3 to master).  These are the only libpcap internals the
+ * module names; everything else it uses is the same in all of them.
  */
 #ifndef pcap_ring_compat_h
 #define pcap_ring_compat_h
 
+/*
+ * libpcap 1.10.5 renamed its internal helpers with a pcapint_ prefix.
+ * The module is written against the current names; configure defines
+ * PCAP_RING_PCAPINT_NAMES when pcap-int.h has them, and otherwise these
+ * map them to the names of older releases.
+ */
 #ifndef PCAP_RING_PCAPINT_NAMES
 #define pcapint_fmt_errmsg_for_errno	pcap_fmt_errmsg_for_errno
 #define pcapint_install_bpf_program	install_bpf_program
@@ -19,6 +22,63 @@
 #define pcapint_add_to_pcaps_to_close	pcap_add_to_pcaps_to_close
 #define pcapint_remove_from_pcaps_to_close	pcap_remove_from_pcaps_to_close
 #define pcapint_check_activated		pcap_check_activated
+#endif
+
+/*
+ * pcap_init(PCAP_MMAP_32BIT) (after 1.10) asks that packet buffers be
+ * mapped below 4 GiB, as stock does for its ring; older releases have no
+ * such option.
+ */
+#if defined(PCAP_MMAP_32BIT) && defined(MAP_32BIT)
+#define ring_mmap_32bit_flag()	(pcapint_mmap_32bit ? MAP_32BIT : 0)
+#else
+#define ring_mmap_32bit_flag()	0
+#endif
+
+/*
+ * master lets the filter compiler use the basic Linux BPF extensions
+ * (ifindex, inbound/outbound, ...) only on handles that say so, as stock
+ * says for every live capture; older releases always use them.
+ */
+#ifdef BPF_SPECIAL_BASIC_HANDLING
+#define RING_BPF_BASIC_HANDLING		BPF_SPECIAL_BASIC_HANDLING
+#else
+#define RING_BPF_BASIC_HANDLING		0
+#endif
+
+/*
+ * How stock reports a packet socket the kernel refuses.  1.10.5 made
+ * EAFNOSUPPORT (no packet sockets, as on WSL1) PCAP_ERROR_CAPTURE_NOTSUP;
+ * until 1.10.6 the errno text overwrote stock's own explanations.  The
+ * compile-time marks of those releases are the pcapint_ names and
+ * PCAP_VERSION_STRING_WITH_ADDITIONAL_INFO.
+ */
+#ifdef PCAP_RING_PCAPINT_NAMES
+#define RING_SOCKET_NOTSUP_STATUS	PCAP_ERROR_CAPTURE_NOTSUP
+#else
+#define RING_SOCKET_NOTSUP_STATUS	PCAP_ERROR
+#endif
+#ifdef PCAP_VERSION_STRING_WITH_ADDITIONAL_INFO
+#define RING_SOCKET_EXPLAINED	1
+#else
+#define RING_SOCKET_EXPLAINED	0
+#endif
+
+/*
+ * What pcap_lib_version() says: the platform's text with the module named
+ * in it.  1.10.6 added the time_t width, and the macro that formats it.
+ */
+#ifdef PCAP_SUPPORT_NETMAP
+#define RING_PLATFORM_INFO	"with TPACKET_V3 and netmap, "
+#else
+#define RING_PLATFORM_INFO	"with TPACKET_V3, "
+#endif
+#ifdef PCAP_VERSION_STRING_WITH_ADDITIONAL_INFO
+#define RING_LIB_VERSION_STRING \
+	PCAP_VERSION_STRING_WITH_ADDITIONAL_INFO(RING_PLATFORM_INFO PCAP_RING_VERSION_STRING)
+#else
+#define RING_LIB_VERSION_STRING \
+	PCAP_VERSION_STRING " (" RING_PLATFORM_INFO PCAP_RING_VERSION_STRING ")"
 #endif
 
 #endif

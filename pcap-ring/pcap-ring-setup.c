@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,12 +29,22 @@ ring_open_socket(char *errbuf, int type)
 	fd = socket(PF_PACKET, type, 0);
 	if (fd == -1) {
 		int err = errno;
+		int denied = err == EPERM || err == EACCES;
 
 		/* Stock's wording, which tcpdump and dumpcap explain further. */
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, err,
-		    "socket");
-		return (err == EPERM || err == EACCES) ?
-		    PCAP_ERROR_PERM_DENIED : PCAP_ERROR;
+		if (RING_SOCKET_EXPLAINED && denied)
+			snprintf(errbuf, PCAP_ERRBUF_SIZE,
+			    "Attempt to create packet socket failed - CAP_NET_RAW may be required");
+		else if (RING_SOCKET_EXPLAINED && err == EAFNOSUPPORT)
+			snprintf(errbuf, PCAP_ERRBUF_SIZE,
+			    "PF_PACKET sockets not supported - is this WSL1?");
+		else
+			pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE,
+			    err, "socket");
+		if (denied)
+			return PCAP_ERROR_PERM_DENIED;
+		return err == EAFNOSUPPORT ? RING_SOCKET_NOTSUP_STATUS :
+		    PCAP_ERROR;
 	}
 	return fd;
 }
@@ -268,7 +279,8 @@ ring_map(int fd, size_t len, const char *ifname, char *errbuf)
 {
 	void *map;
 
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | ring_mmap_32bit_flag(), fd, 0);
 	if (map == MAP_FAILED) {
 		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "%s: can't mmap packet ring", ifname);

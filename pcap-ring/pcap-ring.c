@@ -591,13 +591,14 @@ setup_rx_ring(pcap_t *p)
 	return 0;
 }
 
-/* Whether the kernel understands VLAN BPF extensions, as stock asks. */
+/* Which Linux BPF extensions the filter compiler may use, as stock asks. */
 static void
 set_bpf_codegen_flags(pcap_t *p)
 {
 	int ext;
 	socklen_t len = sizeof(ext);
 
+	p->bpf_codegen_flags |= RING_BPF_BASIC_HANDLING;
 	if (getsockopt(p->fd, SOL_SOCKET, SO_BPF_EXTENSIONS, &ext, &len) == 0 &&
 	    ext >= SKF_AD_VLAN_TAG_PRESENT)
 		p->bpf_codegen_flags |= BPF_SPECIAL_VLAN_HANDLING;
@@ -735,4 +736,18 @@ int
 pcap_ring_findalldevs(pcap_if_list_t *devlistp _U_, char *errbuf _U_)
 {
 	return 0;
+}
+
+/*
+ * configure renames the platform's pcap_lib_version() in config.h (its text
+ * changes from release to release, so it is not patched), making this one,
+ * which names the module, the library's.
+ */
+#undef pcap_lib_version
+PCAP_API const char *pcap_lib_version(void);
+
+const char *
+pcap_lib_version(void)
+{
+	return (RING_LIB_VERSION_STRING);
 }
