@@ -1,14 +1,34 @@
 #!/bin/sh
-# Build pcap-ring against every supported libpcap release and run the tests:
-# libpcap 1.10.3 (Debian 12), 1.10.5 (Debian 13), and 1.10.3 again with
-# AddressSanitizer and UndefinedBehaviorSanitizer.  Needs root for the
-# namespace tests (they skip without it).  The last line sums all runs:
+# Build pcap-ring against every supported libpcap and run the tests:
+#   1.10.3             Debian 12's release (apt-get source), with `make deb`
+#   1.10.3-sanitizers  the same with AddressSanitizer and UndefinedBehaviorSanitizer
+#   1.10.5             Debian 13's release (apt-get source from trixie)
+#   1.10.6             the newest upstream release (../shared/upstream)
+#   master             an upstream master snapshot (../shared/upstream)
+# Every target runs the whole suite.  Needs root for the namespace tests
+# (they skip without it).  `./check.sh 1.10.6 master` runs only those
+# targets.  The last line sums all runs:
 #   N passed, N failed, N skipped
 set -u
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top" || exit 1
 
+# Installs what is missing (as root) and names any command still missing,
+# before anything is built.
 "$top/build-aux/install-deps.sh" || exit 1
+
+# The upstream exports (git archive of a tag and of master) that CI and
+# developers have beside the checkout.
+upstream=${PCAP_RING_UPSTREAM:-$top/../shared/upstream}
+upstream_tarball() {
+	set -- "$upstream"/$1
+	[ -f "$1" ] || {
+		echo "check: no $1; set PCAP_RING_UPSTREAM to the directory of libpcap's upstream exports" >&2
+		return 1
+	}
+	echo "$1"
+}
+
 mkdir -p build
 autoreconf -fi > build/autoreconf.log 2>&1 || {
 	cat build/autoreconf.log
@@ -20,6 +40,7 @@ run_target() {
 	name=$1
 	shift
 	dir=build/check-$name
+	start=$(date +%s)
 	echo "=== $name: configure $*"
 	mkdir -p "$dir"
 	if ! (cd "$dir" && "$top/configure" "$@" > configure.log 2>&1); then
@@ -48,19 +69,36 @@ run_target() {
 		broken="$broken $name"
 		return
 	fi
-	echo "=== $name: $counts"
+	echo "=== $name: $counts ($(( $(date +%s) - start )) s)"
 	set -- $counts
 	passed=$((passed + $1))
 	failed=$((failed + $3))
 	skipped=$((skipped + $5))
 }
 
-# This is a Debian 12 host: its libpcap source package is 1.10.3's.
-with_deb=1
-run_target 1.10.3 --with-libpcap-version=1.10.3
-with_deb=
-run_target 1.10.5 --with-libpcap-version=1.10.5
-run_target 1.10.3-sanitizers --with-libpcap-version=1.10.3 --enable-sanitizers
+targets=${*:-1.10.3 1.10.3-sanitizers 1.10.5 1.10.6 master}
+for target in $targets; do
+	with_deb=
+	case "$target" in
+	1.10.3)
+		# This is a Debian 12 host: its libpcap source package is 1.10.3's.
+		with_deb=1
+		run_target "$target" --with-libpcap-version=1.10.3 ;;
+	1.10.3-sanitizers)
+		run_target "$target" --with-libpcap-version=1.10.3 --enable-sanitizers ;;
+	1.10.5)
+		run_target "$target" --with-libpcap-version=1.10.5 ;;
+	1.10.6)
+		tarball=$(upstream_tarball 'libpcap-1.10.6.tar.*') || { broken="$broken $target"; continue; }
+		run_target "$target" --with-libpcap="$tarball" ;;
+	master)
+		tarball=$(upstream_tarball 'libpcap-master-*.tar.*') || { broken="$broken $target"; continue; }
+		run_target "$target" --with-libpcap="$tarball" ;;
+	*)
+		echo "check: unknown target $target" >&2
+		broken="$broken $target" ;;
+	esac
+done
 
 if [ -n "$broken" ]; then
 	echo "build or test run broken for:$broken"

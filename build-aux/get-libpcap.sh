@@ -3,8 +3,10 @@
 #
 # usage: get-libpcap.sh VERSION SOURCE DESTDIR
 #   SOURCE is a directory holding an unpacked release, a release tarball,
-#   or "debian" to take the upstream tarball from Debian's source package
-#   (apt-get source), which carries the release as published upstream.
+#   a "git archive" export (as in ../shared/upstream/), or "debian" to take
+#   the upstream tarball from Debian's source package (apt-get source),
+#   which carries the release as published upstream.  A tree without a
+#   generated configure (a git export) gets one from its own autogen.sh.
 set -eu
 
 version=$1
@@ -107,4 +109,17 @@ got=$(cat "$dest/VERSION")
 if [ "$got" != "$version" ]; then
 	echo "get-libpcap: $source holds libpcap $got, expected $version" >&2
 	exit 1
+fi
+
+if [ ! -f "$dest/configure" ]; then
+	[ -x "$dest/autogen.sh" ] || {
+		echo "get-libpcap: $source has neither configure nor autogen.sh" >&2
+		exit 1
+	}
+	(cd "$dest" && ./autogen.sh) > "$dest.autogen.log" 2>&1 || {
+		cat "$dest.autogen.log" >&2
+		echo "get-libpcap: autogen.sh failed in $dest" >&2
+		exit 1
+	}
+	rm -f "$dest.autogen.log"
 fi
