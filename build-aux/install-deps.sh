@@ -40,6 +40,8 @@ tc			iproute2
 ss			iproute2
 ethtool			ethtool
 timeout			coreutils
+sysctl			procps
+ps			procps
 tcpdump			tcpdump
 tshark			tshark
 dumpcap			wireshark-common

@@ -64,21 +64,4 @@
 #define RING_SOCKET_EXPLAINED	0
 #endif
 
-/*
- * What pcap_lib_version() says: the platform's text with the module named
- * in it.  1.10.6 added the time_t width, and the macro that formats it.
- */
-#ifdef PCAP_SUPPORT_NETMAP
-#define RING_PLATFORM_INFO	"with TPACKET_V3 and netmap, "
-#else
-#define RING_PLATFORM_INFO	"with TPACKET_V3, "
-#endif
-#ifdef PCAP_VERSION_STRING_WITH_ADDITIONAL_INFO
-#define RING_LIB_VERSION_STRING \
-	PCAP_VERSION_STRING_WITH_ADDITIONAL_INFO(RING_PLATFORM_INFO PCAP_RING_VERSION_STRING)
-#else
-#define RING_LIB_VERSION_STRING \
-	PCAP_VERSION_STRING " (" RING_PLATFORM_INFO PCAP_RING_VERSION_STRING ")"
-#endif
-
 #endif

@@ -739,15 +739,30 @@ pcap_ring_findalldevs(pcap_if_list_t *devlistp _U_, char *errbuf _U_)
 }
 
 /*
- * configure renames the platform's pcap_lib_version() in config.h (its text
- * changes from release to release, so it is not patched), making this one,
- * which names the module, the library's.
+ * pcap_lib_version() is the platform's text (the series renames its
+ * definition) with the module named inside its parentheses, so that
+ * programs can tell which library they loaded.  It is built once, when the
+ * library is loaded and before any thread can ask for it.
  */
-#undef pcap_lib_version
-PCAP_API const char *pcap_lib_version(void);
+static char ring_lib_version[256];
+
+static void __attribute__((constructor))
+ring_format_lib_version(void)
+{
+	const char *platform = pcapint_platform_lib_version();
+	size_t len = strlen(platform);
+
+	if (len > 0 && platform[len - 1] == ')')
+		snprintf(ring_lib_version, sizeof(ring_lib_version),
+		    "%.*s, %s)", (int)(len - 1), platform,
+		    PCAP_RING_VERSION_STRING);
+	else
+		snprintf(ring_lib_version, sizeof(ring_lib_version), "%s (%s)",
+		    platform, PCAP_RING_VERSION_STRING);
+}
 
 const char *
 pcap_lib_version(void)
 {
-	return (RING_LIB_VERSION_STRING);
+	return (ring_lib_version);
 }
