@@ -7,10 +7,16 @@
  * the next block is not ready: a reader that polls while the sender is
  * filling the ring spends its time on the socket's lock in packet_poll().
  *
- * A slot (V3 block, V2 frame) is handed back to the kernel when the reader
- * moves past it, or at the next read call after its last packet, so that a
- * packet returned by pcap_next_ex() stays valid until the next read call
- * without being copied.
+ * A slot (V3 block, V2 frame) is handed back to the kernel as soon as its
+ * last packet has been delivered, as stock does: the kernel's packet_poll()
+ * reports the socket readable while the slot just behind its write
+ * position is user-owned, so a slot kept longer makes select() on an idle
+ * link return at once, and the read that follows wait for the next block
+ * with no timeout (dumpcap's timers then never run).  pcap_next_ex() needs
+ * its packet to stay valid until the next call: the slot is kept until
+ * then if more slots are ready (the socket is readable anyway), and only
+ * when the reader has caught up with the kernel is the packet copied, so
+ * that is one copy per V3 block, never one per packet under load.
  *
  * Immediate mode needs a wake-up per packet, which only TPACKET_V2 gives.
  * Its frames are sized for the MTU rather than for 64 KiB offload packets,
@@ -177,9 +183,25 @@ ring_rx_next(struct ring_rx *rx, struct ring_packet *pkt)
 	return 1;
 }
 
-/* Move past the packet ring_rx_next() described. */
+/*
+ * Whether the packet ring_rx_next() described is the last the kernel has
+ * handed over: the last of its slot, with the next slot still the kernel's.
+ */
+int
+ring_rx_caught_up(const struct ring_rx *rx)
+{
+	if (rx->version == TPACKET_V3 && rx->packets_left > 1)
+		return 0;
+	return slot_status(rx, (rx->slot + 1) % rx->slot_nr) == TP_STATUS_KERNEL;
+}
+
+/*
+ * Move past the packet ring_rx_next() described.  The slot it ends goes
+ * back to the kernel now, or with hold at the next ring_rx_next(), for a
+ * caller that uses the packet until then.
+ */
 void
-ring_rx_consume(struct ring_rx *rx)
+ring_rx_consume(struct ring_rx *rx, int hold)
 {
 	if (rx->version == TPACKET_V3) {
 		struct tpacket3_hdr *h3 = (struct tpacket3_hdr *)rx->next_packet;
@@ -190,8 +212,12 @@ ring_rx_consume(struct ring_rx *rx)
 		}
 		rx->next_packet = NULL;
 	}
-	rx->release_pending = 1;
-	rx->release_slot = rx->slot;
+	if (hold) {
+		rx->release_pending = 1;
+		rx->release_slot = rx->slot;
+	} else {
+		slot_release(rx, rx->slot);
+	}
 	rx->slot = (rx->slot + 1) % rx->slot_nr;
 }
 
@@ -376,7 +402,7 @@ wait_for_packets(pcap_t *p)
 		}
 		if (pr->netdown && check_netdown(p) < 0)
 			return PCAP_ERROR;
-		if (pr->poll_timeout == 0)
+		if (pr->poll_timeout == 0 || pr->wait_once)
 			return 0;
 		/*
 		 * A poll() timeout is no read timeout: as with stock, the
@@ -404,12 +430,13 @@ direction_wanted(const pcap_t *p, const struct sockaddr_ll *sll)
 /*
  * Hand one packet to the callback the way stock pcap-linux does: userland
  * filter while the kernel's cannot be trusted, direction, VLAN tag put
- * back where the kernel took it out, snapshot length.  1 if delivered,
- * 0 if not wanted.
+ * back where the kernel took it out, snapshot length; with copy, from a
+ * copy so that the slot can go back to the kernel.  1 if delivered, 0 if
+ * not wanted.
  */
 static int
 deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
-    u_char *user)
+    u_char *user, int copy)
 {
 	struct pcap_ring *pr = p->priv;
 	struct pcap_pkthdr h;
@@ -449,6 +476,10 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 	}
 	if (h.caplen > (bpf_u_int32)p->snapshot)
 		h.caplen = p->snapshot;
+	if (copy) {
+		memcpy(pr->oneshot_buffer, bp, h.caplen);
+		bp = pr->oneshot_buffer;
+	}
 
 	callback(user, &h, bp);
 	return 1;
@@ -471,7 +502,9 @@ pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
 {
 	struct pcap_ring *pr = p->priv;
 	struct ring_packet pkt;
-	int n, ret;
+	int n, ret, copy, delivered;
+	/* pcap_next_ex() and pcap_next() use the packet after the callback. */
+	int oneshot = callback == p->oneshot_callback;
 
 	if (PACKET_COUNT_IS_UNLIMITED(max_packets))
 		max_packets = INT_MAX;
@@ -493,8 +526,10 @@ again:
 		return corrupt_ring(p);
 	n = 0;
 	do {
-		n += deliver(p, &pkt, callback, user);
-		ring_rx_consume(&pr->rx);
+		copy = oneshot && ring_rx_caught_up(&pr->rx);
+		delivered = deliver(p, &pkt, callback, user, copy);
+		n += delivered;
+		ring_rx_consume(&pr->rx, delivered && oneshot && !copy);
 		if (p->break_loop) {
 			p->break_loop = 0;
 			return PCAP_ERROR_BREAK;

@@ -234,6 +234,8 @@ ring_cleanup(pcap_t *p)
 	pr->rx.slots = NULL;
 	free(pr->rx.copy_buf);
 	pr->rx.copy_buf = NULL;
+	free(pr->oneshot_buffer);
+	pr->oneshot_buffer = NULL;
 	if (pr->breakloop_fd != -1) {
 		close(pr->breakloop_fd);
 		pr->breakloop_fd = -1;
@@ -650,6 +652,13 @@ ring_activate(pcap_t *p)
 	    p->errbuf)) != 0)
 		goto fail;
 
+	pr->oneshot_buffer = malloc(p->snapshot);
+	if (pr->oneshot_buffer == NULL) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "can't allocate oneshot buffer");
+		status = PCAP_ERROR;
+		goto fail;
+	}
 	pr->breakloop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (pr->breakloop_fd == -1) {
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
