@@ -543,11 +543,28 @@ flush_waiting(pcap_t *p)
 		(void)flush(p, 0);
 }
 
+/*
+ * The selectable descriptor may have been readable for the waiting frames
+ * rather than for a packet; after sending them, a read with a timeout
+ * waits no longer than that (on an idle link a V3 block never times out).
+ */
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 {
+	struct pcap_ring *pr = p->priv;
+	int ret;
+
+	if (tx_of(p)->unsent == 0)
+		return tx_of(p)->ops.read(p, cnt, callback, user);
 	flush_waiting(p);
-	return tx_of(p)->ops.read(p, cnt, callback, user);
+	if (pr->timeout <= 0)
+		return tx_of(p)->ops.read(p, cnt, callback, user);
+	pr->poll_timeout = pr->timeout;
+	pr->wait_once = 1;
+	ret = tx_of(p)->ops.read(p, cnt, callback, user);
+	pr->wait_once = 0;
+	pcap_ring_set_poll_timeout(pr);
+	return ret;
 }
 
 static int
