@@ -524,6 +524,11 @@ again:
 	}
 	if (ret < 0)
 		return corrupt_ring(p);
+	/* Stock's V3 reader delivers nothing after a pending break, its V2 one a packet. */
+	if (p->break_loop && pr->rx.version == TPACKET_V3) {
+		p->break_loop = 0;
+		return PCAP_ERROR_BREAK;
+	}
 	n = 0;
 	do {
 		copy = oneshot && ring_rx_caught_up(&pr->rx);
