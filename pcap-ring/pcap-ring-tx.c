@@ -510,19 +510,20 @@ inject_batched(pcap_t *p, const void *buf, int size)
 	return size;
 }
 
-/* The inject_op of an unbatched handle: stock's send() on the capture socket. */
+/*
+ * The inject_op of an unbatched handle: stock's send() on the capture
+ * socket, with stock's error texts.
+ */
 int
 pcap_ring_inject(pcap_t *p, const void *buf, int size)
 {
 	struct pcap_ring *pr = p->priv;
 	ssize_t ret;
 
-	if (bad_frame(p, buf, size))
-		return PCAP_ERROR;
 	ret = send(p->fd, buf, (size_t)size, 0);
 	if (ret == -1) {
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: send", pr->ifname);
+		    "send");
 		return PCAP_ERROR;
 	}
 	pr->tx.stat.tx_queued++;

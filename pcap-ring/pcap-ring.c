@@ -29,6 +29,11 @@
 
 #define RING_DEVICE_PREFIX	"ring:"
 
+/* For pcap-ring-compat.h, where the other renamed helpers are mapped. */
+#ifndef PCAP_RING_PCAPINT_NAMES
+#define pcapint_setnonblock_fd		pcap_setnonblock_fd
+#endif
+
 /* Socket buffer for whole packets queued beside an immediate-mode ring. */
 #define RING_COPY_RCVBUF	(4 * 1024 * 1024)
 
@@ -289,12 +294,18 @@ ring_getnonblock(pcap_t *p)
 	return pr->timeout < 0;
 }
 
-/* Non-blocking mode is a poll() timeout of 0; the timeout is kept as ~timeout. */
+/*
+ * Non-blocking mode is a poll() timeout of 0; the timeout is kept as
+ * ~timeout.  The socket is made non-blocking too, as stock does, so that
+ * an unbatched pcap_inject() fails with EAGAIN rather than block.
+ */
 static int
 ring_setnonblock(pcap_t *p, int nonblock)
 {
 	struct pcap_ring *pr = p->priv;
 
+	if (pcapint_setnonblock_fd(p, nonblock) == -1)
+		return -1;
 	if (nonblock ? pr->timeout >= 0 : pr->timeout < 0)
 		pr->timeout = ~pr->timeout;
 	pcap_ring_set_poll_timeout(pr);
