@@ -447,7 +447,10 @@ set_promiscuous(pcap_t *p)
 	return 0;
 }
 
-/* Hardware time stamps, when asked for and the device has them. */
+/*
+ * Hardware time stamps, when asked for and the device has them; with
+ * stock's status codes, a warning when the device cannot do them.
+ */
 static int
 set_adapter_tstamp(pcap_t *p)
 {
@@ -469,12 +472,13 @@ set_adapter_tstamp(pcap_t *p)
 		if (errno == EPERM) {
 			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
 			    "Attempt to set hardware timestamp failed - CAP_NET_ADMIN may be required");
-			return PCAP_ERROR;
+			return PCAP_ERROR_PERM_DENIED;
 		}
+		/* Software time stamps then (ERANGE: not for every packet). */
 		if (errno == EOPNOTSUPP || errno == ERANGE)
-			return 0;	/* software time stamps, as stock */
+			return PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: SIOCSHWTSTAMP failed", pr->ifname);
+		    "SIOCSHWTSTAMP failed");
 		return PCAP_ERROR;
 	}
 	source = p->opt.tstamp_type == PCAP_TSTAMP_ADAPTER ?
@@ -552,6 +556,7 @@ enable_whole_packet_copies(pcap_t *p, unsigned int whole_len)
 /*
  * The capture ring: TPACKET_V3 blocks, or TPACKET_V2 frames in immediate
  * mode, where V3 could hand a packet over only when its block retires.
+ * 0, a PCAP_WARNING_ code, or a PCAP_ERROR_ code.
  */
 static int
 setup_rx_ring(pcap_t *p)
@@ -560,7 +565,7 @@ setup_rx_ring(pcap_t *p)
 	struct ring_layout l;
 	unsigned int hdrlen, buffer_size, frame_size, whole_len, reserve, tov;
 	int version = p->opt.immediate ? TPACKET_V2 : TPACKET_V3;
-	int ret;
+	int ret, tstamp_status;
 
 	buffer_size = p->opt.buffer_size != 0 ? p->opt.buffer_size :
 	    RING_DEFAULT_BUFFER_SIZE;
@@ -583,8 +588,8 @@ setup_rx_ring(pcap_t *p)
 			return ret;
 		ring_layout_v2(&l, buffer_size, frame_size);
 	}
-	if ((ret = set_adapter_tstamp(p)) != 0)
-		return ret;
+	if ((tstamp_status = set_adapter_tstamp(p)) < 0)
+		return tstamp_status;
 
 	/* A block retires after the timeout; 0 means never, and a negative
 	 * timeout lets the kernel choose. */
@@ -601,7 +606,7 @@ setup_rx_ring(pcap_t *p)
 	ring_rx_init(&pr->rx, version, p->fd, l.frame_nr,
 	    version == TPACKET_V3 ? l.block_size : l.frame_size, hdrlen);
 	pcap_ring_set_poll_timeout(pr);
-	return 0;
+	return tstamp_status;
 }
 
 /* Whether the kernel understands VLAN BPF extensions, as stock asks. */
@@ -620,7 +625,7 @@ static int
 ring_activate(pcap_t *p)
 {
 	struct pcap_ring *pr = p->priv;
-	int status, protocol;
+	int status, warning, protocol;
 
 	/* Devices with monitor mode are declined at create time. */
 	if (p->opt.rfmon) {
@@ -655,8 +660,9 @@ ring_activate(pcap_t *p)
 	if (p->opt.promisc && (status = set_promiscuous(p)) != 0)
 		goto fail;
 	set_bpf_codegen_flags(p);
-	if ((status = setup_rx_ring(p)) != 0)
+	if ((status = setup_rx_ring(p)) < 0)
 		goto fail;
+	warning = status;
 
 	protocol = p->opt.protocol != 0 ? p->opt.protocol : ETH_P_ALL;
 	if ((status = ring_bind(p->fd, pr->ifindex, htons(protocol),
@@ -692,7 +698,7 @@ ring_activate(pcap_t *p)
 	/* Batched injection, when asked for, wraps the operations above. */
 	if ((status = pcap_ring_tx_activate(p)) != 0)
 		goto fail;
-	return 0;
+	return warning;
 
 fail:
 	ring_cleanup(p);
