@@ -98,21 +98,39 @@ ring_rx_init(struct ring_rx *rx, int version, int fd, unsigned int slot_nr,
 }
 
 /*
- * The whole of a packet that did not fit its V2 frame; the kernel queued it
- * on the socket in ring order.  If the queue had no room, the truncated
- * frame is all there is.
+ * Whether a V2 frame gives the whole packet, up to the snapshot.  One that
+ * did not fit its frame is marked TP_STATUS_COPY, and the kernel queued
+ * the whole of it on the socket, in ring order.  When the socket's receive
+ * buffer has no room, it queues nothing and cuts the packet to the frame
+ * without counting a drop; such a packet is dropped and counted here, as
+ * stock's ring (frames of the snapshot's size) drops what it has no room
+ * for.
  */
-static void
-take_copy(struct ring_rx *rx, struct ring_packet *pkt)
+static int
+whole_packet(struct ring_rx *rx, struct ring_packet *pkt, unsigned int status,
+    unsigned int mac)
 {
+	unsigned int want = pkt->len < rx->copy_len ? pkt->len : rx->copy_len;
 	ssize_t n;
 
+	if (!(status & TP_STATUS_COPY))
+		return pkt->caplen >= want || mac + pkt->caplen < rx->slot_size;
 	n = recv(rx->fd, rx->copy_buf + RING_VLAN_TAG_LEN, rx->copy_len,
 	    MSG_DONTWAIT | MSG_TRUNC);
+	if (n == -1 && errno != EAGAIN) {
+		/*
+		 * A pending socket error (ENETDOWN when the device went down)
+		 * comes first and is cleared; the copy is still queued.
+		 */
+		rx->socket_error = errno;
+		n = recv(rx->fd, rx->copy_buf + RING_VLAN_TAG_LEN, rx->copy_len,
+		    MSG_DONTWAIT | MSG_TRUNC);
+	}
 	if (n <= 0)
-		return;
+		return 0;
 	pkt->data = rx->copy_buf + RING_VLAN_TAG_LEN;
 	pkt->caplen = (unsigned int)n < rx->copy_len ? (unsigned int)n : rx->copy_len;
+	return 1;
 }
 
 /*
@@ -129,6 +147,7 @@ ring_rx_next(struct ring_rx *rx, struct ring_packet *pkt)
 		slot_release(rx, rx->release_slot);
 		rx->release_pending = 0;
 	}
+again:
 	if (rx->version == TPACKET_V3) {
 		struct tpacket3_hdr *h3;
 
@@ -178,9 +197,12 @@ ring_rx_next(struct ring_rx *rx, struct ring_packet *pkt)
 	pkt->data = (rx->version == TPACKET_V3 ? rx->next_packet :
 	    rx->slots[rx->slot]) + mac;
 	pkt->sll = (const struct sockaddr_ll *)(pkt->data - mac + rx->sll_offset);
-	if (status & TP_STATUS_COPY)
-		take_copy(rx, pkt);
-	return 1;
+	if (rx->copy_len == 0 || whole_packet(rx, pkt, status, mac))
+		return 1;
+	rx->cut_drops++;
+	slot_release(rx, rx->slot);
+	rx->slot = (rx->slot + 1) % rx->slot_nr;
+	goto again;
 }
 
 /*
@@ -310,14 +332,22 @@ check_netdown(pcap_t *p)
 }
 
 static int
-socket_error(pcap_t *p)
+pending_socket_error(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
 	int err;
 	socklen_t errlen = sizeof(err);
 
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
 		err = errno;
+	return err;
+}
+
+/* An error the socket reported: 0 to go on, or PCAP_ERROR. */
+static int
+socket_error(pcap_t *p, int err)
+{
+	struct pcap_ring *pr = p->priv;
+
 	if (err == ENETDOWN) {
 		/* Event loops must come back to us to see how it ends. */
 		pr->netdown = 1;
@@ -382,7 +412,8 @@ wait_for_packets(pcap_t *p)
 				    "Hangup on packet socket");
 				return PCAP_ERROR;
 			}
-			if ((fds[0].revents & POLLERR) && socket_error(p) < 0)
+			if ((fds[0].revents & POLLERR) &&
+			    socket_error(p, pending_socket_error(p)) < 0)
 				return PCAP_ERROR;
 			if (fds[1].revents & POLLIN) {
 				uint64_t value;
@@ -542,6 +573,12 @@ again:
 	} while (n < max_packets && (ret = ring_rx_next(&pr->rx, &pkt)) == 1);
 	if (ret < 0)
 		return corrupt_ring(p);
+	if (pr->rx.socket_error != 0) {
+		ret = socket_error(p, pr->rx.socket_error);
+		pr->rx.socket_error = 0;
+		if (ret < 0)
+			return ret;
+	}
 	if (n == 0 && pr->timeout == 0)
 		goto again;
 	return n;

@@ -332,7 +332,8 @@ ring_stats(pcap_t *p, struct pcap_stat *ps)
 		return -1;
 	}
 	pr->stat.ps_recv += kstats.tp_packets;
-	pr->stat.ps_drop += kstats.tp_drops;
+	pr->stat.ps_drop += kstats.tp_drops + pr->rx.cut_drops;
+	pr->rx.cut_drops = 0;
 	*ps = pr->stat;
 	return 0;
 }
