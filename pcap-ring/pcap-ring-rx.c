@@ -263,7 +263,8 @@ ring_rx_slots_in_use(const struct ring_rx *rx)
 	}
 	if (n != 0)
 		n--;
-	return rx->slot_nr - n;
+	/* A slot held for pcap_next_ex() was read, yet its release counts. */
+	return rx->slot_nr - n + (rx->release_pending ? 1 : 0);
 }
 
 void
