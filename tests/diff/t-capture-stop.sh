@@ -1,8 +1,10 @@
-# Unchanged dumpcap and tshark stop on their own timers on a link that
-# carries a few frames and then goes idle, under the stock and the ring
-# library alike: -a duration:N, and -b duration:N -a files:M (file
-# switching by time).  They must exit with status 0 within N + 2.5 s of
-# starting and have written the frames, the same under both libraries.
+# Unchanged dumpcap and tshark stop on their own conditions on a link that
+# carries 5 frames and then goes idle, under the stock and the ring
+# library alike: -a duration:N, -b duration:N -a files:M (file switching
+# by time), and -b packets:2 -a packets:5 (by count).  They must exit with
+# status 0 within N + 2.5 s of opening the device (N = 0 for the count)
+# and have written the frames in the files expected, the same under both
+# libraries.
 # (dumpcap waits in select() on the pcap fd and then reads one packet per
 # pcap_dispatch(); its timers run only when that read returns.)
 . "$TESTSRCDIR/lib/common.sh"
@@ -60,12 +62,14 @@ stop_case() {
 
 stop_case "$DUMPCAP" dumpcap-duration 3 1 -a duration:3
 stop_case "$DUMPCAP" dumpcap-files 3 3 -b duration:1 -a files:3
+stop_case "$DUMPCAP" dumpcap-packets 0 3 -b packets:2 -a packets:5
 # See t-dumpcap-tshark.sh: tshark does not capture with the sanitizer
 # runtime preloaded.
 if [ ! -x "${TSHARK:-}" ]; then
-	echo "note: no tshark, tshark case not run"
+	echo "note: no tshark, tshark cases not run"
 elif [ "${SANITIZERS:-0}" = 1 ]; then
-	echo "note: tshark hangs with the sanitizer runtime preloaded, tshark case not run"
+	echo "note: tshark hangs with the sanitizer runtime preloaded, tshark cases not run"
 else
 	stop_case "$TSHARK" tshark-duration 3 1 -a duration:3
+	stop_case "$TSHARK" tshark-files 2 2 -b duration:1 -a files:2
 fi
