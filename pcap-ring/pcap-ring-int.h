@@ -53,11 +53,13 @@ struct ring_rx {
 	unsigned int slot;		/* slot the reader is in */
 	u_char *next_packet;		/* V3: next packet in the acquired block, NULL if none */
 	unsigned int packets_left;	/* V3: packets not yet read in that block */
-	int release_pending;		/* the previous slot is read, but the caller may still hold its data */
+	int release_pending;		/* the previous slot is read, but pcap_next_ex()'s caller still uses it */
 	unsigned int release_slot;
 	unsigned int filter_slots_left;	/* slots that may hold packets an older kernel filter passed */
 	u_char *copy_buf;		/* V2: whole packets too big for a frame (TP_STATUS_COPY) */
 	unsigned int copy_len;
+	unsigned int cut_drops;		/* V2: packets cut to their frame, not yet in the statistics */
+	int socket_error;		/* an error recv() reported (and cleared) while taking a copy */
 };
 
 /*
@@ -131,7 +133,9 @@ struct pcap_ring {
 	struct ring_rx rx;
 	int timeout;			/* ms; negative (~timeout) while non-blocking */
 	int poll_timeout;
+	int wait_once;			/* the next wait ends at the first poll() timeout */
 	int breakloop_fd;		/* eventfd that wakes poll() for pcap_breakloop() */
+	u_char *oneshot_buffer;		/* pcap_next_ex()'s packet when its slot went back */
 	int netdown;			/* ENETDOWN seen; the device may be going away */
 	int filter_in_userland;
 	int vlan_offset;		/* where a VLAN tag goes back in, -1 for none */
@@ -160,7 +164,8 @@ void	ring_teardown(struct ring_map *);
 void	ring_rx_init(struct ring_rx *, int version, int fd,
 	    unsigned int slot_nr, unsigned int slot_size, unsigned int hdrlen);
 int	ring_rx_next(struct ring_rx *, struct ring_packet *);
-void	ring_rx_consume(struct ring_rx *);
+int	ring_rx_caught_up(const struct ring_rx *);
+void	ring_rx_consume(struct ring_rx *, int hold);
 unsigned int ring_rx_slots_in_use(const struct ring_rx *);
 int	pcap_ring_read(pcap_t *, int, pcap_handler, u_char *);
 void	pcap_ring_set_poll_timeout(struct pcap_ring *);

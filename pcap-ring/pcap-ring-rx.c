@@ -7,10 +7,16 @@
  * the next block is not ready: a reader that polls while the sender is
  * filling the ring spends its time on the socket's lock in packet_poll().
  *
- * A slot (V3 block, V2 frame) is handed back to the kernel when the reader
- * moves past it, or at the next read call after its last packet, so that a
- * packet returned by pcap_next_ex() stays valid until the next read call
- * without being copied.
+ * A slot (V3 block, V2 frame) is handed back to the kernel as soon as its
+ * last packet has been delivered, as stock does: the kernel's packet_poll()
+ * reports the socket readable while the slot just behind its write
+ * position is user-owned, so a slot kept longer makes select() on an idle
+ * link return at once, and the read that follows wait for the next block
+ * with no timeout (dumpcap's timers then never run).  pcap_next_ex() needs
+ * its packet to stay valid until the next call: the slot is kept until
+ * then if more slots are ready (the socket is readable anyway), and only
+ * when the reader has caught up with the kernel is the packet copied, so
+ * that is one copy per V3 block, never one per packet under load.
  *
  * Immediate mode needs a wake-up per packet, which only TPACKET_V2 gives.
  * Its frames are sized for the MTU rather than for 64 KiB offload packets,
@@ -92,21 +98,39 @@ ring_rx_init(struct ring_rx *rx, int version, int fd, unsigned int slot_nr,
 }
 
 /*
- * The whole of a packet that did not fit its V2 frame; the kernel queued it
- * on the socket in ring order.  If the queue had no room, the truncated
- * frame is all there is.
+ * Whether a V2 frame gives the whole packet, up to the snapshot.  One that
+ * did not fit its frame is marked TP_STATUS_COPY, and the kernel queued
+ * the whole of it on the socket, in ring order.  When the socket's receive
+ * buffer has no room, it queues nothing and cuts the packet to the frame
+ * without counting a drop; such a packet is dropped and counted here, as
+ * stock's ring (frames of the snapshot's size) drops what it has no room
+ * for.
  */
-static void
-take_copy(struct ring_rx *rx, struct ring_packet *pkt)
+static int
+whole_packet(struct ring_rx *rx, struct ring_packet *pkt, unsigned int status,
+    unsigned int mac)
 {
+	unsigned int want = pkt->len < rx->copy_len ? pkt->len : rx->copy_len;
 	ssize_t n;
 
+	if (!(status & TP_STATUS_COPY))
+		return pkt->caplen >= want || mac + pkt->caplen < rx->slot_size;
 	n = recv(rx->fd, rx->copy_buf + RING_VLAN_TAG_LEN, rx->copy_len,
 	    MSG_DONTWAIT | MSG_TRUNC);
+	if (n == -1 && errno != EAGAIN) {
+		/*
+		 * A pending socket error (ENETDOWN when the device went down)
+		 * comes first and is cleared; the copy is still queued.
+		 */
+		rx->socket_error = errno;
+		n = recv(rx->fd, rx->copy_buf + RING_VLAN_TAG_LEN, rx->copy_len,
+		    MSG_DONTWAIT | MSG_TRUNC);
+	}
 	if (n <= 0)
-		return;
+		return 0;
 	pkt->data = rx->copy_buf + RING_VLAN_TAG_LEN;
 	pkt->caplen = (unsigned int)n < rx->copy_len ? (unsigned int)n : rx->copy_len;
+	return 1;
 }
 
 /*
@@ -123,6 +147,7 @@ ring_rx_next(struct ring_rx *rx, struct ring_packet *pkt)
 		slot_release(rx, rx->release_slot);
 		rx->release_pending = 0;
 	}
+again:
 	if (rx->version == TPACKET_V3) {
 		struct tpacket3_hdr *h3;
 
@@ -172,14 +197,33 @@ ring_rx_next(struct ring_rx *rx, struct ring_packet *pkt)
 	pkt->data = (rx->version == TPACKET_V3 ? rx->next_packet :
 	    rx->slots[rx->slot]) + mac;
 	pkt->sll = (const struct sockaddr_ll *)(pkt->data - mac + rx->sll_offset);
-	if (status & TP_STATUS_COPY)
-		take_copy(rx, pkt);
-	return 1;
+	if (rx->copy_len == 0 || whole_packet(rx, pkt, status, mac))
+		return 1;
+	rx->cut_drops++;
+	slot_release(rx, rx->slot);
+	rx->slot = (rx->slot + 1) % rx->slot_nr;
+	goto again;
 }
 
-/* Move past the packet ring_rx_next() described. */
+/*
+ * Whether the packet ring_rx_next() described is the last the kernel has
+ * handed over: the last of its slot, with the next slot still the kernel's.
+ */
+int
+ring_rx_caught_up(const struct ring_rx *rx)
+{
+	if (rx->version == TPACKET_V3 && rx->packets_left > 1)
+		return 0;
+	return slot_status(rx, (rx->slot + 1) % rx->slot_nr) == TP_STATUS_KERNEL;
+}
+
+/*
+ * Move past the packet ring_rx_next() described.  The slot it ends goes
+ * back to the kernel now, or with hold at the next ring_rx_next(), for a
+ * caller that uses the packet until then.
+ */
 void
-ring_rx_consume(struct ring_rx *rx)
+ring_rx_consume(struct ring_rx *rx, int hold)
 {
 	if (rx->version == TPACKET_V3) {
 		struct tpacket3_hdr *h3 = (struct tpacket3_hdr *)rx->next_packet;
@@ -190,8 +234,12 @@ ring_rx_consume(struct ring_rx *rx)
 		}
 		rx->next_packet = NULL;
 	}
-	rx->release_pending = 1;
-	rx->release_slot = rx->slot;
+	if (hold) {
+		rx->release_pending = 1;
+		rx->release_slot = rx->slot;
+	} else {
+		slot_release(rx, rx->slot);
+	}
 	rx->slot = (rx->slot + 1) % rx->slot_nr;
 }
 
@@ -215,7 +263,8 @@ ring_rx_slots_in_use(const struct ring_rx *rx)
 	}
 	if (n != 0)
 		n--;
-	return rx->slot_nr - n;
+	/* A slot held for pcap_next_ex() was read, yet its release counts. */
+	return rx->slot_nr - n + (rx->release_pending ? 1 : 0);
 }
 
 void
@@ -284,14 +333,22 @@ check_netdown(pcap_t *p)
 }
 
 static int
-socket_error(pcap_t *p)
+pending_socket_error(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
 	int err;
 	socklen_t errlen = sizeof(err);
 
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
 		err = errno;
+	return err;
+}
+
+/* An error the socket reported: 0 to go on, or PCAP_ERROR. */
+static int
+socket_error(pcap_t *p, int err)
+{
+	struct pcap_ring *pr = p->priv;
+
 	if (err == ENETDOWN) {
 		/* Event loops must come back to us to see how it ends. */
 		pr->netdown = 1;
@@ -356,7 +413,8 @@ wait_for_packets(pcap_t *p)
 				    "Hangup on packet socket");
 				return PCAP_ERROR;
 			}
-			if ((fds[0].revents & POLLERR) && socket_error(p) < 0)
+			if ((fds[0].revents & POLLERR) &&
+			    socket_error(p, pending_socket_error(p)) < 0)
 				return PCAP_ERROR;
 			if (fds[1].revents & POLLIN) {
 				uint64_t value;
@@ -376,7 +434,7 @@ wait_for_packets(pcap_t *p)
 		}
 		if (pr->netdown && check_netdown(p) < 0)
 			return PCAP_ERROR;
-		if (pr->poll_timeout == 0)
+		if (pr->poll_timeout == 0 || pr->wait_once)
 			return 0;
 		/*
 		 * A poll() timeout is no read timeout: as with stock, the
@@ -404,12 +462,13 @@ direction_wanted(const pcap_t *p, const struct sockaddr_ll *sll)
 /*
  * Hand one packet to the callback the way stock pcap-linux does: userland
  * filter while the kernel's cannot be trusted, direction, VLAN tag put
- * back where the kernel took it out, snapshot length.  1 if delivered,
- * 0 if not wanted.
+ * back where the kernel took it out, snapshot length; with copy, from a
+ * copy so that the slot can go back to the kernel.  1 if delivered, 0 if
+ * not wanted.
  */
 static int
 deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
-    u_char *user)
+    u_char *user, int copy)
 {
 	struct pcap_ring *pr = p->priv;
 	struct pcap_pkthdr h;
@@ -449,6 +508,10 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 	}
 	if (h.caplen > (bpf_u_int32)p->snapshot)
 		h.caplen = p->snapshot;
+	if (copy) {
+		memcpy(pr->oneshot_buffer, bp, h.caplen);
+		bp = pr->oneshot_buffer;
+	}
 
 	callback(user, &h, bp);
 	return 1;
@@ -471,7 +534,9 @@ pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
 {
 	struct pcap_ring *pr = p->priv;
 	struct ring_packet pkt;
-	int n, ret;
+	int n, ret, copy, delivered;
+	/* pcap_next_ex() and pcap_next() use the packet after the callback. */
+	int oneshot = callback == p->oneshot_callback;
 
 	if (PACKET_COUNT_IS_UNLIMITED(max_packets))
 		max_packets = INT_MAX;
@@ -491,10 +556,17 @@ again:
 	}
 	if (ret < 0)
 		return corrupt_ring(p);
+	/* Stock's V3 reader delivers nothing after a pending break, its V2 one a packet. */
+	if (p->break_loop && pr->rx.version == TPACKET_V3) {
+		p->break_loop = 0;
+		return PCAP_ERROR_BREAK;
+	}
 	n = 0;
 	do {
-		n += deliver(p, &pkt, callback, user);
-		ring_rx_consume(&pr->rx);
+		copy = oneshot && ring_rx_caught_up(&pr->rx);
+		delivered = deliver(p, &pkt, callback, user, copy);
+		n += delivered;
+		ring_rx_consume(&pr->rx, delivered && oneshot && !copy);
 		if (p->break_loop) {
 			p->break_loop = 0;
 			return PCAP_ERROR_BREAK;
@@ -502,6 +574,12 @@ again:
 	} while (n < max_packets && (ret = ring_rx_next(&pr->rx, &pkt)) == 1);
 	if (ret < 0)
 		return corrupt_ring(p);
+	if (pr->rx.socket_error != 0) {
+		ret = socket_error(p, pr->rx.socket_error);
+		pr->rx.socket_error = 0;
+		if (ret < 0)
+			return ret;
+	}
 	if (n == 0 && pr->timeout == 0)
 		goto again;
 	return n;

@@ -510,19 +510,20 @@ inject_batched(pcap_t *p, const void *buf, int size)
 	return size;
 }
 
-/* The inject_op of an unbatched handle: stock's send() on the capture socket. */
+/*
+ * The inject_op of an unbatched handle: stock's send() on the capture
+ * socket, with stock's error texts.
+ */
 int
 pcap_ring_inject(pcap_t *p, const void *buf, int size)
 {
 	struct pcap_ring *pr = p->priv;
 	ssize_t ret;
 
-	if (bad_frame(p, buf, size))
-		return PCAP_ERROR;
 	ret = send(p->fd, buf, (size_t)size, 0);
 	if (ret == -1) {
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: send", pr->ifname);
+		    "send");
 		return PCAP_ERROR;
 	}
 	pr->tx.stat.tx_queued++;
@@ -543,11 +544,28 @@ flush_waiting(pcap_t *p)
 		(void)flush(p, 0);
 }
 
+/*
+ * The selectable descriptor may have been readable for the waiting frames
+ * rather than for a packet; after sending them, a read with a timeout
+ * waits no longer than that (on an idle link a V3 block never times out).
+ */
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 {
+	struct pcap_ring *pr = p->priv;
+	int ret;
+
+	if (tx_of(p)->unsent == 0)
+		return tx_of(p)->ops.read(p, cnt, callback, user);
 	flush_waiting(p);
-	return tx_of(p)->ops.read(p, cnt, callback, user);
+	if (pr->timeout <= 0)
+		return tx_of(p)->ops.read(p, cnt, callback, user);
+	pr->poll_timeout = pr->timeout;
+	pr->wait_once = 1;
+	ret = tx_of(p)->ops.read(p, cnt, callback, user);
+	pr->wait_once = 0;
+	pcap_ring_set_poll_timeout(pr);
+	return ret;
 }
 
 static int

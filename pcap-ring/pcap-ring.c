@@ -29,6 +29,11 @@
 
 #define RING_DEVICE_PREFIX	"ring:"
 
+/* For pcap-ring-compat.h, where the other renamed helpers are mapped. */
+#ifndef PCAP_RING_PCAPINT_NAMES
+#define pcapint_setnonblock_fd		pcap_setnonblock_fd
+#endif
+
 /* Socket buffer for whole packets queued beside an immediate-mode ring. */
 #define RING_COPY_RCVBUF	(4 * 1024 * 1024)
 
@@ -234,6 +239,8 @@ ring_cleanup(pcap_t *p)
 	pr->rx.slots = NULL;
 	free(pr->rx.copy_buf);
 	pr->rx.copy_buf = NULL;
+	free(pr->oneshot_buffer);
+	pr->oneshot_buffer = NULL;
 	if (pr->breakloop_fd != -1) {
 		close(pr->breakloop_fd);
 		pr->breakloop_fd = -1;
@@ -287,12 +294,18 @@ ring_getnonblock(pcap_t *p)
 	return pr->timeout < 0;
 }
 
-/* Non-blocking mode is a poll() timeout of 0; the timeout is kept as ~timeout. */
+/*
+ * Non-blocking mode is a poll() timeout of 0; the timeout is kept as
+ * ~timeout.  The socket is made non-blocking too, as stock does, so that
+ * an unbatched pcap_inject() fails with EAGAIN rather than block.
+ */
 static int
 ring_setnonblock(pcap_t *p, int nonblock)
 {
 	struct pcap_ring *pr = p->priv;
 
+	if (pcapint_setnonblock_fd(p, nonblock) == -1)
+		return -1;
 	if (nonblock ? pr->timeout >= 0 : pr->timeout < 0)
 		pr->timeout = ~pr->timeout;
 	pcap_ring_set_poll_timeout(pr);
@@ -319,7 +332,8 @@ ring_stats(pcap_t *p, struct pcap_stat *ps)
 		return -1;
 	}
 	pr->stat.ps_recv += kstats.tp_packets;
-	pr->stat.ps_drop += kstats.tp_drops;
+	pr->stat.ps_drop += kstats.tp_drops + pr->rx.cut_drops;
+	pr->rx.cut_drops = 0;
 	*ps = pr->stat;
 	return 0;
 }
@@ -434,7 +448,10 @@ set_promiscuous(pcap_t *p)
 	return 0;
 }
 
-/* Hardware time stamps, when asked for and the device has them. */
+/*
+ * Hardware time stamps, when asked for and the device has them; with
+ * stock's status codes, a warning when the device cannot do them.
+ */
 static int
 set_adapter_tstamp(pcap_t *p)
 {
@@ -456,12 +473,13 @@ set_adapter_tstamp(pcap_t *p)
 		if (errno == EPERM) {
 			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
 			    "Attempt to set hardware timestamp failed - CAP_NET_ADMIN may be required");
-			return PCAP_ERROR;
+			return PCAP_ERROR_PERM_DENIED;
 		}
+		/* Software time stamps then (ERANGE: not for every packet). */
 		if (errno == EOPNOTSUPP || errno == ERANGE)
-			return 0;	/* software time stamps, as stock */
+			return PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: SIOCSHWTSTAMP failed", pr->ifname);
+		    "SIOCSHWTSTAMP failed");
 		return PCAP_ERROR;
 	}
 	source = p->opt.tstamp_type == PCAP_TSTAMP_ADAPTER ?
@@ -539,6 +557,7 @@ enable_whole_packet_copies(pcap_t *p, unsigned int whole_len)
 /*
  * The capture ring: TPACKET_V3 blocks, or TPACKET_V2 frames in immediate
  * mode, where V3 could hand a packet over only when its block retires.
+ * 0, a PCAP_WARNING_ code, or a PCAP_ERROR_ code.
  */
 static int
 setup_rx_ring(pcap_t *p)
@@ -547,7 +566,7 @@ setup_rx_ring(pcap_t *p)
 	struct ring_layout l;
 	unsigned int hdrlen, buffer_size, frame_size, whole_len, reserve, tov;
 	int version = p->opt.immediate ? TPACKET_V2 : TPACKET_V3;
-	int ret;
+	int ret, tstamp_status;
 
 	buffer_size = p->opt.buffer_size != 0 ? p->opt.buffer_size :
 	    RING_DEFAULT_BUFFER_SIZE;
@@ -570,8 +589,8 @@ setup_rx_ring(pcap_t *p)
 			return ret;
 		ring_layout_v2(&l, buffer_size, frame_size);
 	}
-	if ((ret = set_adapter_tstamp(p)) != 0)
-		return ret;
+	if ((tstamp_status = set_adapter_tstamp(p)) < 0)
+		return tstamp_status;
 
 	/* A block retires after the timeout; 0 means never, and a negative
 	 * timeout lets the kernel choose. */
@@ -588,7 +607,7 @@ setup_rx_ring(pcap_t *p)
 	ring_rx_init(&pr->rx, version, p->fd, l.frame_nr,
 	    version == TPACKET_V3 ? l.block_size : l.frame_size, hdrlen);
 	pcap_ring_set_poll_timeout(pr);
-	return 0;
+	return tstamp_status;
 }
 
 /* Which Linux BPF extensions the filter compiler may use, as stock asks. */
@@ -608,7 +627,7 @@ static int
 ring_activate(pcap_t *p)
 {
 	struct pcap_ring *pr = p->priv;
-	int status, protocol;
+	int status, warning, protocol;
 
 	/* Devices with monitor mode are declined at create time. */
 	if (p->opt.rfmon) {
@@ -643,14 +662,22 @@ ring_activate(pcap_t *p)
 	if (p->opt.promisc && (status = set_promiscuous(p)) != 0)
 		goto fail;
 	set_bpf_codegen_flags(p);
-	if ((status = setup_rx_ring(p)) != 0)
+	if ((status = setup_rx_ring(p)) < 0)
 		goto fail;
+	warning = status;
 
 	protocol = p->opt.protocol != 0 ? p->opt.protocol : ETH_P_ALL;
 	if ((status = ring_bind(p->fd, pr->ifindex, htons(protocol),
 	    p->errbuf)) != 0)
 		goto fail;
 
+	pr->oneshot_buffer = malloc(p->snapshot);
+	if (pr->oneshot_buffer == NULL) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "can't allocate oneshot buffer");
+		status = PCAP_ERROR;
+		goto fail;
+	}
 	pr->breakloop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (pr->breakloop_fd == -1) {
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
@@ -673,7 +700,7 @@ ring_activate(pcap_t *p)
 	/* Batched injection, when asked for, wraps the operations above. */
 	if ((status = pcap_ring_tx_activate(p)) != 0)
 		goto fail;
-	return 0;
+	return warning;
 
 fail:
 	ring_cleanup(p);

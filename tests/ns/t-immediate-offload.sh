@@ -3,6 +3,10 @@
 # 1 MiB sent over TCP is 1 MiB of captured payload, nothing truncated.
 # (Stock, whose immediate-mode ring is 32 frames, captures them whole too
 # but may drop some of the burst, so only truncation is compared there.)
+# Then, under both libraries, with the capture stopped (SIGSTOP) while 32
+# MiB pass, more whole packets than the socket's receive buffer holds
+# beside the ring: none is captured cut short, those that could not be
+# kept are counted as dropped, and captured + dropped = received.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 require_root
@@ -29,35 +33,71 @@ while True:
 print(n)
 PY
 cat > "$BED_TMP/client.py" <<'PY'
-import socket
+import socket, sys
 c = socket.create_connection(("198.51.100.2", 5555))
-c.sendall(bytes(range(256)) * 4096)
+c.sendall(bytes(range(256)) * (4096 * int(sys.argv[1])))
 c.close()
 PY
 
-for lib in ring stock; do
-	bed_bg in_a env $(lib_env $lib) "$TCPDUMP" --immediate-mode -i "$VETH_A" \
-		-w "$BED_TMP/$lib.pcap" "tcp port 5555" > "$BED_TMP/$lib.log" 2>&1
-	cap=$BG_PID
-	wait_for_listening "$BED_TMP/$lib.log"
+# transfer MIB: send MIB MiB over TCP from NS_A and check that it arrived.
+transfer() {
 	rm -f "$BED_TMP/ready"
 	in_b python3 "$BED_TMP/server.py" "$BED_TMP/ready" > "$BED_TMP/server.out" &
 	srv=$!
 	wait_for_file "$BED_TMP/ready"
-	in_a python3 "$BED_TMP/client.py" || fail "$lib: client"
+	in_a python3 "$BED_TMP/client.py" "$1" || fail "$lib: client"
 	wait $srv
-	assert_eq "$lib: server received" 1048576 "$(cat "$BED_TMP/server.out")"
-	# Let the last segments reach the capture before stopping it.
-	sleep 0.5
-	kill -INT $cap
-	wait $cap
-	stats=$("$TSHARK" -r "$BED_TMP/$lib.pcap" -Y "ip.src==198.51.100.1" \
+	assert_eq "$lib $case: server received" $(($1 * 1048576)) "$(cat "$BED_TMP/server.out")"
+}
+
+# The client's segments in the capture: "truncated N big yes|no payload N".
+segments() {
+	"$TSHARK" -r "$1" -Y "ip.src==198.51.100.1" \
 		-T fields -e frame.len -e frame.cap_len -e tcp.len 2>/dev/null |
 		awk '$1 != $2 { cut++ } $1 > 1518 { big++ } { bytes += $3 }
-		     END { printf "truncated %d big %s payload %d\n", cut, (big > 0 ? "yes" : "no"), bytes }')
-	if [ $lib = ring ]; then
-		assert_eq "$lib: client segments" "truncated 0 big yes payload 1048576" "$stats"
-	else
-		assert_match "$lib: client segments" "^truncated 0 big yes payload [0-9]+$" "$stats"
-	fi
+		     END { printf "truncated %d big %s payload %d\n", cut, (big > 0 ? "yes" : "no"), bytes }'
+}
+
+for lib in ring stock; do
+	for case in plain full; do
+		log=$BED_TMP/$lib-$case.log
+		pcap=$BED_TMP/$lib-$case.pcap
+		bed_bg in_a env $(lib_env $lib) "$TCPDUMP" --immediate-mode -i "$VETH_A" \
+			-w "$pcap" "tcp port 5555" > "$log" 2>&1
+		cap=$BG_PID
+		wait_for_listening "$log"
+		case $case in
+		plain)
+			transfer 1
+			;;
+		full)
+			kill -STOP $cap
+			transfer 32
+			kill -CONT $cap
+			;;
+		esac
+		# Let the last segments reach the capture before stopping it.
+		sleep 0.5
+		kill -INT $cap
+		wait $cap
+		stats=$(segments "$pcap")
+		if [ $lib = ring ] && [ $case = plain ]; then
+			assert_eq "$lib $case: client segments" \
+				"truncated 0 big yes payload 1048576" "$stats"
+		else
+			assert_match "$lib $case: client segments" \
+				"^truncated 0 big yes payload [0-9]+$" "$stats"
+		fi
+		captured=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured$/\1/p' "$log")
+		received=$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter$/\1/p' "$log")
+		dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$log")
+		[ -n "$captured" ] && [ -n "$received" ] && [ -n "$dropped" ] ||
+			fail "$lib $case: no statistics from tcpdump: $(cat "$log")"
+		assert_eq "$lib $case: captured + dropped = received" \
+			"$received" $((captured + dropped))
+		if [ $case = full ]; then
+			[ "$dropped" -gt 0 ] ||
+				fail "$lib $case: no drop counted with the receive buffer full"
+		fi
+	done
 done

@@ -60,7 +60,7 @@ inject_fails(pcap_t *p, const char *ifname, const void *buf, int size,
 int
 main(int argc, char **argv)
 {
-	const char *ifname = NULL;
+	const char *ifname = NULL, *dev;
 	char errbuf[PCAP_ERRBUF_SIZE];
 	static uint8_t frame[FRAME_MAX_LEN + 64];
 	struct pcap_tx_stat ts;
@@ -104,19 +104,21 @@ main(int argc, char **argv)
 	CHECK(pcap_tx_stats(p, NULL) == PCAP_ERROR, "pcap_tx_stats(NULL): \"%s\"",
 	    pcap_geterr(p));
 
+	/* Unbatched, the errors are stock's send() errors, without the device. */
+	dev = batch ? ifname : NULL;
 	len = (int)frame_build(frame, 0, 60, MIX_UDP);
 	inject_fails(p, NULL, frame, 0, "zero");
-	inject_fails(p, ifname, frame, 10, batch ? "header" : "Invalid argument");
+	inject_fails(p, dev, frame, 10, batch ? "header" : "send: Invalid argument");
 	inject_fails(p, NULL, frame, -5, "cannot be injected");
 	CHECK(pcap_sendpacket(p, frame, -5) == PCAP_ERROR,
 	    "pcap_sendpacket of -5 bytes: \"%s\"", pcap_geterr(p));
-	inject_fails(p, ifname, NULL, 60, "NULL buffer");
-	inject_fails(p, ifname, frame, mtu + 14 + 1, "Message too long");
+	inject_fails(p, dev, NULL, 60, batch ? "NULL buffer" : "send: Bad address");
+	inject_fails(p, dev, frame, mtu + 14 + 1, "Message too long");
 	/* An 802.1Q tag may come on top, as send() allows. */
 	frame_build(frame, 0, (size_t)mtu + 18, MIX_UDP);
 	frame[12] = 0x81;
 	frame[13] = 0x00;
-	inject_fails(p, ifname, frame, mtu + 18 + 1, "Message too long");
+	inject_fails(p, dev, frame, mtu + 18 + 1, "Message too long");
 	ts = stats(p);
 	CHECK(ts.tx_queued == 0 && ts.tx_sent == 0,
 	    "nothing counted: queued %llu sent %llu",

@@ -1,8 +1,10 @@
 /*
  * pcap_breakloop() ends a pcap_loop() blocked with no traffic promptly
  * with PCAP_ERROR_BREAK, called from another thread or from a signal
- * handler, or before the loop starts; a signal that interrupts the wait
- * without pcap_breakloop() neither ends the loop nor loses packets.
+ * handler, or before the loop starts; a break pending while packets wait
+ * delivers what stock delivers (none of them; one in immediate mode); a
+ * signal that interrupts the wait without pcap_breakloop() neither ends
+ * the loop nor loses packets.
  * Stock behaviour, so it runs with both libraries, for the TPACKET_V3
  * ring and for immediate mode.
  */
@@ -155,6 +157,39 @@ break_before_loop(int immediate)
 	pcap_close(handle);
 }
 
+/*
+ * A break requested while packets wait in the ring: stock's TPACKET_V3
+ * reader (the default) delivers none of them, its immediate-mode reader
+ * one; both return PCAP_ERROR_BREAK, and the packets are read afterwards.
+ */
+static void
+break_with_packets_waiting(int immediate)
+{
+	const unsigned long first = immediate ? 1 : 0;
+	struct bed_tally t;
+	double secs;
+	int ret;
+
+	handle = open_capture(immediate, 100);
+	bed_tally_init(&t, 0, 5);
+	bed_send(sender_fd, 0, 5, 60, 1514, MIX_ALL, NULL);
+	/* Long enough for the V3 block to retire on the timeout. */
+	bed_sleep(0.5);
+	pcap_breakloop(handle);
+	ret = timed_loop(-1, &t, &secs);
+	CHECK(ret == PCAP_ERROR_BREAK && t.frames == first && t.other == 0,
+	    "immediate %d: break pending with 5 frames waiting: pcap_loop returned %d with %lu frames, stock's %lu",
+	    immediate, ret, t.frames + t.other, first);
+	ret = timed_loop(5 - (int)(t.frames + t.other), &t, &secs);
+	CHECK(ret == 0, "immediate %d: pcap_loop after the break returned %d",
+	    immediate, ret);
+	bed_tally_check(&t, immediate ?
+	    "immediate mode: break with frames waiting, then the frames" :
+	    "break with frames waiting, then the frames");
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
 static void *
 send_bursts(void *arg)
 {
@@ -211,6 +246,7 @@ main(int argc, char **argv)
 		break_from_thread(immediate, 1000);
 		break_from_signal(immediate);
 		break_before_loop(immediate);
+		break_with_packets_waiting(immediate);
 		signals_without_break(immediate);
 	}
 	return bed_finish();

@@ -4,12 +4,17 @@
  * - set down and up again: the capture neither ends nor hangs, and the
  *   frames sent after it is up again are captured;
  * - deleted: pcap_loop() returns PCAP_ERROR promptly with "The interface
- *   disappeared".
+ *   disappeared";
+ * - in immediate mode, set down and up while whole copies of offload
+ *   packets wait on the socket: each is captured whole.
  */
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "bed.h"
 
@@ -155,6 +160,149 @@ deleted_during_capture(int immediate)
 	pcap_close(handle);
 }
 
+#define COPY_PORT	5556
+#define COPY_BYTES	(1024 * 1024)
+
+/* The receiving end of the TCP transfer: read everything. */
+static void *
+drain(void *arg)
+{
+	static char buf[65536];
+	int fd = accept(*(int *)arg, NULL, NULL);
+
+	while (fd != -1 && read(fd, buf, sizeof(buf)) > 0)
+		continue;
+	if (fd != -1)
+		close(fd);
+	return NULL;
+}
+
+/* 1 MiB over TCP on lo; offload hands the capture segments of ~64 KiB. */
+static void
+tcp_transfer(void)
+{
+	static char data[COPY_BYTES];
+	struct sockaddr_in sin;
+	pthread_t tid;
+	int lfd, fd, one = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(COPY_PORT);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(lfd, 1) == -1)
+		bed_fatal("TCP listen on port %d", COPY_PORT);
+	pthread_create(&tid, NULL, drain, &lfd);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    write(fd, data, sizeof(data)) != (ssize_t)sizeof(data))
+		bed_fatal("TCP transfer on lo");
+	close(fd);
+	pthread_join(tid, NULL);
+	close(lfd);
+}
+
+struct tcp_tally {
+	unsigned long packets, cut, bytes;
+};
+
+/* Count the packets, those not captured whole, and the payload to COPY_PORT. */
+static void
+tcp_tally_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct tcp_tally *t = (struct tcp_tally *)user;
+	unsigned int ihl, doff;
+
+	t->packets++;
+	if (h->caplen != h->len)
+		t->cut++;
+	if (h->caplen < 14 + 20 + 20)
+		return;
+	ihl = (bytes[14] & 0x0f) * 4;
+	if (h->caplen < 14 + ihl + 20 ||
+	    ((bytes[14 + ihl + 2] << 8) | bytes[14 + ihl + 3]) != COPY_PORT)
+		return;
+	doff = (bytes[14 + ihl + 12] >> 4) * 4;
+	t->bytes += ((bytes[16] << 8) | bytes[17]) - ihl - doff;
+}
+
+static void *
+break_later(void *arg)
+{
+	bed_sleep(*(double *)arg);
+	pcap_breakloop(handle);
+	return NULL;
+}
+
+/*
+ * Immediate mode on a link whose offload packets do not fit the ring's
+ * frames (lo with a 1500-byte MTU): the link goes down and up while whole
+ * copies of them are queued on the socket, before the capture reads
+ * them.  Every segment is captured whole, and the idle capture
+ * afterwards does not spin.
+ */
+static void
+down_with_copies_queued(void)
+{
+	struct tcp_tally t;
+	struct bpf_program fp;
+	struct rusage before, after;
+	pthread_t tid;
+	double cpu, one_second = 1;
+	int ret;
+
+	if (bed_sh("ip link set lo mtu 1500") != 0)
+		bed_fatal("ip link set lo mtu 1500");
+	memset(&t, 0, sizeof(t));
+	handle = bed_create("lo");
+	pcap_set_immediate_mode(handle, 1);
+	pcap_set_timeout(handle, 100);
+	/* Room for the whole transfer in stock's frames of the snapshot's size. */
+	pcap_set_buffer_size(handle, 64 * 1024 * 1024);
+	bed_activate(handle);
+	if (pcap_compile(handle, &fp, "tcp port 5556", 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+	    pcap_setfilter(handle, &fp) != 0)
+		bed_fatal("filter: %s", pcap_geterr(handle));
+	pcap_freecode(&fp);
+	tcp_transfer();
+	if (bed_sh("ip link set lo down && ip link set lo up") != 0)
+		bed_fatal("ip link set lo down/up");
+	bed_deadline(20, "reading the copies queued before the link went down");
+	while (t.bytes < COPY_BYTES &&
+	    (ret = pcap_dispatch(handle, -1, tcp_tally_cb, (u_char *)&t)) > 0)
+		continue;
+	bed_deadline_clear();
+	/*
+	 * A copy taken out of step carries another packet's bytes, so its
+	 * length is not the packet's.  (TCP may retransmit a segment, so
+	 * bytes may be more and a sequence number may come twice.)
+	 */
+	CHECK(t.cut == 0 && t.bytes >= COPY_BYTES,
+	    "down with copies queued: %lu packets, %lu cut, %lu of %d bytes",
+	    t.packets, t.cut, t.bytes, COPY_BYTES);
+	getrusage(RUSAGE_SELF, &before);
+	pthread_create(&tid, NULL, break_later, &one_second);
+	bed_deadline(10, "pcap_loop on the idle link");
+	pcap_loop(handle, -1, tcp_tally_cb, (u_char *)&t);
+	bed_deadline_clear();
+	pthread_join(tid, NULL);
+	getrusage(RUSAGE_SELF, &after);
+	cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec +
+	    after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
+	    (after.ru_utime.tv_usec - before.ru_utime.tv_usec +
+	    after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
+	CHECK(cpu < 0.3, "down with copies queued: the idle capture used %.2f s of CPU in 1 s",
+	    cpu);
+	if (bed_failures == 0)
+		bed_ok("immediate 1: link down and up with copies queued: %lu packets, all whole; idle CPU %.2f s",
+		    t.packets, cpu);
+	pcap_close(handle);
+	bed_sh("ip link set lo mtu 65536");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -166,5 +314,6 @@ main(int argc, char **argv)
 		set_down_during_capture(immediate);
 		deleted_during_capture(immediate);
 	}
+	down_with_copies_queued();
 	return bed_finish();
 }

@@ -7,7 +7,13 @@
  *   pcap_dispatch(cnt=1), delivers every frame of the traffic exactly
  *   once, in order, intact;
  * - pcap_next_ex() returns every frame, and the data it returns stays
- *   intact until the next call even while the ring overflows behind it.
+ *   intact until the next call even while the ring overflows behind it;
+ * - after a burst, on a link that then goes idle, select() then
+ *   pcap_dispatch(cnt=1) or pcap_next_ex() (dumpcap's and scapy's loops):
+ *   no read after a readable select() takes longer than the timeout, and
+ *   once the burst is read select() does not report the fd readable; the
+ *   same after frames a batched handle queued (PCAP_RING_TX_BATCH, which
+ *   stock ignores) made the fd readable.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -202,6 +208,150 @@ next_ex_data_stays(int immediate)
 	pcap_close(p);
 }
 
+#define IDLE_TIMEOUT_MS	100
+#define IDLE_BURST	20
+
+/*
+ * Wait for the fd as an event loop does, with the timeout libpcap
+ * requires if any (at most secs); 1 if it is readable.
+ */
+static int
+select_readable(pcap_t *p, double secs)
+{
+	const struct timeval *required = pcap_get_required_select_timeout(p);
+	struct timeval tv;
+	int fd = pcap_get_selectable_fd(p);
+	fd_set rfds;
+
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (time_t)secs) * 1e6);
+	if (required != NULL && timercmp(required, &tv, <))
+		tv = *required;
+	FD_ZERO(&rfds);
+	FD_SET(fd, &rfds);
+	return select(fd + 1, &rfds, NULL, NULL, &tv) > 0;
+}
+
+/* One read as the loop under test makes it: 1 with a packet, 0, or < 0. */
+static int
+read_one(pcap_t *p, int next_ex, struct bed_tally *t)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int ret;
+
+	if (!next_ex)
+		return pcap_dispatch(p, 1, bed_tally_cb, (u_char *)t);
+	ret = pcap_next_ex(p, &h, &data);
+	if (ret == 1)
+		bed_tally_packet(t, h, data);
+	return ret;
+}
+
+/*
+ * Read what a readable fd offers until the burst is in and the fd is no
+ * longer readable (the last V3 block retires on the timeout: give it
+ * that long); every read must return within the timeout (plus slack for
+ * a loaded machine).  The slowest read, in seconds.
+ */
+static double
+read_while_readable(pcap_t *p, int next_ex, struct bed_tally *t,
+    unsigned long want, const char *what)
+{
+	double start, took, slowest = 0;
+	int ret;
+
+	while (select_readable(p, t->frames < want ? 2 : 0.5)) {
+		start = bed_now();
+		ret = read_one(p, next_ex, t);
+		took = bed_now() - start;
+		if (took > slowest)
+			slowest = took;
+		if (ret < 0) {
+			CHECK(0, "%s: read returned %d (%s)", what, ret,
+			    pcap_geterr(p));
+			break;
+		}
+	}
+	return slowest;
+}
+
+static void
+idle_after_burst(int immediate, int next_ex)
+{
+	const double slack = IDLE_TIMEOUT_MS / 1000.0 + 0.4;
+	char what[128];
+	struct bed_tally t;
+	double slowest;
+	pcap_t *p;
+	int readable;
+
+	snprintf(what, sizeof(what), "immediate %d: select + %s after a burst",
+	    immediate, next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
+	p = bed_create(bed.veth_b);
+	pcap_set_immediate_mode(p, immediate);
+	pcap_set_timeout(p, IDLE_TIMEOUT_MS);
+	bed_activate(p);
+	bed_tally_init(&t, 0, IDLE_BURST);
+	bed_deadline(30, what);
+	bed_send(sender_fd, 0, IDLE_BURST, 60, 1514, MIX_ALL, NULL);
+	slowest = read_while_readable(p, next_ex, &t, IDLE_BURST, what);
+	readable = select_readable(p, 0.5);
+	bed_deadline_clear();
+	bed_tally_check(&t, what);
+	CHECK(slowest <= slack, "%s: a read took %.2f s with a %d ms timeout",
+	    what, slowest, IDLE_TIMEOUT_MS);
+	CHECK(!readable, "%s: the fd is readable with nothing waiting", what);
+	if (bed_failures == 0)
+		bed_ok("%s: %d frames, slowest read %.3f s, then not readable",
+		    what, IDLE_BURST, slowest);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
+/*
+ * Frames a batched handle queued: a readable fd leads to one read that
+ * returns within the timeout, after which the fd is not readable.
+ */
+static void
+idle_after_batched_inject(int next_ex)
+{
+	const double slack = IDLE_TIMEOUT_MS / 1000.0 + 0.4;
+	char what[128];
+	u_char frame[60];
+	struct bed_tally t;
+	double slowest;
+	pcap_t *p;
+	int i, readable;
+
+	snprintf(what, sizeof(what), "batched inject, then select + %s",
+	    next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
+	setenv("PCAP_RING_TX_BATCH", "64", 1);
+	p = bed_create(bed.veth_b);
+	pcap_set_timeout(p, IDLE_TIMEOUT_MS);
+	bed_activate(p);
+	unsetenv("PCAP_RING_TX_BATCH");
+	frame_build(frame, 0, sizeof(frame), MIX_UDP);
+	for (i = 0; i < 3; i++)
+		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
+		    "%s: pcap_inject: %s", what, pcap_geterr(p));
+	bed_tally_init(&t, 0, 0);
+	bed_deadline(30, what);
+	slowest = read_while_readable(p, next_ex, &t, 0, what);
+	readable = select_readable(p, 0.3);
+	bed_deadline_clear();
+	CHECK(slowest <= slack, "%s: a read took %.2f s with a %d ms timeout",
+	    what, slowest, IDLE_TIMEOUT_MS);
+	CHECK(!readable, "%s: the fd is readable with nothing waiting", what);
+	CHECK(t.frames == 0 && t.other == 0,
+	    "%s: the handle captured %lu frames", what, t.frames + t.other);
+	if (bed_failures == 0)
+		bed_ok("%s: slowest read %.3f s, then not readable", what,
+		    slowest);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -213,6 +363,10 @@ main(int argc, char **argv)
 		dispatch_one_at_a_time(immediate, 0);
 		dispatch_one_at_a_time(immediate, 1);
 		next_ex_data_stays(immediate);
+		idle_after_burst(immediate, 0);
+		idle_after_burst(immediate, 1);
 	}
+	idle_after_batched_inject(0);
+	idle_after_batched_inject(1);
 	return bed_finish();
 }

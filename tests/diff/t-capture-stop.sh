@@ -1,0 +1,75 @@
+# Unchanged dumpcap and tshark stop on their own conditions on a link that
+# carries 5 frames and then goes idle, under the stock and the ring
+# library alike: -a duration:N, -b duration:N -a files:M (file switching
+# by time), and -b packets:2 -a packets:5 (by count).  They must exit with
+# status 0 within N + 2.5 s of opening the device (N = 0 for the count)
+# and have written the frames in the files expected, the same under both
+# libraries.
+# (dumpcap waits in select() on the pcap fd and then reads one packet per
+# pcap_dispatch(); its timers run only when that read returns.)
+. "$TESTSRCDIR/lib/common.sh"
+. "$TESTSRCDIR/lib/netns.sh"
+require_root
+[ -x "${DUMPCAP:-}" ] || skip "needs dumpcap (Wireshark)"
+command -v capinfos >/dev/null 2>&1 || skip "needs capinfos (Wireshark)"
+bed_setup
+
+# stop_case PROGRAM NAME SECONDS FILES OPTIONS...: capture until PROGRAM's
+# own stop condition, sending 5 frames once it is armed; SECONDS is when it
+# must stop, FILES the number of files it must write.
+stop_case() {
+	program=$1 name=$2 secs=$3 files=$4
+	shift 4
+	for lib in stock ring; do
+		out=$BED_TMP/$name-$lib
+		mkdir -p "$out"
+		bed_bg in_b env $(lib_env $lib) timeout 30 "$program" -i "$VETH_B" \
+			"$@" -w "$out/cap.pcapng"
+		pid=$BG_PID
+		# dumpcap says it captures before it opens the device: wait
+		# until the socket is bound, then send.
+		n=100
+		until in_b ss -0 -n | grep -q "[*]:$VETH_B "; do
+			kill -0 $pid 2>/dev/null && [ $n -gt 0 ] ||
+				fail "$name, $lib library: the capture did not start"
+			sleep 0.05
+			n=$((n - 1))
+		done
+		start=$(date +%s.%N)
+		in_a env $(tool_env stock) "$TOOLS/ring-gen" -i "$VETH_A" -n 5 \
+			> "$BED_TMP/send.log" 2>&1 || fail "sending: $(cat "$BED_TMP/send.log")"
+		wait $pid
+		status=$?
+		took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+		[ $status = 0 ] ||
+			fail "$name, $lib library: exit status $status after ${took}s (124: still running after 30 s)"
+		awk -v t="$took" -v max="$secs" 'BEGIN { exit !(t <= max + 2.5) }' ||
+			fail "$name, $lib library: exited after ${took}s, more than $secs + 2.5 s"
+		nfiles=$(ls "$out" | wc -l)
+		[ "$nfiles" = "$files" ] ||
+			fail "$name, $lib library: $nfiles files written, $files expected: $(ls "$out")"
+		packets=$(for f in "$out"/*; do
+			env $(lib_env stock) "$TCPDUMP" -r "$f" -n -t -e -xx 2>/dev/null
+		done)
+		[ "$(printf '%s\n' "$packets" | grep -c '^[0-9a-f:]* > ')" = 5 ] ||
+			fail "$name, $lib library: not the 5 frames sent: $packets"
+		printf '%s\n' "$packets" > "$out.packets"
+		echo "ok: $name, $lib library: exit 0 after ${took}s, $nfiles file(s), 5 frames"
+	done
+	cmp -s "$BED_TMP/$name-stock.packets" "$BED_TMP/$name-ring.packets" ||
+		fail "$name: the frames differ between the stock and the ring library"
+}
+
+stop_case "$DUMPCAP" dumpcap-duration 3 1 -a duration:3
+stop_case "$DUMPCAP" dumpcap-files 3 3 -b duration:1 -a files:3
+stop_case "$DUMPCAP" dumpcap-packets 0 3 -b packets:2 -a packets:5
+# See t-dumpcap-tshark.sh: tshark does not capture with the sanitizer
+# runtime preloaded.
+if [ ! -x "${TSHARK:-}" ]; then
+	echo "note: no tshark, tshark cases not run"
+elif [ "${SANITIZERS:-0}" = 1 ]; then
+	echo "note: tshark hangs with the sanitizer runtime preloaded, tshark cases not run"
+else
+	stop_case "$TSHARK" tshark-duration 3 1 -a duration:3
+	stop_case "$TSHARK" tshark-files 2 2 -b duration:1 -a files:2
+fi

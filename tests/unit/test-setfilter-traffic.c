@@ -1,0 +1,141 @@
+/*
+ * pcap_setfilter() in the middle of traffic (stock behaviour: run with
+ * both libraries, for the TPACKET_V3 ring and immediate mode, read with
+ * pcap_dispatch() and with pcap_next_ex()).  With "dst host .2" in the
+ * kernel, 400 frames go by (100 of them to .2) and only 10 are read; then
+ * the filter becomes "dst host .3" and 400 more go by.  Of the 90 frames
+ * to .2 still in the ring, which the old filter passed, none may be
+ * delivered; the 100 frames to .3 sent after the change are delivered
+ * once each, in order, and nothing else.
+ */
+#include <string.h>
+
+#include "bed.h"
+
+#define BURST	400
+
+static int sender_fd;
+
+struct seen {
+	unsigned long to_2, to_3, other, reorder;
+	int64_t last;
+};
+
+/* bed_send()'s MIX_UDP frame i goes to 198.51.100.(2 + i % 4). */
+static void
+count(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct seen *s = (struct seen *)user;
+	int pattern_ok;
+	int64_t seq = frame_seq(bytes, h->caplen, h->len, &pattern_ok);
+
+	if (seq < 0 || !pattern_ok) {
+		s->other++;
+		return;
+	}
+	if (seq <= s->last)
+		s->reorder++;
+	s->last = seq;
+	if (seq % 4 == 0)
+		s->to_2++;
+	else if (seq % 4 == 1)
+		s->to_3++;
+	else
+		s->other++;
+}
+
+static void
+set_filter(pcap_t *p, const char *expr)
+{
+	struct bpf_program fp;
+
+	if (pcap_compile(p, &fp, expr, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+	    pcap_setfilter(p, &fp) != 0)
+		bed_fatal("filter \"%s\": %s", expr, pcap_geterr(p));
+	pcap_freecode(&fp);
+}
+
+/* Read up to n packets, stopping when none came for 0.5 s. */
+static void
+read_packets(pcap_t *p, int next_ex, unsigned long n, struct seen *s)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	unsigned long got = 0;
+	double last = bed_now();
+	int ret;
+
+	while (got < n && bed_now() - last < 0.5) {
+		if (next_ex) {
+			ret = pcap_next_ex(p, &h, &data);
+			if (ret == 1)
+				count((u_char *)s, h, data);
+		} else {
+			ret = pcap_dispatch(p, 1, count, (u_char *)s);
+		}
+		if (ret < 0)
+			bed_fatal("read: %d %s", ret, pcap_geterr(p));
+		if (ret > 0) {
+			got++;
+			last = bed_now();
+		}
+	}
+}
+
+static void
+change_during_traffic(int immediate, int next_ex)
+{
+	char what[128], errbuf[PCAP_ERRBUF_SIZE];
+	struct seen before, after;
+	pcap_t *p;
+
+	snprintf(what, sizeof(what), "immediate %d, %s: filter changed with 90 passed frames in the ring",
+	    immediate, next_ex ? "pcap_next_ex" : "pcap_dispatch");
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	before.last = after.last = -1;
+	p = bed_create(bed.veth_b);
+	pcap_set_immediate_mode(p, immediate);
+	pcap_set_timeout(p, 100);
+	/* Room for the burst in stock's immediate-mode ring too. */
+	pcap_set_buffer_size(p, 64 * 1024 * 1024);
+	bed_activate(p);
+	/* Reads that find nothing return at once. */
+	if (pcap_setnonblock(p, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	set_filter(p, "dst host 198.51.100.2");
+	bed_deadline(30, what);
+	bed_send(sender_fd, 0, BURST, 60, 1514, MIX_UDP, NULL);
+	/* The V3 block retires on the timeout. */
+	bed_sleep(0.3);
+	read_packets(p, next_ex, 10, &before);
+	set_filter(p, "dst host 198.51.100.3");
+	bed_send(sender_fd, BURST, BURST, 60, 1514, MIX_UDP, NULL);
+	bed_sleep(0.3);
+	read_packets(p, next_ex, 2 * BURST, &after);
+	bed_deadline_clear();
+	CHECK(before.to_2 == 10 && before.to_3 == 0 && before.other == 0,
+	    "%s: before the change: %lu to .2, %lu to .3, %lu other", what,
+	    before.to_2, before.to_3, before.other);
+	CHECK(after.to_2 == 0 && after.to_3 == BURST / 4 && after.other == 0 &&
+	    after.reorder == 0,
+	    "%s: after the change: %lu to .2 (none), %lu to .3 (%d), %lu other, %lu out of order",
+	    what, after.to_2, after.to_3, BURST / 4, after.other, after.reorder);
+	if (bed_failures == 0)
+		bed_ok("%s: none delivered, then the %d frames to .3", what, BURST / 4);
+	pcap_close(p);
+}
+
+int
+main(int argc, char **argv)
+{
+	int immediate;
+
+	bed_enter(argc, argv, "ring stock");
+	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
+	for (immediate = 0; immediate <= 1; immediate++) {
+		change_during_traffic(immediate, 0);
+		change_during_traffic(immediate, 1);
+	}
+	return bed_finish();
+}
