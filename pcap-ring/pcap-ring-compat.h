@@ -22,6 +22,7 @@
 #define pcapint_add_to_pcaps_to_close	pcap_add_to_pcaps_to_close
 #define pcapint_remove_from_pcaps_to_close	pcap_remove_from_pcaps_to_close
 #define pcapint_check_activated		pcap_check_activated
+#define pcapint_setnonblock_fd		pcap_setnonblock_fd
 #endif
 
 /*

@@ -29,11 +29,6 @@
 
 #define RING_DEVICE_PREFIX	"ring:"
 
-/* For pcap-ring-compat.h, where the other renamed helpers are mapped. */
-#ifndef PCAP_RING_PCAPINT_NAMES
-#define pcapint_setnonblock_fd		pcap_setnonblock_fd
-#endif
-
 /* Socket buffer for whole packets queued beside an immediate-mode ring. */
 #define RING_COPY_RCVBUF	(4 * 1024 * 1024)
 

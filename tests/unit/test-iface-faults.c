@@ -252,16 +252,16 @@ down_with_copies_queued(void)
 	struct rusage before, after;
 	pthread_t tid;
 	double cpu, one_second = 1;
-	int ret;
+	int ret, status;
 
 	if (bed_sh("ip link set lo mtu 1500") != 0)
 		bed_fatal("ip link set lo mtu 1500");
 	memset(&t, 0, sizeof(t));
 	handle = bed_create("lo");
-	pcap_set_immediate_mode(handle, 1);
-	pcap_set_timeout(handle, 100);
+	MUST(pcap_set_immediate_mode(handle, 1));
+	MUST(pcap_set_timeout(handle, 100));
 	/* Room for the whole transfer in stock's frames of the snapshot's size. */
-	pcap_set_buffer_size(handle, 64 * 1024 * 1024);
+	MUST(pcap_set_buffer_size(handle, 64 * 1024 * 1024));
 	bed_activate(handle);
 	if (pcap_compile(handle, &fp, "tcp port 5556", 1, PCAP_NETMASK_UNKNOWN) != 0 ||
 	    pcap_setfilter(handle, &fp) != 0)
@@ -286,8 +286,10 @@ down_with_copies_queued(void)
 	getrusage(RUSAGE_SELF, &before);
 	pthread_create(&tid, NULL, break_later, &one_second);
 	bed_deadline(10, "pcap_loop on the idle link");
-	pcap_loop(handle, -1, tcp_tally_cb, (u_char *)&t);
+	status = pcap_loop(handle, -1, tcp_tally_cb, (u_char *)&t);
 	bed_deadline_clear();
+	CHECK(status == PCAP_ERROR_BREAK, "pcap_loop on the idle link: %d (%s)",
+	    status, pcap_geterr(handle));
 	pthread_join(tid, NULL);
 	getrusage(RUSAGE_SELF, &after);
 	cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec +

@@ -289,8 +289,8 @@ idle_after_burst(int immediate, int next_ex)
 	snprintf(what, sizeof(what), "immediate %d: select + %s after a burst",
 	    immediate, next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
 	p = bed_create(bed.veth_b);
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, IDLE_TIMEOUT_MS);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, IDLE_TIMEOUT_MS));
 	bed_activate(p);
 	bed_tally_init(&t, 0, IDLE_BURST);
 	bed_deadline(30, what);
@@ -328,7 +328,7 @@ idle_after_batched_inject(int next_ex)
 	    next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
 	setenv("PCAP_RING_TX_BATCH", "64", 1);
 	p = bed_create(bed.veth_b);
-	pcap_set_timeout(p, IDLE_TIMEOUT_MS);
+	MUST(pcap_set_timeout(p, IDLE_TIMEOUT_MS));
 	bed_activate(p);
 	unsetenv("PCAP_RING_TX_BATCH");
 	frame_build(frame, 0, sizeof(frame), MIX_UDP);

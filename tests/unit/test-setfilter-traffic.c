@@ -95,10 +95,10 @@ change_during_traffic(int immediate, int next_ex)
 	memset(&after, 0, sizeof(after));
 	before.last = after.last = -1;
 	p = bed_create(bed.veth_b);
-	pcap_set_immediate_mode(p, immediate);
-	pcap_set_timeout(p, 100);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, 100));
 	/* Room for the burst in stock's immediate-mode ring too. */
-	pcap_set_buffer_size(p, 64 * 1024 * 1024);
+	MUST(pcap_set_buffer_size(p, 64 * 1024 * 1024));
 	bed_activate(p);
 	/* Reads that find nothing return at once. */
 	if (pcap_setnonblock(p, 1, errbuf) != 0)

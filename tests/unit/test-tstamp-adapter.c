@@ -68,7 +68,7 @@ adapter_tstamp(int err, int expected, const char *expected_text)
 	p = bed_create(bed.veth_b);
 	CHECK(pcap_set_tstamp_type(p, PCAP_TSTAMP_ADAPTER) == 0,
 	    "%s: pcap_set_tstamp_type(PCAP_TSTAMP_ADAPTER) refused", what);
-	pcap_set_timeout(p, 100);
+	MUST(pcap_set_timeout(p, 100));
 	status = pcap_activate(p);
 	CHECK(status == expected, "%s: pcap_activate returned %d (%s), stock's is %d (%s)",
 	    what, status, pcap_statustostr(status), expected,
