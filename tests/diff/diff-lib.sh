@@ -246,10 +246,13 @@ diff_command() {
 }
 
 # What may differ between two runs of a program: the output file names
-# (one directory per library) and tshark's time-stamped log lines.
+# (one directory per library), tshark's time-stamped log lines and
+# dumpcap's running "Packets: N" counts, which depend on when its timer
+# fired (its final "Packets captured: N" stays).
 diff_normalize_stderr() {
 	sed -e "s|$BED_TMP/$1/|DIR/|g" \
 	    -e 's/^\( \*\* (tshark\):[0-9]*) [0-9:.]* /\1:PID) TIME /' \
+	    -e 's/Packets: [0-9]* //g' \
 	    "$BED_TMP/$1/stderr" > "$BED_TMP/$1/stderr.normalized"
 }
 

@@ -23,7 +23,8 @@ full=$(echo "$TX_OUT" | sed -n 's/^ring full //p')
 echo "ok: full-nonblocking: $full TX ring full errors"
 tc -n "$NS_A" qdisc del dev "$VETH_A" root
 
-tx_capture down 2000000
+# It ends by silence once the link is down: the short silence will do.
+tx_capture down 2000000 -t 3000
 bed_bg in_a timeout 20 env $(tool_env ring) "$TOOLS/ring-tx" -i "$VETH_A" -n 2000000 \
 	-m udp -l 60-60 -b 64 -k -s > "$BED_TMP/down.out" 2>&1
 TX_PID=$BG_PID
