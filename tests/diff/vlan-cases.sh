@@ -14,14 +14,16 @@ vlan-snap-64        | a:0:406              | -s 64            | vlan
 vlan-immediate      | a:0:30               | --immediate-mode |
 vlan-both-ways      | a:1000:200 b:0:206   |                  | vlan
 CASES
-# libpcap master (1.11.0-PRE-GIT, f26ae497) compiles "vlan ID" to a
-# halfword load of the tag (ldh [vlan_tci]) that its own userland filter
-# does not interpret (bpf_filter.c takes that ancillary load only as a
-# byte), so stock drops every match in the block it filters in userland
-# after pcap_setfilter(), and pcap-ring, doing as stock does, too: an
-# upstream bug, not a difference, and no count to expect.
-if [ "$LIBPCAP_VERSION" = 1.11.0-PRE-GIT ]; then
-	echo "note: libpcap master's userland filter cannot run 'vlan ID' (upstream bug), vlan-id case not run"
+# libpcap 1.10.6 and master compile "vlan ID" to a halfword load of the
+# tag (ldh [vlan_tci]) that their own userland filter does not interpret
+# (bpf_filter.c takes that ancillary load only as a byte), so stock drops
+# every match in the block it filters in userland after pcap_setfilter(),
+# and pcap-ring, doing as stock does, too: an upstream bug, not a
+# difference, and no count to expect.  Releases that compile it so are
+# told by the program stock compiles for this device.
+if in_b env $(lib_env stock) "$TCPDUMP" -d -i "$(diff_if)" 'vlan 100' 2>/dev/null |
+	grep -q 'ldh *\[vlan_tci\]'; then
+	echo "note: libpcap $LIBPCAP_VERSION's userland filter cannot run 'vlan ID' (upstream bug), vlan-id case not run"
 else
 	diff_cases tcpdump <<'CASES'
 vlan-id             | a:0:406              |                  | vlan 100
