@@ -5,6 +5,7 @@
 #define pcap_ring_int_h
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <net/if.h>
 #include <linux/if_packet.h>
 
@@ -105,7 +106,9 @@ struct ring_tx {
 	int wake_fd;			/* eventfd, readable while frames wait */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
-	int on_close_list;		/* on libpcap's list of handles closed at exit */
+	int live;			/* on the list of handles flushed at exit */
+	pcap_t *next_live;
+	pid_t owner;			/* the process that activated the handle */
 	int in_sendqueue;		/* pcap_sendqueue_transmit() is running */
 
 	int error_pending;		/* frames lost since pcap_inject_flush() last said so */

@@ -21,7 +21,8 @@
  *
  *   Waiting frames are kicked when the batch fills, when the ring is full,
  *   by pcap_inject_flush(), before any other operation on the handle, at
- *   pcap_close() and at exit() for handles never closed.  While frames
+ *   pcap_close() and at exit() for handles never closed (by a hook of the
+ *   module's own that frees nothing, see flush_live_at_exit()).  While frames
  *   wait, the selectable descriptor (an epoll set holding the capture
  *   socket and an eventfd) is readable, so that event loops that wait on
  *   it before reading (arp-scan, scapy's srp) come back and send them.
@@ -50,6 +51,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -765,6 +767,74 @@ setup_wakeup(pcap_t *p)
 }
 
 /*
+ * Batched handles still open at exit() have their waiting frames sent by
+ * an atexit hook of the module's own, which frees nothing.  libpcap's
+ * close-at-exit list would close them, and a program that closes its
+ * handles from its own atexit handler (or a C++ destructor, or a language
+ * runtime) registered before would then free them a second time.  So the
+ * program's pcap_close() at exit is safe before or after the hook.  A
+ * forked child skips its parent's handles: their ring is shared with the
+ * parent, and the child's view of it is stale.
+ */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pcap_t *live_handles;
+static int exit_hook_registered;
+
+static void
+flush_live_at_exit(void)
+{
+	pid_t self = getpid();
+	pcap_t *p;
+
+	pthread_mutex_lock(&live_lock);
+	for (p = live_handles; p != NULL; p = tx_of(p)->next_live)
+		if (tx_of(p)->owner == self && tx_of(p)->unsent > 0)
+			(void)flush(p, 1);
+	pthread_mutex_unlock(&live_lock);
+}
+
+static int
+add_live(pcap_t *p)
+{
+	struct ring_tx *tx = tx_of(p);
+	int status = 0;
+
+	pthread_mutex_lock(&live_lock);
+	if (!exit_hook_registered) {
+		if (atexit(flush_live_at_exit) == 0)
+			exit_hook_registered = 1;
+		else {
+			snprintf(p->errbuf, PCAP_ERRBUF_SIZE, "atexit failed");
+			status = PCAP_ERROR;
+		}
+	}
+	if (status == 0) {
+		tx->owner = getpid();
+		tx->next_live = live_handles;
+		live_handles = p;
+		tx->live = 1;
+	}
+	pthread_mutex_unlock(&live_lock);
+	return status;
+}
+
+static void
+remove_live(pcap_t *p)
+{
+	pcap_t **pp;
+
+	pthread_mutex_lock(&live_lock);
+	for (pp = &live_handles; *pp != NULL; pp = &tx_of(*pp)->next_live) {
+		if (*pp == p) {
+			*pp = tx_of(p)->next_live;
+			break;
+		}
+	}
+	tx_of(p)->live = 0;
+	pthread_mutex_unlock(&live_lock);
+}
+
+/*
  * Called at the end of a successful activation: set up batching if the
  * program or the environment asked for it.
  */
@@ -796,11 +866,8 @@ pcap_ring_tx_activate(pcap_t *p)
 		tx->batch = (int)tx->frame_nr;
 	if ((status = setup_wakeup(p)) != 0)
 		return status;
-	/* Frames still waiting at exit() go out from libpcap's exit handler. */
-	if (!pcapint_do_addexit(p))
-		return PCAP_ERROR;
-	pcapint_add_to_pcaps_to_close(p);
-	tx->on_close_list = 1;
+	if ((status = add_live(p)) != 0)
+		return status;
 
 	tx->ops.read = p->read_op;
 	tx->ops.stats = p->stats_op;
@@ -826,10 +893,8 @@ pcap_ring_tx_cleanup(pcap_t *p)
 
 	if (tx->map.base != NULL && tx->unsent > 0)
 		(void)flush(p, 1);
-	if (tx->on_close_list) {
-		pcapint_remove_from_pcaps_to_close(p);
-		tx->on_close_list = 0;
-	}
+	if (tx->live)
+		remove_live(p);
 	ring_teardown(&tx->map);
 	if (tx->epoll_fd != -1) {
 		close(tx->epoll_fd);

@@ -4,7 +4,7 @@
  *
  * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
  *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k]
- *                [-E] [-w FILE] [-T LEN] [-s]
+ *                [-E] [-A before|after] [-w FILE] [-T LEN] [-s]
  *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
  *   -r RING   pcap_set_tx_ring_size()
  *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
@@ -12,6 +12,9 @@
  *   -N        non-blocking: count "TX ring full" errors and retry
  *   -k        keep going after other errors, counting them
  *   -E        exit() without pcap_close() after the last frame (no -s)
+ *   -A WHEN   exit() after the last frame, from where an atexit handler
+ *             registered before opening the handle or after activating it
+ *             calls pcap_close() (no -s)
  *   -w FILE   after activation, create FILE.ready and wait until FILE exists
  *   -T LEN    also print how many frames are longer than LEN
  *   -s        print pcap_tx_stats() (after pcap_inject_flush())
@@ -33,7 +36,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-w FILE] [-T LEN] [-s]\n");
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-A before|after] [-w FILE] [-T LEN] [-s]\n");
 	exit(2);
 }
 
@@ -51,6 +54,14 @@ print_stats(pcap_t *p)
 	    (unsigned long long)ts.tx_bytes, (unsigned long long)ts.tx_rejected,
 	    (unsigned long long)ts.tx_dropped, (unsigned long long)ts.tx_kicks,
 	    (unsigned long long)ts.tx_waits, (unsigned long long)ts.tx_pending);
+}
+
+static pcap_t *handle;
+
+static void
+close_at_exit(void)
+{
+	pcap_close(handle);
 }
 
 static void
@@ -80,9 +91,10 @@ main(int argc, char **argv)
 	enum frame_mix mix = MIX_ALL;
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
 	int nonblock = 0, keep_going = 0, no_close = 0, stats = 0, opt, ret;
+	const char *close_hook = NULL;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEw:T:s")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEA:w:T:s")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -108,6 +120,13 @@ main(int argc, char **argv)
 		case 'N': nonblock = 1; break;
 		case 'k': keep_going = 1; break;
 		case 'E': no_close = 1; break;
+		case 'A':
+			if (strcmp(optarg, "before") != 0 &&
+			    strcmp(optarg, "after") != 0)
+				usage();
+			close_hook = optarg;
+			no_close = 1;
+			break;
 		case 'w': go = optarg; break;
 		case 'T': threshold = strtoul(optarg, NULL, 0); break;
 		case 's': stats = 1; break;
@@ -117,6 +136,9 @@ main(int argc, char **argv)
 	if (ifname == NULL || count == 0)
 		usage();
 
+	if (close_hook != NULL && strcmp(close_hook, "before") == 0 &&
+	    atexit(close_at_exit) != 0)
+		return 1;
 	p = pcap_create(ifname, errbuf);
 	if (p == NULL) {
 		fprintf(stderr, "ring-tx: %s\n", errbuf);
@@ -136,6 +158,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "ring-tx: %s: %s\n", ifname, pcap_geterr(p));
 		return 1;
 	}
+	handle = p;
+	if (close_hook != NULL && strcmp(close_hook, "after") == 0 &&
+	    atexit(close_at_exit) != 0)
+		return 1;
 	if (nonblock && pcap_setnonblock(p, 1, errbuf) != 0) {
 		fprintf(stderr, "ring-tx: %s\n", errbuf);
 		return 1;
@@ -208,7 +234,7 @@ main(int argc, char **argv)
 	if (threshold != 0)
 		printf("longer than %zu: %lu\n", threshold, longer);
 	if (no_close) {
-		/* What waits is for libpcap's exit handler to send. */
+		/* What waits is sent at exit, or by close_at_exit(). */
 		fflush(stdout);
 		exit(0);
 	}

@@ -1,6 +1,8 @@
 # Frames still waiting in the TX ring are sent when the handle is closed
-# right after the last pcap_inject(), and when the program calls exit()
-# without closing it (libpcap's exit handler), with the API and with
+# right after the last pcap_inject(), when the program calls exit()
+# without closing it (the module's exit hook), and when the program closes
+# it from its own atexit handler, registered before or after the handle
+# was opened (the exit hook must free nothing), with the API and with
 # PCAP_RING_TX_BATCH.  Counts (not multiples of the batch) and content
 # are checked on the peer.
 . "$TESTSRCDIR/lib/common.sh"
@@ -33,3 +35,6 @@ tx_run_quiet exit-batch64 10001 -b 64 -E
 tx_run_quiet exit-one-frame 1 -b 64 -E
 tx_run_quiet exit-env 5003 env PCAP_RING_TX_BATCH=64 -- -E
 tx_run_quiet close-env 5003 env PCAP_RING_TX_BATCH=200 -- 
+tx_run_quiet atexit-close-before 10 env PCAP_RING_TX_BATCH=64 -- -A before
+tx_run_quiet atexit-close-after 10 env PCAP_RING_TX_BATCH=64 -- -A after
+tx_run_quiet atexit-close-before-api 1001 -b 64 -A before
