@@ -112,8 +112,10 @@ struct ring_tx {
 	int in_sendqueue;		/* pcap_sendqueue_transmit() is running */
 
 	int error_pending;		/* frames lost since pcap_inject_flush() last said so */
-	unsigned long long fail_seq;	/* the first of them */
-	char error[PCAP_ERRBUF_SIZE];
+	char error[PCAP_ERRBUF_SIZE];	/* the first of them */
+	unsigned long long queue_seq0;	/* the first record of the send queue */
+	unsigned long long queue_fail_seq;	/* the record that failed, or ULLONG_MAX */
+	char queue_error[PCAP_ERRBUF_SIZE];
 	struct pcap_tx_stat stat;
 
 	/* Operations of a batched handle that flush first. */

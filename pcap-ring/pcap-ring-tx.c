@@ -89,6 +89,13 @@
 /* Below this, pcap_sendqueue_transmit() spins rather than sleeps. */
 #define TX_SPIN_NS		100000
 
+/*
+ * The longest gap between records sync waits for: an hour is a pause in
+ * a capture, a longer one most likely a bad time stamp (a queue that
+ * would wait for days or years looks hung).
+ */
+#define TX_SYNC_MAX_GAP_S	3600
+
 #define TX_STATUS_MASK	(TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING | \
 			 TP_STATUS_WRONG_FORMAT)
 
@@ -180,23 +187,27 @@ set_waiting(struct ring_tx *tx, int waiting)
 	tx->waiting = waiting;
 }
 
-/* Remember the first frame lost since the last report. */
+/*
+ * Remember the error in p->errbuf for frame seq, lost.  A send queue's
+ * records are reported by pcap_sendqueue_transmit(), which stops at the
+ * first; other frames by pcap_inject_flush(), which names the first
+ * frames lost since its last report.
+ */
 static void
-note_loss(struct ring_tx *tx, unsigned long long seq)
-{
-	if (seq < tx->fail_seq)
-		tx->fail_seq = seq;
-	tx->error_pending = 1;
-}
-
-/* pcap_inject_flush() names the first frames lost since its last report. */
-static void
-keep_error(pcap_t *p)
+note_loss(pcap_t *p, unsigned long long seq)
 {
 	struct ring_tx *tx = tx_of(p);
 
+	if (tx->in_sendqueue && seq >= tx->queue_seq0) {
+		if (seq < tx->queue_fail_seq) {
+			tx->queue_fail_seq = seq;
+			memcpy(tx->queue_error, p->errbuf, sizeof(tx->queue_error));
+		}
+		return;
+	}
 	if (!tx->error_pending)
 		memcpy(tx->error, p->errbuf, sizeof(tx->error));
+	tx->error_pending = 1;
 }
 
 /*
@@ -256,8 +267,7 @@ drop_waiting(pcap_t *p, int err)
 	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, err,
 	    "%s: send: dropped %u queued frame%s (frames %llu-%llu of this handle)",
 	    tx_ifname(p), n, n == 1 ? "" : "s", first, first + n - 1);
-	keep_error(p);
-	note_loss(tx, first);
+	note_loss(p, first);
 	unqueue_from(tx, n);
 	tx->stat.tx_dropped += n;
 	set_waiting(tx, 0);
@@ -280,8 +290,7 @@ reject_first(pcap_t *p, int err)
 	    err != 0 ? err : EINVAL,
 	    "%s: send: the kernel rejected frame %llu of this handle (%u bytes)",
 	    tx_ifname(p), seq, len);
-	keep_error(p);
-	note_loss(tx, seq);
+	note_loss(p, seq);
 	tx->stat.tx_rejected++;
 	if (tx->in_sendqueue) {
 		unsigned int behind = tx->unsent - 1;
@@ -310,7 +319,8 @@ reject_first(pcap_t *p, int err)
 /*
  * One system call hands the waiting frames to the kernel (again after a
  * rejected frame).  0 when the kernel took what it had room for, -1 when
- * it could take none and they were dropped.
+ * it could take none and they were dropped, or when it rejected a record
+ * of a send queue (which stops there).
  */
 static int
 kick(pcap_t *p)
@@ -325,6 +335,8 @@ kick(pcap_t *p)
 		if (tx->unsent > 0 &&
 		    frame_status(tx->map.frames[first_unsent(tx)]) == TP_STATUS_WRONG_FORMAT) {
 			reject_first(p, err);
+			if (tx->in_sendqueue)
+				return -1;
 			continue;
 		}
 		switch (err) {
@@ -612,7 +624,7 @@ pcap_ring_tx_init(struct ring_tx *tx)
 	tx->fd = -1;
 	tx->wake_fd = -1;
 	tx->epoll_fd = -1;
-	tx->fail_seq = ULLONG_MAX;
+	tx->queue_fail_seq = ULLONG_MAX;
 }
 
 /*
@@ -1018,7 +1030,6 @@ pcap_inject_flush(pcap_t *p)
 	if (tx->error_pending) {
 		memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
-		tx->fail_seq = ULLONG_MAX;
 		return PCAP_ERROR;
 	}
 	return 0;
@@ -1123,13 +1134,62 @@ record_offset(const pcap_send_queue *queue, unsigned long long n)
 	return off;
 }
 
+/*
+ * With sync, a record's time stamp in nanoseconds (the handle's
+ * precision says how to read tv_usec), or -1 with the error set if it is
+ * not a time stamp.
+ */
+static long long
+record_time_ns(pcap_t *p, const struct pcap_pkthdr *h, unsigned long long n)
+{
+	int nano = p->opt.tstamp_precision == PCAP_TSTAMP_PRECISION_NANO;
+	long long units = nano ? NSEC_PER_SEC : 1000000;
+
+	if (h->ts.tv_sec < 0 || h->ts.tv_sec >= LLONG_MAX / NSEC_PER_SEC ||
+	    h->ts.tv_usec < 0 || h->ts.tv_usec >= units) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "pcap_sendqueue_transmit: record %llu has time stamp %lld.%0*ld, which sync cannot use: seconds must be from 0 to %lld and the fraction below %lld %s",
+		    n, (long long)h->ts.tv_sec, nano ? 9 : 6,
+		    (long)h->ts.tv_usec, LLONG_MAX / NSEC_PER_SEC - 1, units,
+		    nano ? "ns (a nanosecond-precision handle)" : "us");
+		return -1;
+	}
+	return h->ts.tv_sec * NSEC_PER_SEC +
+	    h->ts.tv_usec * (nano ? 1 : NSEC_PER_SEC / 1000000);
+}
+
+/*
+ * With sync, when record n (time stamp ts) is due.  -1 with the error
+ * set if its time stamp goes back, or comes more than TX_SYNC_MAX_GAP_S
+ * after the previous one: such a gap is taken for a bad time stamp rather
+ * than waited for.
+ */
+static long long
+record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
+    unsigned long long n)
+{
+	if (ts < prev_ts) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "pcap_sendqueue_transmit: record %llu is time stamped %lld ns before the previous record; with sync, time stamps must not go back",
+		    n, prev_ts - ts);
+		return -1;
+	}
+	if (ts - prev_ts > TX_SYNC_MAX_GAP_S * NSEC_PER_SEC) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "pcap_sendqueue_transmit: record %llu is time stamped %lld s after the previous record; with sync, gaps of more than %d s are refused",
+		    n, (ts - prev_ts) / NSEC_PER_SEC, TX_SYNC_MAX_GAP_S);
+		return -1;
+	}
+	return prev_due + (ts - prev_ts);
+}
+
 u_int
 pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 {
 	struct ring_tx *tx = NULL;
-	struct pcap_pkthdr h, prev;
-	unsigned long long seq0 = 0, n = 0;
-	long long start = 0, ts0 = 0, ts;
+	struct pcap_pkthdr h;
+	unsigned long long n = 0;
+	long long due = 0, ts, prev_ts = 0;
 	u_int off = 0;
 	int batch = TX_DEFAULT_BATCH;
 
@@ -1155,11 +1215,14 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		}
 		if (tx->batch > 0)
 			batch = tx->batch;
-		if (flush(p, 1) == -1)
-			return 0;
+		/*
+		 * Frames injected before go first; what they lose is
+		 * pcap_inject_flush()'s to report, and the queue still goes.
+		 */
+		(void)flush(p, 1);
 		tx->in_sendqueue = 1;
-		tx->fail_seq = ULLONG_MAX;
-		seq0 = tx->stat.tx_queued;
+		tx->queue_seq0 = tx->stat.tx_queued;
+		tx->queue_fail_seq = ULLONG_MAX;
 	}
 
 	while (off < queue->len) {
@@ -1175,24 +1238,19 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 			break;
 		}
 		if (sync) {
-			ts = h.ts.tv_sec * NSEC_PER_SEC + h.ts.tv_usec * 1000LL;
-			if (n == 0) {
-				start = now_ns();
-				ts0 = ts;
-			} else if (timercmp(&h.ts, &prev.ts, <)) {
-				snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-				    "pcap_sendqueue_transmit: record %llu is time stamped %ld.%06ld, before the previous record (%ld.%06ld); with sync, time stamps must not go back",
-				    n, (long)h.ts.tv_sec, (long)h.ts.tv_usec,
-				    (long)prev.ts.tv_sec, (long)prev.ts.tv_usec);
+			if ((ts = record_time_ns(p, &h, n)) == -1)
 				break;
-			}
-			if (start + (ts - ts0) > now_ns()) {
+			if (n == 0)
+				due = now_ns();
+			else if ((due = record_due(p, ts, prev_ts, due, n)) == -1)
+				break;
+			prev_ts = ts;
+			if (due > now_ns()) {
 				/* What is due now goes out before the wait. */
 				if (tx != NULL && kick(p) == -1)
 					break;
-				wait_until(start + (ts - ts0));
+				wait_until(due);
 			}
-			prev = h;
 		}
 		if (tx != NULL) {
 			if (queue_frame(p, data, (int)h.caplen, 1) == -1)
@@ -1212,15 +1270,12 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		memcpy(why, p->errbuf, sizeof(why));
 		(void)flush(p, 1);
 		tx->in_sendqueue = 0;
-		if (tx->fail_seq != ULLONG_MAX && tx->fail_seq - seq0 < n) {
-			off = record_offset(queue, tx->fail_seq - seq0);
-			memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
+		if (tx->queue_fail_seq != ULLONG_MAX) {
+			/* The kernel took the records before it, and no other. */
+			off = record_offset(queue, tx->queue_fail_seq - tx->queue_seq0);
+			memcpy(p->errbuf, tx->queue_error, PCAP_ERRBUF_SIZE);
 		} else if (off < queue->len) {
 			memcpy(p->errbuf, why, PCAP_ERRBUF_SIZE);
-		}
-		if (tx->fail_seq != ULLONG_MAX) {
-			tx->error_pending = 0;
-			tx->fail_seq = ULLONG_MAX;
 		}
 	}
 	return off;
