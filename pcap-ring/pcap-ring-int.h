@@ -90,6 +90,7 @@ struct ring_tx {
 	int qdisc_bypass;
 	int batch_set;
 	int ring_set;
+	int qdisc_bypass_set;
 
 	int fd;				/* -1 until there is a TX ring */
 	struct ring_map map;

@@ -47,6 +47,8 @@
  *   the privileges to open a packet socket); on other handles each record
  *   goes through pcap_inject().
  */
+/* secure_getenv() */
+#define _GNU_SOURCE
 #include <config.h>
 
 #include <errno.h>
@@ -730,11 +732,16 @@ setup_ring(pcap_t *p)
 	return bind_beside_capture(p);
 }
 
-/* A count from the environment: -1 if unset, -2 (error set) if not a count. */
+/*
+ * A number from the environment: -1 if unset, -2 (error set) if not a
+ * number from 0 to max.  Unset in secure execution (setuid and
+ * file-capability programs), where the user who runs the program must not
+ * change its injection or make it lock up to 1 GiB of ring per handle.
+ */
 static int
-env_count(pcap_t *p, const char *name, int max)
+env_number(pcap_t *p, const char *name, int max)
 {
-	const char *v = getenv(name);
+	const char *v = secure_getenv(name);
 	char *end;
 	long n;
 
@@ -744,7 +751,7 @@ env_count(pcap_t *p, const char *name, int max)
 	n = strtol(v, &end, 10);
 	if (errno != 0 || *end != '\0' || n < 0 || n > max) {
 		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-		    "%s=\"%s\" is not a number of frames from 0 to %d",
+		    "%s=\"%s\" is not a number from 0 to %d",
 		    name, v, max);
 		return -2;
 	}
@@ -857,18 +864,25 @@ pcap_ring_tx_activate(pcap_t *p)
 	int n, status;
 
 	if (!tx->batch_set) {
-		n = env_count(p, "PCAP_RING_TX_BATCH", TX_MAX_RING_FRAMES);
+		n = env_number(p, "PCAP_RING_TX_BATCH", TX_MAX_RING_FRAMES);
 		if (n == -2)
 			return PCAP_ERROR;
 		if (n >= 0)
 			tx->batch = n;
 	}
 	if (!tx->ring_set) {
-		n = env_count(p, "PCAP_RING_TX_RING", TX_MAX_RING_FRAMES);
+		n = env_number(p, "PCAP_RING_TX_RING", TX_MAX_RING_FRAMES);
 		if (n == -2)
 			return PCAP_ERROR;
 		if (n >= 0)
 			tx->ring_frames = n;
+	}
+	if (!tx->qdisc_bypass_set) {
+		n = env_number(p, "PCAP_RING_TX_QDISC_BYPASS", 1);
+		if (n == -2)
+			return PCAP_ERROR;
+		if (n >= 0)
+			tx->qdisc_bypass = n;
 	}
 	if (tx->batch == 0)
 		return 0;
@@ -998,6 +1012,7 @@ pcap_set_tx_qdisc_bypass(pcap_t *p, int bypass)
 	if (tx == NULL)
 		return settable_error(p);
 	tx->qdisc_bypass = bypass != 0;
+	tx->qdisc_bypass_set = 1;
 	return 0;
 }
 
