@@ -4,7 +4,7 @@
  *
  * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
  *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k]
- *                [-E] [-A before|after] [-w FILE] [-T LEN] [-s]
+ *                [-E] [-A before|after] [-F] [-w FILE] [-T LEN] [-s]
  *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
  *   -r RING   pcap_set_tx_ring_size()
  *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
@@ -15,6 +15,8 @@
  *   -A WHEN   exit() after the last frame, from where an atexit handler
  *             registered before opening the handle or after activating it
  *             calls pcap_close() (no -s)
+ *   -F        after the last frame, fork a child that exit()s at once, and
+ *             print "child sent N", the packets IFACE sent meanwhile
  *   -w FILE   after activation, create FILE.ready and wait until FILE exists
  *   -T LEN    also print how many frames are longer than LEN
  *   -s        print pcap_tx_stats() (after pcap_inject_flush())
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <pcap/pcap.h>
 
 #include "frames.h"
@@ -36,7 +39,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-A before|after] [-w FILE] [-T LEN] [-s]\n");
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-A before|after] [-F] [-w FILE] [-T LEN] [-s]\n");
 	exit(2);
 }
 
@@ -62,6 +65,50 @@ static void
 close_at_exit(void)
 {
 	pcap_close(handle);
+}
+
+/* Packets the interface has sent, from sysfs. */
+static unsigned long long
+tx_packets(const char *ifname)
+{
+	char path[256];
+	unsigned long long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_packets",
+	    ifname);
+	f = fopen(path, "r");
+	if (f == NULL || fscanf(f, "%llu", &n) != 1) {
+		fprintf(stderr, "ring-tx: can't read %s\n", path);
+		exit(1);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A forked child that exits must leave the frames waiting in the parent's
+ * ring alone: they are the parent's to send.
+ */
+static void
+fork_and_exit_child(const char *ifname)
+{
+	unsigned long long before = tx_packets(ifname);
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == -1) {
+		perror("ring-tx: fork");
+		exit(1);
+	}
+	if (pid == 0)
+		exit(0);
+	if (waitpid(pid, NULL, 0) != pid) {
+		perror("ring-tx: waitpid");
+		exit(1);
+	}
+	printf("child sent %llu\n", tx_packets(ifname) - before);
 }
 
 static void
@@ -91,10 +138,11 @@ main(int argc, char **argv)
 	enum frame_mix mix = MIX_ALL;
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
 	int nonblock = 0, keep_going = 0, no_close = 0, stats = 0, opt, ret;
+	int fork_child = 0;
 	const char *close_hook = NULL;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEA:w:T:s")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEA:Fw:T:s")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -127,6 +175,7 @@ main(int argc, char **argv)
 			close_hook = optarg;
 			no_close = 1;
 			break;
+		case 'F': fork_child = 1; break;
 		case 'w': go = optarg; break;
 		case 'T': threshold = strtoul(optarg, NULL, 0); break;
 		case 's': stats = 1; break;
@@ -226,6 +275,8 @@ main(int argc, char **argv)
 			bytes += len;
 		}
 	}
+	if (fork_child)
+		fork_and_exit_child(ifname);
 	printf("sent %lu frames %llu bytes\n", sent, bytes);
 	if (nonblock)
 		printf("ring full %lu\n", eagain);
