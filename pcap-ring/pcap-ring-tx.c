@@ -103,6 +103,11 @@
 
 #define NSEC_PER_SEC	1000000000LL
 
+/* Why the selectable descriptor is readable (set_waiting()). */
+#define TX_IDLE		0	/* it is not: no frame waits */
+#define TX_READY	1	/* frames wait, a kick can send them */
+#define TX_STALLED	2	/* frames wait for room in SO_SNDBUF */
+
 static struct ring_tx *
 tx_of(pcap_t *p)
 {
@@ -167,26 +172,38 @@ now_ns(void)
 }
 
 /*
- * The selectable descriptor is readable while frames wait; the eventfd
- * is written and read only when that changes, once per batch at most.
+ * The selectable descriptor is readable while frames wait and a kick can
+ * send them: the eventfd while the kernel can take them, the TX socket's
+ * POLLOUT while frames in flight fill SO_SNDBUF (the eventfd would make
+ * event loops spin until they drain).  Each changes only when that
+ * changes, once per batch at most.
  */
 static void
-set_waiting(struct ring_tx *tx, int waiting)
+set_waiting(struct ring_tx *tx, int state)
 {
+	struct epoll_event ev;
 	uint64_t value = 1;
 
-	if (tx->wake_fd == -1 || tx->waiting == waiting)
+	if (tx->wake_fd == -1 || tx->waiting == state)
 		return;
-	if (waiting) {
+	if (state == TX_STALLED) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLOUT;
+		if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->fd, &ev) == -1)
+			state = TX_READY;
+	} else if (tx->waiting == TX_STALLED) {
+		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, tx->fd, NULL);
+	}
+	if (state == TX_READY && tx->waiting != TX_READY) {
 		if (write(tx->wake_fd, &value, sizeof(value)) == -1) {
 			/* The counter is saturated: it is readable already. */
 		}
-	} else {
+	} else if (state != TX_READY && tx->waiting == TX_READY) {
 		if (read(tx->wake_fd, &value, sizeof(value)) == -1) {
 			/* Nothing to read: it is not readable. */
 		}
 	}
-	tx->waiting = waiting;
+	tx->waiting = state;
 }
 
 /*
@@ -272,7 +289,7 @@ drop_waiting(pcap_t *p, int err)
 	note_loss(p, first);
 	unqueue_from(tx, n);
 	tx->stat.tx_dropped += n;
-	set_waiting(tx, 0);
+	set_waiting(tx, TX_IDLE);
 }
 
 /*
@@ -315,7 +332,7 @@ reject_first(pcap_t *p, int err)
 		tx->unsent_bytes -= len;
 	}
 	if (tx->unsent == 0)
-		set_waiting(tx, 0);
+		set_waiting(tx, TX_IDLE);
 }
 
 /*
@@ -328,7 +345,7 @@ static int
 kick(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
-	int err;
+	int err = 0;
 
 	while (tx->unsent > 0) {
 		err = send(tx->fd, NULL, 0, MSG_DONTWAIT) == -1 ? errno : 0;
@@ -354,7 +371,9 @@ kick(pcap_t *p)
 		break;
 	}
 	if (tx->unsent == 0)
-		set_waiting(tx, 0);
+		set_waiting(tx, TX_IDLE);
+	else
+		set_waiting(tx, err == EAGAIN ? TX_STALLED : TX_READY);
 	return 0;
 }
 
@@ -503,7 +522,8 @@ queue_frame(pcap_t *p, const void *buf, int size, int block)
 	tx->unsent++;
 	tx->unsent_bytes += (unsigned int)size;
 	tx->stat.tx_queued++;
-	set_waiting(tx, 1);
+	if (tx->waiting == TX_IDLE)
+		set_waiting(tx, TX_READY);
 	return 0;
 }
 
@@ -561,6 +581,12 @@ flush_waiting(pcap_t *p)
 }
 
 /*
+ * A read sends the handle's own waiting frames first: a program that
+ * sends probes and reads the replies would otherwise wait forever.  A
+ * blocking read waits (boundedly) while frames in flight fill SO_SNDBUF,
+ * as happens without the privilege to raise it; a non-blocking one kicks
+ * once, and the selectable descriptor then waits for room (TX_STALLED).
+ *
  * The selectable descriptor may have been readable for the waiting frames
  * rather than for a packet; after sending them, a read with a timeout
  * waits no longer than that (on an idle link a V3 block never times out).
@@ -573,7 +599,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 
 	if (tx_of(p)->unsent == 0)
 		return tx_of(p)->ops.read(p, cnt, callback, user);
-	flush_waiting(p);
+	(void)flush(p, !nonblocking(p));
 	if (pr->timeout <= 0)
 		return tx_of(p)->ops.read(p, cnt, callback, user);
 	pr->poll_timeout = pr->timeout;

@@ -4,7 +4,7 @@
  *
  * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
  *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k]
- *                [-E] [-A before|after] [-F] [-w FILE] [-T LEN] [-s]
+ *                [-E] [-A before|after] [-F] [-R] [-w FILE] [-T LEN] [-s]
  *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
  *   -r RING   pcap_set_tx_ring_size()
  *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
@@ -17,6 +17,11 @@
  *             calls pcap_close() (no -s)
  *   -F        after the last frame, fork a child that exit()s at once, and
  *             print "child sent N", the packets IFACE sent meanwhile
+ *   -R        after the last frame, read one packet (pcap_dispatch(), no
+ *             flush first; blocking with no timeout) and print "read N";
+ *             with -N, then print "readable R" (select() on the selectable
+ *             descriptor at once) and "wakeups W", the times a select()
+ *             loop came back until no frame waited
  *   -w FILE   after activation, create FILE.ready and wait until FILE exists
  *   -T LEN    also print how many frames are longer than LEN
  *   -s        print pcap_tx_stats() (after pcap_inject_flush())
@@ -29,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <pcap/pcap.h>
 
@@ -39,7 +45,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-A before|after] [-F] [-w FILE] [-T LEN] [-s]\n");
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-A before|after] [-F] [-R] [-w FILE] [-T LEN] [-s]\n");
 	exit(2);
 }
 
@@ -112,6 +118,60 @@ fork_and_exit_child(const char *ifname)
 }
 
 static void
+ignore_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	(void)user;
+	(void)h;
+	(void)data;
+}
+
+/* Wait up to secs for the descriptor to be readable: select()'s result. */
+static int
+readable(int fd, int secs)
+{
+	struct timeval tv = { secs, 0 };
+	fd_set fds;
+
+	FD_ZERO(&fds);
+	FD_SET(fd, &fds);
+	return select(fd + 1, &fds, NULL, NULL, &tv);
+}
+
+/*
+ * What a non-blocking program's select() loop sees after a read that left
+ * frames waiting for room in the send buffer: not readable at once (the
+ * loop would spin), then readable until every frame is sent.
+ */
+static void
+select_until_sent(pcap_t *p)
+{
+	int fd = pcap_get_selectable_fd(p);
+	unsigned long wakeups = 0;
+	struct pcap_tx_stat ts;
+
+	printf("readable %d\n", readable(fd, 0));
+	for (;;) {
+		if (pcap_tx_stats(p, &ts) != 0) {
+			fprintf(stderr, "ring-tx: pcap_tx_stats: %s\n", pcap_geterr(p));
+			exit(1);
+		}
+		if (ts.tx_pending == 0)
+			break;
+		if (readable(fd, 5) != 1) {
+			fprintf(stderr, "ring-tx: not readable within 5 s with %llu frames waiting\n",
+			    (unsigned long long)ts.tx_pending);
+			exit(1);
+		}
+		wakeups++;
+		if (pcap_dispatch(p, 1, ignore_packet, NULL) == PCAP_ERROR) {
+			fprintf(stderr, "ring-tx: pcap_dispatch: %s\n", pcap_geterr(p));
+			exit(1);
+		}
+	}
+	printf("wakeups %lu\n", wakeups);
+}
+
+static void
 wait_for_go(const char *file)
 {
 	char ready[4096];
@@ -138,11 +198,11 @@ main(int argc, char **argv)
 	enum frame_mix mix = MIX_ALL;
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
 	int nonblock = 0, keep_going = 0, no_close = 0, stats = 0, opt, ret;
-	int fork_child = 0;
+	int fork_child = 0, read_one = 0;
 	const char *close_hook = NULL;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEA:Fw:T:s")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEA:FRw:T:s")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -176,6 +236,7 @@ main(int argc, char **argv)
 			no_close = 1;
 			break;
 		case 'F': fork_child = 1; break;
+		case 'R': read_one = 1; break;
 		case 'w': go = optarg; break;
 		case 'T': threshold = strtoul(optarg, NULL, 0); break;
 		case 's': stats = 1; break;
@@ -277,6 +338,11 @@ main(int argc, char **argv)
 	}
 	if (fork_child)
 		fork_and_exit_child(ifname);
+	if (read_one) {
+		printf("read %d\n", pcap_dispatch(p, 1, ignore_packet, NULL));
+		if (nonblock)
+			select_until_sent(p);
+	}
 	printf("sent %lu frames %llu bytes\n", sent, bytes);
 	if (nonblock)
 		printf("ring full %lu\n", eagain);
