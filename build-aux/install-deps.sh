@@ -40,6 +40,7 @@ tc			iproute2
 ss			iproute2
 ethtool			ethtool
 timeout			coreutils
+setpriv			util-linux
 sysctl			procps
 ps			procps
 tcpdump			tcpdump

@@ -18,9 +18,6 @@
 #define pcapint_filter_with_aux_data	pcap_filter_with_aux_data
 #define pcapint_cleanup_live_common	pcap_cleanup_live_common
 #define pcapint_breakloop_common	pcap_breakloop_common
-#define pcapint_do_addexit		pcap_do_addexit
-#define pcapint_add_to_pcaps_to_close	pcap_add_to_pcaps_to_close
-#define pcapint_remove_from_pcaps_to_close	pcap_remove_from_pcaps_to_close
 #define pcapint_check_activated		pcap_check_activated
 #define pcapint_setnonblock_fd		pcap_setnonblock_fd
 #endif

@@ -5,6 +5,7 @@
 #define pcap_ring_int_h
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <net/if.h>
 #include <linux/if_packet.h>
 
@@ -89,6 +90,7 @@ struct ring_tx {
 	int qdisc_bypass;
 	int batch_set;
 	int ring_set;
+	int qdisc_bypass_set;
 
 	int fd;				/* -1 until there is a TX ring */
 	struct ring_map map;
@@ -105,12 +107,16 @@ struct ring_tx {
 	int wake_fd;			/* eventfd, readable while frames wait */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
-	int on_close_list;		/* on libpcap's list of handles closed at exit */
+	int live;			/* on the list of handles flushed at exit */
+	pcap_t *next_live;
+	pid_t owner;			/* the process that activated the handle */
 	int in_sendqueue;		/* pcap_sendqueue_transmit() is running */
 
 	int error_pending;		/* frames lost since pcap_inject_flush() last said so */
-	unsigned long long fail_seq;	/* the first of them */
-	char error[PCAP_ERRBUF_SIZE];
+	char error[PCAP_ERRBUF_SIZE];	/* the first of them */
+	unsigned long long queue_seq0;	/* the first record of the send queue */
+	unsigned long long queue_fail_seq;	/* the record that failed, or ULLONG_MAX */
+	char queue_error[PCAP_ERRBUF_SIZE];
 	struct pcap_tx_stat stat;
 
 	/* Operations of a batched handle that flush first. */

@@ -21,7 +21,8 @@
  *
  *   Waiting frames are kicked when the batch fills, when the ring is full,
  *   by pcap_inject_flush(), before any other operation on the handle, at
- *   pcap_close() and at exit() for handles never closed.  While frames
+ *   pcap_close() and at exit() for handles never closed (by a hook of the
+ *   module's own that frees nothing, see flush_live_at_exit()).  While frames
  *   wait, the selectable descriptor (an epoll set holding the capture
  *   socket and an eventfd) is readable, so that event loops that wait on
  *   it before reading (arp-scan, scapy's srp) come back and send them.
@@ -46,10 +47,13 @@
  *   the privileges to open a packet socket); on other handles each record
  *   goes through pcap_inject().
  */
+/* secure_getenv() */
+#define _GNU_SOURCE
 #include <config.h>
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,10 +91,22 @@
 /* Below this, pcap_sendqueue_transmit() spins rather than sleeps. */
 #define TX_SPIN_NS		100000
 
+/*
+ * The longest gap between records sync waits for: an hour is a pause in
+ * a capture, a longer one most likely a bad time stamp (a queue that
+ * would wait for days or years looks hung).
+ */
+#define TX_SYNC_MAX_GAP_S	3600
+
 #define TX_STATUS_MASK	(TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING | \
 			 TP_STATUS_WRONG_FORMAT)
 
 #define NSEC_PER_SEC	1000000000LL
+
+/* Why the selectable descriptor is readable (set_waiting()). */
+#define TX_IDLE		0	/* it is not: no frame waits */
+#define TX_READY	1	/* frames wait, a kick can send them */
+#define TX_STALLED	2	/* frames wait for room in SO_SNDBUF */
 
 static struct ring_tx *
 tx_of(pcap_t *p)
@@ -156,45 +172,61 @@ now_ns(void)
 }
 
 /*
- * The selectable descriptor is readable while frames wait; the eventfd
- * is written and read only when that changes, once per batch at most.
+ * The selectable descriptor is readable while frames wait and a kick can
+ * send them: the eventfd while the kernel can take them, the TX socket's
+ * POLLOUT while frames in flight fill SO_SNDBUF (the eventfd would make
+ * event loops spin until they drain).  Each changes only when that
+ * changes, once per batch at most.
  */
 static void
-set_waiting(struct ring_tx *tx, int waiting)
+set_waiting(struct ring_tx *tx, int state)
 {
+	struct epoll_event ev;
 	uint64_t value = 1;
 
-	if (tx->wake_fd == -1 || tx->waiting == waiting)
+	if (tx->wake_fd == -1 || tx->waiting == state)
 		return;
-	if (waiting) {
+	if (state == TX_STALLED) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLOUT;
+		if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->fd, &ev) == -1)
+			state = TX_READY;
+	} else if (tx->waiting == TX_STALLED) {
+		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, tx->fd, NULL);
+	}
+	if (state == TX_READY && tx->waiting != TX_READY) {
 		if (write(tx->wake_fd, &value, sizeof(value)) == -1) {
 			/* The counter is saturated: it is readable already. */
 		}
-	} else {
+	} else if (state != TX_READY && tx->waiting == TX_READY) {
 		if (read(tx->wake_fd, &value, sizeof(value)) == -1) {
 			/* Nothing to read: it is not readable. */
 		}
 	}
-	tx->waiting = waiting;
+	tx->waiting = state;
 }
 
-/* Remember the first frame lost since the last report. */
+/*
+ * Remember the error in p->errbuf for frame seq, lost.  A send queue's
+ * records are reported by pcap_sendqueue_transmit(), which stops at the
+ * first; other frames by pcap_inject_flush(), which names the first
+ * frames lost since its last report.
+ */
 static void
-note_loss(struct ring_tx *tx, unsigned long long seq)
-{
-	if (seq < tx->fail_seq)
-		tx->fail_seq = seq;
-	tx->error_pending = 1;
-}
-
-/* pcap_inject_flush() names the first frames lost since its last report. */
-static void
-keep_error(pcap_t *p)
+note_loss(pcap_t *p, unsigned long long seq)
 {
 	struct ring_tx *tx = tx_of(p);
 
+	if (tx->in_sendqueue && seq >= tx->queue_seq0) {
+		if (seq < tx->queue_fail_seq) {
+			tx->queue_fail_seq = seq;
+			memcpy(tx->queue_error, p->errbuf, sizeof(tx->queue_error));
+		}
+		return;
+	}
 	if (!tx->error_pending)
 		memcpy(tx->error, p->errbuf, sizeof(tx->error));
+	tx->error_pending = 1;
 }
 
 /*
@@ -254,11 +286,10 @@ drop_waiting(pcap_t *p, int err)
 	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, err,
 	    "%s: send: dropped %u queued frame%s (frames %llu-%llu of this handle)",
 	    tx_ifname(p), n, n == 1 ? "" : "s", first, first + n - 1);
-	keep_error(p);
-	note_loss(tx, first);
+	note_loss(p, first);
 	unqueue_from(tx, n);
 	tx->stat.tx_dropped += n;
-	set_waiting(tx, 0);
+	set_waiting(tx, TX_IDLE);
 }
 
 /*
@@ -278,8 +309,7 @@ reject_first(pcap_t *p, int err)
 	    err != 0 ? err : EINVAL,
 	    "%s: send: the kernel rejected frame %llu of this handle (%u bytes)",
 	    tx_ifname(p), seq, len);
-	keep_error(p);
-	note_loss(tx, seq);
+	note_loss(p, seq);
 	tx->stat.tx_rejected++;
 	if (tx->in_sendqueue) {
 		unsigned int behind = tx->unsent - 1;
@@ -302,19 +332,20 @@ reject_first(pcap_t *p, int err)
 		tx->unsent_bytes -= len;
 	}
 	if (tx->unsent == 0)
-		set_waiting(tx, 0);
+		set_waiting(tx, TX_IDLE);
 }
 
 /*
  * One system call hands the waiting frames to the kernel (again after a
  * rejected frame).  0 when the kernel took what it had room for, -1 when
- * it could take none and they were dropped.
+ * it could take none and they were dropped, or when it rejected a record
+ * of a send queue (which stops there).
  */
 static int
 kick(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
-	int err;
+	int err = 0;
 
 	while (tx->unsent > 0) {
 		err = send(tx->fd, NULL, 0, MSG_DONTWAIT) == -1 ? errno : 0;
@@ -323,6 +354,8 @@ kick(pcap_t *p)
 		if (tx->unsent > 0 &&
 		    frame_status(tx->map.frames[first_unsent(tx)]) == TP_STATUS_WRONG_FORMAT) {
 			reject_first(p, err);
+			if (tx->in_sendqueue)
+				return -1;
 			continue;
 		}
 		switch (err) {
@@ -338,7 +371,9 @@ kick(pcap_t *p)
 		break;
 	}
 	if (tx->unsent == 0)
-		set_waiting(tx, 0);
+		set_waiting(tx, TX_IDLE);
+	else
+		set_waiting(tx, err == EAGAIN ? TX_STALLED : TX_READY);
 	return 0;
 }
 
@@ -487,7 +522,8 @@ queue_frame(pcap_t *p, const void *buf, int size, int block)
 	tx->unsent++;
 	tx->unsent_bytes += (unsigned int)size;
 	tx->stat.tx_queued++;
-	set_waiting(tx, 1);
+	if (tx->waiting == TX_IDLE)
+		set_waiting(tx, TX_READY);
 	return 0;
 }
 
@@ -545,6 +581,12 @@ flush_waiting(pcap_t *p)
 }
 
 /*
+ * A read sends the handle's own waiting frames first: a program that
+ * sends probes and reads the replies would otherwise wait forever.  A
+ * blocking read waits (boundedly) while frames in flight fill SO_SNDBUF,
+ * as happens without the privilege to raise it; a non-blocking one kicks
+ * once, and the selectable descriptor then waits for room (TX_STALLED).
+ *
  * The selectable descriptor may have been readable for the waiting frames
  * rather than for a packet; after sending them, a read with a timeout
  * waits no longer than that (on an idle link a V3 block never times out).
@@ -557,7 +599,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 
 	if (tx_of(p)->unsent == 0)
 		return tx_of(p)->ops.read(p, cnt, callback, user);
-	flush_waiting(p);
+	(void)flush(p, !nonblocking(p));
 	if (pr->timeout <= 0)
 		return tx_of(p)->ops.read(p, cnt, callback, user);
 	pr->poll_timeout = pr->timeout;
@@ -610,7 +652,7 @@ pcap_ring_tx_init(struct ring_tx *tx)
 	tx->fd = -1;
 	tx->wake_fd = -1;
 	tx->epoll_fd = -1;
-	tx->fail_seq = ULLONG_MAX;
+	tx->queue_fail_seq = ULLONG_MAX;
 }
 
 /*
@@ -716,11 +758,16 @@ setup_ring(pcap_t *p)
 	return bind_beside_capture(p);
 }
 
-/* A count from the environment: -1 if unset, -2 (error set) if not a count. */
+/*
+ * A number from the environment: -1 if unset, -2 (error set) if not a
+ * number from 0 to max.  Unset in secure execution (setuid and
+ * file-capability programs), where the user who runs the program must not
+ * change its injection or make it lock up to 1 GiB of ring per handle.
+ */
 static int
-env_count(pcap_t *p, const char *name, int max)
+env_number(pcap_t *p, const char *name, int max)
 {
-	const char *v = getenv(name);
+	const char *v = secure_getenv(name);
 	char *end;
 	long n;
 
@@ -730,7 +777,7 @@ env_count(pcap_t *p, const char *name, int max)
 	n = strtol(v, &end, 10);
 	if (errno != 0 || *end != '\0' || n < 0 || n > max) {
 		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-		    "%s=\"%s\" is not a number of frames from 0 to %d",
+		    "%s=\"%s\" is not a number from 0 to %d",
 		    name, v, max);
 		return -2;
 	}
@@ -765,6 +812,74 @@ setup_wakeup(pcap_t *p)
 }
 
 /*
+ * Batched handles still open at exit() have their waiting frames sent by
+ * an atexit hook of the module's own, which frees nothing.  libpcap's
+ * close-at-exit list would close them, and a program that closes its
+ * handles from its own atexit handler (or a C++ destructor, or a language
+ * runtime) registered before would then free them a second time.  So the
+ * program's pcap_close() at exit is safe before or after the hook.  A
+ * forked child skips its parent's handles: their ring is shared with the
+ * parent, and the child's view of it is stale.
+ */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pcap_t *live_handles;
+static int exit_hook_registered;
+
+static void
+flush_live_at_exit(void)
+{
+	pid_t self = getpid();
+	pcap_t *p;
+
+	pthread_mutex_lock(&live_lock);
+	for (p = live_handles; p != NULL; p = tx_of(p)->next_live)
+		if (tx_of(p)->owner == self && tx_of(p)->unsent > 0)
+			(void)flush(p, 1);
+	pthread_mutex_unlock(&live_lock);
+}
+
+static int
+add_live(pcap_t *p)
+{
+	struct ring_tx *tx = tx_of(p);
+	int status = 0;
+
+	pthread_mutex_lock(&live_lock);
+	if (!exit_hook_registered) {
+		if (atexit(flush_live_at_exit) == 0)
+			exit_hook_registered = 1;
+		else {
+			snprintf(p->errbuf, PCAP_ERRBUF_SIZE, "atexit failed");
+			status = PCAP_ERROR;
+		}
+	}
+	if (status == 0) {
+		tx->owner = getpid();
+		tx->next_live = live_handles;
+		live_handles = p;
+		tx->live = 1;
+	}
+	pthread_mutex_unlock(&live_lock);
+	return status;
+}
+
+static void
+remove_live(pcap_t *p)
+{
+	pcap_t **pp;
+
+	pthread_mutex_lock(&live_lock);
+	for (pp = &live_handles; *pp != NULL; pp = &tx_of(*pp)->next_live) {
+		if (*pp == p) {
+			*pp = tx_of(p)->next_live;
+			break;
+		}
+	}
+	tx_of(p)->live = 0;
+	pthread_mutex_unlock(&live_lock);
+}
+
+/*
  * Called at the end of a successful activation: set up batching if the
  * program or the environment asked for it.
  */
@@ -775,18 +890,25 @@ pcap_ring_tx_activate(pcap_t *p)
 	int n, status;
 
 	if (!tx->batch_set) {
-		n = env_count(p, "PCAP_RING_TX_BATCH", TX_MAX_RING_FRAMES);
+		n = env_number(p, "PCAP_RING_TX_BATCH", TX_MAX_RING_FRAMES);
 		if (n == -2)
 			return PCAP_ERROR;
 		if (n >= 0)
 			tx->batch = n;
 	}
 	if (!tx->ring_set) {
-		n = env_count(p, "PCAP_RING_TX_RING", TX_MAX_RING_FRAMES);
+		n = env_number(p, "PCAP_RING_TX_RING", TX_MAX_RING_FRAMES);
 		if (n == -2)
 			return PCAP_ERROR;
 		if (n >= 0)
 			tx->ring_frames = n;
+	}
+	if (!tx->qdisc_bypass_set) {
+		n = env_number(p, "PCAP_RING_TX_QDISC_BYPASS", 1);
+		if (n == -2)
+			return PCAP_ERROR;
+		if (n >= 0)
+			tx->qdisc_bypass = n;
 	}
 	if (tx->batch == 0)
 		return 0;
@@ -796,11 +918,8 @@ pcap_ring_tx_activate(pcap_t *p)
 		tx->batch = (int)tx->frame_nr;
 	if ((status = setup_wakeup(p)) != 0)
 		return status;
-	/* Frames still waiting at exit() go out from libpcap's exit handler. */
-	if (!pcapint_do_addexit(p))
-		return PCAP_ERROR;
-	pcapint_add_to_pcaps_to_close(p);
-	tx->on_close_list = 1;
+	if ((status = add_live(p)) != 0)
+		return status;
 
 	tx->ops.read = p->read_op;
 	tx->ops.stats = p->stats_op;
@@ -826,10 +945,8 @@ pcap_ring_tx_cleanup(pcap_t *p)
 
 	if (tx->map.base != NULL && tx->unsent > 0)
 		(void)flush(p, 1);
-	if (tx->on_close_list) {
-		pcapint_remove_from_pcaps_to_close(p);
-		tx->on_close_list = 0;
-	}
+	if (tx->live)
+		remove_live(p);
 	ring_teardown(&tx->map);
 	if (tx->epoll_fd != -1) {
 		close(tx->epoll_fd);
@@ -921,6 +1038,7 @@ pcap_set_tx_qdisc_bypass(pcap_t *p, int bypass)
 	if (tx == NULL)
 		return settable_error(p);
 	tx->qdisc_bypass = bypass != 0;
+	tx->qdisc_bypass_set = 1;
 	return 0;
 }
 
@@ -953,7 +1071,6 @@ pcap_inject_flush(pcap_t *p)
 	if (tx->error_pending) {
 		memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
-		tx->fail_seq = ULLONG_MAX;
 		return PCAP_ERROR;
 	}
 	return 0;
@@ -1058,13 +1175,62 @@ record_offset(const pcap_send_queue *queue, unsigned long long n)
 	return off;
 }
 
+/*
+ * With sync, a record's time stamp in nanoseconds (the handle's
+ * precision says how to read tv_usec), or -1 with the error set if it is
+ * not a time stamp.
+ */
+static long long
+record_time_ns(pcap_t *p, const struct pcap_pkthdr *h, unsigned long long n)
+{
+	int nano = p->opt.tstamp_precision == PCAP_TSTAMP_PRECISION_NANO;
+	long long units = nano ? NSEC_PER_SEC : 1000000;
+
+	if (h->ts.tv_sec < 0 || h->ts.tv_sec >= LLONG_MAX / NSEC_PER_SEC ||
+	    h->ts.tv_usec < 0 || h->ts.tv_usec >= units) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "pcap_sendqueue_transmit: record %llu has time stamp %lld.%0*ld, which sync cannot use: seconds must be from 0 to %lld and the fraction below %lld %s",
+		    n, (long long)h->ts.tv_sec, nano ? 9 : 6,
+		    (long)h->ts.tv_usec, LLONG_MAX / NSEC_PER_SEC - 1, units,
+		    nano ? "ns (a nanosecond-precision handle)" : "us");
+		return -1;
+	}
+	return h->ts.tv_sec * NSEC_PER_SEC +
+	    h->ts.tv_usec * (nano ? 1 : NSEC_PER_SEC / 1000000);
+}
+
+/*
+ * With sync, when record n (time stamp ts) is due.  -1 with the error
+ * set if its time stamp goes back, or comes more than TX_SYNC_MAX_GAP_S
+ * after the previous one: such a gap is taken for a bad time stamp rather
+ * than waited for.
+ */
+static long long
+record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
+    unsigned long long n)
+{
+	if (ts < prev_ts) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "pcap_sendqueue_transmit: record %llu is time stamped %lld ns before the previous record; with sync, time stamps must not go back",
+		    n, prev_ts - ts);
+		return -1;
+	}
+	if (ts - prev_ts > TX_SYNC_MAX_GAP_S * NSEC_PER_SEC) {
+		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		    "pcap_sendqueue_transmit: record %llu is time stamped %lld s after the previous record; with sync, gaps of more than %d s are refused",
+		    n, (ts - prev_ts) / NSEC_PER_SEC, TX_SYNC_MAX_GAP_S);
+		return -1;
+	}
+	return prev_due + (ts - prev_ts);
+}
+
 u_int
 pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 {
 	struct ring_tx *tx = NULL;
-	struct pcap_pkthdr h, prev;
-	unsigned long long seq0 = 0, n = 0;
-	long long start = 0, ts0 = 0, ts;
+	struct pcap_pkthdr h;
+	unsigned long long n = 0;
+	long long due = 0, ts, prev_ts = 0;
 	u_int off = 0;
 	int batch = TX_DEFAULT_BATCH;
 
@@ -1090,11 +1256,14 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		}
 		if (tx->batch > 0)
 			batch = tx->batch;
-		if (flush(p, 1) == -1)
-			return 0;
+		/*
+		 * Frames injected before go first; what they lose is
+		 * pcap_inject_flush()'s to report, and the queue still goes.
+		 */
+		(void)flush(p, 1);
 		tx->in_sendqueue = 1;
-		tx->fail_seq = ULLONG_MAX;
-		seq0 = tx->stat.tx_queued;
+		tx->queue_seq0 = tx->stat.tx_queued;
+		tx->queue_fail_seq = ULLONG_MAX;
 	}
 
 	while (off < queue->len) {
@@ -1110,24 +1279,19 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 			break;
 		}
 		if (sync) {
-			ts = h.ts.tv_sec * NSEC_PER_SEC + h.ts.tv_usec * 1000LL;
-			if (n == 0) {
-				start = now_ns();
-				ts0 = ts;
-			} else if (timercmp(&h.ts, &prev.ts, <)) {
-				snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-				    "pcap_sendqueue_transmit: record %llu is time stamped %ld.%06ld, before the previous record (%ld.%06ld); with sync, time stamps must not go back",
-				    n, (long)h.ts.tv_sec, (long)h.ts.tv_usec,
-				    (long)prev.ts.tv_sec, (long)prev.ts.tv_usec);
+			if ((ts = record_time_ns(p, &h, n)) == -1)
 				break;
-			}
-			if (start + (ts - ts0) > now_ns()) {
+			if (n == 0)
+				due = now_ns();
+			else if ((due = record_due(p, ts, prev_ts, due, n)) == -1)
+				break;
+			prev_ts = ts;
+			if (due > now_ns()) {
 				/* What is due now goes out before the wait. */
 				if (tx != NULL && kick(p) == -1)
 					break;
-				wait_until(start + (ts - ts0));
+				wait_until(due);
 			}
-			prev = h;
 		}
 		if (tx != NULL) {
 			if (queue_frame(p, data, (int)h.caplen, 1) == -1)
@@ -1147,15 +1311,12 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		memcpy(why, p->errbuf, sizeof(why));
 		(void)flush(p, 1);
 		tx->in_sendqueue = 0;
-		if (tx->fail_seq != ULLONG_MAX && tx->fail_seq - seq0 < n) {
-			off = record_offset(queue, tx->fail_seq - seq0);
-			memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
+		if (tx->queue_fail_seq != ULLONG_MAX) {
+			/* The kernel took the records before it, and no other. */
+			off = record_offset(queue, tx->queue_fail_seq - tx->queue_seq0);
+			memcpy(p->errbuf, tx->queue_error, PCAP_ERRBUF_SIZE);
 		} else if (off < queue->len) {
 			memcpy(p->errbuf, why, PCAP_ERRBUF_SIZE);
-		}
-		if (tx->fail_seq != ULLONG_MAX) {
-			tx->error_pending = 0;
-			tx->fail_seq = ULLONG_MAX;
 		}
 	}
 	return off;

@@ -6,6 +6,8 @@
  * explicitly; everything else is left to stock pcap-linux.  Ring mechanics
  * live in pcap-ring-setup.c, pcap-ring-rx.c and pcap-ring-tx.c.
  */
+/* secure_getenv() */
+#define _GNU_SOURCE
 #include <config.h>
 
 #include <errno.h>
@@ -38,7 +40,8 @@
 static int
 ring_disabled_by_environment(void)
 {
-	const char *v = getenv("PCAP_RING_DISABLE");
+	/* Setuid and file-capability programs ignore it, as all our variables. */
+	const char *v = secure_getenv("PCAP_RING_DISABLE");
 
 	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
 }

@@ -4,7 +4,7 @@
  *
  * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
  *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k]
- *                [-E] [-w FILE] [-T LEN] [-s]
+ *                [-E] [-A before|after] [-F] [-R] [-w FILE] [-T LEN] [-s]
  *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
  *   -r RING   pcap_set_tx_ring_size()
  *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
@@ -12,6 +12,16 @@
  *   -N        non-blocking: count "TX ring full" errors and retry
  *   -k        keep going after other errors, counting them
  *   -E        exit() without pcap_close() after the last frame (no -s)
+ *   -A WHEN   exit() after the last frame, from where an atexit handler
+ *             registered before opening the handle or after activating it
+ *             calls pcap_close() (no -s)
+ *   -F        after the last frame, fork a child that exit()s at once, and
+ *             print "child sent N", the packets IFACE sent meanwhile
+ *   -R        after the last frame, read one packet (pcap_dispatch(), no
+ *             flush first; blocking with no timeout) and print "read N";
+ *             with -N, then print "readable R" (select() on the selectable
+ *             descriptor at once) and "wakeups W", the times a select()
+ *             loop came back until no frame waited
  *   -w FILE   after activation, create FILE.ready and wait until FILE exists
  *   -T LEN    also print how many frames are longer than LEN
  *   -s        print pcap_tx_stats() (after pcap_inject_flush())
@@ -24,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/select.h>
+#include <sys/wait.h>
 #include <pcap/pcap.h>
 
 #include "frames.h"
@@ -33,7 +45,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-w FILE] [-T LEN] [-s]\n");
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-A before|after] [-F] [-R] [-w FILE] [-T LEN] [-s]\n");
 	exit(2);
 }
 
@@ -51,6 +63,112 @@ print_stats(pcap_t *p)
 	    (unsigned long long)ts.tx_bytes, (unsigned long long)ts.tx_rejected,
 	    (unsigned long long)ts.tx_dropped, (unsigned long long)ts.tx_kicks,
 	    (unsigned long long)ts.tx_waits, (unsigned long long)ts.tx_pending);
+}
+
+static pcap_t *handle;
+
+static void
+close_at_exit(void)
+{
+	pcap_close(handle);
+}
+
+/* Packets the interface has sent, from sysfs. */
+static unsigned long long
+tx_packets(const char *ifname)
+{
+	char path[256];
+	unsigned long long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_packets",
+	    ifname);
+	f = fopen(path, "r");
+	if (f == NULL || fscanf(f, "%llu", &n) != 1) {
+		fprintf(stderr, "ring-tx: can't read %s\n", path);
+		exit(1);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A forked child that exits must leave the frames waiting in the parent's
+ * ring alone: they are the parent's to send.
+ */
+static void
+fork_and_exit_child(const char *ifname)
+{
+	unsigned long long before = tx_packets(ifname);
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == -1) {
+		perror("ring-tx: fork");
+		exit(1);
+	}
+	if (pid == 0)
+		exit(0);
+	if (waitpid(pid, NULL, 0) != pid) {
+		perror("ring-tx: waitpid");
+		exit(1);
+	}
+	printf("child sent %llu\n", tx_packets(ifname) - before);
+}
+
+static void
+ignore_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	(void)user;
+	(void)h;
+	(void)data;
+}
+
+/* Wait up to secs for the descriptor to be readable: select()'s result. */
+static int
+readable(int fd, int secs)
+{
+	struct timeval tv = { secs, 0 };
+	fd_set fds;
+
+	FD_ZERO(&fds);
+	FD_SET(fd, &fds);
+	return select(fd + 1, &fds, NULL, NULL, &tv);
+}
+
+/*
+ * What a non-blocking program's select() loop sees after a read that left
+ * frames waiting for room in the send buffer: not readable at once (the
+ * loop would spin), then readable until every frame is sent.
+ */
+static void
+select_until_sent(pcap_t *p)
+{
+	int fd = pcap_get_selectable_fd(p);
+	unsigned long wakeups = 0;
+	struct pcap_tx_stat ts;
+
+	printf("readable %d\n", readable(fd, 0));
+	for (;;) {
+		if (pcap_tx_stats(p, &ts) != 0) {
+			fprintf(stderr, "ring-tx: pcap_tx_stats: %s\n", pcap_geterr(p));
+			exit(1);
+		}
+		if (ts.tx_pending == 0)
+			break;
+		if (readable(fd, 5) != 1) {
+			fprintf(stderr, "ring-tx: not readable within 5 s with %llu frames waiting\n",
+			    (unsigned long long)ts.tx_pending);
+			exit(1);
+		}
+		wakeups++;
+		if (pcap_dispatch(p, 1, ignore_packet, NULL) == PCAP_ERROR) {
+			fprintf(stderr, "ring-tx: pcap_dispatch: %s\n", pcap_geterr(p));
+			exit(1);
+		}
+	}
+	printf("wakeups %lu\n", wakeups);
 }
 
 static void
@@ -80,9 +198,11 @@ main(int argc, char **argv)
 	enum frame_mix mix = MIX_ALL;
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
 	int nonblock = 0, keep_going = 0, no_close = 0, stats = 0, opt, ret;
+	int fork_child = 0, read_one = 0;
+	const char *close_hook = NULL;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEw:T:s")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEA:FRw:T:s")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -108,6 +228,15 @@ main(int argc, char **argv)
 		case 'N': nonblock = 1; break;
 		case 'k': keep_going = 1; break;
 		case 'E': no_close = 1; break;
+		case 'A':
+			if (strcmp(optarg, "before") != 0 &&
+			    strcmp(optarg, "after") != 0)
+				usage();
+			close_hook = optarg;
+			no_close = 1;
+			break;
+		case 'F': fork_child = 1; break;
+		case 'R': read_one = 1; break;
 		case 'w': go = optarg; break;
 		case 'T': threshold = strtoul(optarg, NULL, 0); break;
 		case 's': stats = 1; break;
@@ -117,6 +246,9 @@ main(int argc, char **argv)
 	if (ifname == NULL || count == 0)
 		usage();
 
+	if (close_hook != NULL && strcmp(close_hook, "before") == 0 &&
+	    atexit(close_at_exit) != 0)
+		return 1;
 	p = pcap_create(ifname, errbuf);
 	if (p == NULL) {
 		fprintf(stderr, "ring-tx: %s\n", errbuf);
@@ -136,6 +268,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "ring-tx: %s: %s\n", ifname, pcap_geterr(p));
 		return 1;
 	}
+	handle = p;
+	if (close_hook != NULL && strcmp(close_hook, "after") == 0 &&
+	    atexit(close_at_exit) != 0)
+		return 1;
 	if (nonblock && pcap_setnonblock(p, 1, errbuf) != 0) {
 		fprintf(stderr, "ring-tx: %s\n", errbuf);
 		return 1;
@@ -200,6 +336,13 @@ main(int argc, char **argv)
 			bytes += len;
 		}
 	}
+	if (fork_child)
+		fork_and_exit_child(ifname);
+	if (read_one) {
+		printf("read %d\n", pcap_dispatch(p, 1, ignore_packet, NULL));
+		if (nonblock)
+			select_until_sent(p);
+	}
 	printf("sent %lu frames %llu bytes\n", sent, bytes);
 	if (nonblock)
 		printf("ring full %lu\n", eagain);
@@ -208,7 +351,7 @@ main(int argc, char **argv)
 	if (threshold != 0)
 		printf("longer than %zu: %lu\n", threshold, longer);
 	if (no_close) {
-		/* What waits is for libpcap's exit handler to send. */
+		/* What waits is sent at exit, or by close_at_exit(). */
 		fflush(stdout);
 		exit(0);
 	}

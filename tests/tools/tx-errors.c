@@ -2,16 +2,23 @@
  * tx-errors: bad input to the injection API on a live interface gives a
  * clear error, counts nothing as sent, and leaves the handle working.
  *
- * usage: tx-errors -i IFACE -M MTU [-b BATCH]
+ * usage: tx-errors -i IFACE -M MTU [-b BATCH] [-n]
+ *   -n  a nanosecond-precision handle (send queue time stamps in ns)
  *
  * Prints "ok: ..." per check, "FAIL: ..." per failed check, and exits
- * non-zero if any failed.  The valid frames it sends are test frames 0-3
- * (frames.h), once each, so that a capture on the peer can count them.
+ * non-zero if any failed.  The valid frames it sends are test frames 0-11
+ * (frames.h), once each and in order, so that a capture on the peer can
+ * count them.  It lowers the MTU of IFACE for a while (root, in a test
+ * namespace), and gives up after 60 s (a sync wait gone wrong).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <pcap/pcap.h>
 
 #include "frames.h"
@@ -57,6 +64,158 @@ inject_fails(pcap_t *p, const char *ifname, const void *buf, int size,
 	    buf == NULL ? " from NULL" : "", ret, err);
 }
 
+/* Change the MTU behind the handle's back, as an administrator would. */
+static void
+set_mtu(const char *ifname, int mtu)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_mtu = mtu;
+	CHECK(fd != -1 && ioctl(fd, SIOCSIFMTU, &ifr) == 0, "MTU of %s set to %d",
+	    ifname, mtu);
+	if (fd != -1)
+		close(fd);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Queue test frame i, of len bytes, time stamped sec + frac (us or ns). */
+static void
+queue_frame(pcap_send_queue *q, uint32_t i, size_t len, long long sec,
+    long frac)
+{
+	static uint8_t frame[FRAME_MAX_LEN];
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = (time_t)sec;
+	h.ts.tv_usec = (suseconds_t)frac;
+	h.caplen = h.len = (bpf_u_int32)frame_build(frame, i, len, MIX_UDP);
+	CHECK(pcap_sendqueue_queue(q, &h, frame) == 0, "queue frame %u", i);
+}
+
+#define DIFF(a, b, field)	((unsigned long long)((a).field - (b).field))
+
+/*
+ * The kernel rejects record 3 of 10 (frames 4-13): the MTU was lowered
+ * after activation.  Frames 4-6 go out and nothing after them; the
+ * return value, the error and the counters say so.  With a batch, a
+ * frame injected before and rejected by transmit's first flush is
+ * reported by pcap_inject_flush(), not by transmit, and not forgotten.
+ */
+static void
+rejected_record(pcap_t *p, const char *ifname, int mtu, int batch)
+{
+	static uint8_t frame[FRAME_MAX_LEN];
+	struct pcap_tx_stat before, after;
+	char name[64];
+	pcap_send_queue *q;
+	u_int ret, off3 = 0, i;
+	int len;
+
+	q = pcap_sendqueue_alloc(10 * (u_int)(sizeof(struct pcap_pkthdr) + FRAME_MAX_LEN));
+	for (i = 0; i < 10; i++) {
+		if (i == 3)
+			off3 = q->len;
+		queue_frame(q, 4 + i, i == 3 ? (size_t)mtu + 14 : 60, 0, 0);
+	}
+	before = stats(p);
+	if (batch) {
+		len = (int)frame_build(frame, 7, (size_t)mtu + 14, MIX_UDP);
+		CHECK(pcap_inject(p, frame, len) == len, "a long frame waits");
+	}
+	set_mtu(ifname, mtu - 200);
+	ret = pcap_sendqueue_transmit(p, q, 0);
+	set_mtu(ifname, mtu);
+	CHECK(ret == off3 && strstr(pcap_geterr(p), "rejected frame") != NULL,
+	    "transmit returns the offset of the rejected record 3: %u (expected %u), \"%s\"",
+	    ret, off3, pcap_geterr(p));
+	/* Frames are numbered from 0 in the order the handle queued them. */
+	snprintf(name, sizeof(name), "frame %llu of",
+	    (unsigned long long)before.tx_queued + (batch != 0) + 3);
+	CHECK(strstr(pcap_geterr(p), name) != NULL,
+	    "the error names record 3 (%s): \"%s\"", name, pcap_geterr(p));
+	after = stats(p);
+	CHECK(DIFF(after, before, tx_queued) == 4u + (batch != 0) &&
+	    DIFF(after, before, tx_sent) == 3 &&
+	    DIFF(after, before, tx_rejected) == 1u + (batch != 0) &&
+	    DIFF(after, before, tx_dropped) == 0 && after.tx_pending == 0,
+	    "counted: queued %llu sent %llu rejected %llu dropped %llu pending %llu",
+	    DIFF(after, before, tx_queued), DIFF(after, before, tx_sent),
+	    DIFF(after, before, tx_rejected), DIFF(after, before, tx_dropped),
+	    (unsigned long long)after.tx_pending);
+	snprintf(name, sizeof(name), "frame %llu of",
+	    (unsigned long long)before.tx_queued);
+	if (batch)
+		CHECK(pcap_inject_flush(p) == PCAP_ERROR &&
+		    strstr(pcap_geterr(p), name) != NULL,
+		    "flush reports the frame injected before (%s): \"%s\"",
+		    name, pcap_geterr(p));
+	CHECK(pcap_inject_flush(p) == 0, "nothing else to report: \"%s\"",
+	    pcap_geterr(p));
+	pcap_sendqueue_destroy(q);
+
+	/* Frame 7 again: the peer sees whether any later record went out. */
+	len = (int)frame_build(frame, 7, 60, MIX_UDP);
+	CHECK(pcap_inject(p, frame, len) == len && pcap_inject_flush(p) == 0,
+	    "frame 7, short: \"%s\"", pcap_geterr(p));
+}
+
+/*
+ * With sync: time stamps that overflow and gaps too long to wait for are
+ * errors, and tv_usec is read in the handle's precision (frames 8-11).
+ */
+static void
+sync_time_stamps(pcap_t *p, int nano)
+{
+	long unit = nano ? 1000000000L : 1000000L;
+	pcap_send_queue *q;
+	double start, secs;
+	u_int ret, off1;
+
+	q = pcap_sendqueue_alloc(4 * (u_int)(sizeof(struct pcap_pkthdr) + 60));
+	queue_frame(q, 8, 60, 9223372036LL, 0);
+	ret = pcap_sendqueue_transmit(p, q, 1);
+	CHECK(ret == 0 && strstr(pcap_geterr(p), "cannot use") != NULL,
+	    "a time stamp that overflows: %u, \"%s\"", ret, pcap_geterr(p));
+	q->len = 0;
+	queue_frame(q, 8, 60, 0, unit);
+	ret = pcap_sendqueue_transmit(p, q, 1);
+	CHECK(ret == 0 && strstr(pcap_geterr(p), "cannot use") != NULL,
+	    "a fraction of a whole second: %u, \"%s\"", ret, pcap_geterr(p));
+
+	q->len = 0;
+	queue_frame(q, 8, 60, 1000, 0);
+	off1 = q->len;
+	queue_frame(q, 9, 60, 1000 + 3601, 0);
+	ret = pcap_sendqueue_transmit(p, q, 1);
+	CHECK(ret == off1 && strstr(pcap_geterr(p), "gaps of more than 3600 s") != NULL,
+	    "a gap of 3601 s: %u, \"%s\"", ret, pcap_geterr(p));
+
+	/* Frames 9-11, 0.15 s apart. */
+	q->len = 0;
+	queue_frame(q, 9, 60, 5, unit / 2);
+	queue_frame(q, 10, 60, 5, unit / 2 + unit * 15 / 100);
+	queue_frame(q, 11, 60, 5, unit / 2 + unit * 30 / 100);
+	start = now();
+	ret = pcap_sendqueue_transmit(p, q, 1);
+	secs = now() - start;
+	CHECK(ret == q->len && secs >= 0.29 && secs < 5,
+	    "sync with %s time stamps: %u of %u bytes in %.3f s (0.3 s): \"%s\"",
+	    nano ? "ns" : "us", ret, q->len, secs, pcap_geterr(p));
+	pcap_sendqueue_destroy(q);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -66,15 +225,18 @@ main(int argc, char **argv)
 	struct pcap_tx_stat ts;
 	struct pcap_pkthdr h;
 	pcap_send_queue *q;
-	int mtu = 0, batch = 0, opt, len;
+	int mtu = 0, batch = 0, nano = 0, opt, len;
 	u_int ret;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:M:b:")) != -1) {
+	/* Checks printed so far stay visible if the alarm ends the program. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((opt = getopt(argc, argv, "i:M:b:n")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'M': mtu = atoi(optarg); break;
 		case 'b': batch = atoi(optarg); break;
+		case 'n': nano = 1; break;
 		default: return 2;
 		}
 	}
@@ -89,6 +251,10 @@ main(int argc, char **argv)
 	    strstr(pcap_geterr(p), "out of range") != NULL,
 	    "pcap_set_tx_batch(-1): \"%s\"", pcap_geterr(p));
 	CHECK(pcap_set_tx_batch(p, batch) == 0, "pcap_set_tx_batch(%d)", batch);
+	if (nano)
+		CHECK(pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0,
+		    "nanosecond precision");
+	alarm(60);
 	CHECK(pcap_inject_flush(p) == PCAP_ERROR_NOT_ACTIVATED,
 	    "flush before activation: \"%s\"", pcap_geterr(p));
 	if (pcap_activate(p) < 0) {
@@ -183,6 +349,9 @@ main(int argc, char **argv)
 	CHECK(ts.tx_queued == 4 && ts.tx_sent == 4 && ts.tx_pending == 0,
 	    "frames 2 and 3 of the queues sent: queued %llu sent %llu",
 	    (unsigned long long)ts.tx_queued, (unsigned long long)ts.tx_sent);
+
+	rejected_record(p, ifname, mtu, batch);
+	sync_time_stamps(p, nano);
 	pcap_close(p);
 	printf("%s\n", failures ? "failed" : "all ok");
 	return failures != 0;

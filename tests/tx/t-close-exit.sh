@@ -1,7 +1,10 @@
 # Frames still waiting in the TX ring are sent when the handle is closed
-# right after the last pcap_inject(), and when the program calls exit()
-# without closing it (libpcap's exit handler), with the API and with
-# PCAP_RING_TX_BATCH.  Counts (not multiples of the batch) and content
+# right after the last pcap_inject(), when the program calls exit()
+# without closing it (the module's exit hook), and when the program closes
+# it from its own atexit handler, registered before or after the handle
+# was opened (the exit hook must free nothing), with the API and with
+# PCAP_RING_TX_BATCH.  A forked child's exit leaves the frames waiting in
+# its parent's ring to the parent.  Counts (not multiples of the batch) and content
 # are checked on the peer.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
@@ -33,3 +36,12 @@ tx_run_quiet exit-batch64 10001 -b 64 -E
 tx_run_quiet exit-one-frame 1 -b 64 -E
 tx_run_quiet exit-env 5003 env PCAP_RING_TX_BATCH=64 -- -E
 tx_run_quiet close-env 5003 env PCAP_RING_TX_BATCH=200 -- 
+tx_run_quiet atexit-close-before 10 env PCAP_RING_TX_BATCH=64 -- -A before
+tx_run_quiet atexit-close-after 10 env PCAP_RING_TX_BATCH=64 -- -A after
+tx_run_quiet atexit-close-before-api 1001 -b 64 -A before
+
+tx_capture fork-child 10
+out=$(in_a env $(tool_env ring) PCAP_RING_TX_BATCH=64 "$TOOLS/ring-tx" -i "$VETH_A" -n 10 -F 2>&1) ||
+	fail "fork-child: ring-tx: $out"
+assert_match "fork-child: the child's exit sent none of the parent's frames" "^child sent 0$" "$out"
+tx_check_capture fork-child 10 "$(echo "$out" | awk '/^sent/ {print $4}')"

@@ -1,5 +1,8 @@
 # Bad input gets a clear error and is not counted; the handle keeps
-# working (tools/tx-errors), unbatched and batched.  A frame the kernel
+# working (tools/tx-errors), unbatched and batched.  A send queue stops at
+# the record the kernel rejects and sends nothing after it; sync refuses
+# bad time stamps and reads them in the handle's precision (batched: ns).
+# A batch of 4 kicks in the middle of a 10-record queue.  A frame the kernel
 # rejects after it was queued (the MTU was lowered after activation) is
 # counted as rejected and named, and the frames behind it still go out.
 . "$TESTSRCDIR/lib/common.sh"
@@ -8,15 +11,17 @@
 require_root
 bed_setup
 
-for batch in 0 64; do
-	tx_capture errors-$batch 4
-	out=$(in_a env $(tool_env ring) "$TOOLS/tx-errors" -i "$VETH_A" -M 1500 -b $batch 2>&1)
+for batch in 0 4 64; do
+	tx_capture errors-$batch 12
+	nano=
+	[ $batch -eq 0 ] || nano=-n
+	out=$(in_a env $(tool_env ring) "$TOOLS/tx-errors" -i "$VETH_A" -M 1500 -b $batch $nano 2>&1)
 	status=$?
 	echo "$out"
 	[ $status -eq 0 ] || fail "tx-errors -b $batch: $(echo "$out" | grep FAIL)"
 	wait "$CAP_PID"
-	assert_match "errors-$batch: frames 0-3 on the peer, once each" \
-		"^frames 4 bytes [0-9]+ first 0 last 3 dup 0 reorder 0 bad 0 other 0$" \
+	assert_match "errors-$batch: frames 0-11 on the peer, once each, in order" \
+		"^frames 12 bytes [0-9]+ first 0 last 11 dup 0 reorder 0 bad 0 other 0$" \
 		"$(cat "$BED_TMP/cap.errors-$batch")"
 done
 
