@@ -14,6 +14,38 @@ skip() {
 	exit 77
 }
 
+# A case the test cannot run here: its reason goes to the runner, which
+# counts and lists it (tests/run-tests.sh), and the test goes on.
+skip_case() {
+	echo "skipped: $*"
+	[ -z "${TEST_SKIPS:-}" ] || echo "$*" >> "$TEST_SKIPS"
+}
+
+# Under CI (CI set to anything but 0 or false, as CI services set it)
+# build-aux/install-deps.sh has installed every tool the tests use.
+in_ci() {
+	case "${CI:-}" in
+	'' | 0 | false) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
+# have WHAT PACKAGE COMMAND...: whether WHAT, which install-deps.sh
+# installs from PACKAGE, is here (COMMAND succeeds).  Its absence is
+# a failure under CI, where the test would otherwise skip.
+have() {
+	_what=$1 _package=$2
+	shift 2
+	"$@" > /dev/null 2>&1 && return 0
+	in_ci && fail "$_what is missing, though build-aux/install-deps.sh installs it (package $_package) and this is CI"
+	return 1
+}
+
+# need WHAT PACKAGE COMMAND...: skip the test without WHAT.
+need() {
+	have "$@" || skip "needs $1 (package $2)"
+}
+
 # assert_eq WHAT EXPECTED ACTUAL
 assert_eq() {
 	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"

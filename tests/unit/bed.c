@@ -51,6 +51,44 @@ bed_ok(const char *fmt, ...)
 	fflush(stdout);
 }
 
+void
+bed_skip_case(const char *fmt, ...)
+{
+	const char *path = getenv("TEST_SKIPS");
+	char reason[512];
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	printf("skipped [%s]: %s\n", bed.lib, reason);
+	fflush(stdout);
+	if (path != NULL && path[0] != '\0' && (f = fopen(path, "a")) != NULL) {
+		fprintf(f, "%s\n", reason);
+		fclose(f);
+	}
+}
+
+static int
+in_ci(void)
+{
+	const char *v = getenv("CI");
+
+	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0 &&
+	    strcmp(v, "false") != 0;
+}
+
+int
+bed_have(const char *what, const char *package, const char *test)
+{
+	if (bed_sh("%s >/dev/null 2>&1", test) == 0)
+		return 1;
+	CHECK(!in_ci(), "%s is missing, though build-aux/install-deps.sh installs it (package %s) and this is CI",
+	    what, package);
+	return 0;
+}
+
 static const char *
 env_or_die(const char *name)
 {

@@ -45,6 +45,19 @@ void	bed_enter(int argc, char **argv, const char *libs);
 int	bed_finish(void);
 void	bed_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	bed_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A case that cannot run here: its reason goes to tests/run-tests.sh,
+ * which counts and lists it.
+ */
+void	bed_skip_case(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Whether what, which build-aux/install-deps.sh installs from package,
+ * is here (the shell command test succeeds).  Under CI (CI set, and not
+ * 0 or false) its absence counts as a failure.
+ */
+int	bed_have(const char *what, const char *package, const char *test);
 int	bed_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 double	bed_now(void);
 void	bed_sleep(double secs);
