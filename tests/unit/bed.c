@@ -1,6 +1,7 @@
 /*
  * Support for C tests on the namespace test bed; see bed.h.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -99,6 +100,21 @@ env_or_die(const char *name)
 	return v;
 }
 
+typedef int (*tx_stats_fn)(pcap_t *, struct pcap_tx_stat *);
+
+static tx_stats_fn
+tx_stats_function(void)
+{
+	static tx_stats_fn fn;
+	static int looked_up;
+
+	if (!looked_up) {
+		fn = (tx_stats_fn)dlsym(RTLD_DEFAULT, "pcap_tx_stats");
+		looked_up = 1;
+	}
+	return fn;
+}
+
 void
 bed_enter(int argc, char **argv, const char *libs)
 {
@@ -143,6 +159,9 @@ bed_enter(int argc, char **argv, const char *libs)
 	if (bed.ring != (strcmp(bed.lib, "ring") == 0))
 		bed_fatal("BED_LIB is %s but the library is \"%s\"", bed.lib,
 		    pcap_lib_version());
+	if (bed.ring != (tx_stats_function() != NULL))
+		bed_fatal("the %s library %s pcap_tx_stats()", bed.lib,
+		    bed.ring ? "lacks" : "has");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
@@ -272,6 +291,71 @@ bed_activate(pcap_t *p)
 	if (status < 0)
 		bed_fatal("pcap_activate: %s (%s)", pcap_statustostr(status),
 		    pcap_geterr(p));
+	/* Otherwise the ring run would test stock pcap-linux twice. */
+	if (bed.ring && !bed_ring_handle(p))
+		bed_fatal("pcap-ring did not take the device: stock pcap-linux has the handle");
+}
+
+int
+bed_ring_handle(pcap_t *p)
+{
+	tx_stats_fn tx_stats = tx_stats_function();
+	char saved[PCAP_ERRBUF_SIZE];
+	struct pcap_tx_stat ts;
+	int ret;
+
+	if (tx_stats == NULL)
+		return 0;
+	memcpy(saved, pcap_geterr(p), sizeof(saved));
+	ret = tx_stats(p, &ts);
+	memcpy(pcap_geterr(p), saved, sizeof(saved));
+	return ret == 0 || ret == PCAP_ERROR_NOT_ACTIVATED;
+}
+
+void
+bed_check_claimed(pcap_t *p, const char *what)
+{
+	CHECK(bed_ring_handle(p) == bed.ring,
+	    "%s: the handle is %s's", what,
+	    bed.ring ? "stock pcap-linux" : "pcap-ring");
+}
+
+/* Whether the module's trace has a line that ends in tail. */
+static int
+traced(const char *tail)
+{
+	const char *path = getenv("PCAP_RING_TRACE");
+	char line[1024];
+	size_t n, len = strlen(tail);
+	int found = 0;
+	FILE *f;
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		n = strlen(line);
+		found = n > len && strcmp(line + n - len, tail) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+void
+bed_check_declined(pcap_t *p, const char *dev, const char *reason)
+{
+	char tail[512];
+
+	CHECK(!bed_ring_handle(p), "%s: pcap-ring took it, but should leave it to stock pcap-linux (%s)",
+	    dev, reason);
+	if (!bed.ring)
+		return;
+	snprintf(tail, sizeof(tail), "]: declined %s: %s\n", dev, reason);
+	if (traced(tail))
+		bed_ok("%s: pcap-ring leaves it to stock pcap-linux: %s", dev,
+		    reason);
+	else
+		CHECK(0, "%s: the module's trace (%s) does not say \"%s\"", dev,
+		    getenv("PCAP_RING_TRACE"), tail + 3);
 }
 
 int

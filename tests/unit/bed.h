@@ -69,9 +69,31 @@ void	bed_sleep(double secs);
 void	bed_deadline(double secs, const char *what);
 void	bed_deadline_clear(void);
 
-/* pcap_create() and pcap_activate() that must succeed. */
+/*
+ * pcap_create() and pcap_activate() that must succeed; in the ring run
+ * the handle must be pcap-ring's (bed_ring_handle()).
+ */
 pcap_t	*bed_create(const char *dev);
 void	bed_activate(pcap_t *p);
+
+/*
+ * Whether pcap-ring has the handle (activated or not), asked of the
+ * module itself: pcap_tx_stats() exists only in the ring library, and
+ * there it fails with PCAP_ERROR on handles the module left to stock
+ * pcap-linux.  It is looked up with dlsym() so that the same program
+ * runs under the stock library.  The handle's error message is kept.
+ */
+int	bed_ring_handle(pcap_t *p);
+
+/* CHECK that p is pcap-ring's in the ring run. */
+void	bed_check_claimed(pcap_t *p, const char *what);
+
+/*
+ * CHECK that pcap-ring left dev to stock pcap-linux on purpose: in the
+ * ring run, the module's trace (PCAP_RING_TRACE, set by lib/bed-run.sh)
+ * must give reason.  For cases that test stock's own behaviour.
+ */
+void	bed_check_declined(pcap_t *p, const char *dev, const char *reason);
 
 /*
  * A packet socket that sends on ifname in network namespace ns (NULL:
