@@ -416,6 +416,7 @@ bed_tally_init(struct bed_tally *t, uint32_t base, uint32_t expected)
 	memset(t, 0, sizeof(*t));
 	t->base = base;
 	t->expected = expected;
+	t->snaplen = 262144;
 	t->last = -1;
 	t->seen = calloc(expected ? expected : 1, 1);
 	if (t->seen == NULL)
@@ -433,14 +434,15 @@ void
 bed_tally_packet(struct bed_tally *t, const struct pcap_pkthdr *h,
     const u_char *bytes)
 {
-	int pattern_ok;
-	int64_t seq = frame_seq(bytes, h->caplen, h->len, &pattern_ok);
+	int intact;
+	int64_t seq = frame_seq(bytes, h->caplen, h->len, &intact);
 
+	t->packets++;
 	if (seq < t->base || seq >= (int64_t)t->base + t->expected) {
 		t->other++;
 		return;
 	}
-	if (!pattern_ok || h->caplen > h->len)
+	if (!intact || h->caplen != (h->len < t->snaplen ? h->len : t->snaplen))
 		t->bad++;
 	if (t->seen[seq - t->base]++) {
 		t->dup++;

@@ -105,9 +105,15 @@ int	bed_sender(const char *ns, const char *ifname);
 void	bed_send(int fd, uint32_t first, uint32_t n, size_t min_len,
 	    size_t max_len, enum frame_mix mix, const uint8_t *dst);
 
-/* Test frames seen by a capture; other packets count as "other". */
+/*
+ * Test frames seen by a capture; other packets count as "other".  A frame
+ * is bad unless its bytes, its length and its caplen (the smaller of its
+ * length and snaplen) are what was sent.
+ */
 struct bed_tally {
 	uint32_t base, expected;
+	uint32_t snaplen;	/* the handle's; 262144 unless set after init */
+	unsigned long packets;	/* everything delivered */
 	unsigned long frames, dup, reorder, bad, other;
 	int64_t last;
 	unsigned char *seen;
