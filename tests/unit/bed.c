@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -470,4 +471,27 @@ bed_tally_check(const struct bed_tally *t, const char *what)
 	if (t->frames == t->expected && t->dup == 0 && t->reorder == 0 &&
 	    t->bad == 0)
 		bed_ok("%s: %lu frames, in order, intact", what, t->frames);
+}
+
+void
+bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
+    unsigned long want, double idle)
+{
+	struct pollfd pfd = { pcap_get_selectable_fd(p), POLLIN, 0 };
+	double last = bed_now();
+	int n;
+
+	bed_deadline(60, "reading the capture");
+	while ((count == NULL || *count < want) && bed_now() - last < idle) {
+		if (poll(&pfd, 1, 10) <= 0)
+			continue;
+		n = pcap_dispatch(p, -1, cb, user);
+		if (n < 0) {
+			CHECK(0, "pcap_dispatch: %s", pcap_geterr(p));
+			break;
+		}
+		if (n > 0)
+			last = bed_now();
+	}
+	bed_deadline_clear();
 }

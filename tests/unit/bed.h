@@ -127,4 +127,13 @@ void	bed_tally_cb(u_char *, const struct pcap_pkthdr *, const u_char *);
 /* CHECK that frames base..base+expected-1 all arrived, once, in order, intact. */
 void	bed_tally_check(const struct bed_tally *, const char *what);
 
+/*
+ * Read a non-blocking handle as an event loop does: pcap_dispatch() only
+ * once poll() says the selectable descriptor is readable, until *count
+ * (if count is not NULL) reaches want or nothing came for idle seconds.
+ * Packets behind a descriptor that never becomes readable stay unread.
+ */
+void	bed_drain(pcap_t *p, pcap_handler cb, u_char *user,
+	    const unsigned long *count, unsigned long want, double idle);
+
 #endif
