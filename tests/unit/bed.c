@@ -355,8 +355,8 @@ bed_check_declined(pcap_t *p, const char *dev, const char *reason)
 		bed_ok("%s: pcap-ring leaves it to stock pcap-linux: %s", dev,
 		    reason);
 	else
-		CHECK(0, "%s: the module's trace (%s) does not say \"%s\"", dev,
-		    getenv("PCAP_RING_TRACE"), tail + 3);
+		CHECK(0, "%s: the module's trace (%s) does not say it declined %s: %s",
+		    dev, getenv("PCAP_RING_TRACE"), dev, reason);
 }
 
 int
