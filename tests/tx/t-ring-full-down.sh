@@ -38,6 +38,12 @@ if ! have "tc(8)" iproute2 command -v tc; then
 elif ! tc -n "$NS_A" qdisc add dev "$VETH_A" root tbf rate 20mbit burst 10kb limit 1mb; then
 	skip_case "full-ring cases: this kernel has no tbf queue discipline"
 else
+	# tbf sends from its timer, on either CPU, and veth queues each frame
+	# for the peer on the backlog of the CPU that sent it, where a later
+	# frame can overtake an earlier one.  The peer's receive on one CPU
+	# (RPS) keeps the order in which the ring sent them.
+	rps=/sys/class/net/$VETH_B/queues/rx-0/rps_cpus
+	in_b sh -c "[ ! -e $rps ] || echo 1 > $rps" || fail "cannot set $rps"
 	tx_run full-blocking 3000 -l 60-200 -b 16 -r 16
 	waits=$(echo "$TX_OUT" | sed -n 's/.* waits \([0-9]*\) .*/\1/p')
 	[ "$waits" -gt 0 ] || fail "full-blocking: the ring never filled"
