@@ -6,8 +6,10 @@
  * explicitly; everything else is left to stock pcap-linux.  Ring mechanics
  * live in pcap-ring-setup.c, pcap-ring-rx.c and pcap-ring-tx.c.
  */
-/* secure_getenv() */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* secure_getenv */
+#endif
+
 #include <config.h>
 
 #include <errno.h>
@@ -44,6 +46,26 @@ ring_disabled_by_environment(void)
 	const char *v = secure_getenv("PCAP_RING_DISABLE");
 
 	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+/*
+ * PCAP_RING_TRACE=FILE: one line per device the module is asked about,
+ * saying whether it took it, so that tests can tell which module captured
+ * for an unchanged program without changing what the program prints.
+ * secure_getenv(): a privileged program must not write where its caller
+ * says.
+ */
+static void
+trace_decision(const char *device, const char *verdict, const char *reason)
+{
+	const char *path = secure_getenv("PCAP_RING_TRACE");
+	FILE *f;
+
+	if (path == NULL || path[0] == '\0' || (f = fopen(path, "ae")) == NULL)
+		return;
+	fprintf(f, "pcap-ring[%ld]: %s %s%s%s\n", (long)getpid(), verdict,
+	    device, reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	fclose(f);
 }
 
 static int
@@ -729,6 +751,7 @@ pcap_ring_create(const char *device, char *ebuf, int *is_ours)
 		ifname += strlen(RING_DEVICE_PREFIX);
 	reason = decline_reason(ifname);
 	if (reason != NULL) {
+		trace_decision(device, explicit ? "refused" : "declined", reason);
 		if (!explicit)
 			return NULL;
 		*is_ours = 1;
@@ -738,6 +761,7 @@ pcap_ring_create(const char *device, char *ebuf, int *is_ours)
 		return NULL;
 	}
 	*is_ours = 1;
+	trace_decision(device, "claimed", NULL);
 
 	p = PCAP_CREATE_COMMON(ebuf, struct pcap_ring);
 	if (p == NULL)

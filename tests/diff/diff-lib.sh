@@ -29,6 +29,10 @@
 # has reached the socket when the capture stops and the statistics (which
 # count what the kernel filter passed) are deterministic.
 #
+# Each run records the module's decisions (PCAP_RING_TRACE): pcap-ring
+# must have taken the capture device in the ring run, and the stock run
+# must leave no trace, or the case would compare stock with stock.
+#
 # Compared between the two libraries: exit status, the whole of stderr
 # (the listening line, filter warnings, the packets captured / received by
 # filter / dropped by kernel lines; for dumpcap and tshark with the output
@@ -38,6 +42,8 @@
 # -e -xx), i.e. everything but the time stamps.  Programs: tcpdump,
 # dumpcap and tshark (which runs dumpcap); the filter goes to -f for the
 # latter two, and must be one the kernel takes (see diff_wait_armed).
+
+need tcpdump tcpdump test -x "${TCPDUMP:-}"
 
 DIFF_IF=${DIFF_IF:-}
 DIFF_TIMEOUT=${DIFF_TIMEOUT:-15}
@@ -165,7 +171,8 @@ diff_run() {
 	run_lib=$1 run_traffic=$2 run_filter=$3
 	shift 3
 	out=$BED_TMP/$run_lib
-	bed_bg in_b env $(lib_env "$run_lib") timeout "$DIFF_TIMEOUT" "$@" \
+	bed_bg in_b env $(lib_env "$run_lib") $(trace_env "$out/trace") \
+		timeout --foreground "$DIFF_TIMEOUT" "$@" \
 		> "$out/stdout" 2> "$out/stderr"
 	pid=$BG_PID
 	diff_wait_listening "$run_lib" "$out/stderr" "$pid"
@@ -220,6 +227,12 @@ diff_check_times() {
 			fail "case $DIFF_CASE, $1 library: nanosecond file without nanoseconds: $(head -n 3 "$d/times")"
 		;;
 	esac
+}
+
+# The ring run went through pcap-ring, the stock run did not consult it.
+diff_check_owner() {
+	assert_claimed "case $DIFF_CASE, ring library" "$BED_TMP/ring/trace" "$(diff_if)"
+	assert_untraced "case $DIFF_CASE, stock library" "$BED_TMP/stock/trace"
 }
 
 # The checks common to every program: it ended by count, without drops.
@@ -283,6 +296,7 @@ diff_case() {
 		fi
 		diff_normalize_stderr "$lib"
 	done
+	diff_check_owner
 	diff_check_ended
 	case "$program" in
 	tcpdump) counted="^$DIFF_N packets captured\$" dropped="^0 packets dropped by kernel\$" ;;

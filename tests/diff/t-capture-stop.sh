@@ -6,12 +6,14 @@
 # and have written the frames in the files expected, the same under both
 # libraries.
 # (dumpcap waits in select() on the pcap fd and then reads one packet per
-# pcap_dispatch(); its timers run only when that read returns.)
+# pcap_dispatch(); its timers run only when that read returns.)  The
+# module's trace shows that pcap-ring took the device in the ring runs.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 require_root
-[ -x "${DUMPCAP:-}" ] || skip "needs dumpcap (Wireshark)"
-command -v capinfos >/dev/null 2>&1 || skip "needs capinfos (Wireshark)"
+need tcpdump tcpdump test -x "${TCPDUMP:-}"
+need dumpcap wireshark-common test -x "${DUMPCAP:-}"
+need capinfos wireshark-common command -v capinfos
 bed_setup
 
 # stop_case PROGRAM NAME SECONDS FILES OPTIONS...: capture until PROGRAM's
@@ -23,8 +25,8 @@ stop_case() {
 	for lib in stock ring; do
 		out=$BED_TMP/$name-$lib
 		mkdir -p "$out"
-		bed_bg in_b env $(lib_env $lib) timeout 30 "$program" -i "$VETH_B" \
-			"$@" -w "$out/cap.pcapng"
+		bed_bg in_b env $(lib_env $lib) $(trace_env "$out.trace") \
+			timeout --foreground 30 "$program" -i "$VETH_B" "$@" -w "$out/cap.pcapng"
 		pid=$BG_PID
 		# dumpcap says it captures before it opens the device: wait
 		# until the socket is bound, then send.
@@ -43,6 +45,11 @@ stop_case() {
 		took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 		[ $status = 0 ] ||
 			fail "$name, $lib library: exit status $status after ${took}s (124: still running after 30 s)"
+		if [ $lib = ring ]; then
+			assert_claimed "$name, $lib library" "$out.trace" "$VETH_B"
+		else
+			assert_untraced "$name, $lib library" "$out.trace"
+		fi
 		awk -v t="$took" -v max="$secs" 'BEGIN { exit !(t <= max + 2.5) }' ||
 			fail "$name, $lib library: exited after ${took}s, more than $secs + 2.5 s"
 		nfiles=$(ls "$out" | wc -l)
@@ -65,10 +72,10 @@ stop_case "$DUMPCAP" dumpcap-files 3 3 -b duration:1 -a files:3
 stop_case "$DUMPCAP" dumpcap-packets 0 3 -b packets:2 -a packets:5
 # See t-dumpcap-tshark.sh: tshark does not capture with the sanitizer
 # runtime preloaded.
-if [ ! -x "${TSHARK:-}" ]; then
-	echo "note: no tshark, tshark cases not run"
+if ! have tshark tshark test -x "${TSHARK:-}"; then
+	skip_case "tshark stop cases: tshark is not installed"
 elif [ "${SANITIZERS:-0}" = 1 ]; then
-	echo "note: tshark hangs with the sanitizer runtime preloaded, tshark cases not run"
+	skip_case "tshark stop cases: tshark hangs with the sanitizer runtime preloaded"
 else
 	stop_case "$TSHARK" tshark-duration 3 1 -a duration:3
 	stop_case "$TSHARK" tshark-files 2 2 -b duration:1 -a files:2

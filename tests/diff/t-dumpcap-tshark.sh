@@ -6,8 +6,8 @@
 . "$TESTSRCDIR/lib/netns.sh"
 . "$TESTSRCDIR/diff/diff-lib.sh"
 require_root
-[ -x "${DUMPCAP:-}" ] || skip "needs dumpcap (Wireshark)"
-command -v capinfos >/dev/null 2>&1 || skip "needs capinfos (Wireshark)"
+need dumpcap wireshark-common test -x "${DUMPCAP:-}"
+need capinfos wireshark-common command -v capinfos
 bed_setup
 
 diff_cases dumpcap <<'CASES'
@@ -23,10 +23,10 @@ CASES
 # With the sanitizer runtime preloaded, tshark never starts capturing,
 # under the stock library as under the ring one; dumpcap above carries the
 # library under the sanitizers.
-if [ ! -x "${TSHARK:-}" ]; then
-	echo "note: no tshark, tshark cases not run"
+if ! have tshark tshark test -x "${TSHARK:-}"; then
+	skip_case "tshark cases: tshark is not installed"
 elif [ "${SANITIZERS:-0}" = 1 ]; then
-	echo "note: tshark hangs with the sanitizer runtime preloaded, tshark cases not run"
+	skip_case "tshark cases: tshark hangs with the sanitizer runtime preloaded (dumpcap's cases carry the library)"
 else
 	diff_cases tshark <<'CASES'
 tshark            | a:0:300             |             |

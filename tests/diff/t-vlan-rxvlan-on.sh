@@ -6,7 +6,7 @@
 . "$TESTSRCDIR/diff/diff-lib.sh"
 require_root
 bed_setup
-command -v ethtool >/dev/null 2>&1 || skip "needs ethtool(8)"
+need "ethtool(8)" ethtool command -v ethtool
 in_b ethtool -K "$VETH_B" rxvlan on || fail "ethtool -K $VETH_B rxvlan on"
 assert_match "rx-vlan-offload" "rx-vlan-offload: on" "$(in_b ethtool -k "$VETH_B")"
 . "$TESTSRCDIR/diff/vlan-cases.sh"

@@ -14,6 +14,38 @@ skip() {
 	exit 77
 }
 
+# A case the test cannot run here: its reason goes to the runner, which
+# counts and lists it (tests/run-tests.sh), and the test goes on.
+skip_case() {
+	echo "skipped: $*"
+	[ -z "${TEST_SKIPS:-}" ] || echo "$*" >> "$TEST_SKIPS"
+}
+
+# Under CI (CI set to anything but 0 or false, as CI services set it)
+# build-aux/install-deps.sh has installed every tool the tests use.
+in_ci() {
+	case "${CI:-}" in
+	'' | 0 | false) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
+# have WHAT PACKAGE COMMAND...: whether WHAT, which install-deps.sh
+# installs from PACKAGE, is here (COMMAND succeeds).  Its absence is
+# a failure under CI, where the test would otherwise skip.
+have() {
+	_what=$1 _package=$2
+	shift 2
+	"$@" > /dev/null 2>&1 && return 0
+	in_ci && fail "$_what is missing, though build-aux/install-deps.sh installs it (package $_package) and this is CI"
+	return 1
+}
+
+# need WHAT PACKAGE COMMAND...: skip the test without WHAT.
+need() {
+	have "$@" || skip "needs $1 (package $2)"
+}
+
 # assert_eq WHAT EXPECTED ACTUAL
 assert_eq() {
 	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
@@ -53,7 +85,43 @@ tool_env() {
 	echo "LD_LIBRARY_PATH=$(lib_dir "$1")"
 }
 
+# Which module captured for an unchanged program: run it with
+# PCAP_RING_TRACE=FILE (trace_env FILE) and the ring library writes a
+# line per device it is asked about (README); the stock library writes
+# nothing.
+trace_env() {
+	echo "PCAP_RING_TRACE=$1"
+}
+
+# assert_claimed WHAT FILE DEVICE: pcap-ring took DEVICE, and left
+# nothing to stock pcap-linux.
+assert_claimed() {
+	[ -s "$2" ] || fail "$1: pcap-ring was never asked for a device (no trace in $2)"
+	grep -q "^pcap-ring\[[0-9]*\]: claimed $3\$" "$2" ||
+		fail "$1: pcap-ring did not take $3: $(cat "$2")"
+	! grep -q "^pcap-ring\[[0-9]*\]: \(declined\|refused\) " "$2" ||
+		fail "$1: pcap-ring did not take every device: $(cat "$2")"
+	echo "ok: $1: pcap-ring took $3"
+}
+
+# assert_declined WHAT FILE DEVICE REASON: pcap-ring left DEVICE to stock
+# pcap-linux, as it should, for REASON.
+assert_declined() {
+	grep -qF "]: declined $3: $4" "$2" 2>/dev/null ||
+		fail "$1: pcap-ring did not leave $3 to stock pcap-linux for \"$4\": $(cat "$2" 2>&1)"
+	! grep -q "^pcap-ring\[[0-9]*\]: claimed " "$2" ||
+		fail "$1: pcap-ring took a device: $(cat "$2")"
+	echo "ok: $1: pcap-ring leaves $3 to stock pcap-linux ($4)"
+}
+
+# assert_untraced WHAT FILE: the module was not consulted (the stock
+# library, or PCAP_RING_DISABLE).
+assert_untraced() {
+	[ ! -e "$2" ] || fail "$1: pcap-ring was consulted: $(cat "$2")"
+	echo "ok: $1: pcap-ring was not consulted"
+}
+
 require_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (CAP_NET_ADMIN) to create network namespaces"
-	command -v ip >/dev/null 2>&1 || skip "needs ip(8) from iproute2"
+	need "ip(8)" iproute2 command -v ip
 }

@@ -7,11 +7,13 @@
 # MiB pass, more whole packets than the socket's receive buffer holds
 # beside the ring: none is captured cut short, those that could not be
 # kept are counted as dropped, and captured + dropped = received.
+# The module's trace shows that the ring runs went through pcap-ring.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 require_root
-command -v python3 >/dev/null || skip "needs python3"
-[ -n "$TSHARK" ] || skip "needs tshark"
+need tcpdump tcpdump test -x "${TCPDUMP:-}"
+need python3 python3 command -v python3
+need tshark tshark test -x "${TSHARK:-}"
 bed_setup
 
 # TEST-NET-2 addresses, on the bed's own veth pair only.
@@ -42,11 +44,12 @@ PY
 # transfer MIB: send MIB MiB over TCP from NS_A and check that it arrived.
 transfer() {
 	rm -f "$BED_TMP/ready"
-	in_b python3 "$BED_TMP/server.py" "$BED_TMP/ready" > "$BED_TMP/server.out" &
-	srv=$!
+	bed_bg in_b timeout --foreground 60 python3 "$BED_TMP/server.py" "$BED_TMP/ready" \
+		> "$BED_TMP/server.out"
+	srv=$BG_PID
 	wait_for_file "$BED_TMP/ready"
-	in_a python3 "$BED_TMP/client.py" "$1" || fail "$lib: client"
-	wait $srv
+	in_a timeout --foreground 60 python3 "$BED_TMP/client.py" "$1" || fail "$lib: client"
+	wait $srv || fail "$lib: server"
 	assert_eq "$lib $case: server received" $(($1 * 1048576)) "$(cat "$BED_TMP/server.out")"
 }
 
@@ -62,10 +65,17 @@ for lib in ring stock; do
 	for case in plain full; do
 		log=$BED_TMP/$lib-$case.log
 		pcap=$BED_TMP/$lib-$case.pcap
-		bed_bg in_a env $(lib_env $lib) "$TCPDUMP" --immediate-mode -i "$VETH_A" \
+		trace=$BED_TMP/$lib-$case.trace
+		bed_bg in_a env $(lib_env $lib) $(trace_env "$trace") \
+			"$TCPDUMP" --immediate-mode -i "$VETH_A" \
 			-w "$pcap" "tcp port 5555" > "$log" 2>&1
 		cap=$BG_PID
 		wait_for_listening "$log"
+		if [ $lib = ring ]; then
+			assert_claimed "$lib $case: tcpdump" "$trace" "$VETH_A"
+		else
+			assert_untraced "$lib $case: tcpdump" "$trace"
+		fi
 		case $case in
 		plain)
 			transfer 1

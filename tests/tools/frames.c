@@ -91,7 +91,7 @@ frame_build(uint8_t *buf, uint32_t i, size_t len, enum frame_mix mix)
 	int tcp = kind == 4 || kind == 6;
 
 	need = 12 + (kind == 6 ? 8 : kind == 5 ? 4 : 0) + 2 +
-	    (kind == 7 ? 28 : IP_HLEN + (tcp ? TCP_HLEN : UDP_HLEN)) + 8;
+	    (kind == 7 ? 28 + 4 : IP_HLEN + (tcp ? TCP_HLEN : UDP_HLEN)) + 8;
 	if (len < need)
 		len = need;
 	memset(buf, 0, len);
@@ -109,7 +109,8 @@ frame_build(uint8_t *buf, uint32_t i, size_t len, enum frame_mix mix)
 	}
 	if (kind == 7) {
 		/* ARP request who-has 198.51.100.(i%200+10); the sequence
-		 * number follows the ARP body. */
+		 * number and, as ARP has no length field, the frame's length
+		 * follow the ARP body. */
 		put16(buf + off, 0x0806);
 		off += 2;
 		put16(buf + off, 1);
@@ -123,7 +124,8 @@ frame_build(uint8_t *buf, uint32_t i, size_t len, enum frame_mix mix)
 		off += 28;
 		put32(buf + off, FRAME_MAGIC);
 		put32(buf + off + 4, i);
-		for (k = off + 8; k < len; k++)
+		put32(buf + off + 8, (uint32_t)len);
+		for (k = off + 12; k < len; k++)
 			buf[k] = fill_byte(i, k);
 		return len;
 	}
@@ -159,13 +161,13 @@ frame_build(uint8_t *buf, uint32_t i, size_t len, enum frame_mix mix)
 }
 
 int64_t
-frame_seq(const uint8_t *buf, size_t caplen, size_t len, int *pattern_ok)
+frame_seq(const uint8_t *buf, size_t caplen, size_t len, int *intact)
 {
-	size_t off = 12, payload, k;
+	size_t off = 12, payload, k, stated;
 	uint16_t type;
 	uint32_t seq;
 
-	*pattern_ok = 0;
+	*intact = 0;
 	while (off + 2 <= caplen) {
 		type = get16(buf + off);
 		if (type != 0x8100 && type != 0x88a8)
@@ -176,20 +178,25 @@ frame_seq(const uint8_t *buf, size_t caplen, size_t len, int *pattern_ok)
 		return -1;
 	type = get16(buf + off);
 	off += 2;
-	if (type == 0x0806)
+	if (type == 0x0806 && off + 28 + 12 <= caplen) {
 		payload = off + 28;
-	else if (type == 0x0800 && off + IP_HLEN <= caplen)
+		stated = get32(buf + payload + 8);
+		k = payload + 12;
+	} else if (type == 0x0800 && off + IP_HLEN <= caplen) {
 		payload = off + IP_HLEN + (buf[off + 9] == 6 ? TCP_HLEN : UDP_HLEN);
-	else
+		stated = off + get16(buf + off + 2);
+		k = payload + 8;
+	} else {
 		return -1;
+	}
 	if (payload + 8 > caplen || get32(buf + payload) != FRAME_MAGIC)
 		return -1;
 	seq = get32(buf + payload + 4);
-	*pattern_ok = 1;
-	for (k = payload + 8; k < caplen && k < len; k++)
-		if (buf[k] != fill_byte(seq, k)) {
-			*pattern_ok = 0;
-			break;
-		}
+	if (stated != len)
+		return seq;
+	for (; k < caplen && k < len; k++)
+		if (buf[k] != fill_byte(seq, k))
+			return seq;
+	*intact = 1;
 	return seq;
 }

@@ -32,9 +32,11 @@ size_t	frame_build(uint8_t *buf, uint32_t i, size_t len, enum frame_mix mix);
 
 /*
  * The sequence number a frame carries, or -1 if it is not one of ours
- * (after tags are accounted for).  *pattern_ok is set when the payload
- * pattern matches frame_build() for that number and length.
+ * (after tags are accounted for).  *intact is set when len is the length
+ * the frame states (in its IPv4 header, or after the sequence number of
+ * an ARP frame) and the payload pattern matches frame_build() for that
+ * number up to caplen.
  */
-int64_t	frame_seq(const uint8_t *buf, size_t caplen, size_t len, int *pattern_ok);
+int64_t	frame_seq(const uint8_t *buf, size_t caplen, size_t len, int *intact);
 
 #endif

@@ -9,7 +9,9 @@
  * IDLE_MS (default 2000), then prints one line:
  *   frames N bytes B first F last L dup D reorder R bad P other X
  * and exits 0 only if exactly frames 0..EXPECTED-1 (from -f FIRST) arrived
- * in order with their contents intact.
+ * in order and intact: the bytes and length sent, captured up to the
+ * snapshot length (a frame cut shorter is bad).  With -N the handle is
+ * read only when poll() says it is readable.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -28,21 +30,22 @@ struct tally {
 	int64_t first, last;
 	unsigned char *seen;
 	unsigned long expected, base;
+	unsigned int snaplen;
 };
 
 static void
 count_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct tally *t = (struct tally *)user;
-	int pattern_ok;
-	int64_t seq = frame_seq(bytes, h->caplen, h->len, &pattern_ok);
+	int intact;
+	int64_t seq = frame_seq(bytes, h->caplen, h->len, &intact);
 
 	if (seq < 0 || (uint64_t)seq < t->base ||
 	    (uint64_t)seq >= t->base + t->expected) {
 		t->other++;
 		return;
 	}
-	if (!pattern_ok)
+	if (!intact || h->caplen != (h->len < t->snaplen ? h->len : t->snaplen))
 		t->bad++;
 	if (t->seen[seq - t->base]++) {
 		t->dup++;
@@ -110,6 +113,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "ring-cap: %s\n", errbuf);
 			return 2;
 		}
+		t.snaplen = (unsigned int)pcap_snapshot(p);
 		if (pcap_loop(p, -1, count_frame, (u_char *)&t) == -1)
 			fprintf(stderr, "ring-cap: %s\n", pcap_geterr(p));
 		goto report;
@@ -129,6 +133,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "ring-cap: %s: %s\n", ifname, pcap_geterr(p));
 		return 2;
 	}
+	t.snaplen = (unsigned int)pcap_snapshot(p);
 	if (filter != NULL && (pcap_compile(p, &prog, filter, 1,
 	    PCAP_NETMASK_UNKNOWN) < 0 || pcap_setfilter(p, &prog) < 0)) {
 		fprintf(stderr, "ring-cap: %s\n", pcap_geterr(p));
@@ -151,7 +156,8 @@ main(int argc, char **argv)
 		if (nonblock) {
 			struct pollfd pfd = { pcap_get_selectable_fd(p), POLLIN, 0 };
 
-			poll(&pfd, 1, 10);
+			if (poll(&pfd, 1, 10) <= 0)
+				continue;
 		}
 		ret = pcap_dispatch(p, -1, count_frame, (u_char *)&t);
 		if (ret < 0) {

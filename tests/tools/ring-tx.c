@@ -3,13 +3,15 @@
  * pcap-ring TX paths, and report what the library counted.
  *
  * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
- *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k]
+ *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k]
  *                [-E] [-A before|after] [-F] [-R] [-w FILE] [-T LEN] [-s]
  *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
  *   -r RING   pcap_set_tx_ring_size()
  *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
  *   -S        ... with sync, frames GAP_US (-g, default 0) apart
  *   -N        non-blocking: count "TX ring full" errors and retry
+ *   -O        ... or stop at the first, printing how many frames went in
+ *             before it ("accepted before the ring was full: K")
  *   -k        keep going after other errors, counting them
  *   -E        exit() without pcap_close() after the last frame (no -s)
  *   -A WHEN   exit() after the last frame, from where an atexit handler
@@ -26,13 +28,16 @@
  *   -T LEN    also print how many frames are longer than LEN
  *   -s        print pcap_tx_stats() (after pcap_inject_flush())
  *
- * Prints "sent N frames B bytes" (frames the calls accepted) and, with -s,
+ * Prints "sent N frames B bytes" (frames the calls accepted), with -Q
+ * "transmit took U us" (pcap_sendqueue_transmit()), and, with -s,
  * "tx queued Q sent S bytes B rejected R dropped D kicks K waits W pending P".
+ * Fails at once if pcap-ring left IFACE to stock pcap-linux.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/select.h>
 #include <sys/wait.h>
@@ -45,7 +50,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N] [-k] [-E] [-A before|after] [-F] [-R] [-w FILE] [-T LEN] [-s]\n");
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k] [-E] [-A before|after] [-F] [-R] [-w FILE] [-T LEN] [-s]\n");
 	exit(2);
 }
 
@@ -171,6 +176,15 @@ select_until_sent(pcap_t *p)
 	printf("wakeups %lu\n", wakeups);
 }
 
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 static void
 wait_for_go(const char *file)
 {
@@ -195,14 +209,17 @@ main(int argc, char **argv)
 	unsigned long eagain = 0, errors = 0;
 	size_t min_len = FRAME_MIN_LEN, max_len = 1514, len, threshold = 0;
 	unsigned long long bytes = 0;
+	long long start, took = 0;
 	enum frame_mix mix = MIX_ALL;
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
-	int nonblock = 0, keep_going = 0, no_close = 0, stats = 0, opt, ret;
+	int nonblock = 0, stop_when_full = 0, keep_going = 0, no_close = 0;
+	int stats = 0, opt, ret;
 	int fork_child = 0, read_one = 0;
 	const char *close_hook = NULL;
+	struct pcap_tx_stat ts;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NkEA:FRw:T:s")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:FRw:T:s")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -226,6 +243,7 @@ main(int argc, char **argv)
 		case 'S': sync = 1; break;
 		case 'g': gap_us = atoi(optarg); break;
 		case 'N': nonblock = 1; break;
+		case 'O': stop_when_full = 1; break;
 		case 'k': keep_going = 1; break;
 		case 'E': no_close = 1; break;
 		case 'A':
@@ -272,6 +290,12 @@ main(int argc, char **argv)
 	if (close_hook != NULL && strcmp(close_hook, "after") == 0 &&
 	    atexit(close_at_exit) != 0)
 		return 1;
+	/* Injection through stock pcap-linux would prove nothing here. */
+	if (pcap_tx_stats(p, &ts) != 0) {
+		fprintf(stderr, "ring-tx: %s is not a pcap-ring handle: %s\n",
+		    ifname, pcap_geterr(p));
+		return 1;
+	}
 	if (nonblock && pcap_setnonblock(p, 1, errbuf) != 0) {
 		fprintf(stderr, "ring-tx: %s\n", errbuf);
 		return 1;
@@ -303,7 +327,9 @@ main(int argc, char **argv)
 			if (threshold != 0 && len > threshold)
 				longer++;
 		}
+		start = now_us();
 		done = pcap_sendqueue_transmit(p, q, sync);
+		took = now_us() - start;
 		if (done != q->len) {
 			fprintf(stderr, "ring-tx: pcap_sendqueue_transmit sent %u of %u bytes: %s\n",
 			    done, q->len, pcap_geterr(p));
@@ -320,7 +346,14 @@ main(int argc, char **argv)
 			while ((ret = pcap_inject(p, frame, len)) == PCAP_ERROR &&
 			    nonblock && strstr(pcap_geterr(p), "TX ring full") != NULL) {
 				eagain++;
+				if (stop_when_full)
+					break;
 				usleep(200);
+			}
+			if (eagain > 0 && stop_when_full) {
+				printf("accepted before the ring was full: %lu\n",
+				    sent);
+				break;
 			}
 			if (ret != (int)len) {
 				if (keep_going) {
@@ -344,6 +377,8 @@ main(int argc, char **argv)
 			select_until_sent(p);
 	}
 	printf("sent %lu frames %llu bytes\n", sent, bytes);
+	if (sendqueue)
+		printf("transmit took %lld us\n", took);
 	if (nonblock)
 		printf("ring full %lu\n", eagain);
 	if (keep_going)

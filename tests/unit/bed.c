@@ -1,9 +1,11 @@
 /*
  * Support for C tests on the namespace test bed; see bed.h.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -51,6 +53,44 @@ bed_ok(const char *fmt, ...)
 	fflush(stdout);
 }
 
+void
+bed_skip_case(const char *fmt, ...)
+{
+	const char *path = getenv("TEST_SKIPS");
+	char reason[512];
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	printf("skipped [%s]: %s\n", bed.lib, reason);
+	fflush(stdout);
+	if (path != NULL && path[0] != '\0' && (f = fopen(path, "a")) != NULL) {
+		fprintf(f, "%s\n", reason);
+		fclose(f);
+	}
+}
+
+static int
+in_ci(void)
+{
+	const char *v = getenv("CI");
+
+	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0 &&
+	    strcmp(v, "false") != 0;
+}
+
+int
+bed_have(const char *what, const char *package, const char *test)
+{
+	if (bed_sh("%s >/dev/null 2>&1", test) == 0)
+		return 1;
+	CHECK(!in_ci(), "%s is missing, though build-aux/install-deps.sh installs it (package %s) and this is CI",
+	    what, package);
+	return 0;
+}
+
 static const char *
 env_or_die(const char *name)
 {
@@ -59,6 +99,21 @@ env_or_die(const char *name)
 	if (v == NULL || v[0] == '\0')
 		bed_fatal("%s is not set", name);
 	return v;
+}
+
+typedef int (*tx_stats_fn)(pcap_t *, struct pcap_tx_stat *);
+
+static tx_stats_fn
+tx_stats_function(void)
+{
+	static tx_stats_fn fn;
+	static int looked_up;
+
+	if (!looked_up) {
+		fn = (tx_stats_fn)dlsym(RTLD_DEFAULT, "pcap_tx_stats");
+		looked_up = 1;
+	}
+	return fn;
 }
 
 void
@@ -105,6 +160,9 @@ bed_enter(int argc, char **argv, const char *libs)
 	if (bed.ring != (strcmp(bed.lib, "ring") == 0))
 		bed_fatal("BED_LIB is %s but the library is \"%s\"", bed.lib,
 		    pcap_lib_version());
+	if (bed.ring != (tx_stats_function() != NULL))
+		bed_fatal("the %s library %s pcap_tx_stats()", bed.lib,
+		    bed.ring ? "lacks" : "has");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
@@ -234,6 +292,71 @@ bed_activate(pcap_t *p)
 	if (status < 0)
 		bed_fatal("pcap_activate: %s (%s)", pcap_statustostr(status),
 		    pcap_geterr(p));
+	/* Otherwise the ring run would test stock pcap-linux twice. */
+	if (bed.ring && !bed_ring_handle(p))
+		bed_fatal("pcap-ring did not take the device: stock pcap-linux has the handle");
+}
+
+int
+bed_ring_handle(pcap_t *p)
+{
+	tx_stats_fn tx_stats = tx_stats_function();
+	char saved[PCAP_ERRBUF_SIZE];
+	struct pcap_tx_stat ts;
+	int ret;
+
+	if (tx_stats == NULL)
+		return 0;
+	memcpy(saved, pcap_geterr(p), sizeof(saved));
+	ret = tx_stats(p, &ts);
+	memcpy(pcap_geterr(p), saved, sizeof(saved));
+	return ret == 0 || ret == PCAP_ERROR_NOT_ACTIVATED;
+}
+
+void
+bed_check_claimed(pcap_t *p, const char *what)
+{
+	CHECK(bed_ring_handle(p) == bed.ring,
+	    "%s: the handle is %s's", what,
+	    bed.ring ? "stock pcap-linux" : "pcap-ring");
+}
+
+/* Whether the module's trace has a line that ends in tail. */
+static int
+traced(const char *tail)
+{
+	const char *path = getenv("PCAP_RING_TRACE");
+	char line[1024];
+	size_t n, len = strlen(tail);
+	int found = 0;
+	FILE *f;
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		n = strlen(line);
+		found = n > len && strcmp(line + n - len, tail) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+void
+bed_check_declined(pcap_t *p, const char *dev, const char *reason)
+{
+	char tail[512];
+
+	CHECK(!bed_ring_handle(p), "%s: pcap-ring took it, but should leave it to stock pcap-linux (%s)",
+	    dev, reason);
+	if (!bed.ring)
+		return;
+	snprintf(tail, sizeof(tail), "]: declined %s: %s\n", dev, reason);
+	if (traced(tail))
+		bed_ok("%s: pcap-ring leaves it to stock pcap-linux: %s", dev,
+		    reason);
+	else
+		CHECK(0, "%s: the module's trace (%s) does not say it declined %s: %s",
+		    dev, getenv("PCAP_RING_TRACE"), dev, reason);
 }
 
 int
@@ -294,6 +417,7 @@ bed_tally_init(struct bed_tally *t, uint32_t base, uint32_t expected)
 	memset(t, 0, sizeof(*t));
 	t->base = base;
 	t->expected = expected;
+	t->snaplen = 262144;
 	t->last = -1;
 	t->seen = calloc(expected ? expected : 1, 1);
 	if (t->seen == NULL)
@@ -311,14 +435,15 @@ void
 bed_tally_packet(struct bed_tally *t, const struct pcap_pkthdr *h,
     const u_char *bytes)
 {
-	int pattern_ok;
-	int64_t seq = frame_seq(bytes, h->caplen, h->len, &pattern_ok);
+	int intact;
+	int64_t seq = frame_seq(bytes, h->caplen, h->len, &intact);
 
+	t->packets++;
 	if (seq < t->base || seq >= (int64_t)t->base + t->expected) {
 		t->other++;
 		return;
 	}
-	if (!pattern_ok || h->caplen > h->len)
+	if (!intact || h->caplen != (h->len < t->snaplen ? h->len : t->snaplen))
 		t->bad++;
 	if (t->seen[seq - t->base]++) {
 		t->dup++;
@@ -346,4 +471,27 @@ bed_tally_check(const struct bed_tally *t, const char *what)
 	if (t->frames == t->expected && t->dup == 0 && t->reorder == 0 &&
 	    t->bad == 0)
 		bed_ok("%s: %lu frames, in order, intact", what, t->frames);
+}
+
+void
+bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
+    unsigned long want, double idle)
+{
+	struct pollfd pfd = { pcap_get_selectable_fd(p), POLLIN, 0 };
+	double last = bed_now();
+	int n;
+
+	bed_deadline(60, "reading the capture");
+	while ((count == NULL || *count < want) && bed_now() - last < idle) {
+		if (poll(&pfd, 1, 10) <= 0)
+			continue;
+		n = pcap_dispatch(p, -1, cb, user);
+		if (n < 0) {
+			CHECK(0, "pcap_dispatch: %s", pcap_geterr(p));
+			break;
+		}
+		if (n > 0)
+			last = bed_now();
+	}
+	bed_deadline_clear();
 }

@@ -45,6 +45,19 @@ void	bed_enter(int argc, char **argv, const char *libs);
 int	bed_finish(void);
 void	bed_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	bed_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A case that cannot run here: its reason goes to tests/run-tests.sh,
+ * which counts and lists it.
+ */
+void	bed_skip_case(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Whether what, which build-aux/install-deps.sh installs from package,
+ * is here (the shell command test succeeds).  Under CI (CI set, and not
+ * 0 or false) its absence counts as a failure.
+ */
+int	bed_have(const char *what, const char *package, const char *test);
 int	bed_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 double	bed_now(void);
 void	bed_sleep(double secs);
@@ -56,9 +69,31 @@ void	bed_sleep(double secs);
 void	bed_deadline(double secs, const char *what);
 void	bed_deadline_clear(void);
 
-/* pcap_create() and pcap_activate() that must succeed. */
+/*
+ * pcap_create() and pcap_activate() that must succeed; in the ring run
+ * the handle must be pcap-ring's (bed_ring_handle()).
+ */
 pcap_t	*bed_create(const char *dev);
 void	bed_activate(pcap_t *p);
+
+/*
+ * Whether pcap-ring has the handle (activated or not), asked of the
+ * module itself: pcap_tx_stats() exists only in the ring library, and
+ * there it fails with PCAP_ERROR on handles the module left to stock
+ * pcap-linux.  It is looked up with dlsym() so that the same program
+ * runs under the stock library.  The handle's error message is kept.
+ */
+int	bed_ring_handle(pcap_t *p);
+
+/* CHECK that p is pcap-ring's in the ring run. */
+void	bed_check_claimed(pcap_t *p, const char *what);
+
+/*
+ * CHECK that pcap-ring left dev to stock pcap-linux on purpose: in the
+ * ring run, the module's trace (PCAP_RING_TRACE, set by lib/bed-run.sh)
+ * must give reason.  For cases that test stock's own behaviour.
+ */
+void	bed_check_declined(pcap_t *p, const char *dev, const char *reason);
 
 /*
  * A packet socket that sends on ifname in network namespace ns (NULL:
@@ -70,9 +105,15 @@ int	bed_sender(const char *ns, const char *ifname);
 void	bed_send(int fd, uint32_t first, uint32_t n, size_t min_len,
 	    size_t max_len, enum frame_mix mix, const uint8_t *dst);
 
-/* Test frames seen by a capture; other packets count as "other". */
+/*
+ * Test frames seen by a capture; other packets count as "other".  A frame
+ * is bad unless its bytes, its length and its caplen (the smaller of its
+ * length and snaplen) are what was sent.
+ */
 struct bed_tally {
 	uint32_t base, expected;
+	uint32_t snaplen;	/* the handle's; 262144 unless set after init */
+	unsigned long packets;	/* everything delivered */
 	unsigned long frames, dup, reorder, bad, other;
 	int64_t last;
 	unsigned char *seen;
@@ -85,5 +126,14 @@ void	bed_tally_packet(struct bed_tally *, const struct pcap_pkthdr *,
 void	bed_tally_cb(u_char *, const struct pcap_pkthdr *, const u_char *);
 /* CHECK that frames base..base+expected-1 all arrived, once, in order, intact. */
 void	bed_tally_check(const struct bed_tally *, const char *what);
+
+/*
+ * Read a non-blocking handle as an event loop does: pcap_dispatch() only
+ * once poll() says the selectable descriptor is readable, until *count
+ * (if count is not NULL) reaches want or nothing came for idle seconds.
+ * Packets behind a descriptor that never becomes readable stay unread.
+ */
+void	bed_drain(pcap_t *p, pcap_handler cb, u_char *user,
+	    const unsigned long *count, unsigned long want, double idle);
 
 #endif

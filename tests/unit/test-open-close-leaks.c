@@ -1,12 +1,13 @@
 /*
- * 1,000 pcap_create/pcap_activate/pcap_close cycles on a veth, alternating
- * the TPACKET_V3 ring and immediate mode, leak no file descriptor and no
- * mapping; and one open/capture/close cycle is clean under valgrind (when it
- * runs here, and the build has no sanitizers, which valgrind cannot host).
- * A pcap-ring property: ring library only.
+ * 1,000 pcap_create/pcap_activate/pcap_close cycles on a veth, taking
+ * turns: the TPACKET_V3 ring, immediate mode, a batched handle (TX
+ * socket and ring, epoll set, eventfd), and an activation that fails on
+ * a bad PCAP_RING_TX_BATCH after the capture ring is set up; they leak
+ * no file descriptor and no mapping.  One cycle of each, with traffic,
+ * is clean under valgrind (unless the build has sanitizers, which
+ * valgrind cannot host).  A pcap-ring property: ring library only.
  */
 #include <dirent.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,7 +16,14 @@
 
 #define CYCLES	1000
 
+enum kind { V3, IMMEDIATE, BATCHED, BAD_ENVIRONMENT, KINDS };
+
+static const char *const kind_names[KINDS] = {
+	"V3", "immediate", "batched", "bad PCAP_RING_TX_BATCH"
+};
+
 static int sender_fd = -1;
+static unsigned long bad_environment_accepted;
 
 static int
 count_fds(void)
@@ -51,39 +59,63 @@ count_maps(int *all, int *sockets)
 	fclose(f);
 }
 
-/* One cycle; with traffic, one frame is captured through it. */
+/* An activation that must fail on the environment, after the capture ring is set up. */
 static void
-cycle(int immediate, int traffic)
+fail_on_environment(pcap_t *p)
+{
+	int status;
+
+	setenv("PCAP_RING_TX_BATCH", "lots", 1);
+	status = pcap_activate(p);
+	unsetenv("PCAP_RING_TX_BATCH");
+	if (status != PCAP_ERROR ||
+	    strstr(pcap_geterr(p), "PCAP_RING_TX_BATCH=\"lots\"") == NULL)
+		bad_environment_accepted++;
+	bed_check_claimed(p, "PCAP_RING_TX_BATCH=lots");
+}
+
+/*
+ * One cycle; with traffic, one frame is captured through it, and a
+ * batched handle sends one through its TX ring.
+ */
+static void
+cycle(enum kind kind, int traffic)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	static uint8_t frame[FRAME_MAX_LEN];
 	struct bed_tally t;
 	pcap_t *p = bed_create(bed.veth_b);
-	struct pollfd pfd;
-	double end;
+	int len;
 
-	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_immediate_mode(p, kind == IMMEDIATE));
 	MUST(pcap_set_timeout(p, 20));
 	/* Allocating and freeing the default 32 MiB ring a thousand times
 	 * takes minutes; cycles without traffic use a small ring, which
 	 * goes through the same code. */
 	if (!traffic)
 		MUST(pcap_set_buffer_size(p, 1024 * 1024));
+	if (kind == BATCHED)
+		MUST(pcap_set_tx_batch(p, 64));
+	if (kind == BAD_ENVIRONMENT) {
+		fail_on_environment(p);
+		pcap_close(p);
+		return;
+	}
 	bed_activate(p);
 	if (traffic) {
 		MUST(pcap_setnonblock(p, 1, errbuf));
 		bed_tally_init(&t, 0, 1);
 		bed_send(sender_fd, 0, 1, 60, 1514, MIX_ALL, NULL);
-		pfd.fd = pcap_get_selectable_fd(p);
-		pfd.events = POLLIN;
-		end = bed_now() + 5;
-		while (t.frames == 0 && bed_now() < end) {
-			poll(&pfd, 1, 10);
-			if (pcap_dispatch(p, -1, bed_tally_cb, (u_char *)&t) < 0)
-				break;
-		}
+		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, 1, 5.0);
 		CHECK(t.frames == 1 && t.bad == 0,
-		    "immediate %d: the frame was not captured", immediate);
+		    "%s: the frame was not captured", kind_names[kind]);
 		bed_tally_free(&t);
+		if (kind == BATCHED) {
+			len = (int)frame_build(frame, 1, 100, MIX_UDP);
+			CHECK(pcap_inject(p, frame, (size_t)len) == len &&
+			    pcap_inject_flush(p) == 0,
+			    "batched: injection: %s", pcap_geterr(p));
+		}
 	}
 	pcap_close(p);
 }
@@ -95,14 +127,17 @@ cycles(void)
 	double start;
 
 	/* Warm up lazily allocated library state first. */
-	for (i = 0; i < 6; i++)
-		cycle(i % 2, 1);
+	for (i = 0; i < 2 * KINDS; i++)
+		cycle(i % KINDS, 1);
 	fds0 = count_fds();
 	count_maps(&maps0, &socks0);
 	start = bed_now();
 	/* Each close waits for the kernel's synchronize_net(); 1,000 is enough. */
 	for (i = 0; i < CYCLES; i++)
-		cycle(i % 2, i % 100 < 2);
+		cycle(i % KINDS, i % 100 < KINDS);
+	CHECK(bad_environment_accepted == 0,
+	    "%lu activations with PCAP_RING_TX_BATCH=lots did not fail naming it",
+	    bad_environment_accepted);
 	fds1 = count_fds();
 	count_maps(&maps1, &socks1);
 	CHECK(fds1 == fds0, "%d fds before %d cycles, %d after", fds0, CYCLES,
@@ -114,7 +149,7 @@ cycles(void)
 	CHECK(maps1 == maps0, "%d mappings before, %d after", maps0, maps1);
 #endif
 	if (fds1 == fds0 && socks1 == 0)
-		bed_ok("%d create/activate/close cycles (half immediate) in %.1f s: fds %d -> %d, mappings %d -> %d, ring mappings %d",
+		bed_ok("%d create/activate/close cycles (V3, immediate, batched, failing on the environment) in %.1f s: fds %d -> %d, mappings %d -> %d, ring mappings %d",
 		    CYCLES, bed_now() - start, fds0, fds1, maps0, maps1, socks1);
 }
 
@@ -124,12 +159,11 @@ valgrind_cycle(void)
 	int status;
 
 #ifdef __SANITIZE_ADDRESS__
-	printf("skip [%s]: valgrind: not with a sanitizer build (ASan and valgrind exclude each other)\n",
-	    bed.lib);
+	bed_skip_case("valgrind cycle: not in a sanitizer build (ASan and valgrind exclude each other)");
 	return;
 #endif
-	if (bed_sh("valgrind --version >/dev/null 2>&1") != 0) {
-		printf("skip [%s]: valgrind: not installed\n", bed.lib);
+	if (!bed_have("valgrind", "valgrind", "valgrind --version")) {
+		bed_skip_case("valgrind cycle: valgrind is not installed");
 		return;
 	}
 	status = bed_sh("valgrind -q --error-exitcode=99 --leak-check=full "
@@ -138,17 +172,21 @@ valgrind_cycle(void)
 	    bed.self);
 	CHECK(status == 0, "valgrind: exit %d", status);
 	if (status == 0)
-		bed_ok("valgrind: an open/capture/close cycle, V3 and immediate, is clean");
+		bed_ok("valgrind: a cycle of each kind, with traffic, is clean");
 }
 
 int
 main(int argc, char **argv)
 {
+	int kind;
+
 	bed_enter(argc, argv, "ring");
 	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
 	if (argc > 1 && strcmp(argv[1], "--one-cycle") == 0) {
-		cycle(0, 1);
-		cycle(1, 1);
+		for (kind = 0; kind < KINDS; kind++)
+			cycle(kind, 1);
+		CHECK(bad_environment_accepted == 0,
+		    "PCAP_RING_TX_BATCH=lots did not fail the activation");
 		return bed_finish();
 	}
 	cycles();

@@ -11,7 +11,6 @@
  *   and every frame is captured.
  */
 #include <limits.h>
-#include <poll.h>
 #include <unistd.h>
 #include <net/if.h>
 
@@ -38,26 +37,11 @@ open_capture(const char *dev, int immediate, int promisc, int snaplen,
 	return p;
 }
 
-/* Read until nothing more comes for 0.3 s. */
+/* Read as the descriptor says until nothing more comes for 0.3 s. */
 static void
 drain(pcap_t *p, pcap_handler cb, u_char *user)
 {
-	struct pollfd pfd = { pcap_get_selectable_fd(p), POLLIN, 0 };
-	double last = bed_now();
-	int n;
-
-	bed_deadline(30, "reading the capture");
-	while (bed_now() - last < 0.3) {
-		poll(&pfd, 1, 10);
-		n = pcap_dispatch(p, -1, cb, user);
-		if (n < 0) {
-			CHECK(0, "pcap_dispatch: %s", pcap_geterr(p));
-			break;
-		}
-		if (n > 0)
-			last = bed_now();
-	}
-	bed_deadline_clear();
+	bed_drain(p, cb, user, NULL, 0, 0.3);
 }
 
 /* Frames seen with sequence numbers in [lo, hi). */
@@ -213,6 +197,7 @@ buffer_size(int immediate, int size)
 	status = pcap_activate(p);
 	CHECK(status == 0, "immediate %d: buffer %d: pcap_activate %d (%s)",
 	    immediate, size, status, pcap_geterr(p));
+	bed_check_claimed(p, "pcap_set_buffer_size");
 	if (status != 0) {
 		pcap_close(p);
 		return;

@@ -26,10 +26,10 @@ static void
 count(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct seen *s = (struct seen *)user;
-	int pattern_ok;
-	int64_t seq = frame_seq(bytes, h->caplen, h->len, &pattern_ok);
+	int intact;
+	int64_t seq = frame_seq(bytes, h->caplen, h->len, &intact);
 
-	if (seq < 0 || !pattern_ok) {
+	if (seq < 0 || !intact || h->caplen != h->len) {
 		s->other++;
 		return;
 	}

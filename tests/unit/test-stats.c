@@ -7,32 +7,15 @@
  *   ps_drop says how many, and captured + dropped = sent = ps_recv;
  * - the counters are running totals across calls.
  */
-#include <poll.h>
-
 #include "bed.h"
 
 static int sender_fd;
 
-/* Read without blocking until want frames came or nothing came for 1 s. */
+/* Read as the descriptor says until want packets came or none for 1 s. */
 static void
 drain(pcap_t *p, struct bed_tally *t, unsigned long want)
 {
-	struct pollfd pfd = { pcap_get_selectable_fd(p), POLLIN, 0 };
-	double last = bed_now();
-	int n;
-
-	bed_deadline(60, "reading the capture");
-	while (t->frames + t->other < want && bed_now() - last < 1) {
-		poll(&pfd, 1, 10);
-		n = pcap_dispatch(p, -1, bed_tally_cb, (u_char *)t);
-		if (n < 0) {
-			CHECK(0, "pcap_dispatch: %s", pcap_geterr(p));
-			break;
-		}
-		if (n > 0)
-			last = bed_now();
-	}
-	bed_deadline_clear();
+	bed_drain(p, bed_tally_cb, (u_char *)t, &t->packets, want, 1.0);
 }
 
 static pcap_t *

@@ -70,6 +70,7 @@ adapter_tstamp(int err, int expected, const char *expected_text)
 	    "%s: pcap_set_tstamp_type(PCAP_TSTAMP_ADAPTER) refused", what);
 	MUST(pcap_set_timeout(p, 100));
 	status = pcap_activate(p);
+	bed_check_claimed(p, what);
 	CHECK(status == expected, "%s: pcap_activate returned %d (%s), stock's is %d (%s)",
 	    what, status, pcap_statustostr(status), expected,
 	    pcap_statustostr(expected));

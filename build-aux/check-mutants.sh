@@ -1,0 +1,159 @@
+#!/bin/sh
+# make check-mutants: build deliberately broken variants of the ring
+# library, one small sed edit of a module source each, and run the tests
+# that must catch it.  A mutant is caught when every one of its tests
+# fails; one line per mutant says "caught" or "MISSED", and the script
+# exits non-zero if any was missed or could not be built.
+#
+# usage: check-mutants.sh TOPSRCDIR RING_TREE WORKDIR
+# with make check's environment (RING_DROPIN and the rest).  The ring
+# tree is copied once to WORKDIR; each mutant edits its copy of a module
+# source there, rebuilds only that and the shared library, and its tests
+# run with RING_DROPIN pointing at it.  MUTANTS='name ...' runs only
+# those.  Each mutant's test logs stay in WORKDIR/NAME.
+set -u
+
+top=$1 ring_tree=$2 work=$3
+tree=$work/tree
+
+rm -rf "$work"
+mkdir -p "$work"
+# Time stamps kept, so that make rebuilds only what a mutant touches.
+cp -a "$ring_tree" "$tree" || exit 1
+RING_DROPIN=$work/dropin
+export RING_DROPIN
+mkdir -p "$RING_DROPIN"
+version=$(cat "$tree/VERSION")
+ln -s "$tree/libpcap.so.$version" "$RING_DROPIN/libpcap.so.0.8"
+ln -s "$tree/libpcap.so.$version" "$RING_DROPIN/libpcap.so.1"
+
+missed=0
+
+# mutant NAME FILE SED-SCRIPT TESTS: FILE (of pcap-ring/) edited by
+# SED-SCRIPT must make every test in TESTS (run-tests.sh names) fail.
+mutant() {
+	name=$1 file=$2 edit=$3 tests=$4
+	case " ${MUTANTS:-$name} " in *" $name "*) ;; *) return ;; esac
+	sed -e "$edit" "$top/pcap-ring/$file" > "$tree/$file"
+	if cmp -s "$top/pcap-ring/$file" "$tree/$file"; then
+		echo "BROKEN: $name: the edit no longer applies to pcap-ring/$file"
+		missed=$((missed + 1))
+		return
+	fi
+	if ! make -C "$tree" shared > "$work/$name.build.log" 2>&1; then
+		echo "BROKEN: $name: does not build (see $work/$name.build.log)"
+		missed=$((missed + 1))
+		cp "$top/pcap-ring/$file" "$tree/$file"
+		return
+	fi
+	TEST_LOGDIR=$work/$name TESTS=$tests \
+		sh "$top/tests/run-tests.sh" "$top/tests" > "$work/$name.log" 2>&1
+	caught= passed=
+	for t in $tests; do
+		if grep -q "^FAIL: ${t}[ :]" "$work/$name.log"; then
+			caught="$caught $t"
+		else
+			passed="$passed $t"
+		fi
+	done
+	if [ -z "$passed" ]; then
+		echo "caught: $name, by:$caught"
+	else
+		echo "MISSED: $name: passed or skipped:$passed (see $work/$name.log)"
+		missed=$((missed + 1))
+	fi
+	# Back to the real source: the next build drops this mutant.
+	cp "$top/pcap-ring/$file" "$tree/$file"
+}
+
+# The module leaves loopback and tun (ARPHRD_NONE) to stock pcap-linux:
+# the differential cases would compare stock with stock.
+mutant claim-lo-tun pcap-ring.c \
+	'/switch (ifr.ifr_hwaddr.sa_family)/,/return NULL;/{/case ARPHRD_LOOPBACK:/d;/case ARPHRD_NONE:/d;}' \
+	"diff/t-loopback-tun diff/t-lists"
+
+# The module leaves Ethernet-like devices (veth, bridges) to stock.
+mutant claim-ether pcap-ring.c \
+	'/switch (ifr.ifr_hwaddr.sa_family)/,/return NULL;/{/case ARPHRD_ETHER:/d;}' \
+	"test-breakloop test-select-dispatch ns/t-capture-basic diff/t-dumpcap-tshark diff/t-devices tx/t-programs"
+
+# The module claims names that are no interface, which stock must report.
+mutant claim-missing pcap-ring.c \
+	's/return "no such interface";/return NULL;/' \
+	"test-activate-errors"
+
+# Every captured frame cut short by one byte.
+mutant truncate pcap-ring-rx.c \
+	's/h.caplen = pkt->caplen;/h.caplen = pkt->caplen - 1;/' \
+	"test-select-dispatch test-stats ns/t-capture-basic"
+
+# Every captured frame one byte shorter, caplen and length alike.
+mutant short-length pcap-ring-rx.c \
+	's/h.caplen = pkt->caplen;/h.caplen = pkt->caplen - 1;/;s/h.len = pkt->len;/h.len = pkt->len - 1;/' \
+	"test-select-dispatch test-breakloop"
+
+# Timeout 0 lets the kernel retire blocks on its own timer (1 ms on veth).
+mutant timeout-0-retires pcap-ring.c \
+	's/tov = UINT_MAX;/tov = 0;/' \
+	"test-nonblock-timeout"
+
+# Blocks retire after 25 times the timeout: a lone packet waits seconds.
+mutant timeout-25x pcap-ring.c \
+	's/tov = (unsigned int)pr->timeout;/tov = (unsigned int)pr->timeout * 25;/' \
+	"test-nonblock-timeout"
+
+# pcap_set_buffer_size() ignored: the ring no longer overflows.
+mutant buffer-size-ignored pcap-ring.c \
+	's/buffer_size = p->opt.buffer_size != 0 ? p->opt.buffer_size :/buffer_size =/' \
+	"test-select-dispatch"
+
+# The selectable descriptor is one that never becomes readable.
+mutant dead-selectable-fd pcap-ring.c \
+	's/p->selectable_fd = p->fd;/p->selectable_fd = pr->breakloop_fd;/' \
+	"test-stats test-options"
+
+# Batching ignored: a kick after every frame.
+mutant batch-ignored pcap-ring-tx.c \
+	's/tx->unsent >= (unsigned int)tx->batch && kick(p)/tx->unsent >= 1 \&\& kick(p)/' \
+	"tx/t-inject-modes"
+
+# PCAP_RING_TX_BATCH capped at 4 frames.
+mutant env-batch-4 pcap-ring-tx.c \
+	's/tx->batch = n;/tx->batch = n > 4 ? 4 : n;/' \
+	"tx/t-inject-modes"
+
+# PCAP_RING_TX_RING ignored.
+mutant env-ring-ignored pcap-ring-tx.c \
+	's/tx->ring_frames = n;/(void)n;/' \
+	"tx/t-ring-full-down"
+
+# A bad PCAP_RING_TX_BATCH or PCAP_RING_TX_RING accepted as unset.
+mutant env-bad-value-accepted pcap-ring-tx.c \
+	's/return -2;/return -1;/' \
+	"test-open-close-leaks"
+
+# Send-queue sync ignored: the time stamps' gaps are not kept.
+mutant sync-ignored pcap-ring-tx.c \
+	's/if (sync) {/if (0) {/' \
+	"tx/t-inject-modes"
+
+# Send-queue sync keeps twice the gaps.
+mutant sync-slow pcap-ring-tx.c \
+	's/start + (ts - ts0)/start + 2 * (ts - ts0)/g' \
+	"tx/t-inject-modes"
+
+# A batched handle's epoll set is never closed.
+mutant tx-epoll-leak pcap-ring-tx.c \
+	's/close(tx->epoll_fd);/(void)0;/' \
+	"test-open-close-leaks"
+
+# A failed activation does not undo what it set up.
+mutant failed-activation-leak pcap-ring.c \
+	'/^fail:$/{n;s/ring_cleanup(p);/(void)p;/;}' \
+	"test-open-close-leaks"
+
+if [ "$missed" -ne 0 ]; then
+	echo "check-mutants: $missed mutant(s) missed or broken"
+	exit 1
+fi
+echo "check-mutants: every mutant caught"
