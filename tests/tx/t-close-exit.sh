@@ -17,14 +17,10 @@ bed_setup
 tx_run_quiet() {
 	name=$1 count=$2
 	shift 2
-	envw=
-	if [ "${1:-}" = env ]; then
-		shift
-		while [ "$1" != -- ]; do envw="$envw $1"; shift; done
-		shift
-	fi
+	tx_env_words "$@"
+	shift "$TX_ENV_SHIFT"
 	tx_capture "$name" "$count"
-	out=$(in_a env $(tool_env ring) $envw "$TOOLS/ring-tx" -i "$VETH_A" -n "$count" "$@" 2>&1) ||
+	out=$(in_a env $(tool_env ring) $TX_ENV "$TOOLS/ring-tx" -i "$VETH_A" -n "$count" "$@" 2>&1) ||
 		fail "$name: ring-tx: $out"
 	assert_match "$name: all accepted" "^sent $count frames [0-9]+ bytes$" "$out"
 	tx_check_capture "$name" "$count" "$(echo "$out" | awk '/^sent/ {print $4}')"

@@ -18,13 +18,9 @@ bed_setup
 ring_holds() {
 	name=$1 frames=$2
 	shift 2
-	envw=
-	if [ "${1:-}" = env ]; then
-		shift
-		while [ "$1" != -- ]; do envw="$envw $1"; shift; done
-		shift
-	fi
-	out=$(in_a env $(tool_env ring) $envw "$TOOLS/ring-tx" -i "$VETH_A" -n 5000 \
+	tx_env_words "$@"
+	shift "$TX_ENV_SHIFT"
+	out=$(in_a env $(tool_env ring) $TX_ENV "$TOOLS/ring-tx" -i "$VETH_A" -n 5000 \
 		-m udp -l 60-60 -N -O "$@" 2>&1) || fail "$name: ring-tx: $out"
 	took=$(echo "$out" | sed -n 's/^accepted before the ring was full: //p')
 	[ -n "$took" ] || fail "$name: the ring never filled: $out"

@@ -28,19 +28,30 @@ tx_check_capture() {
 		"$(cat "$BED_TMP/cap.$1")"
 }
 
+# tx_env_words [env WORD... --] ...: the environment words of such a
+# prefix in TX_ENV, and in TX_ENV_SHIFT how many arguments the prefix
+# takes, for the caller to shift.
+tx_env_words() {
+	TX_ENV= TX_ENV_SHIFT=0
+	[ "${1:-}" = env ] || return 0
+	shift
+	TX_ENV_SHIFT=2
+	while [ "$1" != -- ]; do
+		TX_ENV="$TX_ENV $1"
+		TX_ENV_SHIFT=$((TX_ENV_SHIFT + 1))
+		shift
+	done
+}
+
 # tx_run NAME COUNT [env words --] ring-tx options: inject COUNT frames
 # and check that every one arrived and that the counters account for it.
 tx_run() {
 	name=$1 count=$2
 	shift 2
-	envw=
-	if [ "${1:-}" = env ]; then
-		shift
-		while [ "$1" != -- ]; do envw="$envw $1"; shift; done
-		shift
-	fi
+	tx_env_words "$@"
+	shift "$TX_ENV_SHIFT"
 	tx_capture "$name" "$count"
-	out=$(in_a env $(tool_env ring) $envw "$TOOLS/ring-tx" -i "$VETH_A" -n "$count" -s "$@" 2>&1) ||
+	out=$(in_a env $(tool_env ring) $TX_ENV "$TOOLS/ring-tx" -i "$VETH_A" -n "$count" -s "$@" 2>&1) ||
 		fail "$name: ring-tx: $out"
 	echo "$out"
 	bytes=$(echo "$out" | sed -n 's/^sent [0-9]* frames \([0-9]*\) bytes$/\1/p')
