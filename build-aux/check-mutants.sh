@@ -139,7 +139,7 @@ mutant sync-ignored pcap-ring-tx.c \
 
 # Send-queue sync keeps twice the gaps.
 mutant sync-slow pcap-ring-tx.c \
-	's/start + (ts - ts0)/start + 2 * (ts - ts0)/g' \
+	's/return prev_due + (ts - prev_ts);/return prev_due + 2 * (ts - prev_ts);/' \
 	"tx/t-inject-modes"
 
 # A batched handle's epoll set is never closed.

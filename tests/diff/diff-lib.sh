@@ -260,12 +260,13 @@ diff_command() {
 
 # What may differ between two runs of a program: the output file names
 # (one directory per library), tshark's time-stamped log lines and
-# dumpcap's running "Packets: N" counts, which depend on when its timer
-# fired (its final "Packets captured: N" stays).
+# dumpcap's running "\rPackets: N " counts, carriage return included,
+# which depend on when its timer fired (its final "Packets captured: N"
+# stays).
 diff_normalize_stderr() {
 	sed -e "s|$BED_TMP/$1/|DIR/|g" \
 	    -e 's/^\( \*\* (tshark\):[0-9]*) [0-9:.]* /\1:PID) TIME /' \
-	    -e 's/Packets: [0-9]* //g' \
+	    -e 's/\rPackets: [0-9]* //g' \
 	    "$BED_TMP/$1/stderr" > "$BED_TMP/$1/stderr.normalized"
 }
 
