@@ -266,6 +266,31 @@ bed_deadline(double secs, const char *what)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+static void *
+break_after(void *arg)
+{
+	struct bed_break *b = arg;
+
+	bed_sleep(b->secs);
+	pcap_breakloop(b->p);
+	return NULL;
+}
+
+void
+bed_break_later(struct bed_break *b, pcap_t *p, double secs)
+{
+	b->p = p;
+	b->secs = secs;
+	if (pthread_create(&b->tid, NULL, break_after, b) != 0)
+		bed_fatal("pthread_create");
+}
+
+void
+bed_break_join(struct bed_break *b)
+{
+	pthread_join(b->tid, NULL);
+}
+
 void
 bed_deadline_clear(void)
 {

@@ -11,6 +11,7 @@
 #ifndef bed_h
 #define bed_h
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <pcap/pcap.h>
@@ -68,6 +69,18 @@ void	bed_sleep(double secs);
  */
 void	bed_deadline(double secs, const char *what);
 void	bed_deadline_clear(void);
+
+/*
+ * pcap_breakloop(p) from another thread, secs after bed_break_later();
+ * bed_break_join() waits for that thread.
+ */
+struct bed_break {
+	pcap_t *p;
+	double secs;
+	pthread_t tid;
+};
+void	bed_break_later(struct bed_break *b, pcap_t *p, double secs);
+void	bed_break_join(struct bed_break *b);
 
 /*
  * pcap_create() and pcap_activate() that must succeed; in the ring run

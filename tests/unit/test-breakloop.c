@@ -69,15 +69,6 @@ count_tick(int sig)
 	ticks++;
 }
 
-static void *
-break_later(void *arg)
-{
-	(void)arg;
-	bed_sleep(0.3);
-	pcap_breakloop(handle);
-	return NULL;
-}
-
 /* Run pcap_loop() until it returns; the result and the seconds it took. */
 static int
 timed_loop(int cnt, struct bed_tally *t, double *secs)
@@ -96,15 +87,15 @@ static void
 break_from_thread(int immediate, int timeout)
 {
 	struct bed_tally t;
-	pthread_t tid;
+	struct bed_break b;
 	double secs;
 	int ret;
 
 	handle = open_capture(immediate, timeout);
 	bed_tally_init(&t, 0, 1);
-	pthread_create(&tid, NULL, break_later, NULL);
+	bed_break_later(&b, handle, 0.3);
 	ret = timed_loop(-1, &t, &secs);
-	pthread_join(tid, NULL);
+	bed_break_join(&b);
 	CHECK(ret == PCAP_ERROR_BREAK && secs < 3,
 	    "immediate %d timeout %d: breakloop from a thread: pcap_loop returned %d after %.2f s",
 	    immediate, timeout, ret, secs);

@@ -229,14 +229,6 @@ tcp_tally_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	t->bytes += ((bytes[16] << 8) | bytes[17]) - ihl - doff;
 }
 
-static void *
-break_later(void *arg)
-{
-	bed_sleep(*(double *)arg);
-	pcap_breakloop(handle);
-	return NULL;
-}
-
 /*
  * Immediate mode on a link whose offload packets do not fit the ring's
  * frames (lo with a 1500-byte MTU): the link goes down and up while whole
@@ -250,8 +242,8 @@ down_with_copies_queued(void)
 	struct tcp_tally t;
 	struct bpf_program fp;
 	struct rusage before, after;
-	pthread_t tid;
-	double cpu, one_second = 1;
+	struct bed_break b;
+	double cpu;
 	int ret, status;
 
 	if (bed_sh("ip link set lo mtu 1500") != 0)
@@ -284,13 +276,13 @@ down_with_copies_queued(void)
 	    "down with copies queued: %lu packets, %lu cut, %lu of %d bytes",
 	    t.packets, t.cut, t.bytes, COPY_BYTES);
 	getrusage(RUSAGE_SELF, &before);
-	pthread_create(&tid, NULL, break_later, &one_second);
+	bed_break_later(&b, handle, 1);
 	bed_deadline(10, "pcap_loop on the idle link");
 	status = pcap_loop(handle, -1, tcp_tally_cb, (u_char *)&t);
 	bed_deadline_clear();
 	CHECK(status == PCAP_ERROR_BREAK, "pcap_loop on the idle link: %d (%s)",
 	    status, pcap_geterr(handle));
-	pthread_join(tid, NULL);
+	bed_break_join(&b);
 	getrusage(RUSAGE_SELF, &after);
 	cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec +
 	    after.ru_stime.tv_sec - before.ru_stime.tv_sec) +

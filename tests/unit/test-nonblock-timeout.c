@@ -39,31 +39,23 @@ open_capture(int immediate, int timeout)
 	return p;
 }
 
-static void *
-break_later(void *arg)
-{
-	bed_sleep(*(double *)arg);
-	pcap_breakloop(handle);
-	return NULL;
-}
-
 /* A blocking pcap_dispatch() with no traffic: still waiting after secs. */
 static void
 check_blocks(const char *what, double secs)
 {
 	struct bed_tally t;
-	pthread_t tid;
+	struct bed_break b;
 	double start, took;
 	int ret;
 
 	bed_tally_init(&t, 0, 1);
-	pthread_create(&tid, NULL, break_later, &secs);
+	bed_break_later(&b, handle, secs);
 	start = bed_now();
 	bed_deadline(secs + 5, what);
 	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
 	bed_deadline_clear();
 	took = bed_now() - start;
-	pthread_join(tid, NULL);
+	bed_break_join(&b);
 	if (ret == PCAP_ERROR_BREAK && took >= secs - 0.05)
 		bed_ok("%s: blocked until pcap_breakloop at %.1f s", what, secs);
 	else
