@@ -10,7 +10,7 @@
 . "$TESTSRCDIR/lib/netns.sh"
 . "$TESTSRCDIR/tx/tx-lib.sh"
 require_root
-command -v setpriv >/dev/null 2>&1 || skip "needs setpriv(1) from util-linux"
+need "setpriv(1)" util-linux command -v setpriv
 bed_setup
 
 tc -n "$NS_A" qdisc add dev "$VETH_A" root tbf rate 20mbit burst 10kb limit 1mb ||

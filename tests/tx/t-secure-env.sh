@@ -8,7 +8,7 @@
 . "$TESTSRCDIR/lib/netns.sh"
 . "$TESTSRCDIR/tx/tx-lib.sh"
 require_root
-command -v setpriv >/dev/null 2>&1 || skip "needs setpriv(1) from util-linux"
+need "setpriv(1)" util-linux command -v setpriv
 bed_setup
 
 chmod 755 "$BED_TMP"
