@@ -29,21 +29,24 @@ ln -s "$tree/libpcap.so.$version" "$RING_DROPIN/libpcap.so.1"
 
 missed=0
 
-# mutant NAME FILE SED-SCRIPT TESTS: FILE (of pcap-ring/) edited by
+# mutant NAME FILE SED-SCRIPT TESTS: FILE (of pcap-ring/, or a file the
+# series adds to libpcap, such as the plugin loader's) edited by
 # SED-SCRIPT must make every test in TESTS (run-tests.sh names) fail.
 mutant() {
 	name=$1 file=$2 edit=$3 tests=$4
 	case " ${MUTANTS:-$name} " in *" $name "*) ;; *) return ;; esac
-	sed -e "$edit" "$top/pcap-ring/$file" > "$tree/$file"
-	if cmp -s "$top/pcap-ring/$file" "$tree/$file"; then
-		echo "BROKEN: $name: the edit no longer applies to pcap-ring/$file"
+	orig=$top/pcap-ring/$file
+	[ -f "$orig" ] || orig=$ring_tree/$file
+	sed -e "$edit" "$orig" > "$tree/$file"
+	if cmp -s "$orig" "$tree/$file"; then
+		echo "BROKEN: $name: the edit no longer applies to $orig"
 		missed=$((missed + 1))
 		return
 	fi
 	if ! make -C "$tree" shared > "$work/$name.build.log" 2>&1; then
 		echo "BROKEN: $name: does not build (see $work/$name.build.log)"
 		missed=$((missed + 1))
-		cp "$top/pcap-ring/$file" "$tree/$file"
+		cp "$orig" "$tree/$file"
 		return
 	fi
 	TEST_LOGDIR=$work/$name TESTS=$tests \
@@ -63,7 +66,7 @@ mutant() {
 		missed=$((missed + 1))
 	fi
 	# Back to the real source: the next build drops this mutant.
-	cp "$top/pcap-ring/$file" "$tree/$file"
+	cp "$orig" "$tree/$file"
 }
 
 # The module leaves loopback and tun (ARPHRD_NONE) to stock pcap-linux:
@@ -151,6 +154,33 @@ mutant tx-epoll-leak pcap-ring-tx.c \
 mutant failed-activation-leak pcap-ring.c \
 	'/^fail:$/{n;s/ring_cleanup(p);/(void)p;/;}' \
 	"test-open-close-leaks"
+
+# The plugin loader (patches/0006) loads a plugin of any ABI version.
+mutant plugin-any-abi pcap-plugin.c \
+	's/^\tdefault:/\tcase 2:\n\t\tbreak;\n\tdefault:/' \
+	"plugin/t-loader"
+
+# An extended plugin entry is trusted whatever its size.
+mutant plugin-any-size pcap-plugin.c \
+	's/if (entry->size < EXTENDED_ENTRY_MIN_SIZE)/if (0)/' \
+	"plugin/t-loader"
+
+# A plugin file name in two directories of the path is loaded twice.
+mutant plugin-no-hiding pcap-plugin.c \
+	's/if (!already_loaded(names\[i\]->d_name))/if (1)/' \
+	"plugin/t-loader"
+
+# Plugins loaded again at every call, not once per process.
+mutant plugin-load-per-call pcap-plugin.c \
+	's/pthread_once(&load_once, load_plugins);/load_plugins();/' \
+	"plugin/t-loader"
+
+# PCAP_PLUGIN_DIR ignored.  (Its being ignored in secure execution,
+# tests/plugin/t-secure-env.sh, runs a program whose run path names the
+# ring library, which a mutant does not replace.)
+mutant plugin-env-ignored pcap-plugin.c \
+	's/\t\t\tload_directory(dir);/\t\t\t(void)dir;/' \
+	"plugin/t-loader"
 
 if [ "$missed" -ne 0 ]; then
 	echo "check-mutants: $missed mutant(s) missed or broken"

@@ -20,3 +20,21 @@ echo "ok: the installed library is the ring build"
 [ -z "$(find "$dest" -path "$dest$prefix" -prune -o -type f -print)" ] ||
 	fail "files installed outside the prefix"
 echo "ok: nothing installed outside DESTDIR$prefix"
+
+# The plugin interface (patches/0006): its header and man page, and
+# libpcap.pc's plugindir, which names the directory the library loads
+# plugins from.
+for f in include/pcap/pcap-plugin.h share/man/man3/pcap_plugin.3pcap; do
+	[ -e "$dest$prefix/$f" ] || fail "missing $prefix/$f under DESTDIR"
+done
+echo "ok: pcap/pcap-plugin.h and pcap_plugin(3PCAP) installed"
+need "pkg-config(1)" pkgconf command -v pkg-config
+plugindir=$(PKG_CONFIG_PATH="$dest$prefix/lib/pkgconfig" pkg-config --variable=plugindir libpcap)
+assert_eq "libpcap.pc plugindir" "$prefix/lib/pcap/plugins" "$plugindir"
+if [ "${PLUGIN_LOADER:-no}" = yes ]; then
+	strings "$lib" | grep -qx "$plugindir" ||
+		fail "the installed library does not load plugins from $plugindir"
+	echo "ok: the library loads plugins from $plugindir"
+else
+	skip_case "the ring library is built without its plugin loader (configure --disable-plugins)"
+fi

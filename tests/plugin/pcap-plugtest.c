@@ -1,0 +1,126 @@
+/*
+ * A capture source plugin for the loader tests (tests/plugin/t-*.sh):
+ * its one device delivers PLUGTEST_PACKETS synthetic packets from memory
+ * (plugtest.h), then fails every read with "all N packets delivered".
+ * It uses only the public headers and pcap/pcap-plugin.h, as a plugin
+ * built outside libpcap does.
+ *
+ * The build compiles it several times: PLUGTEST_DEVICE names the device,
+ * PLUGTEST_ABI is its abi_version and PLUGTEST_SIZE its entry's size
+ * (for PCAP_PLUGIN_ABI_EXTENDED).
+ */
+#include <string.h>
+
+#include <pcap/pcap.h>
+#include <pcap/pcap-plugin.h>
+
+#include "plugtest.h"
+
+#ifndef PLUGTEST_DEVICE
+#define PLUGTEST_DEVICE		"plugtest0"
+#endif
+#ifndef PLUGTEST_ABI
+#define PLUGTEST_ABI		PCAP_PLUGIN_ABI_VERSION
+#endif
+#ifndef PLUGTEST_SIZE
+#define PLUGTEST_SIZE		sizeof (struct pcap_plugin)
+#endif
+
+struct plugtest {
+	int delivered;
+	u_char packet[PLUGTEST_MAX_LEN];
+};
+
+static int
+plugtest_read(pcap_t *p, int max_packets, pcap_handler callback, u_char *user)
+{
+	struct plugtest *pt = pcap_plugin_priv(p);
+	const struct bpf_insn *filter = pcap_plugin_get_filter(p);
+	u_int snaplen = (u_int)pcap_plugin_get_snapshot(p);
+	struct pcap_pkthdr h;
+	int n = 0;
+
+	if (pt->delivered == PLUGTEST_PACKETS) {
+		pcap_plugin_set_errbuf(p, "%s: all %d packets delivered",
+		    pcap_plugin_get_device(p), PLUGTEST_PACKETS);
+		return PCAP_ERROR;
+	}
+	while (pt->delivered < PLUGTEST_PACKETS &&
+	    (max_packets <= 0 || n < max_packets)) {
+		if (pcap_plugin_check_break_loop(p))
+			return n > 0 ? n : PCAP_ERROR_BREAK;
+		memset(&h, 0, sizeof h);
+		h.ts.tv_sec = pt->delivered;
+		h.len = plugtest_packet(pt->delivered, pt->packet);
+		h.caplen = h.len < snaplen ? h.len : snaplen;
+		pt->delivered++;
+		if (filter != NULL &&
+		    pcap_plugin_filter(filter, pt->packet, h.len, h.caplen) == 0)
+			continue;
+		callback(user, &h, pt->packet);
+		n++;
+	}
+	return n;
+}
+
+static int
+plugtest_stats(pcap_t *p, struct pcap_stat *ps)
+{
+	struct plugtest *pt = pcap_plugin_priv(p);
+
+	memset(ps, 0, sizeof *ps);
+	ps->ps_recv = (u_int)pt->delivered;
+	return 0;
+}
+
+static const struct pcap_plugin_ops plugtest_ops = {
+	.read = plugtest_read,
+	.setfilter = pcap_plugin_install_bpf,
+	.stats = plugtest_stats,
+	.cleanup = pcap_plugin_cleanup_live,
+	.breakloop_func = pcap_plugin_breakloop,
+};
+
+static int
+plugtest_activate(pcap_t *p)
+{
+	static const int dlts[] = { DLT_EN10MB };
+	int snaplen = pcap_plugin_get_snapshot(p);
+
+	if (snaplen <= 0 || snaplen > PCAP_PLUGIN_SNAPLEN_MAX)
+		pcap_plugin_set_snapshot(p, PCAP_PLUGIN_SNAPLEN_MAX);
+	pcap_plugin_set_linktype(p, DLT_EN10MB);
+	if (pcap_plugin_set_datalink_list(p, dlts, 1) == -1)
+		return PCAP_ERROR;
+	pcap_plugin_set_ops(p, &plugtest_ops);
+	return 0;
+}
+
+static pcap_t *
+plugtest_create(const char *device, char *errbuf, int *is_ours)
+{
+	pcap_t *p;
+
+	*is_ours = strcmp(device, PLUGTEST_DEVICE) == 0;
+	if (!*is_ours)
+		return NULL;
+	p = pcap_plugin_create_handle(errbuf, sizeof (struct plugtest));
+	if (p != NULL)
+		pcap_plugin_set_activate(p, plugtest_activate);
+	return p;
+}
+
+static int
+plugtest_findalldevs(pcap_if_list_t *devlist, char *errbuf)
+{
+	return pcap_plugin_add_dev(devlist, PLUGTEST_DEVICE, 0,
+	    "pcap-plugtest synthetic packets", errbuf) == NULL ? -1 : 0;
+}
+
+struct pcap_plugin pcap_plugin_entry = {
+	.abi_version = PLUGTEST_ABI,
+	.name = "plugtest",
+	.findalldevs = plugtest_findalldevs,
+	.create = plugtest_create,
+	.size = PLUGTEST_SIZE,
+};
