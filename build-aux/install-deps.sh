@@ -20,11 +20,13 @@ automake		automake
 libtoolize		libtool
 make			make
 cc			gcc
+c++			g++
 pkg-config		pkgconf
 flex			flex
 bison			bison
 patch			patch
 xz			xz-utils
+gzip			gzip
 tar			tar
 apt-get			apt
 dpkg-source		dpkg-dev

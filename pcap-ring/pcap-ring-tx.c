@@ -49,6 +49,8 @@
  */
 /* secure_getenv() */
 #define _GNU_SOURCE
+/* <pcap/pcap.h> declares the send queues, defined here, only on request. */
+#define PCAP_WANT_SENDQUEUE
 #include <config.h>
 
 #include <errno.h>

@@ -41,6 +41,8 @@
 #include <unistd.h>
 #include <sys/select.h>
 #include <sys/wait.h>
+/* The send queues are declared only on request. */
+#define PCAP_WANT_SENDQUEUE
 #include <pcap/pcap.h>
 
 #include "frames.h"

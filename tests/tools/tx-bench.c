@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+/* The send queues are declared only on request. */
+#define PCAP_WANT_SENDQUEUE
 #include <pcap/pcap.h>
 
 #include "frames.h"

@@ -19,6 +19,8 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+/* The send queues are declared only on request. */
+#define PCAP_WANT_SENDQUEUE
 #include <pcap/pcap.h>
 
 #include "frames.h"

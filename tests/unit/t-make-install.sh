@@ -10,6 +10,7 @@ rm -f "$dest.log"
 prefix=$(sed -n 's/^prefix="*\([^"]*\)"*$/\1/p' "$BUILDDIR/libpcap-$LIBPCAP_VERSION-ring/libpcap.pc")
 [ -n "$prefix" ] || fail "no prefix in libpcap.pc"
 for f in lib/libpcap.so lib/libpcap.a include/pcap/pcap.h include/pcap.h \
+    include/pcap/ring-config.h \
     bin/pcap-config lib/pkgconfig/libpcap.pc share/man/man3/pcap.3pcap; do
 	[ -e "$dest$prefix/$f" ] || fail "missing $prefix/$f under DESTDIR"
 done

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* The send queues are declared only on request. */
+#define PCAP_WANT_SENDQUEUE
 #include <pcap/pcap.h>
 
 static int failures;
