@@ -19,12 +19,13 @@ top=$(cd "$(dirname "$0")" && pwd)
 unset TESTS
 
 # Test names are run-tests.sh's: test-* programs, DIR/t-* scripts.
-smoke_and_diff='unit/* headers/* test-create-decline test-activate-errors test-options
+smoke_and_diff='unit/* headers/t-disable-pcap-ring plugin/* test-create-decline test-activate-errors test-options
 	test-select-dispatch ns/* tx/t-inject-modes diff/t-tcpdump-filters
 	diff/t-tcpdump-modes diff/t-dumpcap-tshark diff/t-capture-stop diff/t-lists'
 module_programs='unit/* test-* ns/* tx/*'
-# Everything but the package test, which needs the .deb only 1.10.3 builds.
-all_but_deb='unit/* headers/* test-* ns/* tx/* diff/*'
+# Everything but the package test, which needs the .deb only 1.10.3 builds,
+# and the real programs' build, which tests headers 1.10.3 shares.
+all_but_deb='unit/* plugin/* test-* ns/* tx/* diff/*'
 cd "$top" || exit 1
 
 # Installs what is missing (as root) and names any command still missing,
