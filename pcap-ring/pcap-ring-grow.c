@@ -66,7 +66,7 @@
 #define GROW_FACTOR		4
 /* The cap: this share of physical memory, within these bounds. */
 #define GROW_MEMORY_SHARE	128
-#define GROW_CAP_MAX		(256U * 1024 * 1024)
+#define GROW_CAP_MAX		(64U * 1024 * 1024)
 #define GROW_ENV_MAX_MIB	4096
 
 #ifndef PCAP_RING_BUFFER_MAX_MIB

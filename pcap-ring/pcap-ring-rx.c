@@ -616,6 +616,9 @@ again:
 		delivered = deliver(p, &pkt, callback, user, copy);
 		n += delivered;
 		ring_rx_consume(&pr->rx, delivered && oneshot && !copy);
+		/* A reader that never catches up never starts a new read. */
+		if (pr->rx.next_packet == NULL)
+			pcap_ring_grow_check(p);
 		if (p->break_loop) {
 			p->break_loop = 0;
 			return PCAP_ERROR_BREAK;
