@@ -3,7 +3,7 @@
 
 usage: report.py --md FILE --png FILE [--runs N --secs S] ROWS.tsv...
 
-Rows: part path iface size run pps cpu_ns_per_pkt drop_pct; path is
+Rows: part path iface size run pps cpu_ns_per_pkt drop_pct [ring_kib]; path is
 "stock" or a way through pcap-ring ("ring", or e.g. "ring-b64" for a
 batch size), a metric "-" where it does not apply.  For every (part,
 iface, size, path) the table gives the median and min-max over the runs,
@@ -24,6 +24,7 @@ METRICS = [
     ("pps", "packets/s", "higher is better"),
     ("cpu_ns_per_pkt", "CPU ns per packet", "lower is better"),
     ("drop_pct", "drops %", "lower is better"),
+    ("ring_kib", "ring KiB at the end", "the memory the capture ended with"),
 ]
 
 
@@ -35,7 +36,7 @@ def load(paths):
                 if None in r.values() or not r["run"].isdigit():
                     print("report: %s: skipping malformed row %s" % (path, r), file=sys.stderr)
                     continue
-                for k in ("pps", "cpu_ns_per_pkt", "drop_pct"):
+                for k in ("pps", "cpu_ns_per_pkt", "drop_pct", "ring_kib"):
                     r[k] = float(r[k]) if r.get(k) not in (None, "", "-", "NA") else None
                 r["size"] = int(r["size"])
                 r["run"] = int(r["run"])
