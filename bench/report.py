@@ -256,10 +256,15 @@ def main():
                "rate the bed produces, with sender and capture sharing the cores (the other "
                "cases send from one CPU); "
                "`tcpdump-immediate` adds --immediate-mode; `dispatch1` is "
-               "tests/tools/cap-bench, dumpcap's select() + pcap_dispatch(cnt=1) loop. "
+               "tests/tools/cap-bench, dumpcap's select() + pcap_dispatch(cnt=1) loop; "
+               "`dumpcap-maxrate` is Debian's unchanged dumpcap with default options (its "
+               "2 MiB buffer request) writing to /dev/null while trafgen runs on every CPU, "
+               "`dumpcap-moderate` the same while trafgen sends from one CPU with a fixed "
+               "gap between frames. "
                "packets/s counts captured frames; drops are frames that reached the "
                "interface but not the program; CPU is the program's user+system time "
-               "per captured frame.", "",
+               "per captured frame; ring KiB is the program's packet-socket mappings "
+               "(its rings) in /proc/PID/maps just before it stops.", "",
                table(rows, "capture"), "", "Goals:", ""]
         md += capture_goals(rows)
         md.append("")
