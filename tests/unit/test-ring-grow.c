@@ -3,7 +3,8 @@
  * - a handle asking for 2 MiB starts with 2 MiB; when a burst the reader
  *   did not keep up with fills it, the ring grows, every frame sent after
  *   the reader came back arrives once and in order, and ps_drop is
- *   exactly the frames that did not arrive;
+ *   exactly the frames that did not arrive; read with pcap_dispatch() and
+ *   with pcap_next_ex(), whose packets must stay valid across the switch;
  * - slow traffic, read as it comes, leaves the ring at 2 MiB;
  * - PCAP_RING_BUFFER_MAX=0 pins the ring at the size asked for;
  * - a batched handle (PCAP_RING_TX_BATCH) captures the peer's frames and
@@ -68,20 +69,56 @@ seen(const struct bed_tally *t, uint32_t first, uint32_t n)
 }
 
 /*
+ * Read with pcap_next_ex(), checking each packet after the call returned
+ * (it must stay valid until the next call), until want packets came or
+ * none for idle seconds.
+ */
+static void
+drain_next_ex(pcap_t *p, struct bed_tally *t, unsigned long want, double idle)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	double last = bed_now();
+	int r;
+
+	bed_deadline(60, "reading with pcap_next_ex");
+	while (t->packets < want && bed_now() - last < idle) {
+		r = pcap_next_ex(p, &h, &data);
+		if (r == 1) {
+			bed_tally_packet(t, h, data);
+			last = bed_now();
+		} else if (r != 0) {
+			CHECK(0, "pcap_next_ex: %d %s", r, pcap_geterr(p));
+			break;
+		} else {
+			bed_sleep(0.001);
+		}
+	}
+	bed_deadline_clear();
+}
+
+/*
  * A burst twice the ring while the reader is away, one read (the reader
  * is back), a second burst while it is away again, then everything.
  */
 static void
-burst_while_stalled(pcap_t *p, struct bed_tally *t, struct pcap_stat *ps)
+burst_while_stalled(pcap_t *p, struct bed_tally *t, struct pcap_stat *ps,
+    int next_ex)
 {
 	bed_tally_init(t, 0, 2 * BURST);
 	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
-	if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)t) != 1)
+	if (next_ex)
+		drain_next_ex(p, t, 1, 1.0);
+	else if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)t) != 1)
 		CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
 	bed_send(sender_fd, BURST, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
-	bed_drain(p, bed_tally_cb, (u_char *)t, &t->packets, 2 * BURST, 1.0);
+	if (next_ex)
+		drain_next_ex(p, t, 2 * BURST, 1.0);
+	else
+		bed_drain(p, bed_tally_cb, (u_char *)t, &t->packets, 2 * BURST,
+		    1.0);
 	CHECK(pcap_stats(p, ps) == 0, "pcap_stats: %s", pcap_geterr(p));
 	CHECK(t->dup == 0 && t->reorder == 0 && t->bad == 0 && t->other == 0,
 	    "dup %lu reorder %lu bad %lu other %lu", t->dup, t->reorder,
@@ -92,8 +129,9 @@ burst_while_stalled(pcap_t *p, struct bed_tally *t, struct pcap_stat *ps)
 }
 
 static void
-grows_on_burst(void)
+grows_on_burst(int next_ex)
 {
+	const char *how = next_ex ? "pcap_next_ex" : "pcap_dispatch";
 	struct pcap_stat ps;
 	struct bed_tally t;
 	unsigned long before, after, second;
@@ -101,18 +139,18 @@ grows_on_burst(void)
 
 	p = open_2mib();
 	before = ring_mapping_bytes();
-	burst_while_stalled(p, &t, &ps);
+	burst_while_stalled(p, &t, &ps, next_ex);
 	after = ring_mapping_bytes();
 	second = seen(&t, BURST, BURST);
 	CHECK(before == 2 * MIB && after > 2 * MIB,
-	    "ring of %lu bytes at the start, %lu after the burst", before,
-	    after);
+	    "%s: ring of %lu bytes at the start, %lu after the burst", how,
+	    before, after);
 	CHECK(second == BURST,
-	    "%lu of the %d frames sent after the reader came back arrived",
-	    second, BURST);
+	    "%s: %lu of the %d frames sent after the reader came back arrived",
+	    how, second, BURST);
 	if (bed_failures == 0)
-		bed_ok("2 MiB grew to %lu MiB; %lu + %u dropped = %d, all %d frames of the second burst in order",
-		    after / MIB, t.frames, ps.ps_drop, 2 * BURST, BURST);
+		bed_ok("%s: 2 MiB grew to %lu MiB; %lu + %u dropped = %d, all %d frames of the second burst in order",
+		    how, after / MIB, t.frames, ps.ps_drop, 2 * BURST, BURST);
 	bed_tally_free(&t);
 	pcap_close(p);
 }
@@ -128,7 +166,7 @@ pinned(void)
 	setenv("PCAP_RING_BUFFER_MAX", "0", 1);
 	p = open_2mib();
 	unsetenv("PCAP_RING_BUFFER_MAX");
-	burst_while_stalled(p, &t, &ps);
+	burst_while_stalled(p, &t, &ps, 0);
 	after = ring_mapping_bytes();
 	CHECK(after == 2 * MIB && ps.ps_drop > 0,
 	    "PCAP_RING_BUFFER_MAX=0: ring of %lu bytes after the bursts, ps_drop %u",
@@ -273,7 +311,8 @@ main(int argc, char **argv)
 {
 	bed_enter(argc, argv, "ring");
 	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
-	grows_on_burst();
+	grows_on_burst(0);
+	grows_on_burst(1);
 	slow_traffic();
 	pinned();
 	batched_down_up();
