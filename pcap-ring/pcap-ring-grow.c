@@ -67,7 +67,7 @@
 /* The cap: this share of physical memory, within these bounds. */
 #define GROW_MEMORY_SHARE	128
 #define GROW_CAP_MAX		(64U * 1024 * 1024)
-#define GROW_ENV_MAX_MIB	4096
+#define GROW_ENV_MAX_MIB	2048	/* ring sizes are unsigned int */
 
 #ifndef PCAP_RING_BUFFER_MAX_MIB
 #define PCAP_RING_BUFFER_MAX_MIB	-1	/* from memory */
@@ -82,7 +82,7 @@ pcap_ring_grow_init(struct ring_grow *g)
 	g->next_fd = -1;
 }
 
-/* Stock's default unless asked, the cap from memory unless pinned. */
+/* The cap when neither the environment nor configure sets it. */
 static unsigned int
 default_cap(void)
 {
@@ -117,6 +117,8 @@ pcap_ring_grow_open(pcap_t *p)
 		return PCAP_ERROR;
 	if (mib == -1)
 		mib = PCAP_RING_BUFFER_MAX_MIB;
+	if (mib > GROW_ENV_MAX_MIB)
+		mib = GROW_ENV_MAX_MIB;
 	g->max = mib >= 0 ? (unsigned int)mib * 1024 * 1024 : default_cap();
 	if (p->opt.immediate)
 		g->max = 0;

@@ -155,7 +155,7 @@ struct ring_grow {
 	int member[RING_GROUP_MAX];
 	int member_nr;
 	int dummy;			/* the drop-all member after the capture socket, or -1 */
-	int spare[2 * RING_GROW_MAX_STEPS];	/* sockets opened at activation */
+	int spare[2 * RING_GROW_MAX_STEPS + 1];	/* sockets opened at activation */
 	int spare_nr;
 	int spare_next;
 	unsigned int size;		/* bytes of the capture ring */
