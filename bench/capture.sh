@@ -1,23 +1,30 @@
 #!/bin/sh
 # Capture benchmark: stock vs ring libpcap, unchanged tcpdump writing to
-# /dev/null (default options, and --immediate-mode) and cap-bench (dumpcap's
-# select + pcap_dispatch(cnt=1) loop), 64 B and 1514 B frames, sent by
-# trafgen on one CPU, and for tcpdump-maxrate by trafgen on every CPU: the
-# highest rate the bed produces, where sender and capture share the cores.
+# /dev/null (default options, and --immediate-mode), unchanged dumpcap with
+# default options (its 2 MiB pcap_set_buffer_size() request) and cap-bench
+# (dumpcap's select + pcap_dispatch(cnt=1) loop), 64 B and 1514 B frames,
+# sent by trafgen on one CPU, for the -maxrate cases by trafgen on every
+# CPU (the highest rate the bed produces, where sender and capture share
+# the cores), and for dumpcap-moderate at $MODERATE_PPS frames/s.
 #
 # usage: capture.sh RUNS SECONDS   (run by run-bench.sh, as root)
-# Prints TSV rows "part path iface size run pps cpu_ns_per_pkt drop_pct":
+# BENCH_IFACES and BENCH_SIZES (space-separated) run a subset of the cases.
+# Prints TSV rows "part path iface size run pps cpu_ns_per_pkt drop_pct ring_kib":
 #   pps             frames captured per second of traffic
 #   cpu_ns_per_pkt  the capturing process's user+system CPU time per
 #                   captured frame (getrusage; wait4() for tcpdump)
 #   drop_pct        frames that reached the interface but not the
 #                   program, in % of those that reached it
+#   ring_kib        the capturing process's packet-socket mappings (its
+#                   rings) in /proc/PID/maps just before it is stopped
 # Stock and ring alternate within each run, in an order that flips every
 # run, so that drift in the machine's load hits both alike.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 
 runs=$1 secs=$2
+MODERATE_PPS=${MODERATE_PPS:-20000}
+DUMPCAP=${DUMPCAP:-$(command -v dumpcap || true)}
 require_root
 command -v trafgen >/dev/null 2>&1 || fail "needs trafgen (apt-get install netsniff-ng)"
 command -v python3 >/dev/null 2>&1 || fail "needs python3"
@@ -48,6 +55,15 @@ now_ns() {
 	date +%s%N
 }
 
+# KiB of packet-socket rings that process PID has mapped.
+ring_kib() {
+	_kib=0
+	for _range in $(grep -F 'socket:[' "/proc/$1/maps" 2>/dev/null | cut -d' ' -f1); do
+		_kib=$((_kib + (0x${_range#*-} - 0x${_range%-*}) / 1024))
+	done
+	echo $_kib
+}
+
 # measure PATH IFACE SIZE RUN: one capture while trafgen sends for $secs.
 measure() {
 	path=$1 iface=$2 size=$3 run=$4
@@ -64,6 +80,11 @@ measure() {
 			timeout -s INT $limit "$TCPDUMP" $opt -i "$VETH_B" -w /dev/null \
 			> "$log" 2>&1
 		;;
+	dumpcap-maxrate|dumpcap-moderate)
+		bed_bg in_b env $(lib_env "$path") python3 "$rusage" "$tm" \
+			timeout -s INT $limit "$DUMPCAP" -i "$VETH_B" -w /dev/null \
+			> "$log" 2>&1
+		;;
 	dispatch1|dispatch1-immediate)
 		opt=
 		[ "$iface" = dispatch1-immediate ] && opt=-I
@@ -75,18 +96,22 @@ measure() {
 	wait_for_listening "$log"
 	# rusage.py ignores SIGINT: signal the timeout(1) it runs.
 	stop_pid=$cap_pid
-	case $iface in tcpdump*) stop_pid=$(ps -o pid= --ppid "$cap_pid" | tr -d ' ') ;; esac
+	case $iface in tcpdump*|dumpcap*) stop_pid=$(ps -o pid= --ppid "$cap_pid" | tr -d ' ') ;; esac
+	prog_pid=$(ps -o pid= --ppid "$stop_pid" | tr -d ' ')
 	rx0=$(rx_packets)
 	t0=$(now_ns)
-	senders=1
-	[ "$iface" = tcpdump-maxrate ] && senders=$(nproc)
-	in_a timeout -s INT "$secs" trafgen --no-sock-mem -Q -P "$senders" -o "$VETH_A" \
+	senders=1 rate=
+	case $iface in *-maxrate) senders=$(nproc) ;; esac
+	# An interpacket gap: trafgen's -b rate was not held here.
+	[ "$iface" = dumpcap-moderate ] && rate="-t $((1000000000 / MODERATE_PPS))ns"
+	in_a timeout -s INT "$secs" trafgen --no-sock-mem -Q -P "$senders" $rate -o "$VETH_A" \
 		-i "$BED_TMP/frame-$size.cfg" > "$BED_TMP/trafgen.log" 2>&1
 	t1=$(now_ns)
 	rx1=$(rx_packets)
 	# Longer than the 1 s read timeout, so that the last partly filled
 	# block is handed over before the program stops.
 	sleep 1.5
+	kib=$(ring_kib "$prog_pid")
 	kill -INT "$stop_pid"
 	wait "$cap_pid"
 
@@ -95,6 +120,13 @@ measure() {
 	tcpdump*)
 		captured=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured$/\1/p' "$log")
 		kdrop=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$log")
+		cpu=$(cat "$tm" 2>/dev/null)
+		;;
+	dumpcap*)
+		# "Packets received/dropped on interface 'x': R/D (pcap:P/...)"
+		# (after its running "\rPackets: N" counts)
+		captured=$(tr '\r' '\n' < "$log" | sed -n 's/^Packets captured: \([0-9]*\)$/\1/p')
+		kdrop=$(sed -n 's/^Packets received\/dropped on interface .*: [0-9]*\/[0-9]* (pcap:\([0-9]*\)\/.*/\1/p' "$log")
 		cpu=$(cat "$tm" 2>/dev/null)
 		;;
 	dispatch1*)
@@ -106,25 +138,27 @@ measure() {
 		fail "$path $iface $size: no result: $(cat "$log" "$tm" 2>/dev/null)"
 	[ "$arrived" -gt 0 ] || fail "$path $iface $size: trafgen sent nothing: $(cat "$BED_TMP/trafgen.log")"
 	echo "capture $path $iface $size B run $run: arrived $arrived captured $captured" \
-		"kernel-drops $kdrop cpu ${cpu}ns in $(((t1 - t0) / 1000000)) ms" >&2
+		"kernel-drops $kdrop cpu ${cpu}ns ring ${kib:-?} KiB in $(((t1 - t0) / 1000000)) ms" >&2
 	awk -v p="$path" -v i="$iface" -v s="$size" -v r="$run" -v a="$arrived" \
-	    -v c="$captured" -v cpu="$cpu" -v ns="$((t1 - t0))" 'BEGIN {
+	    -v c="$captured" -v cpu="$cpu" -v ns="$((t1 - t0))" -v kib="${kib:--}" 'BEGIN {
 		drop = a > c ? 100 * (a - c) / a : 0
 		per = c > 0 ? cpu / c : 0
-		printf "capture\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t%.2f\n", p, i, s, r,
-		    c / (ns / 1e9), per, drop
+		printf "capture\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t%.2f\t%s\n", p, i, s, r,
+		    c / (ns / 1e9), per, drop, kib
 	}'
 }
 
 for size in 64 1514; do
 	trafgen_conf $size
 done
-printf 'part\tpath\tiface\tsize\trun\tpps\tcpu_ns_per_pkt\tdrop_pct\n'
+ifaces=${BENCH_IFACES:-tcpdump tcpdump-maxrate tcpdump-immediate dispatch1 dumpcap-maxrate dumpcap-moderate}
+case $ifaces in *dumpcap*) [ -x "$DUMPCAP" ] || fail "needs dumpcap (apt-get install wireshark-common)" ;; esac
+printf 'part\tpath\tiface\tsize\trun\tpps\tcpu_ns_per_pkt\tdrop_pct\tring_kib\n'
 run=1
 while [ $run -le "$runs" ]; do
 	if [ $((run % 2)) -eq 1 ]; then order="stock ring"; else order="ring stock"; fi
-	for size in 1514 64; do
-		for iface in tcpdump tcpdump-maxrate tcpdump-immediate dispatch1; do
+	for size in ${BENCH_SIZES:-1514 64}; do
+		for iface in $ifaces; do
 			for path in $order; do
 				measure $path $iface $size $run
 			done

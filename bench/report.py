@@ -3,7 +3,7 @@
 
 usage: report.py --md FILE --png FILE [--runs N --secs S] ROWS.tsv...
 
-Rows: part path iface size run pps cpu_ns_per_pkt drop_pct; path is
+Rows: part path iface size run pps cpu_ns_per_pkt drop_pct [ring_kib]; path is
 "stock" or a way through pcap-ring ("ring", or e.g. "ring-b64" for a
 batch size), a metric "-" where it does not apply.  For every (part,
 iface, size, path) the table gives the median and min-max over the runs,
@@ -24,6 +24,7 @@ METRICS = [
     ("pps", "packets/s", "higher is better"),
     ("cpu_ns_per_pkt", "CPU ns per packet", "lower is better"),
     ("drop_pct", "drops %", "lower is better"),
+    ("ring_kib", "ring KiB at the end", "the memory the capture ended with"),
 ]
 
 
@@ -35,7 +36,7 @@ def load(paths):
                 if None in r.values() or not r["run"].isdigit():
                     print("report: %s: skipping malformed row %s" % (path, r), file=sys.stderr)
                     continue
-                for k in ("pps", "cpu_ns_per_pkt", "drop_pct"):
+                for k in ("pps", "cpu_ns_per_pkt", "drop_pct", "ring_kib"):
                     r[k] = float(r[k]) if r.get(k) not in (None, "", "-", "NA") else None
                 r["size"] = int(r["size"])
                 r["run"] = int(r["run"])
@@ -255,10 +256,15 @@ def main():
                "rate the bed produces, with sender and capture sharing the cores (the other "
                "cases send from one CPU); "
                "`tcpdump-immediate` adds --immediate-mode; `dispatch1` is "
-               "tests/tools/cap-bench, dumpcap's select() + pcap_dispatch(cnt=1) loop. "
+               "tests/tools/cap-bench, dumpcap's select() + pcap_dispatch(cnt=1) loop; "
+               "`dumpcap-maxrate` is Debian's unchanged dumpcap with default options (its "
+               "2 MiB buffer request) writing to /dev/null while trafgen runs on every CPU, "
+               "`dumpcap-moderate` the same while trafgen sends from one CPU with a fixed "
+               "gap between frames. "
                "packets/s counts captured frames; drops are frames that reached the "
                "interface but not the program; CPU is the program's user+system time "
-               "per captured frame.", "",
+               "per captured frame; ring KiB is the program's packet-socket mappings "
+               "(its rings) in /proc/PID/maps just before it stops.", "",
                table(rows, "capture"), "", "Goals:", ""]
         md += capture_goals(rows)
         md.append("")

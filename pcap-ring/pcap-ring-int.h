@@ -6,7 +6,10 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 
 #include "pcap-int.h"
@@ -16,8 +19,13 @@
  * Capture ring defaults, from measurements at the maximum rate a veth peer
  * produces on a 2-core machine: 8 blocks of 256 KiB (stock's 2 MiB default)
  * drop about 16% with unchanged tcpdump, 32 MiB in 1 MiB blocks dropped
- * nothing, and blocks below 256 KiB cost many more wake-ups.
+ * nothing, and blocks below 256 KiB cost many more wake-ups.  A 32 MiB
+ * ring also cost 1.27x stock's CPU per packet at moderate rates (its cache
+ * footprint), so a TPACKET_V3 handle starts at stock's 2 MiB and grows
+ * when the traffic fills it (pcap-ring-grow.c).  Immediate mode does not
+ * grow and keeps the larger default.
  */
+#define RING_START_BUFFER_SIZE		(2 * 1024 * 1024)
 #define RING_DEFAULT_BUFFER_SIZE	(32 * 1024 * 1024)
 #define RING_MAX_BLOCK_SIZE		(1024 * 1024)
 #define RING_MIN_BLOCK_SIZE		(256 * 1024)
@@ -61,6 +69,8 @@ struct ring_rx {
 	unsigned int copy_len;
 	unsigned int cut_drops;		/* V2: packets cut to their frame, not yet in the statistics */
 	int socket_error;		/* an error recv() reported (and cleared) while taking a copy */
+	int final;			/* V3: nothing more comes; the open block is complete */
+	uint64_t last_seq;		/* V3: sequence number of the last block taken */
 };
 
 /*
@@ -93,6 +103,7 @@ struct ring_tx {
 	int qdisc_bypass_set;
 
 	int fd;				/* -1 until there is a TX ring */
+	int hidden;			/* bound to drop all: may join the group */
 	struct ring_map map;
 	unsigned int frame_nr;
 	unsigned int frame_size;
@@ -130,6 +141,37 @@ struct ring_tx {
 	} ops;
 };
 
+/*
+ * The handle's private fanout group (pcap-ring-grow.c) and ring growth.
+ * member[] is what the kernel's array of members holds, in its order,
+ * as our own joins and leaves leave it.
+ */
+#define RING_GROUP_MAX		4
+#define RING_GROW_MAX_STEPS	8
+
+struct ring_grow {
+	int group_wanted;		/* the handle needs a fanout group */
+	int group_id;			/* -1: no group */
+	int member[RING_GROUP_MAX];
+	int member_nr;
+	int dummy;			/* the drop-all member after the capture socket, or -1 */
+	int spare[2 * RING_GROW_MAX_STEPS + 1];	/* sockets opened at activation */
+	int spare_nr;
+	int spare_next;
+	unsigned int size;		/* bytes of the capture ring */
+	unsigned int max;		/* the cap; size >= max: no growth */
+	unsigned int retire_tov;
+	unsigned int hdrlen;
+	int tstamp_source;		/* PACKET_TIMESTAMP, 0 for software */
+	/* While the previous ring drains, the next one fills. */
+	int draining;
+	int next_fd;
+	struct ring_map next_map;
+	struct ring_rx next_rx;
+	unsigned int next_size;
+	int refilter;			/* a filter was set while draining */
+};
+
 /* Private state of a pcap-ring handle (p->priv). */
 struct pcap_ring {
 	char ifname[IFNAMSIZ];
@@ -148,6 +190,7 @@ struct pcap_ring {
 	long long sysfs_dropped;
 	struct pcap_stat stat;
 	struct ring_tx tx;
+	struct ring_grow grow;
 };
 
 /* pcap-ring-setup.c: sockets, layouts and mappings shared by RX and TX. */
@@ -165,6 +208,16 @@ int	ring_setup(int fd, int optname, int version, struct ring_layout *,
 	    unsigned int retire_tov, const char *ifname, char *errbuf,
 	    struct ring_map *);
 void	ring_teardown(struct ring_map *);
+int	ring_env_number(const char *name, int max, char *errbuf);
+int	ring_attach_drop_all(int fd);
+int	ring_set_reserve(int fd, unsigned int reserve, char *errbuf);
+
+/* The protocol a handle's sockets are bound to, in network order. */
+static inline int
+ring_protocol(const pcap_t *p)
+{
+	return htons(p->opt.protocol != 0 ? p->opt.protocol : ETH_P_ALL);
+}
 
 /* pcap-ring-rx.c: the capture ring reader. */
 void	ring_rx_init(struct ring_rx *, int version, int fd,
@@ -173,16 +226,31 @@ int	ring_rx_next(struct ring_rx *, struct ring_packet *);
 int	ring_rx_caught_up(const struct ring_rx *);
 void	ring_rx_consume(struct ring_rx *, int hold);
 unsigned int ring_rx_slots_in_use(const struct ring_rx *);
+int	ring_rx_nearly_full(const struct ring_rx *);
+int	ring_rx_drained(const struct ring_rx *);
 int	pcap_ring_read(pcap_t *, int, pcap_handler, u_char *);
 void	pcap_ring_set_poll_timeout(struct pcap_ring *);
 
 
+/* pcap-ring-grow.c: the fanout group and ring growth. */
+void	pcap_ring_grow_init(struct ring_grow *);
+int	pcap_ring_grow_open(pcap_t *);
+int	pcap_ring_group_form(pcap_t *);
+void	pcap_ring_group_add_tx(pcap_t *);
+void	pcap_ring_grow_check(pcap_t *);
+int	pcap_ring_grow_finish(pcap_t *);
+void	pcap_ring_grow_cleanup(pcap_t *);
+
 /* pcap-ring.c */
 int	pcap_ring_is_ours(const pcap_t *);
+int	pcap_ring_set_promiscuous(pcap_t *, int fd);
+int	pcap_ring_add_stats(pcap_t *, int fd);
+int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
 
 /* pcap-ring-tx.c: injection. */
 int	pcap_ring_inject(pcap_t *, const void *, int);
 void	pcap_ring_tx_init(struct ring_tx *);
+int	pcap_ring_tx_open(pcap_t *);
 int	pcap_ring_tx_activate(pcap_t *);
 void	pcap_ring_tx_cleanup(pcap_t *);
 

@@ -154,8 +154,17 @@ again:
 		while (rx->next_packet == NULL) {
 			struct tpacket_block_desc *bd = (void *)rx->slots[rx->slot];
 
-			if (slot_status(rx, rx->slot) == TP_STATUS_KERNEL)
+			/*
+			 * Once nothing more comes (a larger ring took over),
+			 * the block the kernel had open is complete; it is
+			 * the one numbered after the last block taken, where
+			 * a block handed back earlier keeps an older number.
+			 */
+			if (slot_status(rx, rx->slot) == TP_STATUS_KERNEL &&
+			    !(rx->final &&
+			    bd->hdr.bh1.seq_num == rx->last_seq + 1))
 				return 0;
+			rx->last_seq = bd->hdr.bh1.seq_num;
 			if (bd->hdr.bh1.num_pkts != 0) {
 				rx->next_packet = (u_char *)bd +
 				    bd->hdr.bh1.offset_to_first_pkt;
@@ -265,6 +274,39 @@ ring_rx_slots_in_use(const struct ring_rx *rx)
 		n--;
 	/* A slot held for pcap_next_ex() was read, yet its release counts. */
 	return rx->slot_nr - n + (rx->release_pending ? 1 : 0);
+}
+
+/*
+ * Whether ring_rx_next() would find nothing and nothing is held for the
+ * caller (V3).
+ */
+int
+ring_rx_drained(const struct ring_rx *rx)
+{
+	const struct tpacket_block_desc *bd = (void *)rx->slots[rx->slot];
+
+	if (rx->next_packet != NULL || rx->release_pending ||
+	    slot_status(rx, rx->slot) != TP_STATUS_KERNEL)
+		return 0;
+	return !(rx->final && bd->hdr.bh1.seq_num == rx->last_seq + 1 &&
+	    bd->hdr.bh1.num_pkts != 0);
+}
+
+/*
+ * Whether the kernel has filled three quarters of a V3 ring or more: the
+ * blocks from the reader's on are all the reader's.
+ */
+int
+ring_rx_nearly_full(const struct ring_rx *rx)
+{
+	unsigned int ahead = rx->slot_nr * 3 / 4;
+
+	if (rx->version != TPACKET_V3)
+		return 0;
+	if (ahead == 0)
+		ahead = 1;
+	return slot_status(rx, (rx->slot + ahead - 1) % rx->slot_nr) !=
+	    TP_STATUS_KERNEL;
 }
 
 void
@@ -540,8 +582,15 @@ pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
 
 	if (PACKET_COUNT_IS_UNLIMITED(max_packets))
 		max_packets = INT_MAX;
+	pcap_ring_grow_check(p);
 again:
 	ret = ring_rx_next(&pr->rx, &pkt);
+	if (ret == 0 && pr->grow.draining) {
+		/* The previous ring is empty: the larger one takes over. */
+		if ((ret = pcap_ring_grow_finish(p)) < 0)
+			return ret;
+		ret = ring_rx_next(&pr->rx, &pkt);
+	}
 	if (ret == 0) {
 		ret = wait_for_packets(p);
 		if (ret != 0)
@@ -567,6 +616,9 @@ again:
 		delivered = deliver(p, &pkt, callback, user, copy);
 		n += delivered;
 		ring_rx_consume(&pr->rx, delivered && oneshot && !copy);
+		/* A reader that never catches up never starts a new read. */
+		if (pr->rx.next_packet == NULL)
+			pcap_ring_grow_check(p);
 		if (p->break_loop) {
 			p->break_loop = 0;
 			return PCAP_ERROR_BREAK;
@@ -580,6 +632,13 @@ again:
 		if (ret < 0)
 			return ret;
 	}
+	/*
+	 * Once the previous ring is empty, the descriptor must be the new
+	 * socket's before the caller waits on it again.
+	 */
+	if (pr->grow.draining && ring_rx_drained(&pr->rx) &&
+	    (ret = pcap_ring_grow_finish(p)) < 0)
+		return ret;
 	if (n == 0 && pr->timeout == 0)
 		goto again;
 	return n;

@@ -3,6 +3,9 @@
  *
  * Nothing here knows about pcap_t; the RX and TX sides both build on it.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* secure_getenv */
+#endif
 #include <config.h>
 
 #include <errno.h>
@@ -318,4 +321,58 @@ ring_teardown(struct ring_map *m)
 		munmap(m->base, m->len);
 	free(m->frames);
 	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * A number from the environment: -1 if unset, -2 (error set) if not a
+ * number from 0 to max.  Unset in secure execution (setuid and
+ * file-capability programs), where the user who runs the program must not
+ * change its capture or injection, or make it lock up to 1 GiB of ring
+ * per handle.
+ */
+int
+ring_env_number(const char *name, int max, char *errbuf)
+{
+	const char *v = secure_getenv(name);
+	char *end;
+	long n;
+
+	if (v == NULL || v[0] == '\0')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > max) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE,
+		    "%s=\"%s\" is not a number from 0 to %d",
+		    name, v, max);
+		return -2;
+	}
+	return (int)n;
+}
+
+/* A socket filter that drops everything, so that a bound socket receives nothing. */
+int
+ring_attach_drop_all(int fd)
+{
+	static struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog;
+
+	memset(&prog, 0, sizeof(prog));
+	prog.len = 1;
+	prog.filter = &ret0;
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog));
+}
+
+/* Room in front of each frame to put a VLAN tag back. */
+int
+ring_set_reserve(int fd, unsigned int reserve, char *errbuf)
+{
+	if (setsockopt(fd, SOL_PACKET, PACKET_RESERVE, &reserve,
+	    sizeof(reserve)) == -1) {
+		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "setsockopt (PACKET_RESERVE)");
+		return -1;
+	}
+	return 0;
 }

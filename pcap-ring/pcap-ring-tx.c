@@ -67,19 +67,12 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <linux/filter.h>
 #include <linux/if_ether.h>
 
 #include "pcap-ring-int.h"
 
 #ifndef PACKET_QDISC_BYPASS
 #define PACKET_QDISC_BYPASS	20
-#endif
-#ifndef PACKET_FANOUT_CBPF
-#define PACKET_FANOUT_CBPF	6
-#endif
-#ifndef PACKET_FANOUT_FLAG_UNIQUEID
-#define PACKET_FANOUT_FLAG_UNIQUEID	0x2000
 #endif
 
 #define TX_DEFAULT_RING_FRAMES	256
@@ -663,40 +656,62 @@ pcap_ring_tx_init(struct ring_tx *tx)
  * a copy of the frame (and hid the ring's gain entirely on an ifb sink),
  * where stock's send() on the capture socket is not looped back to it.
  * Sockets of one fanout group do not see each other's frames: the TX
- * socket joins the capture socket in a group of their own, of the CBPF
- * type with no program, which gives every received frame to the first
- * member, the capture socket.  The TX socket is
- * bound like the capture socket, as the group requires, and drops all it
- * would receive.  Where that fails, frames are merely seen twice.
+ * socket is bound like the capture socket, as the group requires, drops
+ * all it would receive, and joins the handle's group (pcap-ring-grow.c),
+ * whose program gives every received frame to the capture socket.  Where
+ * that fails, frames are merely seen twice.
  */
 static int
 bind_beside_capture(pcap_t *p)
 {
-	static struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
-	struct sock_fprog prog = { 1, &ret0 };
 	struct pcap_ring *pr = p->priv;
 	struct ring_tx *tx = &pr->tx;
-	int protocol = p->opt.protocol != 0 ? p->opt.protocol : ETH_P_ALL;
-	int fanout, status;
-	socklen_t len = sizeof(fanout);
 
-	if (setsockopt(tx->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-	    sizeof(prog)) == -1)
+	if (ring_attach_drop_all(tx->fd) == -1)
 		return ring_bind(tx->fd, pr->ifindex, 0, p->errbuf);
-	status = ring_bind(tx->fd, pr->ifindex, htons(protocol), p->errbuf);
-	if (status != 0)
-		return status;
-	/* Type and flags go in the upper half; the kernel picks a free id. */
-	fanout = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
-	if (setsockopt(p->fd, SOL_PACKET, PACKET_FANOUT, &fanout,
-	    sizeof(fanout)) == -1)
-		return 0;
-	/* The group's id; without a program, CBPF picks member 0, the capture socket. */
-	if (getsockopt(p->fd, SOL_PACKET, PACKET_FANOUT, &fanout, &len) == 0) {
-		fanout = (fanout & 0xffff) | (PACKET_FANOUT_CBPF << 16);
-		(void)setsockopt(tx->fd, SOL_PACKET, PACKET_FANOUT, &fanout,
-		    sizeof(fanout));
+	tx->hidden = 1;
+	return ring_bind(tx->fd, pr->ifindex, ring_protocol(p), p->errbuf);
+}
+
+/*
+ * Batched handles open their TX socket before the capture socket: where
+ * it sits in the order of creation matters to the fanout group.
+ */
+int
+pcap_ring_tx_open(pcap_t *p)
+{
+	struct ring_tx *tx = tx_of(p);
+	int n;
+
+	if (!tx->batch_set) {
+		n = ring_env_number("PCAP_RING_TX_BATCH", TX_MAX_RING_FRAMES,
+		    p->errbuf);
+		if (n == -2)
+			return PCAP_ERROR;
+		if (n >= 0)
+			tx->batch = n;
 	}
+	if (!tx->ring_set) {
+		n = ring_env_number("PCAP_RING_TX_RING", TX_MAX_RING_FRAMES,
+		    p->errbuf);
+		if (n == -2)
+			return PCAP_ERROR;
+		if (n >= 0)
+			tx->ring_frames = n;
+	}
+	if (!tx->qdisc_bypass_set) {
+		n = ring_env_number("PCAP_RING_TX_QDISC_BYPASS", 1, p->errbuf);
+		if (n == -2)
+			return PCAP_ERROR;
+		if (n >= 0)
+			tx->qdisc_bypass = n;
+	}
+	if (tx->batch == 0)
+		return 0;
+	n = ring_open_socket(p->errbuf, SOCK_RAW);
+	if (n < 0)
+		return n;
+	tx->fd = n;
 	return 0;
 }
 
@@ -711,12 +726,14 @@ setup_ring(pcap_t *p)
 	struct ring_tx *tx = &pr->tx;
 	struct ring_layout l;
 	unsigned int hdrlen, frames;
-	int status, arptype, mtu, one = 1, sndbuf;
+	int status, arptype, mtu, one = 1, sndbuf, late = tx->fd == -1;
 
-	status = ring_open_socket(p->errbuf, SOCK_RAW);
-	if (status < 0)
-		return status;
-	tx->fd = status;
+	if (late) {
+		status = ring_open_socket(p->errbuf, SOCK_RAW);
+		if (status < 0)
+			return status;
+		tx->fd = status;
+	}
 	arptype = ring_get_arptype(tx->fd, pr->ifname, p->errbuf);
 	if (arptype < 0)
 		return arptype;
@@ -757,33 +774,12 @@ setup_ring(pcap_t *p)
 	(void)setsockopt(tx->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
 	    sizeof(sndbuf));
 
-	return bind_beside_capture(p);
-}
-
-/*
- * A number from the environment: -1 if unset, -2 (error set) if not a
- * number from 0 to max.  Unset in secure execution (setuid and
- * file-capability programs), where the user who runs the program must not
- * change its injection or make it lock up to 1 GiB of ring per handle.
- */
-static int
-env_number(pcap_t *p, const char *name, int max)
-{
-	const char *v = secure_getenv(name);
-	char *end;
-	long n;
-
-	if (v == NULL || v[0] == '\0')
-		return -1;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n < 0 || n > max) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-		    "%s=\"%s\" is not a number from 0 to %d",
-		    name, v, max);
-		return -2;
-	}
-	return (int)n;
+	if ((status = bind_beside_capture(p)) != 0)
+		return status;
+	/* At activation the group is formed once every socket is bound. */
+	if (late && tx->hidden)
+		pcap_ring_group_add_tx(p);
+	return 0;
 }
 
 /* The selectable descriptor: the capture socket, and frames waiting. */
@@ -889,29 +885,8 @@ int
 pcap_ring_tx_activate(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
-	int n, status;
+	int status;
 
-	if (!tx->batch_set) {
-		n = env_number(p, "PCAP_RING_TX_BATCH", TX_MAX_RING_FRAMES);
-		if (n == -2)
-			return PCAP_ERROR;
-		if (n >= 0)
-			tx->batch = n;
-	}
-	if (!tx->ring_set) {
-		n = env_number(p, "PCAP_RING_TX_RING", TX_MAX_RING_FRAMES);
-		if (n == -2)
-			return PCAP_ERROR;
-		if (n >= 0)
-			tx->ring_frames = n;
-	}
-	if (!tx->qdisc_bypass_set) {
-		n = env_number(p, "PCAP_RING_TX_QDISC_BYPASS", 1);
-		if (n == -2)
-			return PCAP_ERROR;
-		if (n >= 0)
-			tx->qdisc_bypass = n;
-	}
 	if (tx->batch == 0)
 		return 0;
 	if ((status = setup_ring(p)) != 0)

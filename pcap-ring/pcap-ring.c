@@ -255,6 +255,7 @@ ring_cleanup(pcap_t *p)
 
 	/* Frames waiting in the TX ring go out first. */
 	pcap_ring_tx_cleanup(p);
+	pcap_ring_grow_cleanup(p);
 	ring_teardown(&pr->rx_map);
 	pr->rx.slots = NULL;
 	free(pr->rx.copy_buf);
@@ -332,12 +333,31 @@ ring_setnonblock(pcap_t *p, int nonblock)
 	return 0;
 }
 
-static int
-ring_stats(pcap_t *p, struct pcap_stat *ps)
+/*
+ * Add a socket's counters to the running totals: the kernel resets them
+ * on every read, and keeps them per socket (a growing handle reads two).
+ */
+int
+pcap_ring_add_stats(pcap_t *p, int fd)
 {
 	struct pcap_ring *pr = p->priv;
 	struct tpacket_stats_v3 kstats;
 	socklen_t len = sizeof(struct tpacket_stats);
+
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &kstats, &len) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "failed to get statistics from socket");
+		return -1;
+	}
+	pr->stat.ps_recv += kstats.tp_packets;
+	pr->stat.ps_drop += kstats.tp_drops;
+	return 0;
+}
+
+static int
+ring_stats(pcap_t *p, struct pcap_stat *ps)
+{
+	struct pcap_ring *pr = p->priv;
 
 	if (p->opt.promisc) {
 		long long before = pr->sysfs_dropped;
@@ -345,28 +365,43 @@ ring_stats(pcap_t *p, struct pcap_stat *ps)
 		pr->sysfs_dropped = interface_drops(pr->ifname);
 		pr->stat.ps_ifdrop += (u_int)(pr->sysfs_dropped - before);
 	}
-	/* The kernel resets its counters on every read; keep running totals. */
-	if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &kstats, &len) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "failed to get statistics from socket");
+	if (pcap_ring_add_stats(p, p->fd) == -1 || (pr->grow.draining &&
+	    pcap_ring_add_stats(p, pr->grow.next_fd) == -1))
 		return -1;
-	}
-	pr->stat.ps_recv += kstats.tp_packets;
-	pr->stat.ps_drop += kstats.tp_drops + pr->rx.cut_drops;
+	pr->stat.ps_drop += pr->rx.cut_drops;
 	pr->rx.cut_drops = 0;
 	*ps = pr->stat;
 	return 0;
 }
 
 static int
-detach_kernel_filter(pcap_t *p)
+detach_kernel_filter(int fd)
 {
 	int dummy = 0;
 
-	if (setsockopt(p->fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
+	if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
 	    sizeof(dummy)) == -1 && errno != ENOENT && errno != ENONET)
 		return -1;
 	return 0;
+}
+
+/*
+ * Give another of the handle's sockets the filter the capture socket has
+ * in the kernel (none when it filters in userland).
+ */
+int
+pcap_ring_set_kernel_filter(pcap_t *p, int fd)
+{
+	struct pcap_ring *pr = p->priv;
+	struct sock_fprog prog;
+
+	if (pr->filter_in_userland || p->fcode.bf_insns == NULL)
+		return detach_kernel_filter(fd);
+	memset(&prog, 0, sizeof(prog));
+	prog.len = (unsigned short)p->fcode.bf_len;
+	prog.filter = (struct sock_filter *)p->fcode.bf_insns;
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog));
 }
 
 /*
@@ -405,8 +440,15 @@ ring_setfilter(pcap_t *p, struct bpf_program *fp)
 			fprintf(stderr, "Warning: Kernel filter failed: %s\n",
 			    pcap_strerror(errno));
 	}
+	/* A ring still filling behind the one being read gets it too. */
+	if (pr->grow.draining) {
+		pr->grow.refilter = 1;
+		if (pcap_ring_set_kernel_filter(p, pr->grow.next_fd) == -1)
+			pr->filter_in_userland = 1;
+	}
 	if (pr->filter_in_userland) {
-		if (detach_kernel_filter(p) == -1) {
+		if (detach_kernel_filter(p->fd) == -1 || (pr->grow.draining &&
+		    detach_kernel_filter(pr->grow.next_fd) == -1)) {
 			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
 			    errno, "can't remove kernel filter");
 			return -1;
@@ -450,8 +492,9 @@ set_linktype(pcap_t *p, int arptype)
 	return 0;
 }
 
-static int
-set_promiscuous(pcap_t *p)
+/* Promiscuous mode is counted per socket: each capture socket asks. */
+int
+pcap_ring_set_promiscuous(pcap_t *p, int fd)
 {
 	struct pcap_ring *pr = p->priv;
 	struct packet_mreq mr;
@@ -459,7 +502,7 @@ set_promiscuous(pcap_t *p)
 	memset(&mr, 0, sizeof(mr));
 	mr.mr_ifindex = pr->ifindex;
 	mr.mr_type = PACKET_MR_PROMISC;
-	if (setsockopt(p->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
 	    sizeof(mr)) == -1) {
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "setsockopt (PACKET_ADD_MEMBERSHIP)");
@@ -510,6 +553,7 @@ set_adapter_tstamp(pcap_t *p)
 		    "can't set PACKET_TIMESTAMP");
 		return PCAP_ERROR;
 	}
+	pr->grow.tstamp_source = source;
 	return 0;
 }
 
@@ -584,7 +628,7 @@ setup_rx_ring(pcap_t *p)
 {
 	struct pcap_ring *pr = p->priv;
 	struct ring_layout l;
-	unsigned int hdrlen, buffer_size, frame_size, whole_len, reserve, tov;
+	unsigned int hdrlen, buffer_size, frame_size, whole_len, tov;
 	int version = p->opt.immediate ? TPACKET_V2 : TPACKET_V3;
 	int ret, tstamp_status;
 
@@ -592,15 +636,10 @@ setup_rx_ring(pcap_t *p)
 	    RING_DEFAULT_BUFFER_SIZE;
 	if (ring_set_version(p->fd, version, &hdrlen, pr->ifname, p->errbuf) == -1)
 		return PCAP_ERROR;
-	reserve = RING_VLAN_TAG_LEN;
-	if (setsockopt(p->fd, SOL_PACKET, PACKET_RESERVE, &reserve,
-	    sizeof(reserve)) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "setsockopt (PACKET_RESERVE)");
+	if (ring_set_reserve(p->fd, RING_VLAN_TAG_LEN, p->errbuf) == -1)
 		return PCAP_ERROR;
-	}
 	if (version == TPACKET_V3) {
-		ring_layout_v3(&l, buffer_size);
+		ring_layout_v3(&l, pr->grow.size);
 	} else {
 		if ((ret = v2_frame_size(p, hdrlen, &frame_size, &whole_len)) != 0)
 			return ret;
@@ -623,6 +662,10 @@ setup_rx_ring(pcap_t *p)
 	if (ring_setup(p->fd, PACKET_RX_RING, version, &l, tov, pr->ifname,
 	    p->errbuf, &pr->rx_map) == -1)
 		return PCAP_ERROR;
+	pr->grow.retire_tov = tov;
+	pr->grow.hdrlen = hdrlen;
+	if (version == TPACKET_V3)
+		pr->grow.size = l.block_size * l.block_nr;
 	pr->rx.slots = pr->rx_map.frames;
 	ring_rx_init(&pr->rx, version, p->fd, l.frame_nr,
 	    version == TPACKET_V3 ? l.block_size : l.frame_size, hdrlen);
@@ -647,7 +690,7 @@ static int
 ring_activate(pcap_t *p)
 {
 	struct pcap_ring *pr = p->priv;
-	int status, warning, protocol;
+	int status, warning;
 
 	/* Devices with monitor mode are declined at create time. */
 	if (p->opt.rfmon) {
@@ -660,10 +703,15 @@ ring_activate(pcap_t *p)
 	if (p->opt.promisc)
 		pr->sysfs_dropped = interface_drops(pr->ifname);
 
+	/* The order of creation matters to the fanout group (pcap-ring-grow.c). */
+	if ((status = pcap_ring_tx_open(p)) != 0)
+		goto fail;
 	status = ring_open_socket(p->errbuf, SOCK_RAW);
 	if (status < 0)
 		goto fail;
 	p->fd = status;
+	if ((status = pcap_ring_grow_open(p)) != 0)
+		goto fail;
 	pr->lo_ifindex = (int)if_nametoindex("lo");
 
 	status = ring_get_arptype(p->fd, pr->ifname, p->errbuf);
@@ -679,15 +727,18 @@ ring_activate(pcap_t *p)
 	/* Protocol 0 receives nothing while the ring is being set up. */
 	if ((status = ring_bind(p->fd, pr->ifindex, 0, p->errbuf)) != 0)
 		goto fail;
-	if (p->opt.promisc && (status = set_promiscuous(p)) != 0)
+	if (p->opt.promisc &&
+	    (status = pcap_ring_set_promiscuous(p, p->fd)) != 0)
 		goto fail;
 	set_bpf_codegen_flags(p);
 	if ((status = setup_rx_ring(p)) < 0)
 		goto fail;
 	warning = status;
 
-	protocol = p->opt.protocol != 0 ? p->opt.protocol : ETH_P_ALL;
-	if ((status = ring_bind(p->fd, pr->ifindex, htons(protocol),
+	/* It joins the fanout group before it receives anything. */
+	if (pr->grow.group_wanted && ring_attach_drop_all(p->fd) == -1)
+		pr->grow.group_wanted = 0;
+	if ((status = ring_bind(p->fd, pr->ifindex, ring_protocol(p),
 	    p->errbuf)) != 0)
 		goto fail;
 
@@ -719,6 +770,8 @@ ring_activate(pcap_t *p)
 	p->selectable_fd = p->fd;
 	/* Batched injection, when asked for, wraps the operations above. */
 	if ((status = pcap_ring_tx_activate(p)) != 0)
+		goto fail;
+	if ((status = pcap_ring_group_form(p)) != 0)
 		goto fail;
 	return warning;
 
@@ -770,6 +823,7 @@ pcap_ring_create(const char *device, char *ebuf, int *is_ours)
 	strncpy(pr->ifname, ifname, sizeof(pr->ifname) - 1);
 	pr->breakloop_fd = -1;
 	pcap_ring_tx_init(&pr->tx);
+	pcap_ring_grow_init(&pr->grow);
 	p->activate_op = ring_activate;
 	if (set_tstamp_types(p, ifname, ebuf) == -1 ||
 	    set_tstamp_precisions(p, ebuf) == -1) {

@@ -520,3 +520,18 @@ bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
 	}
 	bed_deadline_clear();
 }
+
+int
+bed_wait_link_up(double secs)
+{
+	double end = bed_now() + secs;
+
+	while (bed_now() < end) {
+		if (bed_sh("grep -qx up /sys/class/net/%s/operstate && "
+		    "ip -n %s -o link show %s | grep -q 'state UP'",
+		    bed.veth_b, bed.ns_a, bed.veth_a) == 0)
+			return 1;
+		bed_sleep(0.05);
+	}
+	return 0;
+}

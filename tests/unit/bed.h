@@ -82,6 +82,9 @@ struct bed_break {
 void	bed_break_later(struct bed_break *b, pcap_t *p, double secs);
 void	bed_break_join(struct bed_break *b);
 
+/* Wait until both ends of the bed report their link up; 1 if they did. */
+int	bed_wait_link_up(double secs);
+
 /*
  * pcap_create() and pcap_activate() that must succeed; in the ring run
  * the handle must be pcap-ring's (bed_ring_handle()).

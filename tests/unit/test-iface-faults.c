@@ -48,22 +48,6 @@ wait_frames(unsigned long n, double secs)
 	return 1;
 }
 
-/* Wait until both ends of the bed report their link up again. */
-static int
-wait_link_up(double secs)
-{
-	double end = bed_now() + secs;
-
-	while (bed_now() < end) {
-		if (bed_sh("grep -qx up /sys/class/net/%s/operstate && "
-		    "ip -n %s -o link show %s | grep -q 'state UP'",
-		    bed.veth_b, bed.ns_a, bed.veth_a) == 0)
-			return 1;
-		bed_sleep(0.05);
-	}
-	return 0;
-}
-
 static void *
 down_and_up(void *arg)
 {
@@ -79,7 +63,7 @@ down_and_up(void *arg)
 		goto out;
 	}
 	bed_sleep(0.5);
-	if (bed_sh("ip link set %s up", bed.veth_b) != 0 || !wait_link_up(5)) {
+	if (bed_sh("ip link set %s up", bed.veth_b) != 0 || !bed_wait_link_up(5)) {
 		*failure = "the link did not come up again";
 		goto out;
 	}

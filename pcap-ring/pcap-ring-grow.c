@@ -1,0 +1,492 @@
+/*
+ * pcap-ring: the handle's fanout group, and a capture ring that grows.
+ *
+ * A TPACKET_V3 handle starts with the ring the program asked for (stock's
+ * 2 MiB when it asked for none), which keeps the cache footprint of slow
+ * captures small.  When the reader finds three quarters of the ring full,
+ * a socket opened at activation (programs drop privileges right after
+ * pcap_activate(); only socket() needs CAP_NET_RAW, not the ring, mmap,
+ * bind or fanout options) gets a ring four times as large, up to a cap,
+ * and joins the handle's PACKET_FANOUT_CBPF group.  The group's program
+ * then picks it: PACKET_FANOUT_DATA returns after synchronize_net() when
+ * it replaces a program, so no packet goes to the old ring afterwards
+ * (every group gets a program when it is formed for that reason).  The
+ * reader empties the old ring, including the block the kernel had open,
+ * and then the new socket takes the old one's descriptor number (dup3),
+ * so the selectable descriptor never changes; the old ring is unmapped
+ * only after pcap_next_ex()'s caller is done with its last packet.
+ *
+ * The kernel's array of members changes as sockets join (at the end),
+ * leave (the last member moves into the hole) or are re-registered: an
+ * interface going down and up re-links every member in the order of
+ * net->packet.sklist, which is the order of creation on kernels that add
+ * sockets at the tail and the reverse on those that add them at the head.
+ * The program returns a number that the kernel takes modulo the member
+ * count.  So that frames reach the capture socket whatever the kernel's
+ * order:
+ * - between steps, the capture socket is the middle member both in the
+ *   array and in the order of creation: [TX socket, capture, dummy] for a
+ *   batched handle (sockets opened in that order; the TX socket and the
+ *   dummy drop everything), the capture socket alone otherwise.  Reversed
+ *   or not, the middle stays the middle, and the program returns 1 (0);
+ * - each join or leave changes the member count by one, and counts that
+ *   differ by one are coprime, so one number picks the capture socket
+ *   both before and after (Chinese remainder theorem): the program is set
+ *   to it before each step.
+ * While a step is under way (the old ring draining), a down/up of the
+ * interface re-links members in an order the number may not fit; frames
+ * can then go to a member that drops them.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* dup3 */
+#endif
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "pcap-ring-int.h"
+
+#ifndef PACKET_FANOUT_CBPF
+#define PACKET_FANOUT_CBPF	6
+#endif
+#ifndef PACKET_FANOUT_DATA
+#define PACKET_FANOUT_DATA	22
+#endif
+#ifndef PACKET_FANOUT_FLAG_UNIQUEID
+#define PACKET_FANOUT_FLAG_UNIQUEID	0x2000
+#endif
+
+#define GROW_FACTOR		4
+/* The cap: this share of physical memory, within these bounds. */
+#define GROW_MEMORY_SHARE	128
+#define GROW_CAP_MAX		(64U * 1024 * 1024)
+#define GROW_ENV_MAX_MIB	2048	/* ring sizes are unsigned int */
+
+#ifndef PCAP_RING_BUFFER_MAX_MIB
+#define PCAP_RING_BUFFER_MAX_MIB	-1	/* from memory */
+#endif
+
+void
+pcap_ring_grow_init(struct ring_grow *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->group_id = -1;
+	g->dummy = -1;
+	g->next_fd = -1;
+}
+
+/* The cap when neither the environment nor configure sets it. */
+static unsigned int
+default_cap(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	unsigned long long cap;
+
+	if (pages <= 0 || page <= 0)
+		return RING_START_BUFFER_SIZE;
+	cap = (unsigned long long)pages * (unsigned long long)page /
+	    GROW_MEMORY_SHARE;
+	return cap > GROW_CAP_MAX ? GROW_CAP_MAX : (unsigned int)cap;
+}
+
+/*
+ * Called once the capture socket is open, before its ring is set up:
+ * the start size, the cap, and the sockets growth will need, opened now
+ * while the program still has the privilege to.
+ */
+int
+pcap_ring_grow_open(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_grow *g = &pr->grow;
+	unsigned int size;
+	int mib, steps = 0, n, fd;
+
+	g->size = p->opt.buffer_size != 0 ? (unsigned int)p->opt.buffer_size :
+	    RING_START_BUFFER_SIZE;
+	mib = ring_env_number("PCAP_RING_BUFFER_MAX", GROW_ENV_MAX_MIB,
+	    p->errbuf);
+	if (mib == -2)
+		return PCAP_ERROR;
+	if (mib == -1)
+		mib = PCAP_RING_BUFFER_MAX_MIB;
+	if (mib > GROW_ENV_MAX_MIB)
+		mib = GROW_ENV_MAX_MIB;
+	g->max = mib >= 0 ? (unsigned int)mib * 1024 * 1024 : default_cap();
+	if (p->opt.immediate)
+		g->max = 0;
+	for (size = g->size; size < g->max && steps < RING_GROW_MAX_STEPS;
+	    steps++)
+		size = size > g->max / GROW_FACTOR ? g->max : size * GROW_FACTOR;
+	if (steps == 0)
+		g->max = 0;
+	/* A batched handle's dummy, then a socket (and dummy) per step. */
+	n = steps * (pr->tx.fd != -1 ? 2 : 1) + (pr->tx.fd != -1 ? 1 : 0);
+	while (g->spare_nr < n) {
+		fd = ring_open_socket(p->errbuf, SOCK_RAW);
+		if (fd < 0)
+			return fd;
+		g->spare[g->spare_nr++] = fd;
+	}
+	g->group_wanted = g->spare_nr > 0;
+	return 0;
+}
+
+static int
+take_spare(struct ring_grow *g)
+{
+	return g->spare_next < g->spare_nr ? g->spare[g->spare_next++] : -1;
+}
+
+static int
+member_index(const int *member, int n, int fd)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (member[i] == fd)
+			return i;
+	return -1;
+}
+
+/* The array after fd leaves: the last member moves into its place. */
+static int
+after_leave(const struct ring_grow *g, int fd, int *member)
+{
+	int i = member_index(g->member, g->member_nr, fd);
+
+	memcpy(member, g->member, sizeof(g->member));
+	member[i] = member[g->member_nr - 1];
+	return g->member_nr - 1;
+}
+
+/*
+ * Make the group's program pick capture both in the array as it is and
+ * in next (next_nr members), the array one step will leave.
+ */
+static int
+route(pcap_t *p, int capture, const int *next, int next_nr)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_grow *g = &pr->grow;
+	struct sock_filter ret;
+	struct sock_fprog prog;
+	int a, b, n = g->member_nr, v;
+
+	/* Where capture is not a member (yet), any number will do. */
+	a = member_index(g->member, n, capture);
+	b = member_index(next, next_nr, capture);
+	for (v = 0; v < n * next_nr; v++)
+		if ((a < 0 || v % n == a) && (b < 0 || v % next_nr == b))
+			break;
+	ret = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (unsigned int)v);
+	memset(&prog, 0, sizeof(prog));	/* no uninitialized padding to the kernel */
+	prog.len = 1;
+	prog.filter = &ret;
+	if (setsockopt(g->member[0], SOL_PACKET, PACKET_FANOUT_DATA, &prog,
+	    sizeof(prog)) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: setsockopt (PACKET_FANOUT_DATA)", pr->ifname);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * fd, bound, joins the group (the first one creates it) with the program
+ * picking capture before and after.
+ */
+static int
+join(pcap_t *p, int fd, int capture)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_grow *g = &pr->grow;
+	int arg, next[RING_GROUP_MAX];
+	socklen_t len = sizeof(arg);
+
+	if (g->member_nr == RING_GROUP_MAX)
+		return -1;
+	memcpy(next, g->member, sizeof(next));
+	next[g->member_nr] = fd;
+	if (g->member_nr > 0 && route(p, capture, next, g->member_nr + 1) == -1)
+		return -1;
+	if (g->group_id == -1)
+		arg = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+	else
+		arg = g->group_id | PACKET_FANOUT_CBPF << 16;
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: setsockopt (PACKET_FANOUT)", pr->ifname);
+		return -1;
+	}
+	g->member[g->member_nr++] = fd;
+	if (g->group_id == -1) {
+		if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) == -1)
+			return -1;
+		g->group_id = arg & 0xffff;
+		/* A program from the start: only replacing one waits for readers. */
+		if (route(p, capture, g->member, g->member_nr) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A dummy member: bound like the capture socket, dropping everything. */
+static int
+join_dummy(pcap_t *p, int fd)
+{
+	struct pcap_ring *pr = p->priv;
+
+	if (ring_attach_drop_all(fd) == -1 ||
+	    ring_bind(fd, pr->ifindex, ring_protocol(p), p->errbuf) != 0)
+		return -1;
+	return join(p, fd, p->fd);
+}
+
+/* fd leaves the group when it closes; the program has picked capture for after. */
+static int
+leave(pcap_t *p, int fd, int capture)
+{
+	struct ring_grow *g = &((struct pcap_ring *)p->priv)->grow;
+	int next[RING_GROUP_MAX], next_nr;
+
+	next_nr = after_leave(g, fd, next);
+	if (route(p, capture, next, next_nr) == -1)
+		return -1;
+	close(fd);
+	memcpy(g->member, next, sizeof(next));
+	g->member_nr = next_nr;
+	return 0;
+}
+
+/*
+ * At the end of activation, every socket bound: the group of the TX
+ * socket (if batched), the capture socket and a dummy, or of the capture
+ * socket alone when it may grow.  Without the group (old kernels), a
+ * batched handle captures its own frames and no handle grows.
+ */
+int
+pcap_ring_group_form(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_grow *g = &pr->grow;
+	char errbuf[PCAP_ERRBUF_SIZE];
+	int ok = 1;
+
+	if (!g->group_wanted && !pr->tx.hidden)
+		return 0;
+	memcpy(errbuf, p->errbuf, sizeof(errbuf));
+	if (pr->tx.hidden)
+		ok = join(p, pr->tx.fd, p->fd) == 0;
+	if (ok)
+		ok = join(p, p->fd, p->fd) == 0;
+	if (ok && pr->tx.hidden) {
+		g->dummy = take_spare(g);
+		ok = g->dummy != -1 && join_dummy(p, g->dummy) == 0;
+	}
+	/* The capture socket was bound dropping everything until it joined. */
+	if (g->group_wanted &&
+	    pcap_ring_set_kernel_filter(p, p->fd) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: can't remove kernel filter", pr->ifname);
+		return PCAP_ERROR;
+	}
+	if (!ok || member_index(g->member, g->member_nr, p->fd) < 0)
+		g->max = 0;
+	memcpy(p->errbuf, errbuf, sizeof(errbuf));
+	return 0;
+}
+
+/*
+ * A TX ring set up after activation (send queues) joins the group there
+ * is, or one of its own with the capture socket.  Not while a larger ring
+ * takes over: the handle then merely sees its frames.
+ */
+void
+pcap_ring_group_add_tx(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_grow *g = &pr->grow;
+	char errbuf[PCAP_ERRBUF_SIZE];
+
+	if (g->draining)
+		return;
+	memcpy(errbuf, p->errbuf, sizeof(errbuf));
+	if (g->group_id != -1 || join(p, p->fd, p->fd) == 0)
+		(void)join(p, pr->tx.fd, p->fd);
+	memcpy(p->errbuf, errbuf, sizeof(errbuf));
+}
+
+static void
+drop_next(struct ring_grow *g)
+{
+	ring_teardown(&g->next_map);
+	if (g->next_fd != -1)
+		close(g->next_fd);
+	g->next_fd = -1;
+	g->max = 0;
+}
+
+/* A larger ring on a spare socket, bound, not yet picked. */
+static int
+prepare_next(pcap_t *p, int fd, unsigned int size)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_grow *g = &pr->grow;
+	struct ring_layout l;
+	unsigned int hdrlen;
+
+	if (ring_set_version(fd, TPACKET_V3, &hdrlen, pr->ifname,
+	    p->errbuf) == -1 ||
+	    ring_set_reserve(fd, RING_VLAN_TAG_LEN, p->errbuf) == -1)
+		return -1;
+	if (g->tstamp_source != 0 && setsockopt(fd, SOL_PACKET,
+	    PACKET_TIMESTAMP, &g->tstamp_source,
+	    sizeof(g->tstamp_source)) == -1)
+		return -1;
+	if (p->opt.promisc && pcap_ring_set_promiscuous(p, fd) != 0)
+		return -1;
+	ring_layout_v3(&l, size);
+	if (ring_setup(fd, PACKET_RX_RING, TPACKET_V3, &l, g->retire_tov,
+	    pr->ifname, p->errbuf, &g->next_map) == -1)
+		return -1;
+	g->next_size = l.block_size * l.block_nr;
+	memset(&g->next_rx, 0, sizeof(g->next_rx));
+	g->next_rx.slots = g->next_map.frames;
+	ring_rx_init(&g->next_rx, TPACKET_V3, fd, l.frame_nr, l.block_size,
+	    hdrlen);
+	return 0;
+}
+
+/*
+ * At the start of a read: when the ring is nearly full, switch the
+ * traffic to a larger one, which the reader takes over once the current
+ * one is empty.  A failure leaves the handle at its size.
+ */
+void
+pcap_ring_grow_check(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_grow *g = &pr->grow;
+	char errbuf[PCAP_ERRBUF_SIZE];
+	int fd, next[RING_GROUP_MAX], next_nr;
+	unsigned int size;
+
+	if (g->size >= g->max || g->draining || !ring_rx_nearly_full(&pr->rx))
+		return;
+	memcpy(errbuf, p->errbuf, sizeof(errbuf));
+	size = g->size > g->max / GROW_FACTOR ? g->max : g->size * GROW_FACTOR;
+	g->next_fd = fd = take_spare(g);
+	if (fd == -1 || prepare_next(p, fd, size) == -1 ||
+	    ring_attach_drop_all(fd) == -1 ||
+	    ring_bind(fd, pr->ifindex, ring_protocol(p), p->errbuf) != 0 ||
+	    join(p, fd, p->fd) == -1) {
+		drop_next(g);
+		goto out;
+	}
+	/* Not picked yet, it receives nothing until the program says so. */
+	next_nr = after_leave(g, p->fd, next);
+	if (pcap_ring_set_kernel_filter(p, fd) == -1 ||
+	    route(p, fd, next, next_nr) == -1) {
+		ring_teardown(&g->next_map);
+		if (leave(p, fd, p->fd) == -1)
+			close(fd);
+		g->next_fd = -1;
+		g->max = 0;
+		goto out;
+	}
+	pr->rx.final = 1;
+	g->draining = 1;
+out:
+	memcpy(p->errbuf, errbuf, sizeof(errbuf));
+}
+
+/*
+ * The old ring is empty and nothing from it is held for the caller: the
+ * new socket takes over the descriptor number, and the old one leaves.
+ */
+int
+pcap_ring_grow_finish(pcap_t *p)
+{
+	struct pcap_ring *pr = p->priv;
+	struct ring_grow *g = &pr->grow;
+	struct ring_tx *tx = &pr->tx;
+	struct epoll_event ev;
+	int flags, fdflags, i, dummy;
+
+	if (pcap_ring_add_stats(p, p->fd) == -1)
+		return PCAP_ERROR;
+	if (tx->epoll_fd != -1)
+		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, p->fd, NULL);
+	ring_teardown(&pr->rx_map);
+	flags = fcntl(p->fd, F_GETFL);
+	fdflags = fcntl(p->fd, F_GETFD);
+	if (flags == -1 || fdflags == -1 ||
+	    fcntl(g->next_fd, F_SETFL, flags) == -1 ||
+	    dup3(g->next_fd, p->fd, fdflags & FD_CLOEXEC ? O_CLOEXEC : 0) == -1) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: can't move the capture socket", pr->ifname);
+		return PCAP_ERROR;
+	}
+	/* The old socket has left (the route was set for it); the new one has its number. */
+	i = member_index(g->member, g->member_nr, p->fd);
+	g->member[i] = g->member[g->member_nr - 1];
+	g->member_nr--;
+	i = member_index(g->member, g->member_nr, g->next_fd);
+	g->member[i] = p->fd;
+	close(g->next_fd);
+	g->next_fd = -1;
+
+	pr->rx_map = g->next_map;
+	memset(&g->next_map, 0, sizeof(g->next_map));
+	pr->rx = g->next_rx;
+	pr->rx.fd = p->fd;
+	/* Packets a previous filter passed may wait in the new ring. */
+	if (g->refilter)
+		pr->rx.filter_slots_left = pr->rx.slot_nr;
+	g->refilter = 0;
+	g->size = g->next_size;
+	g->draining = 0;
+	if (tx->epoll_fd != -1) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, p->fd, &ev) == -1) {
+			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+			    errno, "%s: epoll_ctl", pr->ifname);
+			return PCAP_ERROR;
+		}
+	}
+	/* Back to the capture socket in the middle: a new dummy after it. */
+	if (g->dummy != -1) {
+		dummy = take_spare(g);
+		if (dummy == -1 || join_dummy(p, dummy) == -1 ||
+		    leave(p, g->dummy, p->fd) == -1)
+			g->max = 0;
+		else
+			g->dummy = dummy;
+	}
+	return 0;
+}
+
+void
+pcap_ring_grow_cleanup(pcap_t *p)
+{
+	struct ring_grow *g = &((struct pcap_ring *)p->priv)->grow;
+	int i;
+
+	ring_teardown(&g->next_map);
+	if (g->next_fd != -1)
+		close(g->next_fd);
+	if (g->dummy != -1)
+		close(g->dummy);
+	for (i = g->spare_next; i < g->spare_nr; i++)
+		close(g->spare[i]);
+	pcap_ring_grow_init(g);
+}
