@@ -4,6 +4,7 @@
 #ifndef pcap_ring_int_h
 #define pcap_ring_int_h
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <net/if.h>
@@ -99,6 +100,7 @@ struct ring_tx {
 	unsigned int data_offset;	/* where frame data starts in a frame */
 	unsigned int min_len;		/* the link-layer header */
 	unsigned int max_len;		/* what the MTU allows, untagged */
+	unsigned int mtu_extra;		/* what max_len allows on top of the MTU */
 	int vlan_allowed;		/* an 802.1Q tag may come on top of the MTU */
 	unsigned int head;		/* the next frame to fill */
 	unsigned int unsent;		/* filled frames the kernel has not taken */
@@ -118,6 +120,8 @@ struct ring_tx {
 	unsigned long long queue_fail_seq;	/* the record that failed, or ULLONG_MAX */
 	char queue_error[PCAP_ERRBUF_SIZE];
 	struct pcap_tx_stat stat;
+	/* Held while the ring state changes, never while a read waits. */
+	pthread_mutex_t lock;
 
 	/* Operations of a batched handle that flush first. */
 	struct {
