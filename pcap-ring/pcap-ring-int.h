@@ -107,6 +107,8 @@ struct ring_tx {
 	uint64_t unsent_bytes;
 
 	int wake_fd;			/* eventfd, readable while frames wait */
+	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
+	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
 	int live;			/* on the list of handles flushed at exit */

@@ -79,6 +79,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 
@@ -129,6 +130,16 @@
 #define TX_IDLE		0	/* it is not: no frame waits */
 #define TX_READY	1	/* frames wait, a kick can send them */
 #define TX_STALLED	2	/* frames wait for room in SO_SNDBUF */
+#define TX_RETRY	3	/* frames wait, the queue discipline refused them */
+
+/*
+ * Nothing says when a queue discipline that refused frames (ENOBUFS) has
+ * room again, so the selectable descriptor becomes readable after a
+ * delay, doubled while the refusals go on: an event loop then comes back
+ * some 30 times a second at most, instead of spinning.
+ */
+#define TX_RETRY_MIN_MS	1
+#define TX_RETRY_MAX_MS	32
 
 static struct ring_tx *
 tx_of(pcap_t *p)
@@ -208,6 +219,15 @@ set_waiting(struct ring_tx *tx, int state)
 
 	if (tx->wake_fd == -1 || tx->waiting == state)
 		return;
+	if (state == TX_RETRY && tx->retry_fd == -1)
+		state = TX_READY;
+	if (tx->waiting == TX_RETRY) {
+		struct itimerspec off;
+
+		/* Disarming also makes it unreadable. */
+		memset(&off, 0, sizeof(off));
+		(void)timerfd_settime(tx->retry_fd, 0, &off, NULL);
+	}
 	if (state == TX_STALLED) {
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLOUT;
@@ -226,6 +246,30 @@ set_waiting(struct ring_tx *tx, int state)
 		}
 	}
 	tx->waiting = state;
+}
+
+/*
+ * The queue discipline refused the waiting frames: make the selectable
+ * descriptor readable after a delay, longer if the last retry took none.
+ */
+static void
+retry_later(struct ring_tx *tx, int took_some)
+{
+	struct itimerspec due;
+
+	if (took_some || tx->waiting != TX_RETRY)
+		tx->retry_ms = TX_RETRY_MIN_MS;
+	else if (tx->retry_ms < TX_RETRY_MAX_MS)
+		tx->retry_ms *= 2;
+	set_waiting(tx, TX_RETRY);
+	if (tx->waiting != TX_RETRY)
+		return;
+	/* Arming again also makes it unreadable until then. */
+	memset(&due, 0, sizeof(due));
+	due.it_value.tv_sec = tx->retry_ms / 1000;
+	due.it_value.tv_nsec = (long)(tx->retry_ms % 1000) * 1000000;
+	if (timerfd_settime(tx->retry_fd, 0, &due, NULL) == -1)
+		set_waiting(tx, TX_READY);
 }
 
 /*
@@ -367,6 +411,7 @@ static int
 kick(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
+	unsigned int unsent = tx->unsent;
 	int err = 0;
 
 	while (tx->unsent > 0) {
@@ -394,8 +439,12 @@ kick(pcap_t *p)
 	}
 	if (tx->unsent == 0)
 		set_waiting(tx, TX_IDLE);
+	else if (err == EAGAIN)
+		set_waiting(tx, TX_STALLED);
+	else if (err == ENOBUFS)
+		retry_later(tx, tx->unsent < unsent);
 	else
-		set_waiting(tx, err == EAGAIN ? TX_STALLED : TX_READY);
+		set_waiting(tx, TX_READY);
 	return 0;
 }
 
@@ -752,6 +801,7 @@ pcap_ring_tx_init(struct ring_tx *tx)
 	memset(tx, 0, sizeof(*tx));
 	tx->fd = -1;
 	tx->wake_fd = -1;
+	tx->retry_fd = -1;
 	tx->epoll_fd = -1;
 	tx->queue_fail_seq = ULLONG_MAX;
 	/* A default mutex holds no resources: it needs no destroy. */
@@ -911,6 +961,13 @@ setup_wakeup(pcap_t *p)
 		    "%s: epoll_ctl", tx_ifname(p));
 		return PCAP_ERROR;
 	}
+	/* Without it, a refused kick makes the descriptor readable at once. */
+	tx->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (tx->retry_fd != -1 &&
+	    epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->retry_fd, &ev) == -1) {
+		close(tx->retry_fd);
+		tx->retry_fd = -1;
+	}
 	p->selectable_fd = tx->epoll_fd;
 	return 0;
 }
@@ -1069,6 +1126,10 @@ pcap_ring_tx_cleanup(pcap_t *p)
 	if (tx->wake_fd != -1) {
 		close(tx->wake_fd);
 		tx->wake_fd = -1;
+	}
+	if (tx->retry_fd != -1) {
+		close(tx->retry_fd);
+		tx->retry_fd = -1;
 	}
 	if (tx->fd != -1) {
 		close(tx->fd);
