@@ -22,10 +22,11 @@
  *   Waiting frames are kicked when the batch fills, when the ring is full,
  *   by pcap_inject_flush(), before any other operation on the handle, at
  *   pcap_close() and at exit() for handles never closed (by a hook of the
- *   module's own that frees nothing, see flush_live_at_exit()).  While frames
- *   wait, the selectable descriptor (an epoll set holding the capture
- *   socket and an eventfd) is readable, so that event loops that wait on
- *   it before reading (arp-scan, scapy's srp) come back and send them.
+ *   module's own that frees nothing, see flush_live_at_exit()).  While
+ *   frames wait, the selectable descriptor (an epoll set holding the
+ *   capture socket, an eventfd and a timerfd) is readable, so that event
+ *   loops that wait on it before reading (arp-scan, scapy's srp) come back
+ *   and send them.
  *
  * - Nothing is counted as sent that the kernel did not take: frames are
  *   checked before they go into the ring, the kernel's ring position is
@@ -207,9 +208,10 @@ now_ns(void)
 /*
  * The selectable descriptor is readable while frames wait and a kick can
  * send them: the eventfd while the kernel can take them, the TX socket's
- * POLLOUT while frames in flight fill SO_SNDBUF (the eventfd would make
- * event loops spin until they drain).  Each changes only when that
- * changes, once per batch at most.
+ * POLLOUT while frames in flight fill SO_SNDBUF, the retry timer after a
+ * queue discipline refused them (the eventfd would make event loops spin
+ * until they drain).  Each changes only when that changes, once per batch
+ * at most.
  */
 static void
 set_waiting(struct ring_tx *tx, int state)
