@@ -111,6 +111,7 @@ struct ring_tx {
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
+	int woke_reader;		/* readable for frames since the last read */
 	int live;			/* on the list of handles flushed at exit */
 	pcap_t *next_live;
 	pid_t owner;			/* the process that activated the handle */

@@ -248,6 +248,8 @@ set_waiting(struct ring_tx *tx, int state)
 		}
 	}
 	tx->waiting = state;
+	if (state != TX_IDLE)
+		tx->woke_reader = 1;
 }
 
 /*
@@ -733,26 +735,25 @@ flush_waiting(pcap_t *p)
  * for room (TX_STALLED).  The TX lock is not held while the read waits
  * for packets.
  *
- * The selectable descriptor may have been readable for the waiting frames
- * rather than for a packet; after sending them, a read with a timeout
- * waits no longer than that (on an idle link a V3 block never times out).
+ * The selectable descriptor may have been readable for waiting frames
+ * rather than for a packet, also when another thread has sent them since;
+ * a read with a timeout then waits no longer than that (on an idle link a
+ * V3 block never times out).
  */
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 {
 	struct pcap_ring *pr = p->priv;
 	struct ring_tx *tx = tx_of(p);
-	unsigned int unsent;
-	int ret;
+	int woken, ret;
 
 	pthread_mutex_lock(&tx->lock);
-	unsent = tx->unsent;
-	if (unsent > 0)
+	woken = tx->woke_reader || tx->unsent > 0;
+	tx->woke_reader = 0;
+	if (tx->unsent > 0)
 		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN);
 	pthread_mutex_unlock(&tx->lock);
-	if (unsent == 0)
-		return tx->ops.read(p, cnt, callback, user);
-	if (pr->timeout <= 0)
+	if (!woken || pr->timeout <= 0)
 		return tx->ops.read(p, cnt, callback, user);
 	pr->poll_timeout = pr->timeout;
 	pr->wait_once = 1;

@@ -24,7 +24,9 @@ env $(tool_env stock) "$TOOLS/ring-gen" -w "$BED_TMP/src.pcap" -n $N -m udp > /d
 bytes=$(env $(tool_env stock) "$TOOLS/ring-cap" -R "$BED_TMP/src.pcap" -n $N | awk '{print $4}')
 
 cat > "$BED_TMP/threads.py" <<'PY'
-import os, sys, time
+import faulthandler, os, sys, time
+# Where it hangs, if it does.
+faulthandler.dump_traceback_later(100, exit=True)
 from scapy.config import conf
 conf.use_pcap = True
 conf.verb = 0
@@ -54,7 +56,7 @@ PY
 
 rm -f "$BED_TMP/go" "$BED_TMP/go.ready"
 bed_bg in_a env $(lib_env ring) PCAP_RING_TX_BATCH=16 \
-	timeout --foreground 120 $python "$BED_TMP/threads.py" "$VETH_A" "$BED_TMP/src.pcap" \
+	timeout --foreground 120 $python -u "$BED_TMP/threads.py" "$VETH_A" "$BED_TMP/src.pcap" \
 	"$BED_TMP/go" > "$BED_TMP/threads.out" 2>&1
 PY_PID=$BG_PID
 # Reading 20000 frames takes scapy a while.

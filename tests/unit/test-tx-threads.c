@@ -6,7 +6,14 @@
  * injected frame once, intact, and the counters must account for each.
  * The peer sends traffic meanwhile, so that the reader's calls return
  * (and flush) all the time.  Run with both libraries.
+ *
+ * Also (ring only: stock's selectable descriptor is not readable for
+ * frames to send): a reader woken by the selectable descriptor for frames
+ * that the injecting thread then flushed itself must not block on an idle
+ * link; its read returns after the handle's timeout, as stock's does when
+ * it was woken.
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -147,6 +154,67 @@ inject_while_reading(int round)
 	close(rx);
 }
 
+struct woken_reader {
+	pcap_t *p;
+	volatile int flushed;
+	int readable, read_ret;
+	double read_secs;
+	pthread_t tid;
+};
+
+static void *
+wait_then_read(void *arg)
+{
+	struct woken_reader *w = arg;
+	struct pollfd pfd = { pcap_get_selectable_fd(w->p), POLLIN, 0 };
+	struct reader others;	/* packets the link happens to carry */
+	double start;
+
+	memset(&others, 0, sizeof(others));
+	w->readable = poll(&pfd, 1, 5000) == 1;
+	while (!__atomic_load_n(&w->flushed, __ATOMIC_ACQUIRE))
+		bed_sleep(0.001);
+	start = bed_now();
+	w->read_ret = pcap_dispatch(w->p, -1, count_packet, (u_char *)&others);
+	w->read_secs = bed_now() - start;
+	return NULL;
+}
+
+static void
+read_woken_for_flushed_frames(void)
+{
+	static u_char frame[60];
+	struct woken_reader w;
+
+	if (!bed.ring)
+		return;
+	memset(&w, 0, sizeof(w));
+	w.p = bed_create(bed.veth_b);
+	if (pcap_set_timeout(w.p, 100) != 0)
+		bed_fatal("pcap_set_timeout: %s", pcap_geterr(w.p));
+	bed_activate(w.p);
+	frame_build(frame, 0, sizeof(frame), MIX_UDP);
+	if (pthread_create(&w.tid, NULL, wait_then_read, &w) != 0)
+		bed_fatal("pthread_create");
+	bed_deadline(20, "a read woken for frames another thread flushed");
+	CHECK(pcap_inject(w.p, frame, sizeof(frame)) == sizeof(frame),
+	    "pcap_inject: %s", pcap_geterr(w.p));
+	bed_sleep(0.2);
+	CHECK(bed_inject_flush(w.p) == 0, "pcap_inject_flush: %s",
+	    pcap_geterr(w.p));
+	__atomic_store_n(&w.flushed, 1, __ATOMIC_RELEASE);
+	pthread_join(w.tid, NULL);
+	bed_deadline_clear();
+	CHECK(w.readable, "the selectable descriptor was not readable with a frame waiting");
+	CHECK(w.read_ret >= 0 && w.read_secs < 2.0,
+	    "the woken read returned %d after %.2f s (expected at most the 0.1 s timeout)",
+	    w.read_ret, w.read_secs);
+	if (bed_failures == 0)
+		bed_ok("a read woken for frames flushed meanwhile returned after %.2f s",
+		    w.read_secs);
+	pcap_close(w.p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -157,5 +225,6 @@ main(int argc, char **argv)
 	setenv("PCAP_RING_TX_BATCH", "4", 1);
 	for (round = 0; round < ROUNDS; round++)
 		inject_while_reading(round);
+	read_woken_for_flushed_frames();
 	return bed_finish();
 }
