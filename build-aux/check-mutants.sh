@@ -150,6 +150,16 @@ mutant tx-epoll-leak pcap-ring-tx.c \
 	's/close(tx->epoll_fd);/(void)0;/' \
 	"test-open-close-leaks"
 
+# The MTU is not read again: a raised MTU refuses longer frames.
+mutant tx-mtu-read-once pcap-ring-tx.c \
+	's/if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), p->errbuf)) == -1)/if ((mtu = (int)(tx->max_len - tx->mtu_extra)) == -1)/' \
+	"tx/t-mtu"
+
+# A blocking flush gives up after the close bound and drops what waits.
+mutant tx-blocking-gives-up pcap-ring-tx.c \
+	's/wait == TX_WAIT_CLOSE \&\&/wait != TX_KICK_ONCE \&\&/' \
+	"tx/t-blocking"
+
 # A failed activation does not undo what it set up.
 mutant failed-activation-leak pcap-ring.c \
 	'/^fail:$/{n;s/ring_cleanup(p);/(void)p;/;}' \

@@ -4,6 +4,7 @@
 #ifndef pcap_ring_int_h
 #define pcap_ring_int_h
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <arpa/inet.h>
@@ -110,14 +111,18 @@ struct ring_tx {
 	unsigned int data_offset;	/* where frame data starts in a frame */
 	unsigned int min_len;		/* the link-layer header */
 	unsigned int max_len;		/* what the MTU allows, untagged */
+	unsigned int mtu_extra;		/* what max_len allows on top of the MTU */
 	int vlan_allowed;		/* an 802.1Q tag may come on top of the MTU */
 	unsigned int head;		/* the next frame to fill */
 	unsigned int unsent;		/* filled frames the kernel has not taken */
 	uint64_t unsent_bytes;
 
 	int wake_fd;			/* eventfd, readable while frames wait */
+	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
+	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
+	int woke_reader;		/* readable for frames since the last read */
 	int live;			/* on the list of handles flushed at exit */
 	pcap_t *next_live;
 	pid_t owner;			/* the process that activated the handle */
@@ -129,6 +134,8 @@ struct ring_tx {
 	unsigned long long queue_fail_seq;	/* the record that failed, or ULLONG_MAX */
 	char queue_error[PCAP_ERRBUF_SIZE];
 	struct pcap_tx_stat stat;
+	/* Held while the ring state changes, never while a read waits. */
+	pthread_mutex_t lock;
 
 	/* Operations of a batched handle that flush first. */
 	struct {

@@ -22,10 +22,11 @@
  *   Waiting frames are kicked when the batch fills, when the ring is full,
  *   by pcap_inject_flush(), before any other operation on the handle, at
  *   pcap_close() and at exit() for handles never closed (by a hook of the
- *   module's own that frees nothing, see flush_live_at_exit()).  While frames
- *   wait, the selectable descriptor (an epoll set holding the capture
- *   socket and an eventfd) is readable, so that event loops that wait on
- *   it before reading (arp-scan, scapy's srp) come back and send them.
+ *   module's own that frees nothing, see flush_live_at_exit()).  While
+ *   frames wait, the selectable descriptor (an epoll set holding the
+ *   capture socket, an eventfd and a timerfd) is readable, so that event
+ *   loops that wait on it before reading (arp-scan, scapy's srp) come back
+ *   and send them.
  *
  * - Nothing is counted as sent that the kernel did not take: frames are
  *   checked before they go into the ring, the kernel's ring position is
@@ -38,8 +39,22 @@
  * - In-flight bytes are bounded by SO_SNDBUF rather than by the ring, and
  *   poll(POLLOUT) does not say that a frame is free, so a full ring is
  *   waited for by kicking and then looking at the frame's status with a
- *   short yield/nanosleep ladder, for at most TX_WAIT_LIMIT_MS; in
- *   non-blocking mode a full ring is an immediate EAGAIN error.
+ *   short yield/nanosleep ladder.  Blocking mode waits as stock's
+ *   blocking send() does, as long as the link is slow (tbf, pause frames);
+ *   a kick fails once the interface is down or gone, which ends the wait.
+ *   Non-blocking mode gets an immediate EAGAIN error.  Only pcap_close()
+ *   and exit() give up, after TX_CLOSE_LIMIT_MS, dropping what waits.
+ *
+ * - The MTU is read again when a frame is longer than it allowed: a raised
+ *   MTU allows what stock's send() allows.  A frame longer than the ring's
+ *   frames (sized from the MTU at activation) goes out with send() on the
+ *   capture socket instead, after the frames queued before it.  A lowered
+ *   MTU is found by the kernel rejecting frames (counted as rejected).
+ *
+ * - One thread may inject while another reads, as with stock's send():
+ *   the TX state (head, unsent, frame contents, counters) changes only
+ *   under a mutex, which is released while waiting for the kernel and is
+ *   never held while a read waits for packets.
  *
  * - pcap_sendqueue_*() have Npcap's signatures and semantics.  On a
  *   pcap-ring handle the queue goes through the TX ring, which is created
@@ -67,6 +82,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <linux/if_ether.h>
 
 #include "pcap-ring-int.h"
@@ -80,8 +96,11 @@
 #define TX_MAX_RING_BYTES	(1U << 30)
 #define TX_DEFAULT_BATCH	64
 
-/* How long a blocked injection or a flush waits for the kernel. */
-#define TX_WAIT_LIMIT_MS	2000
+/*
+ * How long pcap_close(), exit() and a non-blocking pcap_inject_flush()
+ * wait for the kernel to take waiting frames before they drop them.
+ */
+#define TX_CLOSE_LIMIT_MS	2000
 
 /* Below this, pcap_sendqueue_transmit() spins rather than sleeps. */
 #define TX_SPIN_NS		100000
@@ -98,10 +117,25 @@
 
 #define NSEC_PER_SEC	1000000000LL
 
+/* How long flush() waits for the kernel to take the waiting frames. */
+#define TX_KICK_ONCE	0	/* not at all: one kick */
+#define TX_WAIT_TAKEN	1	/* until it takes them, or an error ends it */
+#define TX_WAIT_CLOSE	2	/* at most TX_CLOSE_LIMIT_MS, then drop them */
+
 /* Why the selectable descriptor is readable (set_waiting()). */
 #define TX_IDLE		0	/* it is not: no frame waits */
 #define TX_READY	1	/* frames wait, a kick can send them */
 #define TX_STALLED	2	/* frames wait for room in SO_SNDBUF */
+#define TX_RETRY	3	/* frames wait, the queue discipline refused them */
+
+/*
+ * Nothing says when a queue discipline that refused frames (ENOBUFS) has
+ * room again, so the selectable descriptor becomes readable after a
+ * delay, doubled while the refusals go on: an event loop then comes back
+ * some 30 times a second at most, instead of spinning.
+ */
+#define TX_RETRY_MIN_MS	1
+#define TX_RETRY_MAX_MS	32
 
 static struct ring_tx *
 tx_of(pcap_t *p)
@@ -169,9 +203,10 @@ now_ns(void)
 /*
  * The selectable descriptor is readable while frames wait and a kick can
  * send them: the eventfd while the kernel can take them, the TX socket's
- * POLLOUT while frames in flight fill SO_SNDBUF (the eventfd would make
- * event loops spin until they drain).  Each changes only when that
- * changes, once per batch at most.
+ * POLLOUT while frames in flight fill SO_SNDBUF, the retry timer after a
+ * queue discipline refused them (the eventfd would make event loops spin
+ * until they drain).  Each changes only when that changes, once per batch
+ * at most.
  */
 static void
 set_waiting(struct ring_tx *tx, int state)
@@ -181,6 +216,15 @@ set_waiting(struct ring_tx *tx, int state)
 
 	if (tx->wake_fd == -1 || tx->waiting == state)
 		return;
+	if (state == TX_RETRY && tx->retry_fd == -1)
+		state = TX_READY;
+	if (tx->waiting == TX_RETRY) {
+		struct itimerspec off;
+
+		/* Disarming also makes it unreadable. */
+		memset(&off, 0, sizeof(off));
+		(void)timerfd_settime(tx->retry_fd, 0, &off, NULL);
+	}
 	if (state == TX_STALLED) {
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLOUT;
@@ -199,6 +243,32 @@ set_waiting(struct ring_tx *tx, int state)
 		}
 	}
 	tx->waiting = state;
+	if (state != TX_IDLE)
+		tx->woke_reader = 1;
+}
+
+/*
+ * The queue discipline refused the waiting frames: make the selectable
+ * descriptor readable after a delay, longer if the last retry took none.
+ */
+static void
+retry_later(struct ring_tx *tx, int took_some)
+{
+	struct itimerspec due;
+
+	if (took_some || tx->waiting != TX_RETRY)
+		tx->retry_ms = TX_RETRY_MIN_MS;
+	else if (tx->retry_ms < TX_RETRY_MAX_MS)
+		tx->retry_ms *= 2;
+	set_waiting(tx, TX_RETRY);
+	if (tx->waiting != TX_RETRY)
+		return;
+	/* Arming again also makes it unreadable until then. */
+	memset(&due, 0, sizeof(due));
+	due.it_value.tv_sec = tx->retry_ms / 1000;
+	due.it_value.tv_nsec = (long)(tx->retry_ms % 1000) * 1000000;
+	if (timerfd_settime(tx->retry_fd, 0, &due, NULL) == -1)
+		set_waiting(tx, TX_READY);
 }
 
 /*
@@ -340,6 +410,7 @@ static int
 kick(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
+	unsigned int unsent = tx->unsent;
 	int err = 0;
 
 	while (tx->unsent > 0) {
@@ -367,14 +438,21 @@ kick(pcap_t *p)
 	}
 	if (tx->unsent == 0)
 		set_waiting(tx, TX_IDLE);
+	else if (err == EAGAIN)
+		set_waiting(tx, TX_STALLED);
+	else if (err == ENOBUFS)
+		retry_later(tx, tx->unsent < unsent);
 	else
-		set_waiting(tx, err == EAGAIN ? TX_STALLED : TX_READY);
+		set_waiting(tx, TX_READY);
 	return 0;
 }
 
-/* Yield a few times, then sleep a little longer at each step. */
+/*
+ * Yield a few times, then sleep a little longer at each step, with the
+ * TX lock released so that another thread's read or injection goes on.
+ */
 static void
-back_off(unsigned int step)
+back_off(struct ring_tx *tx, unsigned int step)
 {
 	static const long sleep_ns[] = {
 		2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000
@@ -382,22 +460,28 @@ back_off(unsigned int step)
 	const unsigned int n = sizeof(sleep_ns) / sizeof(sleep_ns[0]);
 	struct timespec ts;
 
+	pthread_mutex_unlock(&tx->lock);
 	if (step < 4) {
 		sched_yield();
-		return;
+	} else {
+		step -= 4;
+		ts.tv_sec = 0;
+		ts.tv_nsec = sleep_ns[step < n ? step : n - 1];
+		nanosleep(&ts, NULL);
 	}
-	step -= 4;
-	ts.tv_sec = 0;
-	ts.tv_nsec = sleep_ns[step < n ? step : n - 1];
-	nanosleep(&ts, NULL);
+	pthread_mutex_lock(&tx->lock);
 }
 
-/* Make the slot at the head free.  0, or -1 with the error set. */
+/*
+ * Make the slot at the head free.  0, or -1 with the error set.  Blocking
+ * waits as long as stock's blocking send() would, however slow the link:
+ * while the kernel cannot take frames at all (the interface went down or
+ * away), a kick fails and ends the wait.
+ */
 static int
 make_room(pcap_t *p, int block)
 {
 	struct ring_tx *tx = tx_of(p);
-	long long start = 0;
 	unsigned int step;
 
 	for (step = 0;; step++) {
@@ -410,27 +494,18 @@ make_room(pcap_t *p, int block)
 			    EAGAIN, "%s: send: TX ring full", tx_ifname(p));
 			return -1;
 		}
-		if (step == 0) {
+		if (step == 0)
 			tx->stat.tx_waits++;
-			start = now_ns();
-		} else if (now_ns() - start > TX_WAIT_LIMIT_MS * 1000000LL) {
-			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-			    ETIMEDOUT,
-			    "%s: send: no TX frame came free within %d ms",
-			    tx_ifname(p), TX_WAIT_LIMIT_MS);
-			return -1;
-		}
-		back_off(step);
+		back_off(tx, step);
 	}
 }
 
 /*
- * Hand every waiting frame to the kernel.  Without block, one kick; with
- * it, also wait (boundedly) while frames in flight fill SO_SNDBUF, and
- * drop what still could not go.
+ * Hand every waiting frame to the kernel, kicking and waiting (wait: see
+ * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.
  */
 static int
-flush(pcap_t *p, int block)
+flush(pcap_t *p, int wait)
 {
 	struct ring_tx *tx = tx_of(p);
 	long long start = 0;
@@ -439,15 +514,16 @@ flush(pcap_t *p, int block)
 	for (step = 0; tx->unsent > 0; step++) {
 		if (kick(p) == -1)
 			return -1;
-		if (tx->unsent == 0 || !block)
+		if (tx->unsent == 0 || wait == TX_KICK_ONCE)
 			break;
 		if (step == 0) {
 			start = now_ns();
-		} else if (now_ns() - start > TX_WAIT_LIMIT_MS * 1000000LL) {
+		} else if (wait == TX_WAIT_CLOSE &&
+		    now_ns() - start > TX_CLOSE_LIMIT_MS * 1000000LL) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
 		}
-		back_off(step);
+		back_off(tx, step);
 	}
 	return 0;
 }
@@ -469,12 +545,44 @@ bad_frame(pcap_t *p, const void *buf, int size)
 	return 0;
 }
 
-/* Checks that send() would make, so that no frame stalls the ring. */
+/*
+ * The longest frame the MTU allows now.  The MTU is read again only when
+ * a frame is longer than it allowed before: it may have been raised since
+ * activation, and the system call is then the price of that one frame.
+ */
+static int
+max_frame_len(pcap_t *p, const void *buf, int size, unsigned int *max)
+{
+	struct ring_tx *tx = tx_of(p);
+	unsigned int tag = 0;
+	int mtu;
+
+	/* The kernel allows an 802.1Q tag on top of the MTU. */
+	if (tx->vlan_allowed && size >= ETH_HLEN &&
+	    ((const u_char *)buf)[12] == 0x81 && ((const u_char *)buf)[13] == 0x00)
+		tag = RING_VLAN_TAG_LEN;
+	if ((unsigned int)size > tx->max_len + tag) {
+		if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), p->errbuf)) == -1)
+			return -1;
+		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
+	}
+	*max = tx->max_len + tag;
+	return 0;
+}
+
+/*
+ * Checks that send() would make, so that no frame stalls the ring.  -1
+ * with the error set, or TX_FRAME_TOO_BIG for a frame that the MTU, raised
+ * since activation, allows, but that a ring frame (sized from the MTU at
+ * activation) cannot hold.
+ */
+#define TX_FRAME_TOO_BIG	(-2)
+
 static int
 check_frame(pcap_t *p, const void *buf, int size)
 {
 	struct ring_tx *tx = tx_of(p);
-	unsigned int max = tx->max_len;
+	unsigned int max;
 
 	if (bad_frame(p, buf, size))
 		return -1;
@@ -484,28 +592,30 @@ check_frame(pcap_t *p, const void *buf, int size)
 		    tx_ifname(p), size, tx->min_len);
 		return -1;
 	}
-	/* The kernel allows an 802.1Q tag on top of the MTU. */
-	if (tx->vlan_allowed && size >= ETH_HLEN &&
-	    ((const u_char *)buf)[12] == 0x81 && ((const u_char *)buf)[13] == 0x00)
-		max += RING_VLAN_TAG_LEN;
+	if (max_frame_len(p, buf, size, &max) == -1)
+		return -1;
 	if ((unsigned int)size > max) {
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
 		    EMSGSIZE, "%s: send: a frame of %d bytes is longer than the MTU allows (%u)",
 		    tx_ifname(p), size, max);
 		return -1;
 	}
+	if ((unsigned int)size > tx->frame_size - tx->data_offset) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+		    EMSGSIZE, "%s: send: a frame of %d bytes is longer than the TX ring's frames hold (%u, from the MTU at activation)",
+		    tx_ifname(p), size, tx->frame_size - tx->data_offset);
+		return TX_FRAME_TOO_BIG;
+	}
 	return 0;
 }
 
-/* Copy one frame into the ring.  0, or -1 with the error set. */
+/* Copy one checked frame into the ring.  0, or -1 with the error set. */
 static int
 queue_frame(pcap_t *p, const void *buf, int size, int block)
 {
 	struct ring_tx *tx = tx_of(p);
 	struct tpacket2_hdr *h;
 
-	if (check_frame(p, buf, size) == -1)
-		return -1;
 	if (frame_status(tx->map.frames[tx->head]) != TP_STATUS_AVAILABLE &&
 	    make_room(p, block) == -1)
 		return -1;
@@ -528,17 +638,49 @@ nonblocking(pcap_t *p)
 	return ((struct pcap_ring *)p->priv)->timeout < 0;
 }
 
-/* The inject_op of a batched handle. */
+/*
+ * A frame that the ring's frames cannot hold, because the MTU was raised
+ * after activation, goes out as stock sends it, with send() on the
+ * capture socket, after the frames queued before it.
+ */
+static int
+inject_beside_ring(pcap_t *p, const void *buf, int size)
+{
+	struct ring_tx *tx = tx_of(p);
+
+	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
+	    TX_WAIT_TAKEN) == -1)
+		return PCAP_ERROR;
+	if (tx->unsent > 0) {
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+		    EAGAIN, "%s: send: %u frames queued before this one still wait",
+		    tx_ifname(p), tx->unsent);
+		return PCAP_ERROR;
+	}
+	return pcap_ring_inject(p, buf, size);
+}
+
+/*
+ * The inject_op of a batched handle.  The TX lock makes injecting next to
+ * a read on another thread (whose flush changes the same ring state) as
+ * safe as stock's send(); uncontended, it costs no system call.
+ */
 static int
 inject_batched(pcap_t *p, const void *buf, int size)
 {
 	struct ring_tx *tx = tx_of(p);
+	int ret = size, status;
 
-	if (queue_frame(p, buf, size, !nonblocking(p)) == -1)
-		return PCAP_ERROR;
-	if (tx->unsent >= (unsigned int)tx->batch && kick(p) == -1)
-		return PCAP_ERROR;	/* this frame was dropped with the batch */
-	return size;
+	pthread_mutex_lock(&tx->lock);
+	status = check_frame(p, buf, size);
+	if (status == TX_FRAME_TOO_BIG)
+		ret = inject_beside_ring(p, buf, size);
+	else if (status != 0 || queue_frame(p, buf, size, !nonblocking(p)) == -1)
+		ret = PCAP_ERROR;
+	else if (tx->unsent >= (unsigned int)tx->batch && kick(p) == -1)
+		ret = PCAP_ERROR;	/* this frame was dropped with the batch */
+	pthread_mutex_unlock(&tx->lock);
+	return ret;
 }
 
 /*
@@ -571,35 +713,46 @@ pcap_ring_inject(pcap_t *p, const void *buf, int size)
 static void
 flush_waiting(pcap_t *p)
 {
-	if (tx_of(p)->unsent > 0)
-		(void)flush(p, 0);
+	struct ring_tx *tx = tx_of(p);
+
+	pthread_mutex_lock(&tx->lock);
+	if (tx->unsent > 0)
+		(void)flush(p, TX_KICK_ONCE);
+	pthread_mutex_unlock(&tx->lock);
 }
 
 /*
  * A read sends the handle's own waiting frames first: a program that
  * sends probes and reads the replies would otherwise wait forever.  A
- * blocking read waits (boundedly) while frames in flight fill SO_SNDBUF,
- * as happens without the privilege to raise it; a non-blocking one kicks
- * once, and the selectable descriptor then waits for room (TX_STALLED).
+ * blocking read waits until the kernel has taken them all while frames in
+ * flight fill SO_SNDBUF, as happens without the privilege to raise it; a
+ * non-blocking one kicks once, and the selectable descriptor then waits
+ * for room (TX_STALLED).  The TX lock is not held while the read waits
+ * for packets.
  *
- * The selectable descriptor may have been readable for the waiting frames
- * rather than for a packet; after sending them, a read with a timeout
- * waits no longer than that (on an idle link a V3 block never times out).
+ * The selectable descriptor may have been readable for waiting frames
+ * rather than for a packet, also when another thread has sent them since;
+ * a read with a timeout then waits no longer than that (on an idle link a
+ * V3 block never times out).
  */
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 {
 	struct pcap_ring *pr = p->priv;
-	int ret;
+	struct ring_tx *tx = tx_of(p);
+	int woken, ret;
 
-	if (tx_of(p)->unsent == 0)
-		return tx_of(p)->ops.read(p, cnt, callback, user);
-	(void)flush(p, !nonblocking(p));
-	if (pr->timeout <= 0)
-		return tx_of(p)->ops.read(p, cnt, callback, user);
+	pthread_mutex_lock(&tx->lock);
+	woken = tx->woke_reader || tx->unsent > 0;
+	tx->woke_reader = 0;
+	if (tx->unsent > 0)
+		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN);
+	pthread_mutex_unlock(&tx->lock);
+	if (!woken || pr->timeout <= 0)
+		return tx->ops.read(p, cnt, callback, user);
 	pr->poll_timeout = pr->timeout;
 	pr->wait_once = 1;
-	ret = tx_of(p)->ops.read(p, cnt, callback, user);
+	ret = tx->ops.read(p, cnt, callback, user);
 	pr->wait_once = 0;
 	pcap_ring_set_poll_timeout(pr);
 	return ret;
@@ -646,8 +799,11 @@ pcap_ring_tx_init(struct ring_tx *tx)
 	memset(tx, 0, sizeof(*tx));
 	tx->fd = -1;
 	tx->wake_fd = -1;
+	tx->retry_fd = -1;
 	tx->epoll_fd = -1;
 	tx->queue_fail_seq = ULLONG_MAX;
+	/* A default mutex holds no resources: it needs no destroy. */
+	pthread_mutex_init(&tx->lock, NULL);
 }
 
 /*
@@ -740,7 +896,8 @@ setup_ring(pcap_t *p)
 	if ((mtu = ring_get_mtu(tx->fd, pr->ifname, p->errbuf)) == -1)
 		return PCAP_ERROR;
 	tx->min_len = arptype == ARPHRD_NONE ? 1 : ETH_HLEN;
-	tx->max_len = (unsigned int)mtu + (arptype == ARPHRD_NONE ? 0 : ETH_HLEN);
+	tx->mtu_extra = arptype == ARPHRD_NONE ? 0 : ETH_HLEN;
+	tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 	tx->vlan_allowed = arptype == ARPHRD_ETHER;
 
 	if (ring_set_version(tx->fd, TPACKET_V2, &hdrlen, pr->ifname,
@@ -805,6 +962,13 @@ setup_wakeup(pcap_t *p)
 		    "%s: epoll_ctl", tx_ifname(p));
 		return PCAP_ERROR;
 	}
+	/* Without it, a refused kick makes the descriptor readable at once. */
+	tx->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (tx->retry_fd != -1 &&
+	    epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->retry_fd, &ev) == -1) {
+		close(tx->retry_fd);
+		tx->retry_fd = -1;
+	}
 	p->selectable_fd = tx->epoll_fd;
 	return 0;
 }
@@ -830,9 +994,17 @@ flush_live_at_exit(void)
 	pcap_t *p;
 
 	pthread_mutex_lock(&live_lock);
-	for (p = live_handles; p != NULL; p = tx_of(p)->next_live)
-		if (tx_of(p)->owner == self && tx_of(p)->unsent > 0)
-			(void)flush(p, 1);
+	for (p = live_handles; p != NULL; p = tx_of(p)->next_live) {
+		struct ring_tx *tx = tx_of(p);
+
+		/* Not even the lock: another thread may have held it at fork(). */
+		if (tx->owner != self)
+			continue;
+		pthread_mutex_lock(&tx->lock);
+		if (tx->unsent > 0)
+			(void)flush(p, TX_WAIT_CLOSE);
+		pthread_mutex_unlock(&tx->lock);
+	}
 	pthread_mutex_unlock(&live_lock);
 }
 
@@ -920,8 +1092,10 @@ pcap_ring_tx_cleanup(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
 
+	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL && tx->unsent > 0)
-		(void)flush(p, 1);
+		(void)flush(p, TX_WAIT_CLOSE);
+	pthread_mutex_unlock(&tx->lock);
 	if (tx->live)
 		remove_live(p);
 	ring_teardown(&tx->map);
@@ -932,6 +1106,10 @@ pcap_ring_tx_cleanup(pcap_t *p)
 	if (tx->wake_fd != -1) {
 		close(tx->wake_fd);
 		tx->wake_fd = -1;
+	}
+	if (tx->retry_fd != -1) {
+		close(tx->retry_fd);
+		tx->retry_fd = -1;
 	}
 	if (tx->fd != -1) {
 		close(tx->fd);
@@ -1036,6 +1214,7 @@ int
 pcap_inject_flush(pcap_t *p)
 {
 	struct ring_tx *tx;
+	int status = 0;
 
 	/* Nothing ever waits on handles without a TX ring. */
 	if (!pcap_ring_is_ours(p))
@@ -1043,14 +1222,16 @@ pcap_inject_flush(pcap_t *p)
 	tx = active_handle(p, "pcap_inject_flush");
 	if (tx == NULL)
 		return PCAP_ERROR_NOT_ACTIVATED;
+	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL)
-		(void)flush(p, 1);
+		(void)flush(p, nonblocking(p) ? TX_WAIT_CLOSE : TX_WAIT_TAKEN);
 	if (tx->error_pending) {
 		memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
-		return PCAP_ERROR;
+		status = PCAP_ERROR;
 	}
-	return 0;
+	pthread_mutex_unlock(&tx->lock);
+	return status;
 }
 
 int
@@ -1066,10 +1247,12 @@ pcap_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 		    "pcap_tx_stats: NULL statistics buffer");
 		return PCAP_ERROR;
 	}
-	if (tx->map.base != NULL)
-		flush_waiting(p);
+	pthread_mutex_lock(&tx->lock);
+	if (tx->map.base != NULL && tx->unsent > 0)
+		(void)flush(p, TX_KICK_ONCE);
 	*ts = tx->stat;
 	ts->tx_pending = tx->unsent;
+	pthread_mutex_unlock(&tx->lock);
 	return 0;
 }
 
@@ -1221,9 +1404,11 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		tx = active_handle(p, "pcap_sendqueue_transmit");
 		if (tx == NULL)
 			return 0;
+		pthread_mutex_lock(&tx->lock);
 		if (tx->map.base == NULL && setup_ring(p) != 0) {
 			char why[PCAP_ERRBUF_SIZE];
 
+			pthread_mutex_unlock(&tx->lock);
 			memcpy(why, p->errbuf, sizeof(why));
 			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
 			    "pcap_sendqueue_transmit: no TX ring: %.*s",
@@ -1237,7 +1422,7 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		 * Frames injected before go first; what they lose is
 		 * pcap_inject_flush()'s to report, and the queue still goes.
 		 */
-		(void)flush(p, 1);
+		(void)flush(p, TX_WAIT_TAKEN);
 		tx->in_sendqueue = 1;
 		tx->queue_seq0 = tx->stat.tx_queued;
 		tx->queue_fail_seq = ULLONG_MAX;
@@ -1267,11 +1452,16 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 				/* What is due now goes out before the wait. */
 				if (tx != NULL && kick(p) == -1)
 					break;
+				if (tx != NULL)
+					pthread_mutex_unlock(&tx->lock);
 				wait_until(due);
+				if (tx != NULL)
+					pthread_mutex_lock(&tx->lock);
 			}
 		}
 		if (tx != NULL) {
-			if (queue_frame(p, data, (int)h.caplen, 1) == -1)
+			if (check_frame(p, data, (int)h.caplen) != 0 ||
+			    queue_frame(p, data, (int)h.caplen, 1) == -1)
 				break;
 			if (tx->unsent >= (unsigned int)batch && kick(p) == -1)
 				break;
@@ -1286,7 +1476,7 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 
 		/* An error that stopped the loop stays the one reported. */
 		memcpy(why, p->errbuf, sizeof(why));
-		(void)flush(p, 1);
+		(void)flush(p, TX_WAIT_TAKEN);
 		tx->in_sendqueue = 0;
 		if (tx->queue_fail_seq != ULLONG_MAX) {
 			/* The kernel took the records before it, and no other. */
@@ -1295,6 +1485,7 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		} else if (off < queue->len) {
 			memcpy(p->errbuf, why, PCAP_ERRBUF_SIZE);
 		}
+		pthread_mutex_unlock(&tx->lock);
 	}
 	return off;
 }

@@ -17,6 +17,7 @@
 #include <net/if.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
 #include "bed.h"
@@ -384,8 +385,9 @@ bed_check_declined(pcap_t *p, const char *dev, const char *reason)
 		    dev, getenv("PCAP_RING_TRACE"), dev, reason);
 }
 
-int
-bed_sender(const char *ns, const char *ifname)
+/* A packet socket of protocol (network order) bound to ifname in ns. */
+static int
+packet_socket(const char *ns, const char *ifname, int protocol)
 {
 	struct sockaddr_ll sll;
 	char path[PATH_MAX];
@@ -400,16 +402,16 @@ bed_sender(const char *ns, const char *ifname)
 			    strerror(errno));
 		close(there);
 	}
-	/* Protocol 0: the sender receives nothing. */
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, protocol);
 	if (fd == -1)
-		bed_fatal("sender socket: %s", strerror(errno));
+		bed_fatal("packet socket: %s", strerror(errno));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = (uint16_t)protocol;
 	sll.sll_ifindex = (int)if_nametoindex(ifname);
 	if (sll.sll_ifindex == 0 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
-		bed_fatal("sender bind to %s: %s", ifname, strerror(errno));
+		bed_fatal("packet socket bind to %s: %s", ifname, strerror(errno));
 	if (ns != NULL) {
 		if (setns(here, CLONE_NEWNET) == -1)
 			bed_fatal("leaving network namespace %s: %s", ns,
@@ -417,6 +419,69 @@ bed_sender(const char *ns, const char *ifname)
 		close(here);
 	}
 	return fd;
+}
+
+int
+bed_sender(const char *ns, const char *ifname)
+{
+	/* Protocol 0: the sender receives nothing. */
+	return packet_socket(ns, ifname, 0);
+}
+
+int
+bed_receiver(const char *ns, const char *ifname)
+{
+	int fd = packet_socket(ns, ifname, htons(ETH_P_ALL));
+	int size = 64 * 1024 * 1024;
+
+	/* Room for a burst while the receiving thread waits for a core. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) == -1)
+		bed_fatal("SO_RCVBUFFORCE: %s", strerror(errno));
+	return fd;
+}
+
+void
+bed_receive(int fd, struct bed_tally *t, double idle)
+{
+	static uint8_t frame[FRAME_MAX_LEN];
+	struct sockaddr_ll from;
+	struct pcap_pkthdr h;
+	socklen_t len;
+	ssize_t n;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+
+	memset(&h, 0, sizeof(h));
+	while (t->frames < t->expected &&
+	    poll(&pfd, 1, (int)(idle * 1000)) == 1) {
+		len = sizeof(from);
+		n = recvfrom(fd, frame, sizeof(frame), MSG_TRUNC,
+		    (struct sockaddr *)&from, &len);
+		if (n == -1)
+			bed_fatal("recvfrom: %s", strerror(errno));
+		/* What this side sends shows too. */
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		h.len = (bpf_u_int32)n;
+		h.caplen = n > (ssize_t)sizeof(frame) ? sizeof(frame) : (bpf_u_int32)n;
+		bed_tally_packet(t, &h, frame);
+	}
+}
+
+int
+bed_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
+{
+	tx_stats_fn tx_stats = tx_stats_function();
+
+	return tx_stats == NULL ? -1 : tx_stats(p, ts);
+}
+
+int
+bed_inject_flush(pcap_t *p)
+{
+	int (*flush)(pcap_t *) = (int (*)(pcap_t *))dlsym(RTLD_DEFAULT,
+	    "pcap_inject_flush");
+
+	return flush == NULL ? 0 : flush(p);
 }
 
 void

@@ -144,6 +144,22 @@ void	bed_tally_cb(u_char *, const struct pcap_pkthdr *, const u_char *);
 void	bed_tally_check(const struct bed_tally *, const char *what);
 
 /*
+ * A packet socket that receives everything on ifname in ns, whatever the
+ * library under test does; bed_receive() tallies the frames it receives
+ * (not those sent on its side) until t has them all or nothing came for
+ * idle seconds.
+ */
+int	bed_receiver(const char *ns, const char *ifname);
+void	bed_receive(int fd, struct bed_tally *t, double idle);
+
+/*
+ * pcap_tx_stats() and pcap_inject_flush() of the ring library; under
+ * stock, -1 and 0 (nothing waits).
+ */
+int	bed_tx_stats(pcap_t *p, struct pcap_tx_stat *ts);
+int	bed_inject_flush(pcap_t *p);
+
+/*
  * Read a non-blocking handle as an event loop does: pcap_dispatch() only
  * once poll() says the selectable descriptor is readable, until *count
  * (if count is not NULL) reaches want or nothing came for idle seconds.

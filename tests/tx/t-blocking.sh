@@ -1,0 +1,69 @@
+# Blocking batched injection blocks as stock's send() does, however slow
+# the link: on a link tbf holds to 1 Mbit/s, without CAP_NET_ADMIN (the
+# default send buffer, some 200 KB, bounds the frames in flight), 500
+# frames of 1000 bytes all arrive and none is counted dropped, although
+# pcap_inject_flush() must wait some 3 s for the kernel to take them (the
+# library used to give up after 2 s and drop what waited).  The time it
+# takes follows from the rate.  pcap_close() waits for frames at most 2 s
+# (README), then drops them: it returns within that bound.  A blocking
+# flush that waits on the slow link ends, with the frames that wait
+# counted dropped, once the interface goes down.
+. "$TESTSRCDIR/lib/common.sh"
+. "$TESTSRCDIR/lib/netns.sh"
+. "$TESTSRCDIR/tx/tx-lib.sh"
+require_root
+need "setpriv(1)" util-linux command -v setpriv
+bed_setup
+
+ms() { echo $(($(date +%s%N) / 1000000)); }
+
+tc -n "$NS_A" qdisc add dev "$VETH_A" root tbf rate 1mbit burst 10kb limit 1mb ||
+	fail "tc qdisc add tbf"
+
+tx_capture blocking 500
+start=$(ms)
+out=$(in_a setpriv --bounding-set -net_admin env $(tool_env ring) "$TOOLS/ring-tx" \
+	-i "$VETH_A" -n 500 -l 1000-1000 -b 64 -r 512 -s 2>&1) || fail "ring-tx: $out"
+took=$(($(ms) - start))
+echo "$out"
+echo "injection took $took ms"
+assert_match "blocking: all taken, none dropped" \
+	"^tx queued 500 sent 500 bytes 500000 rejected 0 dropped 0 kicks [0-9]+ waits [0-9]+ pending 0$" "$out"
+tx_check_capture blocking 500 500000
+# At 125 KB/s, with at most the send buffer's 212992 bytes in flight when
+# the last frame is taken: at least (500000 - 212992 - 10240) / 125000 s.
+[ "$took" -ge 2200 ] && [ "$took" -le 15000 ] ||
+	fail "blocking: injecting 500 KB at 1 Mbit/s took $took ms (expected 2.2 to 15 s)"
+
+# The close bound: 500 KB at 100 kbit/s take 40 s; pcap_close() gives up
+# after 2 s and drops what waits (the frames in flight still go).
+tc -n "$NS_A" qdisc change dev "$VETH_A" root tbf rate 100kbit burst 10kb limit 1mb ||
+	fail "tc qdisc change tbf"
+start=$(ms)
+out=$(in_a setpriv --bounding-set -net_admin env $(tool_env ring) "$TOOLS/ring-tx" \
+	-i "$VETH_A" -n 500 -l 1000-1000 -b 64 -r 512 2>&1) || fail "ring-tx: $out"
+took=$(($(ms) - start))
+echo "close: took $took ms"
+[ "$took" -ge 1900 ] && [ "$took" -le 6000 ] ||
+	fail "close: pcap_close() with frames waiting on a slow link took $took ms (bound: 2 s)"
+
+start=$(ms)
+bed_bg in_a setpriv --bounding-set -net_admin env $(tool_env ring) "$TOOLS/ring-tx" \
+	-i "$VETH_A" -n 500 -l 1000-1000 -b 64 -r 512 -s > "$BED_TMP/down.out" 2>&1
+TX_PID=$BG_PID
+sleep 1
+ip -n "$NS_A" link set "$VETH_A" down || fail "link down"
+wait "$TX_PID" || fail "ring-tx: $(cat "$BED_TMP/down.out")"
+took=$(($(ms) - start))
+out=$(cat "$BED_TMP/down.out")
+echo "$out"
+echo "down: took $took ms"
+[ "$took" -le 6000 ] ||
+	fail "down: a blocking flush took $took ms after the interface went down at 1 s"
+dropped=$(echo "$out" | sed -n 's/^tx .* sent \([0-9]*\) .* dropped \([0-9]*\) .* pending 0$/\1 \2/p')
+[ -n "$dropped" ] && [ "${dropped#* }" -gt 0 ] &&
+	[ $((${dropped% *} + ${dropped#* })) -eq 500 ] ||
+	fail "down: expected sent + dropped = 500, dropped > 0: $out"
+assert_match "down: flush names the drop" "^flush: .*dropped [0-9]+ queued frame" "$out"
+ip -n "$NS_A" link set "$VETH_A" up
+tc -n "$NS_A" qdisc del dev "$VETH_A" root
