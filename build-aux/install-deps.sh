@@ -43,6 +43,7 @@ ss			iproute2
 ethtool			ethtool
 timeout			coreutils
 setpriv			util-linux
+setcap			libcap2-bin
 sysctl			procps
 ps			procps
 tcpdump			tcpdump
