@@ -35,6 +35,7 @@ dpkg-checkbuilddeps	dpkg-dev
 dpkg-architecture	dpkg-dev
 dh			debhelper
 quilt			quilt
+cmake			cmake
 nm			binutils
 strings			binutils
 ip			iproute2

@@ -130,9 +130,8 @@ LC_ALL=C comm -13 "$work/stock.syms" "$work/ring.syms" > "$work/new.syms"
 echo "ok: the ring library adds $(wc -l < "$work/new.syms") symbols: $(echo $(cat "$work/new.syms"))"
 # The plugin interface (patches/0006) is built whatever the options, so
 # that the exported set does not depend on them: stock's symbols plus the
-# functions pcap/pcap-plugin.h declares, each on its PCAP_API line.
-sed -n 's/^PCAP_API[^(]*[^A-Za-z0-9_]\([A-Za-z_][A-Za-z0-9_]*\)(.*/\1/p' \
-	"$include/pcap/pcap-plugin.h" | LC_ALL=C sort -u > "$work/plugin.syms"
+# functions pcap/pcap-plugin.h declares.
+header_functions "$include/pcap/pcap-plugin.h" > "$work/plugin.syms"
 [ -s "$work/plugin.syms" ] || fail "no PCAP_API function in the installed pcap/pcap-plugin.h"
 LC_ALL=C sort -u "$work/stock.syms" "$work/plugin.syms" > "$work/expected.syms"
 extra=$(LC_ALL=C comm -13 "$work/expected.syms" "$work/off.syms")
