@@ -159,12 +159,23 @@ EOF
 	} > "$pdir/9999-export-pcap-ring-symbols.patch"
 	echo "pcap-ring/9999-export-pcap-ring-symbols.patch" >> debian/patches/series
 	quilt_push
-	# The module is Linux-only, so are its symbols.
-	sed "s/.*/ (arch=linux-any)&@Base $newver/" "$work/new-symbols" \
+	# The module is Linux-only, so are its symbols; the plugin interface
+	# (pcap_plugin_*, patch 0006) is built on every architecture.
+	sed -e "/^pcap_plugin_/!s/.*/ (arch=linux-any)&@Base $newver/" \
+	    -e "/^pcap_plugin_/s/.*/ &@Base $newver/" "$work/new-symbols" \
 		>> debian/libpcap0.8.symbols
 else
 	echo "build-deb: the series adds no public symbols"
 fi
+
+# The package ships pcap/pcap-plugin.h and plugindir, so its library
+# loads plugins: --enable-plugins, which the series leaves off by default.
+# Debian's rules configure with dh_auto_configure's defaults; an override
+# appended to them is the least a packager changes.
+grep -q '^override_dh_auto_configure' debian/rules &&
+	die "debian/rules already overrides dh_auto_configure"
+printf '\noverride_dh_auto_configure:\n\tdh_auto_configure -- --enable-plugins\n' \
+	>> debian/rules
 
 # Hand-written rather than dch, so that devscripts is not needed.
 {
@@ -174,6 +185,7 @@ fi
 		's/.*PCAP_RING_VERSION_STRING[^"]*"\([^"]*\)".*/\1/p' "$top/pcap-ring/pcap-ring.h")):"
 	echo "    capture and injection through AF_PACKET mmapped rings;"
 	echo "    patches in debian/patches/pcap-ring/, after Debian's own."
+	echo "  * Configure with --enable-plugins: load capture source plugins."
 	if [ -s "$work/new-symbols" ]; then
 		echo "  * New symbols: $(tr '\n' ' ' < "$work/new-symbols" | sed 's/ $//')." |
 			fold -s -w 72 | sed '2,$s/^/    /'
@@ -226,6 +238,8 @@ if ! cmp -s "$work/exported-ring" "$work/symbols-file"; then
 fi
 strings "$lib" | grep -q 'pcap-ring [0-9]' ||
 	die "$lib does not contain the pcap-ring module"
+grep -q '^#define PCAP_SUPPORT_PLUGINS 1' "$tree/config.h" ||
+	die "libpcap was configured without --enable-plugins"
 rm -rf "$work/root" "$work/empty" "$work/module" "$work/lds"
 
 echo "build-deb: built in $work:"

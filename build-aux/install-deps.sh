@@ -35,6 +35,7 @@ dpkg-checkbuilddeps	dpkg-dev
 dpkg-architecture	dpkg-dev
 dh			debhelper
 quilt			quilt
+cmake			cmake
 nm			binutils
 strings			binutils
 ip			iproute2
@@ -43,6 +44,7 @@ ss			iproute2
 ethtool			ethtool
 timeout			coreutils
 setpriv			util-linux
+setcap			libcap2-bin
 sysctl			procps
 ps			procps
 tcpdump			tcpdump

@@ -1,6 +1,6 @@
 # libpcap built from the patched tree with --disable-pcap-ring declares
 # none of the module's API in its installed headers and exports none of
-# it: exactly stock's symbols.  The ring build's headers declare it, so
+# it: exactly stock's symbols and the plugin interface's.  The ring build's headers declare it, so
 # that the same program builds there (the control).
 . "$TESTSRCDIR/lib/common.sh"
 
@@ -128,8 +128,16 @@ exported "$RING_DROPIN/libpcap.so.1" > "$work/ring.syms"
 LC_ALL=C comm -13 "$work/stock.syms" "$work/ring.syms" > "$work/new.syms"
 [ -s "$work/new.syms" ] || fail "the ring library exports nothing stock does not"
 echo "ok: the ring library adds $(wc -l < "$work/new.syms") symbols: $(echo $(cat "$work/new.syms"))"
-extra=$(LC_ALL=C comm -13 "$work/stock.syms" "$work/off.syms")
-[ -z "$extra" ] || fail "the --disable-pcap-ring library exports what stock does not: $(echo $extra)"
-missing=$(LC_ALL=C comm -23 "$work/stock.syms" "$work/off.syms")
-[ -z "$missing" ] || fail "the --disable-pcap-ring library lacks stock symbols: $(echo $missing)"
-echo "ok: the --disable-pcap-ring library exports exactly stock's $(wc -l < "$work/stock.syms") symbols"
+# The plugin interface (patches/0006) is built whatever the options, so
+# that the exported set does not depend on them: stock's symbols plus the
+# functions pcap/pcap-plugin.h declares.
+header_functions "$include/pcap/pcap-plugin.h" > "$work/plugin.syms"
+[ -s "$work/plugin.syms" ] || fail "no PCAP_API function in the installed pcap/pcap-plugin.h"
+LC_ALL=C sort -u "$work/stock.syms" "$work/plugin.syms" > "$work/expected.syms"
+extra=$(LC_ALL=C comm -13 "$work/expected.syms" "$work/off.syms")
+[ -z "$extra" ] ||
+	fail "the --disable-pcap-ring library exports what neither stock nor pcap-plugin.h has: $(echo $extra)"
+missing=$(LC_ALL=C comm -23 "$work/expected.syms" "$work/off.syms")
+[ -z "$missing" ] ||
+	fail "the --disable-pcap-ring library lacks stock or pcap-plugin.h symbols: $(echo $missing)"
+echo "ok: the --disable-pcap-ring library exports exactly stock's $(wc -l < "$work/stock.syms") symbols and the $(wc -l < "$work/plugin.syms") of pcap-plugin.h"

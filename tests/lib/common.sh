@@ -125,3 +125,11 @@ require_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (CAP_NET_ADMIN) to create network namespaces"
 	need "ip(8)" iproute2 command -v ip
 }
+
+# header_functions HEADER: the functions HEADER declares with PCAP_API,
+# sorted, one a line (each declaration's name is on its PCAP_API line,
+# as in pcap/pcap-plugin.h).
+header_functions() {
+	sed -n 's/^PCAP_API[^(]*[^A-Za-z0-9_]\([A-Za-z_][A-Za-z0-9_]*\)(.*/\1/p' "$1" |
+		LC_ALL=C sort -u
+}

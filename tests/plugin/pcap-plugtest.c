@@ -7,8 +7,11 @@
  *
  * The build compiles it several times: PLUGTEST_DEVICE names the device,
  * PLUGTEST_ABI is its abi_version and PLUGTEST_SIZE its entry's size
- * (for PCAP_PLUGIN_ABI_EXTENDED).
+ * (for PCAP_PLUGIN_ABI_EXTENDED); PLUGTEST_FAIL_FINDALLDEVS makes its
+ * findalldevs fail, PLUGTEST_NO_ACTIVATE its create set no activate
+ * function, as broken plugins do.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
@@ -24,6 +27,12 @@
 #endif
 #ifndef PLUGTEST_SIZE
 #define PLUGTEST_SIZE		sizeof (struct pcap_plugin)
+#endif
+#ifndef PLUGTEST_FAIL_FINDALLDEVS
+#define PLUGTEST_FAIL_FINDALLDEVS	0
+#endif
+#ifndef PLUGTEST_NO_ACTIVATE
+#define PLUGTEST_NO_ACTIVATE	0
 #endif
 
 struct plugtest {
@@ -105,7 +114,7 @@ plugtest_create(const char *device, char *errbuf, int *is_ours)
 	if (!*is_ours)
 		return NULL;
 	p = pcap_plugin_create_handle(errbuf, sizeof (struct plugtest));
-	if (p != NULL)
+	if (p != NULL && !PLUGTEST_NO_ACTIVATE)
 		pcap_plugin_set_activate(p, plugtest_activate);
 	return p;
 }
@@ -113,6 +122,11 @@ plugtest_create(const char *device, char *errbuf, int *is_ours)
 static int
 plugtest_findalldevs(pcap_if_list_t *devlist, char *errbuf)
 {
+	if (PLUGTEST_FAIL_FINDALLDEVS) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: no such test device",
+		    PLUGTEST_DEVICE);
+		return -1;
+	}
 	return pcap_plugin_add_dev(devlist, PLUGTEST_DEVICE, 0,
 	    "pcap-plugtest synthetic packets", errbuf) == NULL ? -1 : 0;
 }

@@ -13,10 +13,15 @@ require_root
 bed_setup
 
 tmp=$BED_TMP
-mkdir "$tmp/good" "$tmp/bad"
+mkdir "$tmp/good" "$tmp/bad" "$tmp/failfind" "$tmp/noactivate" "$tmp/unsafe"
 cp "$PLUGINS/pcap-plugtest.so" "$PLUGINS/pcap-plugtest-ext.so" "$tmp/good/" &&
 	cp "$PLUGINS/pcap-plugtest.so" "$PLUGINS/pcap-plugtest-badabi.so" \
-		"$PLUGINS/pcap-plugtest-short.so" "$tmp/bad/" || fail "copying the plugins"
+		"$PLUGINS/pcap-plugtest-short.so" "$tmp/bad/" &&
+	cp "$PLUGINS/pcap-plugtest.so" "$PLUGINS/pcap-plugtest-failfind.so" "$tmp/failfind/" &&
+	cp "$PLUGINS/pcap-plugtest-noactivate.so" "$tmp/noactivate/" ||
+	fail "copying the plugins"
+# Safe modes whatever the umask: the loader skips what others could write.
+chmod -R go-w "$tmp" || fail "chmod $tmp"
 
 # probe LIBRARY PLUGIN_DIR ARGS...: plugin-probe's output and standard
 # error; PLUGIN_DIR - for none in the environment.
@@ -93,3 +98,61 @@ for dir in "$tmp/absent" -; do
 	out=$(probe ring "$dir" open plugtest0)
 	assert_eq "PCAP_PLUGIN_DIR=$dir: plugtest0 fails as on stock" "$stock_open" "$out"
 done
+
+# A program that dlopen()s libpcap RTLD_LOCAL (Python's ctypes, as scapy
+# does): the plugins, not linked with -lpcap, still find its functions.
+if have python3 python3 command -v python3; then
+	ctypes() {
+		in_a env PCAP_PLUGIN_DIR="$tmp/good" $(lib_env ring) \
+			python3 "$TESTSRCDIR/tools/plugin-ctypes.py" "$@" 2>&1
+	}
+	out=$(ctypes list) || fail "ctypes list: $out"
+	count_lines "RTLD_LOCAL libpcap: plugtest0 listed" 1 '^plugtest0$' "$out"
+	count_lines "RTLD_LOCAL libpcap: $VETH_A listed" 1 "^$VETH_A\$" "$out"
+	count_lines "RTLD_LOCAL libpcap: no message" 0 'libpcap' "$out"
+	out=$(ctypes capture plugtest0) || fail "ctypes capture: $out"
+	assert_eq "RTLD_LOCAL libpcap: plugtest0's 5 packets" \
+		"5 packets, caplen/len $all; pcap_next_ex -1: plugtest0: all 5 packets delivered" "$out"
+else
+	skip_case "RTLD_LOCAL case: python3 (ctypes) is not installed"
+fi
+
+# A plugin whose findalldevs fails costs only its own devices, with one
+# line saying why per list: the other plugin's and the real ones remain.
+out=$(probe ring "$tmp/failfind" list 2) || fail "list beside a failing findalldevs: $out"
+count_lines "failing findalldevs: one message per list" 2 \
+	"^libpcap: plugin pcap-plugtest-failfind.so skipped in this device list: findalldevs failed: plugfail0: no such test device\$" "$out"
+count_lines "failing findalldevs: plugtest0 in both lists" 2 '^plugtest0$' "$out"
+count_lines "failing findalldevs: $VETH_A in both lists" 2 "^$VETH_A\$" "$out"
+count_lines "failing findalldevs: plugfail0 not listed" 0 '^plugfail0$' "$out"
+
+# A plugin that sets no activate function: pcap_activate() fails with a
+# message naming the device, instead of calling a null pointer.
+out=$(probe ring "$tmp/noactivate" open plugnoact0)
+assert_eq "no activate function: pcap_activate fails" \
+	"pcap_activate plugnoact0: Generic error: plugnoact0: its capture source plugin set no activate function" "$out"
+
+# Only what root or the user could have written is loaded, from absolute
+# directories: a relative entry, a plugin writable by others or owned by
+# someone else, and a directory writable by others are skipped, each
+# with a line saying why; the good plugin beside them loads.
+cp "$PLUGINS/pcap-plugtest.so" "$tmp/unsafe/pcap-plugtest.so" &&
+	cp "$PLUGINS/pcap-plugtest-ext.so" "$tmp/unsafe/pcap-plugtest-ext.so" &&
+	cp "$PLUGINS/pcap-plugtest-badabi.so" "$tmp/unsafe/pcap-plugtest-nobody.so" &&
+	chmod 666 "$tmp/unsafe/pcap-plugtest-ext.so" &&
+	chown nobody "$tmp/unsafe/pcap-plugtest-nobody.so" &&
+	mkdir "$tmp/open" && cp "$PLUGINS/pcap-plugtest-ext.so" "$tmp/open/" &&
+	chmod 777 "$tmp/open" || fail "setting up the unsafe plugins"
+out=$(cd "$tmp" && probe ring "good:$tmp/unsafe:$tmp/open" list) || fail "list beside unsafe plugins: $out"
+count_lines "relative directory: one message" 1 \
+	"^libpcap: plugin directory good skipped: not an absolute path\$" "$out"
+count_lines "mode 0666 plugin: one message" 1 \
+	"^libpcap: plugin $tmp/unsafe/pcap-plugtest-ext.so skipped: writable by its group or others\$" "$out"
+count_lines "plugin owned by nobody: one message" 1 \
+	"^libpcap: plugin $tmp/unsafe/pcap-plugtest-nobody.so skipped: owned by neither root nor the user running the program\$" "$out"
+count_lines "mode 0777 directory: one message" 1 \
+	"^libpcap: plugin directory $tmp/open skipped: writable by its group or others\$" "$out"
+count_lines "no other message" 4 '^libpcap: ' "$out"
+count_lines "plugext0 (relative, unsafe and open dirs only) not listed" 0 '^plugext0$' "$out"
+count_lines "plugtest0 beside unsafe plugins listed" 1 '^plugtest0$' "$out"
+count_lines "$VETH_A beside unsafe plugins listed" 1 "^$VETH_A\$" "$out"

@@ -34,3 +34,17 @@ assert_match "secure run: lo listed" '^lo$' "$out"
 printf '%s\n' "$out" | grep -q '^plugtest0$' &&
 	fail "secure run: PCAP_PLUGIN_DIR was used: $out"
 echo "ok: secure run: PCAP_PLUGIN_DIR ignored"
+
+# File capabilities make secure execution (AT_SECURE) without changing
+# any uid: a check that compares uids alone would use PCAP_PLUGIN_DIR.
+if have "setcap(8)" libcap2-bin command -v setcap; then
+	chmod 755 "$tmp/probe" && setcap cap_net_raw+ep "$tmp/probe" ||
+		fail "giving the probe a file capability"
+	out=$(as_nobody) || fail "file capability run: $out"
+	assert_match "file capability run: lo listed" '^lo$' "$out"
+	printf '%s\n' "$out" | grep -q '^plugtest0$' &&
+		fail "file capability run: PCAP_PLUGIN_DIR was used: $out"
+	echo "ok: file capability run: PCAP_PLUGIN_DIR ignored"
+else
+	skip_case "file capability case: setcap (libcap2-bin) is not installed"
+fi
