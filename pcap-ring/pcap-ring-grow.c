@@ -64,13 +64,15 @@
 #endif
 
 #define GROW_FACTOR		4
-/* The cap: this share of physical memory, within these bounds. */
-#define GROW_MEMORY_SHARE	128
-#define GROW_CAP_MAX		(64U * 1024 * 1024)
 #define GROW_ENV_MAX_MIB	2048	/* ring sizes are unsigned int */
 
+/*
+ * Growth is opt-in until the limits in README are lifted: a growing
+ * handle's socket is in a fanout group a program cannot join, and the
+ * switch to a new socket is not seen by the program's own epoll sets.
+ */
 #ifndef PCAP_RING_BUFFER_MAX_MIB
-#define PCAP_RING_BUFFER_MAX_MIB	-1	/* from memory */
+#define PCAP_RING_BUFFER_MAX_MIB	0
 #endif
 
 void
@@ -80,20 +82,6 @@ pcap_ring_grow_init(struct ring_grow *g)
 	g->group_id = -1;
 	g->dummy = -1;
 	g->next_fd = -1;
-}
-
-/* The cap when neither the environment nor configure sets it. */
-static unsigned int
-default_cap(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-	unsigned long long cap;
-
-	if (pages <= 0 || page <= 0)
-		return RING_START_BUFFER_SIZE;
-	cap = (unsigned long long)pages * (unsigned long long)page /
-	    GROW_MEMORY_SHARE;
-	return cap > GROW_CAP_MAX ? GROW_CAP_MAX : (unsigned int)cap;
 }
 
 /*
@@ -119,7 +107,7 @@ pcap_ring_grow_open(pcap_t *p)
 		mib = PCAP_RING_BUFFER_MAX_MIB;
 	if (mib > GROW_ENV_MAX_MIB)
 		mib = GROW_ENV_MAX_MIB;
-	g->max = mib >= 0 ? (unsigned int)mib * 1024 * 1024 : default_cap();
+	g->max = (unsigned int)mib * 1024 * 1024;
 	if (p->opt.immediate)
 		g->max = 0;
 	for (size = g->size; size < g->max && steps < RING_GROW_MAX_STEPS;
@@ -127,6 +115,9 @@ pcap_ring_grow_open(pcap_t *p)
 		size = size > g->max / GROW_FACTOR ? g->max : size * GROW_FACTOR;
 	if (steps == 0)
 		g->max = 0;
+	/* Without growth, a handle that asked for nothing gets the larger default. */
+	if (g->max == 0 && p->opt.buffer_size == 0 && !p->opt.immediate)
+		g->size = RING_DEFAULT_BUFFER_SIZE;
 	/* A batched handle's dummy, then a socket (and dummy) per step. */
 	n = steps * (pr->tx.fd != -1 ? 2 : 1) + (pr->tx.fd != -1 ? 1 : 0);
 	while (g->spare_nr < n) {
@@ -425,7 +416,6 @@ pcap_ring_grow_finish(pcap_t *p)
 		return PCAP_ERROR;
 	if (tx->epoll_fd != -1)
 		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, p->fd, NULL);
-	ring_teardown(&pr->rx_map);
 	flags = fcntl(p->fd, F_GETFL);
 	fdflags = fcntl(p->fd, F_GETFD);
 	if (flags == -1 || fdflags == -1 ||
@@ -435,6 +425,8 @@ pcap_ring_grow_finish(pcap_t *p)
 		    "%s: can't move the capture socket", pr->ifname);
 		return PCAP_ERROR;
 	}
+	/* Only now: on an error above, the reader still had the old ring. */
+	ring_teardown(&pr->rx_map);
 	/* The old socket has left (the route was set for it); the new one has its number. */
 	i = member_index(g->member, g->member_nr, p->fd);
 	g->member[i] = g->member[g->member_nr - 1];

@@ -22,9 +22,9 @@
  * drop about 16% with unchanged tcpdump, 32 MiB in 1 MiB blocks dropped
  * nothing, and blocks below 256 KiB cost many more wake-ups.  A 32 MiB
  * ring also cost 1.27x stock's CPU per packet at moderate rates (its cache
- * footprint), so a TPACKET_V3 handle starts at stock's 2 MiB and grows
- * when the traffic fills it (pcap-ring-grow.c).  Immediate mode does not
- * grow and keeps the larger default.
+ * footprint), so a handle that may grow (opt-in, pcap-ring-grow.c) starts
+ * at stock's 2 MiB and grows when the traffic fills it; others keep the
+ * larger default.
  */
 #define RING_START_BUFFER_SIZE		(2 * 1024 * 1024)
 #define RING_DEFAULT_BUFFER_SIZE	(32 * 1024 * 1024)
