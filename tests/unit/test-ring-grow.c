@@ -5,6 +5,7 @@
  *   the reader came back arrives once and in order, and ps_drop is
  *   exactly the frames that did not arrive; read with pcap_dispatch() and
  *   with pcap_next_ex(), whose packets must stay valid across the switch;
+ * - a step while the kernel still fills a block loses none of its packets;
  * - slow traffic, read as it comes, leaves the ring at 2 MiB;
  * - growth is opted into with PCAP_RING_BUFFER_MAX (64 here): 0, or no
  *   variable, keeps the ring at the size asked for;
@@ -313,6 +314,42 @@ batched_down_up(void)
 	pcap_close(p);
 }
 
+/*
+ * A step taken while the kernel still fills a block (a long retire
+ * timeout, a burst past three quarters of the ring but not filling it):
+ * the reader must take that open block from the old ring too.
+ */
+static void
+open_block_at_switch(void)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_stat ps;
+	struct bed_tally t;
+	unsigned long after;
+	pcap_t *p = bed_create(bed.veth_b);
+
+	MUST(pcap_set_buffer_size(p, 2 * MIB));
+	MUST(pcap_set_timeout(p, 10000));
+	bed_activate(p);
+	if (pcap_setnonblock(p, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	bed_tally_init(&t, 0, 1100);
+	bed_send(sender_fd, 0, 1100, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.3);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, 1100, 2.0);
+	after = ring_mapping_bytes();
+	CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
+	CHECK(after > 2 * MIB && t.frames == 1100 && t.dup == 0 &&
+	    t.reorder == 0 && ps.ps_drop == 0,
+	    "open block at the switch: ring of %lu bytes, %lu of 1100 frames (dup %lu, reorder %lu), ps_drop %u",
+	    after, t.frames, t.dup, t.reorder, ps.ps_drop);
+	if (bed_failures == 0)
+		bed_ok("open block at the switch: grew to %lu bytes, all 1100 frames once, in order",
+		    after);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -322,6 +359,7 @@ main(int argc, char **argv)
 	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
 	grows_on_burst(0);
 	grows_on_burst(1);
+	open_block_at_switch();
 	slow_traffic();
 	pinned("0");
 	pinned(NULL);

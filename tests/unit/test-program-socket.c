@@ -1,0 +1,142 @@
+/*
+ * What programs do with a default handle's descriptors works as with
+ * stock (ring growth, which would change each, is opt-in):
+ * - their own PACKET_FANOUT group on pcap_fileno() (load balancing
+ *   across processes);
+ * - their own epoll set on pcap_get_selectable_fd() (libuv, asyncio,
+ *   libevent) still wakes after a burst larger than the ring asked for,
+ *   also while a forked child (tcpdump -z) holds the socket;
+ * - activation in a process with two descriptors left.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+
+#include "bed.h"
+
+#define MIB		(1024UL * 1024)
+#define BURST		3000	/* 1514-byte frames: 4.5 MB, twice 2 MiB */
+
+static int sender_fd;
+
+static pcap_t *
+open_nonblocking_2mib(void)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = bed_create(bed.veth_b);
+
+	MUST(pcap_set_buffer_size(p, 2 * MIB));
+	MUST(pcap_set_timeout(p, 50));
+	bed_activate(p);
+	if (pcap_setnonblock(p, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	return p;
+}
+
+static void
+own_fanout_group(void)
+{
+	/* An id no other test is likely to use at the same time. */
+	int arg = ((int)getpid() % 30000 + 1000) | PACKET_FANOUT_HASH << 16;
+	pcap_t *p = open_nonblocking_2mib();
+
+	if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg,
+	    sizeof(arg)) == -1)
+		CHECK(0, "PACKET_FANOUT on pcap_fileno(): %s", strerror(errno));
+	else
+		bed_ok("a program's own fanout group takes the capture socket");
+	pcap_close(p);
+}
+
+static void
+own_epoll_after_burst(void)
+{
+	struct epoll_event ev, out;
+	struct bed_tally t;
+	int ep, woken, held;
+	pcap_t *p = open_nonblocking_2mib();
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	if (ep == -1 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, pcap_get_selectable_fd(p), &ev) == -1)
+		bed_fatal("epoll: %s", strerror(errno));
+	/* What a forked child that did not close it would hold. */
+	held = dup(pcap_fileno(p));
+
+	bed_tally_init(&t, 0, BURST);
+	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.3);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
+	bed_tally_free(&t);
+
+	bed_tally_init(&t, 50000, 10);
+	bed_send(sender_fd, 50000, 10, 60, 60, MIX_UDP, NULL);
+	woken = epoll_wait(ep, &out, 1, 2000);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, 10, 1.0);
+	CHECK(woken == 1 && t.frames == 10,
+	    "after a burst: epoll_wait returned %d, %lu of 10 frames captured",
+	    woken, t.frames);
+	if (woken == 1 && t.frames == 10)
+		bed_ok("after a burst: the program's epoll set wakes, 10 of 10 frames");
+	bed_tally_free(&t);
+	close(held);
+	close(ep);
+	pcap_close(p);
+}
+
+static void
+two_descriptors_left(void)
+{
+	struct rlimit old, lim;
+	struct dirent *e;
+	int highest = 0, fill[64], nfill = 0, status;
+	DIR *d = opendir("/proc/self/fd");
+	pcap_t *p;
+
+	if (d == NULL)
+		bed_fatal("/proc/self/fd: %s", strerror(errno));
+	while ((e = readdir(d)) != NULL)
+		if (atoi(e->d_name) > highest)
+			highest = atoi(e->d_name);
+	closedir(d);
+	/* Every descriptor below the limit in use but the last two. */
+	if (getrlimit(RLIMIT_NOFILE, &old) == -1)
+		bed_fatal("getrlimit: %s", strerror(errno));
+	lim = old;
+	lim.rlim_cur = (rlim_t)highest + 3;
+	if (setrlimit(RLIMIT_NOFILE, &lim) == -1)
+		bed_fatal("setrlimit: %s", strerror(errno));
+	while (nfill < 64 && (fill[nfill] = dup(0)) != -1)
+		nfill++;
+	while (nfill > 0 && fill[nfill - 1] > highest)
+		close(fill[--nfill]);
+	p = bed_create(bed.veth_b);
+	status = pcap_activate(p);
+	CHECK(status == 0, "with 2 descriptors left: pcap_activate %d: %s",
+	    status, pcap_geterr(p));
+	if (status == 0)
+		bed_ok("with 2 descriptors left: activated");
+	pcap_close(p);
+	while (nfill > 0)
+		close(fill[--nfill]);
+	(void)setrlimit(RLIMIT_NOFILE, &old);
+}
+
+int
+main(int argc, char **argv)
+{
+	bed_enter(argc, argv, "ring stock");
+	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
+	own_fanout_group();
+	own_epoll_after_burst();
+	two_descriptors_left();
+	return bed_finish();
+}
