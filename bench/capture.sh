@@ -5,7 +5,8 @@
 # (dumpcap's select + pcap_dispatch(cnt=1) loop), 64 B and 1514 B frames,
 # sent by trafgen on one CPU, for the -maxrate cases by trafgen on every
 # CPU (the highest rate the bed produces, where sender and capture share
-# the cores), and for dumpcap-moderate at $MODERATE_PPS frames/s.
+# the cores), and for dumpcap-moderate at $MODERATE_PPS frames/s.  The
+# dumpcap cases also run with opt-in ring growth (path ring-grow).
 #
 # usage: capture.sh RUNS SECONDS   (run by run-bench.sh, as root)
 # BENCH_IFACES and BENCH_SIZES (space-separated) run a subset of the cases.
@@ -64,6 +65,15 @@ ring_kib() {
 	echo $_kib
 }
 
+# The environment of a path: "ring-grow" is the ring library with opt-in
+# ring growth (README), capped at 64 MiB.
+path_env() {
+	case $1 in
+	ring-grow) echo "$(lib_env ring) PCAP_RING_BUFFER_MAX=64" ;;
+	*) lib_env "$1" ;;
+	esac
+}
+
 # measure PATH IFACE SIZE RUN: one capture while trafgen sends for $secs.
 measure() {
 	path=$1 iface=$2 size=$3 run=$4
@@ -76,19 +86,19 @@ measure() {
 	tcpdump|tcpdump-maxrate|tcpdump-immediate)
 		opt=
 		[ "$iface" = tcpdump-immediate ] && opt=--immediate-mode
-		bed_bg in_b env $(lib_env "$path") python3 "$rusage" "$tm" \
+		bed_bg in_b env $(path_env "$path") python3 "$rusage" "$tm" \
 			timeout -s INT $limit "$TCPDUMP" $opt -i "$VETH_B" -w /dev/null \
 			> "$log" 2>&1
 		;;
 	dumpcap-maxrate|dumpcap-moderate)
-		bed_bg in_b env $(lib_env "$path") python3 "$rusage" "$tm" \
+		bed_bg in_b env $(path_env "$path") python3 "$rusage" "$tm" \
 			timeout -s INT $limit "$DUMPCAP" -i "$VETH_B" -w /dev/null \
 			> "$log" 2>&1
 		;;
 	dispatch1|dispatch1-immediate)
 		opt=
 		[ "$iface" = dispatch1-immediate ] && opt=-I
-		bed_bg in_b env $(lib_env "$path") timeout -s INT $limit \
+		bed_bg in_b env $(path_env "$path") timeout -s INT $limit \
 			"$TOOLS/cap-bench" -i "$VETH_B" $opt > "$log" 2>&1
 		;;
 	esac
@@ -159,7 +169,10 @@ while [ $run -le "$runs" ]; do
 	if [ $((run % 2)) -eq 1 ]; then order="stock ring"; else order="ring stock"; fi
 	for size in ${BENCH_SIZES:-1514 64}; do
 		for iface in $ifaces; do
-			for path in $order; do
+			paths=$order
+			# dumpcap's 2 MiB request is where opt-in growth matters.
+			case $iface in dumpcap*) paths="$order ring-grow" ;; esac
+			for path in $paths; do
 				measure $path $iface $size $run
 			done
 		done
