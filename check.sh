@@ -19,7 +19,7 @@ top=$(cd "$(dirname "$0")" && pwd)
 unset TESTS
 
 # Test names are run-tests.sh's: test-* programs, DIR/t-* scripts.
-smoke_and_diff='unit/* headers/t-disable-pcap-ring plugin/* test-create-decline test-activate-errors test-options
+smoke_and_diff='unit/* plugin/* test-create-decline test-activate-errors test-options
 	test-select-dispatch ns/* tx/t-inject-modes diff/t-tcpdump-filters
 	diff/t-tcpdump-modes diff/t-dumpcap-tshark diff/t-capture-stop diff/t-lists'
 module_programs='unit/* test-* ns/* tx/*'
@@ -110,7 +110,8 @@ for target in $targets; do
 		run_target "$target" "$all_but_deb" --with-libpcap="$tarball" ;;
 	master)
 		tarball=$(upstream_tarball 'libpcap-master-*.tar.*') || { broken="$broken $target"; continue; }
-		run_target "$target" "$smoke_and_diff" --with-libpcap="$tarball" ;;
+		# Master's pcap.h differs most from 1.10.3's, which the whole suite checks.
+		run_target "$target" "$smoke_and_diff headers/t-disable-pcap-ring" --with-libpcap="$tarball" ;;
 	*)
 		echo "check: unknown target $target" >&2
 		broken="$broken $target" ;;
