@@ -8,6 +8,8 @@
 # usage: tx.sh [--quick] [RUNS SECONDS]   (as root; run by run-bench.sh,
 #                                          which sets the paths it needs)
 #   --quick  1 run of 1 s per case (default: 3 runs of 2 s)
+# BENCH_TX_PATHS, BENCH_IFACES and BENCH_SIZES (space-separated) run a
+# subset of the cases.
 # Prints TSV rows "part path iface size run pps cpu_ns_per_pkt drop_pct"
 # (part tx, drop_pct -):
 #   pps             frames the kernel took per second
@@ -86,15 +88,15 @@ for size in 64 1514; do
 	trafgen_conf $size
 done
 # trafgen bypasses the qdisc by default; ring-b256-bypass is its like.
-paths="stock ring ring-b8 ring-b64 ring-b256 ring-b256-bypass sendqueue trafgen"
+paths=${BENCH_TX_PATHS:-stock ring ring-b8 ring-b64 ring-b256 ring-b256-bypass sendqueue trafgen}
 printf 'part\tpath\tiface\tsize\trun\tpps\tcpu_ns_per_pkt\tdrop_pct\n'
 : > "$BED_TMP/rows"
 run=1
 while [ $run -le "$runs" ]; do
 	# Rotate the order of the paths by one every run.
 	order=$(echo $paths | awk -v r=$run '{ for (i = 0; i < NF; i++) printf "%s ", $((i + r - 1) % NF + 1) }')
-	for iface in veth ifb; do
-		for size in 64 1514; do
+	for iface in ${BENCH_IFACES:-veth ifb}; do
+		for size in ${BENCH_SIZES:-64 1514}; do
 			for path in $order; do
 				measure $path $iface $size $run
 			done
