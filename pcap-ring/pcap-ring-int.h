@@ -123,6 +123,7 @@ struct ring_tx {
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
 	int woke_reader;		/* readable for frames since the last read */
+	int reading;			/* a read runs, and its wait would not see new frames */
 	int live;			/* on the list of handles flushed at exit */
 	pcap_t *next_live;
 	pid_t owner;			/* the process that activated the handle */
@@ -134,7 +135,11 @@ struct ring_tx {
 	unsigned long long queue_fail_seq;	/* the record that failed, or ULLONG_MAX */
 	char queue_error[PCAP_ERRBUF_SIZE];
 	struct pcap_tx_stat stat;
-	/* Held while the ring state changes, never while a read waits. */
+	/*
+	 * Held while the ring state changes, never while a read waits.  It
+	 * checks its owner, so that exit() or pcap_close() from a signal
+	 * handler that interrupted an injection does not wait for itself.
+	 */
 	pthread_mutex_t lock;
 
 	/* Operations of a batched handle that flush first. */

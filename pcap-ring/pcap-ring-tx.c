@@ -54,7 +54,11 @@
  * - One thread may inject while another reads, as with stock's send():
  *   the TX state (head, unsent, frame contents, counters) changes only
  *   under a mutex, which is released while waiting for the kernel and is
- *   never held while a read waits for packets.
+ *   never held while a read waits for packets.  While a read runs, each
+ *   injected frame is kicked at once: the read's poll() does not wait for
+ *   frames to send.  Close and exit do not wait for the mutex held by
+ *   their own thread (a signal handler), nor touch the ring of a parent
+ *   process after fork().
  *
  * - pcap_sendqueue_*() have Npcap's signatures and semantics.  On a
  *   pcap-ring handle the queue goes through the TX ring, which is created
@@ -663,7 +667,10 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 /*
  * The inject_op of a batched handle.  The TX lock makes injecting next to
  * a read on another thread (whose flush changes the same ring state) as
- * safe as stock's send(); uncontended, it costs no system call.
+ * safe as stock's send(); uncontended, it costs no system call.  While
+ * another thread reads, the frame is kicked at once, as stock's send()
+ * sends it: that read may wait in poll() for as long as the link is quiet,
+ * and nothing else would send the frame meanwhile.
  */
 static int
 inject_batched(pcap_t *p, const void *buf, int size)
@@ -677,7 +684,8 @@ inject_batched(pcap_t *p, const void *buf, int size)
 		ret = inject_beside_ring(p, buf, size);
 	else if (status != 0 || queue_frame(p, buf, size, !nonblocking(p)) == -1)
 		ret = PCAP_ERROR;
-	else if (tx->unsent >= (unsigned int)tx->batch && kick(p) == -1)
+	else if ((tx->unsent >= (unsigned int)tx->batch ||
+	    __atomic_load_n(&tx->reading, __ATOMIC_RELAXED)) && kick(p) == -1)
 		ret = PCAP_ERROR;	/* this frame was dropped with the batch */
 	pthread_mutex_unlock(&tx->lock);
 	return ret;
@@ -747,14 +755,20 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	tx->woke_reader = 0;
 	if (tx->unsent > 0)
 		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN);
+	/* Set under the lock: an injection after it sees it. */
+	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tx->lock);
-	if (!woken || pr->timeout <= 0)
-		return tx->ops.read(p, cnt, callback, user);
-	pr->poll_timeout = pr->timeout;
-	pr->wait_once = 1;
-	ret = tx->ops.read(p, cnt, callback, user);
-	pr->wait_once = 0;
-	pcap_ring_set_poll_timeout(pr);
+	if (!woken || pr->timeout <= 0) {
+		ret = tx->ops.read(p, cnt, callback, user);
+	} else {
+		pr->poll_timeout = pr->timeout;
+		pr->wait_once = 1;
+		ret = tx->ops.read(p, cnt, callback, user);
+		pr->wait_once = 0;
+		pcap_ring_set_poll_timeout(pr);
+	}
+	/* An injection that still sees it merely kicks early. */
+	__atomic_store_n(&tx->reading, 0, __ATOMIC_RELAXED);
 	return ret;
 }
 
@@ -796,14 +810,19 @@ tx_setnonblock(pcap_t *p, int nonblock)
 void
 pcap_ring_tx_init(struct ring_tx *tx)
 {
+	pthread_mutexattr_t attr;
+
 	memset(tx, 0, sizeof(*tx));
 	tx->fd = -1;
 	tx->wake_fd = -1;
 	tx->retry_fd = -1;
 	tx->epoll_fd = -1;
 	tx->queue_fail_seq = ULLONG_MAX;
-	/* A default mutex holds no resources: it needs no destroy. */
-	pthread_mutex_init(&tx->lock, NULL);
+	/* Such a mutex holds no resources: it needs no destroy. */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&tx->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 }
 
 /*
@@ -925,6 +944,7 @@ setup_ring(pcap_t *p)
 		return PCAP_ERROR;
 	tx->frame_nr = l.frame_nr;
 	tx->head = 0;
+	tx->owner = getpid();
 
 	/* Let the whole ring be in flight, where privileges allow it. */
 	sndbuf = (int)(tx->frame_nr * (tx->frame_size + 1024));
@@ -987,6 +1007,27 @@ static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static pcap_t *live_handles;
 static int exit_hook_registered;
 
+/*
+ * Take the TX lock to send what waits at close or exit: 0, or -1 if this
+ * thread holds it already (exit() or pcap_close() from a signal handler
+ * that interrupted an injection: the ring is then half changed) or
+ * another thread did not release it within TX_CLOSE_LIMIT_MS.
+ */
+static int
+lock_for_close(struct ring_tx *tx)
+{
+	struct timespec due;
+
+	clock_gettime(CLOCK_REALTIME, &due);
+	due.tv_sec += TX_CLOSE_LIMIT_MS / 1000;
+	due.tv_nsec += (TX_CLOSE_LIMIT_MS % 1000) * 1000000L;
+	if (due.tv_nsec >= NSEC_PER_SEC) {
+		due.tv_sec++;
+		due.tv_nsec -= NSEC_PER_SEC;
+	}
+	return pthread_mutex_timedlock(&tx->lock, &due) == 0 ? 0 : -1;
+}
+
 static void
 flush_live_at_exit(void)
 {
@@ -998,9 +1039,8 @@ flush_live_at_exit(void)
 		struct ring_tx *tx = tx_of(p);
 
 		/* Not even the lock: another thread may have held it at fork(). */
-		if (tx->owner != self)
+		if (tx->owner != self || lock_for_close(tx) != 0)
 			continue;
-		pthread_mutex_lock(&tx->lock);
 		if (tx->unsent > 0)
 			(void)flush(p, TX_WAIT_CLOSE);
 		pthread_mutex_unlock(&tx->lock);
@@ -1024,7 +1064,6 @@ add_live(pcap_t *p)
 		}
 	}
 	if (status == 0) {
-		tx->owner = getpid();
 		tx->next_live = live_handles;
 		live_handles = p;
 		tx->live = 1;
@@ -1086,16 +1125,23 @@ pcap_ring_tx_activate(pcap_t *p)
 	return 0;
 }
 
-/* Called from the handle's cleanup: send what waits, then tear down. */
+/*
+ * Called from the handle's cleanup: send what waits, then tear down.  A
+ * forked child only unmaps and closes its copies: its view of the ring
+ * it shares with the parent is stale, and the lock may have been held by
+ * another thread of the parent at fork().
+ */
 void
 pcap_ring_tx_cleanup(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
 
-	pthread_mutex_lock(&tx->lock);
-	if (tx->map.base != NULL && tx->unsent > 0)
-		(void)flush(p, TX_WAIT_CLOSE);
-	pthread_mutex_unlock(&tx->lock);
+	if (tx->map.base != NULL && tx->owner == getpid() &&
+	    lock_for_close(tx) == 0) {
+		if (tx->unsent > 0)
+			(void)flush(p, TX_WAIT_CLOSE);
+		pthread_mutex_unlock(&tx->lock);
+	}
 	if (tx->live)
 		remove_live(p);
 	ring_teardown(&tx->map);
