@@ -49,7 +49,9 @@
  *   MTU allows what stock's send() allows.  A frame longer than the ring's
  *   frames (sized from the MTU at activation) goes out with send() on the
  *   capture socket instead, after the frames queued before it.  A lowered
- *   MTU is found by the kernel rejecting frames (counted as rejected).
+ *   MTU is found by the kernel rejecting frames (counted as rejected); the
+ *   MTU is read again then, and later frames it does not allow fail in
+ *   pcap_inject() itself.
  *
  * - One thread may inject while another reads, as with stock's send():
  *   the TX state (head, unsent, frame contents, counters) changes only
@@ -373,6 +375,15 @@ reject_first(pcap_t *p, int err)
 	struct ring_tx *tx = tx_of(p);
 	unsigned int i = first_unsent(tx), j, len = frame_len(tx->map.frames[i]);
 	unsigned long long seq = first_unsent_seq(tx);
+	char ignored[PCAP_ERRBUF_SIZE];
+	int mtu;
+
+	/*
+	 * The MTU was most likely lowered: from now on, frames it does not
+	 * allow fail in pcap_inject(), as with stock's send().
+	 */
+	if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), ignored)) != -1)
+		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 
 	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
 	    err != 0 ? err : EINVAL,
