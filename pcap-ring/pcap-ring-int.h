@@ -120,6 +120,7 @@ struct ring_tx {
 	int wake_fd;			/* eventfd, readable while frames wait */
 	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
+	long long refused_since;	/* ns: refusals taking nothing began, or 0 */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
 	int woke_reader;		/* readable for frames since the last read */
@@ -210,6 +211,7 @@ int	ring_open_socket(char *errbuf, int type);
 int	ring_get_ifindex(int fd, const char *ifname, char *errbuf);
 int	ring_get_arptype(int fd, const char *ifname, char *errbuf);
 int	ring_get_mtu(int fd, const char *ifname, char *errbuf);
+int	ring_link_running(int fd, const char *ifname);
 int	ring_bind(int fd, int ifindex, int protocol, char *errbuf);
 int	ring_set_version(int fd, int version, unsigned int *hdrlen,
 	    const char *ifname, char *errbuf);

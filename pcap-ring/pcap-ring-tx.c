@@ -41,7 +41,9 @@
  *   waited for by kicking and then looking at the frame's status with a
  *   short yield/nanosleep ladder.  Blocking mode waits as stock's
  *   blocking send() does, as long as the link is slow (tbf, pause frames);
- *   a kick fails once the interface is down or gone, which ends the wait.
+ *   a kick fails once the interface is down or gone, which ends the wait,
+ *   and so does a link without carrier that refuses every kick (ENOBUFS,
+ *   with the queue discipline bypassed).
  *   Non-blocking mode gets an immediate EAGAIN error.  Only pcap_close()
  *   and exit() give up, after TX_CLOSE_LIMIT_MS, dropping what waits.
  *
@@ -142,6 +144,14 @@
  */
 #define TX_RETRY_MIN_MS	1
 #define TX_RETRY_MAX_MS	32
+
+/*
+ * With the queue discipline bypassed, a link without carrier refuses
+ * every kick (ENOBUFS) for as long as it lasts.  A wait that has seen
+ * only such refusals for this long looks at the interface, and drops the
+ * waiting frames if it is not running.
+ */
+#define TX_REFUSED_CHECK_MS	500
 
 static struct ring_tx *
 tx_of(pcap_t *p)
@@ -451,6 +461,10 @@ kick(pcap_t *p)
 		}
 		break;
 	}
+	if (err != ENOBUFS || tx->unsent < unsent)
+		tx->refused_since = 0;
+	else if (tx->refused_since == 0)
+		tx->refused_since = now_ns();
 	if (tx->unsent == 0)
 		set_waiting(tx, TX_IDLE);
 	else if (err == EAGAIN)
@@ -460,6 +474,32 @@ kick(pcap_t *p)
 	else
 		set_waiting(tx, TX_READY);
 	return 0;
+}
+
+/*
+ * A wait on which the kernel has refused every kick (ENOBUFS) for
+ * TX_REFUSED_CHECK_MS, taking nothing: if the interface is not running
+ * (no carrier), the waiting frames are dropped and counted, and -1.
+ * Else 0, and the next look comes after as long again.
+ */
+static int
+refused_on_dead_link(pcap_t *p)
+{
+	struct ring_tx *tx = tx_of(p);
+
+	if (tx->refused_since == 0 ||
+	    now_ns() - tx->refused_since < TX_REFUSED_CHECK_MS * 1000000LL)
+		return 0;
+	if (ring_link_running(tx->fd, tx_ifname(p)) != 0) {
+		tx->refused_since = now_ns();
+		return 0;
+	}
+	/*
+	 * ENETDOWN, as a kick says once the interface is down.  The
+	 * refusals go on: the next wait looks at the interface at once.
+	 */
+	drop_waiting(p, ENETDOWN);
+	return -1;
 }
 
 /*
@@ -509,6 +549,8 @@ make_room(pcap_t *p, int block)
 			    EAGAIN, "%s: send: TX ring full", tx_ifname(p));
 			return -1;
 		}
+		if (refused_on_dead_link(p) == -1)
+			return -1;
 		if (step == 0)
 			tx->stat.tx_waits++;
 		back_off(tx, step);
@@ -531,6 +573,8 @@ flush(pcap_t *p, int wait)
 			return -1;
 		if (tx->unsent == 0 || wait == TX_KICK_ONCE)
 			break;
+		if (refused_on_dead_link(p) == -1)
+			return -1;
 		if (step == 0) {
 			start = now_ns();
 		} else if (wait == TX_WAIT_CLOSE &&
