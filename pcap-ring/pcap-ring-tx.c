@@ -129,6 +129,10 @@
 #define TX_KICK_ONCE	0	/* not at all: one kick */
 #define TX_WAIT_TAKEN	1	/* until it takes them, or an error ends it */
 #define TX_WAIT_CLOSE	2	/* at most TX_CLOSE_LIMIT_MS, then drop them */
+#define TX_WAIT_READ	3	/* as TX_WAIT_TAKEN, cut short by pcap_breakloop() or the read timeout */
+
+/* What flush() returns when pcap_breakloop() or the read timeout cut it short. */
+#define TX_FLUSH_CUT	1
 
 /* Why the selectable descriptor is readable (set_waiting()). */
 #define TX_IDLE		0	/* it is not: no frame waits */
@@ -559,12 +563,14 @@ make_room(pcap_t *p, int block)
 
 /*
  * Hand every waiting frame to the kernel, kicking and waiting (wait: see
- * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.
+ * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.  0, -1 with the
+ * error set, or TX_FLUSH_CUT with frames still waiting.
  */
 static int
 flush(pcap_t *p, int wait)
 {
 	struct ring_tx *tx = tx_of(p);
+	int read_timeout = ((struct pcap_ring *)p->priv)->timeout;
 	long long start = 0;
 	unsigned int step;
 
@@ -581,6 +587,10 @@ flush(pcap_t *p, int wait)
 		    now_ns() - start > TX_CLOSE_LIMIT_MS * 1000000LL) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
+		} else if (wait == TX_WAIT_READ && (p->break_loop ||
+		    (read_timeout > 0 &&
+		    now_ns() - start > read_timeout * 1000000LL))) {
+			return TX_FLUSH_CUT;
 		}
 		back_off(tx, step);
 	}
@@ -790,8 +800,11 @@ flush_waiting(pcap_t *p)
  * blocking read waits until the kernel has taken them all while frames in
  * flight fill SO_SNDBUF, as happens without the privilege to raise it; a
  * non-blocking one kicks once, and the selectable descriptor then waits
- * for room (TX_STALLED).  The TX lock is not held while the read waits
- * for packets.
+ * for room (TX_STALLED).  pcap_breakloop() and the read timeout cut a
+ * blocking read's flush short, as they would end its wait for packets:
+ * the read then returns, and the selectable descriptor stays readable
+ * for the frames that still wait.  The TX lock is not held while the read
+ * waits for packets.
  *
  * The selectable descriptor may have been readable for waiting frames
  * rather than for a packet, also when another thread has sent them since;
@@ -808,8 +821,15 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	pthread_mutex_lock(&tx->lock);
 	woken = tx->woke_reader || tx->unsent > 0;
 	tx->woke_reader = 0;
-	if (tx->unsent > 0)
-		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN);
+	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
+	    TX_WAIT_READ) == TX_FLUSH_CUT) {
+		pthread_mutex_unlock(&tx->lock);
+		if (p->break_loop) {
+			p->break_loop = 0;
+			return PCAP_ERROR_BREAK;
+		}
+		return 0;
+	}
 	/* Set under the lock: an injection after it sees it. */
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tx->lock);
