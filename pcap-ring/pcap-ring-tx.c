@@ -1581,6 +1581,13 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 			}
 		}
 		if (tx != NULL) {
+			/*
+			 * While the lock was released (waits for time or
+			 * room), another thread's flush may have met a
+			 * rejected record: nothing after it goes.
+			 */
+			if (tx->queue_fail_seq != ULLONG_MAX)
+				break;
 			if (check_frame(p, data, (int)h.caplen) != 0 ||
 			    queue_frame(p, data, (int)h.caplen, 1) == -1)
 				break;
