@@ -125,6 +125,7 @@ struct ring_tx {
 	int waiting;
 	int woke_reader;		/* readable for frames since the last read */
 	int reading;			/* a read runs, and its wait would not see new frames */
+	pthread_t reader;		/* the thread it runs on */
 	int live;			/* on the list of handles flushed at exit */
 	pcap_t *next_live;
 	pid_t owner;			/* the process that activated the handle */

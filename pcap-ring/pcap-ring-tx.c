@@ -58,9 +58,9 @@
  * - One thread may inject while another reads, as with stock's send():
  *   the TX state (head, unsent, frame contents, counters) changes only
  *   under a mutex, which is released while waiting for the kernel and is
- *   never held while a read waits for packets.  While a read runs, each
- *   injected frame is kicked at once: the read's poll() does not wait for
- *   frames to send.  Close and exit do not wait for the mutex held by
+ *   never held while a read waits for packets.  While a read runs on
+ *   another thread, each injected frame is kicked at once: the read's
+ *   poll() does not wait for frames to send.  Close and exit do not wait for the mutex held by
  *   their own thread (a signal handler), nor touch the ring of a parent
  *   process after fork().
  *
@@ -730,12 +730,22 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 }
 
 /*
+ * A read runs on another thread: it may wait in poll() for as long as the
+ * link is quiet, and nothing else would send a frame meanwhile.  Frames
+ * injected from the read's own callback are sent by its next flush.
+ */
+static int
+beside_read(const struct ring_tx *tx)
+{
+	return __atomic_load_n(&tx->reading, __ATOMIC_RELAXED) &&
+	    !pthread_equal(tx->reader, pthread_self());
+}
+
+/*
  * The inject_op of a batched handle.  The TX lock makes injecting next to
  * a read on another thread (whose flush changes the same ring state) as
- * safe as stock's send(); uncontended, it costs no system call.  While
- * another thread reads, the frame is kicked at once, as stock's send()
- * sends it: that read may wait in poll() for as long as the link is quiet,
- * and nothing else would send the frame meanwhile.
+ * safe as stock's send(); uncontended, it costs no system call.  Beside
+ * such a read, the frame is kicked at once, as stock's send() sends it.
  */
 static int
 inject_batched(pcap_t *p, const void *buf, int size)
@@ -749,8 +759,8 @@ inject_batched(pcap_t *p, const void *buf, int size)
 		ret = inject_beside_ring(p, buf, size);
 	else if (status != 0 || queue_frame(p, buf, size, !nonblocking(p)) == -1)
 		ret = PCAP_ERROR;
-	else if ((tx->unsent >= (unsigned int)tx->batch ||
-	    __atomic_load_n(&tx->reading, __ATOMIC_RELAXED)) && kick(p) == -1)
+	else if ((tx->unsent >= (unsigned int)tx->batch || beside_read(tx)) &&
+	    kick(p) == -1)
 		ret = PCAP_ERROR;	/* this frame was dropped with the batch */
 	pthread_mutex_unlock(&tx->lock);
 	return ret;
@@ -831,6 +841,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 		return 0;
 	}
 	/* Set under the lock: an injection after it sees it. */
+	tx->reader = pthread_self();
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tx->lock);
 	if (!woken || pr->timeout <= 0) {

@@ -280,6 +280,58 @@ inject_beside_waiting_loop(void)
 	close(rx);
 }
 
+static void
+inject_three(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	static u_char frame[60];
+	pcap_t *p = (pcap_t *)user;
+	int i;
+
+	(void)h;
+	(void)bytes;
+	for (i = 0; i < 3; i++) {
+		frame_build(frame, (uint32_t)i, sizeof(frame), MIX_UDP);
+		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
+		    "pcap_inject from the callback: %s", pcap_geterr(p));
+	}
+}
+
+/*
+ * Frames injected from the read's own callback (a responder, a bridge)
+ * are no reason to give up batching: they wait for the batch or the next
+ * read's flush.  (Ring only: stock has nothing to count.)
+ */
+static void
+inject_from_callback(void)
+{
+	struct pcap_tx_stat ts;
+	pcap_t *p;
+	int peer, ret;
+
+	if (!bed.ring)
+		return;
+	p = bed_create(bed.veth_b);
+	if (pcap_set_immediate_mode(p, 1) != 0 || pcap_set_timeout(p, 100) != 0)
+		bed_fatal("pcap_set_*: %s", pcap_geterr(p));
+	bed_activate(p);
+	peer = bed_sender(bed.ns_a, bed.veth_a);
+	bed_deadline(20, "injecting from the read's callback");
+	bed_send(peer, PEER_BASE, 1, 60, 60, MIX_UDP, NULL);
+	ret = pcap_dispatch(p, 1, inject_three, (u_char *)p);
+	bed_deadline_clear();
+	CHECK(ret == 1, "pcap_dispatch returned %d: %s", ret, pcap_geterr(p));
+	if (bed_tx_stats(p, &ts) == 0)
+		CHECK(ts.tx_queued == 3 && ts.tx_kicks == 1 &&
+		    ts.tx_sent == 3,
+		    "3 frames injected from the callback (batch 4): queued %llu, %llu kicks (expected 1: pcap_tx_stats()'s)",
+		    (unsigned long long)ts.tx_queued,
+		    (unsigned long long)ts.tx_kicks);
+	if (bed_failures == 0)
+		bed_ok("frames injected from the read's callback waited for one kick");
+	pcap_close(p);
+	close(peer);
+}
+
 /* Wait up to secs for child pid: 1 if it exited with 0, else kill it. */
 static int
 child_exits(pid_t pid, double secs, double *took)
@@ -453,6 +505,7 @@ main(int argc, char **argv)
 		inject_while_reading(round);
 	read_woken_for_flushed_frames();
 	inject_beside_waiting_loop();
+	inject_from_callback();
 	end_from_signal_handler(0);
 	end_from_signal_handler(1);
 	fork_while_injecting();
