@@ -120,9 +120,12 @@ struct ring_tx {
 	int wake_fd;			/* eventfd, readable while frames wait */
 	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
+	long long refused_since;	/* ns: refusals taking nothing began, or 0 */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
 	int woke_reader;		/* readable for frames since the last read */
+	int reading;			/* a read runs, and its wait would not see new frames */
+	pthread_t reader;		/* the thread it runs on */
 	int live;			/* on the list of handles flushed at exit */
 	pcap_t *next_live;
 	pid_t owner;			/* the process that activated the handle */
@@ -134,7 +137,11 @@ struct ring_tx {
 	unsigned long long queue_fail_seq;	/* the record that failed, or ULLONG_MAX */
 	char queue_error[PCAP_ERRBUF_SIZE];
 	struct pcap_tx_stat stat;
-	/* Held while the ring state changes, never while a read waits. */
+	/*
+	 * Held while the ring state changes, never while a read waits.  It
+	 * checks its owner, so that exit() or pcap_close() from a signal
+	 * handler that interrupted an injection does not wait for itself.
+	 */
 	pthread_mutex_t lock;
 
 	/* Operations of a batched handle that flush first. */
@@ -205,6 +212,7 @@ int	ring_open_socket(char *errbuf, int type);
 int	ring_get_ifindex(int fd, const char *ifname, char *errbuf);
 int	ring_get_arptype(int fd, const char *ifname, char *errbuf);
 int	ring_get_mtu(int fd, const char *ifname, char *errbuf);
+int	ring_link_running(int fd, const char *ifname);
 int	ring_bind(int fd, int ifindex, int protocol, char *errbuf);
 int	ring_set_version(int fd, int version, unsigned int *hdrlen,
 	    const char *ifname, char *errbuf);

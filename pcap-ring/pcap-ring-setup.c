@@ -73,6 +73,18 @@ ring_get_ifindex(int fd, const char *ifname, char *errbuf)
 	return ifr.ifr_ifindex;
 }
 
+/* 1 if the interface is up with a carrier, 0 if not, -1 if unknown. */
+int
+ring_link_running(int fd, const char *ifname)
+{
+	struct ifreq ifr;
+
+	ring_ifreq(&ifr, ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == -1)
+		return -1;
+	return (ifr.ifr_flags & IFF_RUNNING) != 0;
+}
+
 /* The ARPHRD_ type, or a PCAP_ERROR_ code as stock pcap-linux reports it. */
 int
 ring_get_arptype(int fd, const char *ifname, char *errbuf)

@@ -41,7 +41,9 @@
  *   waited for by kicking and then looking at the frame's status with a
  *   short yield/nanosleep ladder.  Blocking mode waits as stock's
  *   blocking send() does, as long as the link is slow (tbf, pause frames);
- *   a kick fails once the interface is down or gone, which ends the wait.
+ *   a kick fails once the interface is down or gone, which ends the wait,
+ *   and so does a link without carrier that refuses every kick (ENOBUFS,
+ *   with the queue discipline bypassed).
  *   Non-blocking mode gets an immediate EAGAIN error.  Only pcap_close()
  *   and exit() give up, after TX_CLOSE_LIMIT_MS, dropping what waits.
  *
@@ -49,12 +51,18 @@
  *   MTU allows what stock's send() allows.  A frame longer than the ring's
  *   frames (sized from the MTU at activation) goes out with send() on the
  *   capture socket instead, after the frames queued before it.  A lowered
- *   MTU is found by the kernel rejecting frames (counted as rejected).
+ *   MTU is found by the kernel rejecting frames (counted as rejected); the
+ *   MTU is read again then, and later frames it does not allow fail in
+ *   pcap_inject() itself.
  *
  * - One thread may inject while another reads, as with stock's send():
  *   the TX state (head, unsent, frame contents, counters) changes only
  *   under a mutex, which is released while waiting for the kernel and is
- *   never held while a read waits for packets.
+ *   never held while a read waits for packets.  While a read runs on
+ *   another thread, each injected frame is kicked at once: the read's
+ *   poll() does not wait for frames to send.  Close and exit do not wait for the mutex held by
+ *   their own thread (a signal handler), nor touch the ring of a parent
+ *   process after fork().
  *
  * - pcap_sendqueue_*() have Npcap's signatures and semantics.  On a
  *   pcap-ring handle the queue goes through the TX ring, which is created
@@ -121,6 +129,10 @@
 #define TX_KICK_ONCE	0	/* not at all: one kick */
 #define TX_WAIT_TAKEN	1	/* until it takes them, or an error ends it */
 #define TX_WAIT_CLOSE	2	/* at most TX_CLOSE_LIMIT_MS, then drop them */
+#define TX_WAIT_READ	3	/* as TX_WAIT_TAKEN, cut short by pcap_breakloop() or the read timeout */
+
+/* What flush() returns when pcap_breakloop() or the read timeout cut it short. */
+#define TX_FLUSH_CUT	1
 
 /* Why the selectable descriptor is readable (set_waiting()). */
 #define TX_IDLE		0	/* it is not: no frame waits */
@@ -136,6 +148,14 @@
  */
 #define TX_RETRY_MIN_MS	1
 #define TX_RETRY_MAX_MS	32
+
+/*
+ * With the queue discipline bypassed, a link without carrier refuses
+ * every kick (ENOBUFS) for as long as it lasts.  A wait that has seen
+ * only such refusals for this long looks at the interface, and drops the
+ * waiting frames if it is not running.
+ */
+#define TX_REFUSED_CHECK_MS	500
 
 static struct ring_tx *
 tx_of(pcap_t *p)
@@ -369,6 +389,15 @@ reject_first(pcap_t *p, int err)
 	struct ring_tx *tx = tx_of(p);
 	unsigned int i = first_unsent(tx), j, len = frame_len(tx->map.frames[i]);
 	unsigned long long seq = first_unsent_seq(tx);
+	char ignored[PCAP_ERRBUF_SIZE];
+	int mtu;
+
+	/*
+	 * The MTU was most likely lowered: from now on, frames it does not
+	 * allow fail in pcap_inject(), as with stock's send().
+	 */
+	if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), ignored)) != -1)
+		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 
 	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
 	    err != 0 ? err : EINVAL,
@@ -436,6 +465,10 @@ kick(pcap_t *p)
 		}
 		break;
 	}
+	if (err != ENOBUFS || tx->unsent < unsent)
+		tx->refused_since = 0;
+	else if (tx->refused_since == 0)
+		tx->refused_since = now_ns();
 	if (tx->unsent == 0)
 		set_waiting(tx, TX_IDLE);
 	else if (err == EAGAIN)
@@ -445,6 +478,32 @@ kick(pcap_t *p)
 	else
 		set_waiting(tx, TX_READY);
 	return 0;
+}
+
+/*
+ * A wait on which the kernel has refused every kick (ENOBUFS) for
+ * TX_REFUSED_CHECK_MS, taking nothing: if the interface is not running
+ * (no carrier), the waiting frames are dropped and counted, and -1.
+ * Else 0, and the next look comes after as long again.
+ */
+static int
+refused_on_dead_link(pcap_t *p)
+{
+	struct ring_tx *tx = tx_of(p);
+
+	if (tx->refused_since == 0 ||
+	    now_ns() - tx->refused_since < TX_REFUSED_CHECK_MS * 1000000LL)
+		return 0;
+	if (ring_link_running(tx->fd, tx_ifname(p)) != 0) {
+		tx->refused_since = now_ns();
+		return 0;
+	}
+	/*
+	 * ENETDOWN, as a kick says once the interface is down.  The
+	 * refusals go on: the next wait looks at the interface at once.
+	 */
+	drop_waiting(p, ENETDOWN);
+	return -1;
 }
 
 /*
@@ -494,6 +553,8 @@ make_room(pcap_t *p, int block)
 			    EAGAIN, "%s: send: TX ring full", tx_ifname(p));
 			return -1;
 		}
+		if (refused_on_dead_link(p) == -1)
+			return -1;
 		if (step == 0)
 			tx->stat.tx_waits++;
 		back_off(tx, step);
@@ -502,12 +563,14 @@ make_room(pcap_t *p, int block)
 
 /*
  * Hand every waiting frame to the kernel, kicking and waiting (wait: see
- * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.
+ * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.  0, -1 with the
+ * error set, or TX_FLUSH_CUT with frames still waiting.
  */
 static int
 flush(pcap_t *p, int wait)
 {
 	struct ring_tx *tx = tx_of(p);
+	int read_timeout = ((struct pcap_ring *)p->priv)->timeout;
 	long long start = 0;
 	unsigned int step;
 
@@ -516,12 +579,18 @@ flush(pcap_t *p, int wait)
 			return -1;
 		if (tx->unsent == 0 || wait == TX_KICK_ONCE)
 			break;
+		if (refused_on_dead_link(p) == -1)
+			return -1;
 		if (step == 0) {
 			start = now_ns();
 		} else if (wait == TX_WAIT_CLOSE &&
 		    now_ns() - start > TX_CLOSE_LIMIT_MS * 1000000LL) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
+		} else if (wait == TX_WAIT_READ && (p->break_loop ||
+		    (read_timeout > 0 &&
+		    now_ns() - start > read_timeout * 1000000LL))) {
+			return TX_FLUSH_CUT;
 		}
 		back_off(tx, step);
 	}
@@ -661,9 +730,22 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 }
 
 /*
+ * A read runs on another thread: it may wait in poll() for as long as the
+ * link is quiet, and nothing else would send a frame meanwhile.  Frames
+ * injected from the read's own callback are sent by its next flush.
+ */
+static int
+beside_read(const struct ring_tx *tx)
+{
+	return __atomic_load_n(&tx->reading, __ATOMIC_RELAXED) &&
+	    !pthread_equal(tx->reader, pthread_self());
+}
+
+/*
  * The inject_op of a batched handle.  The TX lock makes injecting next to
  * a read on another thread (whose flush changes the same ring state) as
- * safe as stock's send(); uncontended, it costs no system call.
+ * safe as stock's send(); uncontended, it costs no system call.  Beside
+ * such a read, the frame is kicked at once, as stock's send() sends it.
  */
 static int
 inject_batched(pcap_t *p, const void *buf, int size)
@@ -677,7 +759,8 @@ inject_batched(pcap_t *p, const void *buf, int size)
 		ret = inject_beside_ring(p, buf, size);
 	else if (status != 0 || queue_frame(p, buf, size, !nonblocking(p)) == -1)
 		ret = PCAP_ERROR;
-	else if (tx->unsent >= (unsigned int)tx->batch && kick(p) == -1)
+	else if ((tx->unsent >= (unsigned int)tx->batch || beside_read(tx)) &&
+	    kick(p) == -1)
 		ret = PCAP_ERROR;	/* this frame was dropped with the batch */
 	pthread_mutex_unlock(&tx->lock);
 	return ret;
@@ -727,8 +810,11 @@ flush_waiting(pcap_t *p)
  * blocking read waits until the kernel has taken them all while frames in
  * flight fill SO_SNDBUF, as happens without the privilege to raise it; a
  * non-blocking one kicks once, and the selectable descriptor then waits
- * for room (TX_STALLED).  The TX lock is not held while the read waits
- * for packets.
+ * for room (TX_STALLED).  pcap_breakloop() and the read timeout cut a
+ * blocking read's flush short, as they would end its wait for packets:
+ * the read then returns, and the selectable descriptor stays readable
+ * for the frames that still wait.  The TX lock is not held while the read
+ * waits for packets.
  *
  * The selectable descriptor may have been readable for waiting frames
  * rather than for a packet, also when another thread has sent them since;
@@ -745,16 +831,30 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	pthread_mutex_lock(&tx->lock);
 	woken = tx->woke_reader || tx->unsent > 0;
 	tx->woke_reader = 0;
-	if (tx->unsent > 0)
-		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN);
+	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
+	    TX_WAIT_READ) == TX_FLUSH_CUT) {
+		pthread_mutex_unlock(&tx->lock);
+		if (p->break_loop) {
+			p->break_loop = 0;
+			return PCAP_ERROR_BREAK;
+		}
+		return 0;
+	}
+	/* Set under the lock: an injection after it sees it. */
+	tx->reader = pthread_self();
+	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tx->lock);
-	if (!woken || pr->timeout <= 0)
-		return tx->ops.read(p, cnt, callback, user);
-	pr->poll_timeout = pr->timeout;
-	pr->wait_once = 1;
-	ret = tx->ops.read(p, cnt, callback, user);
-	pr->wait_once = 0;
-	pcap_ring_set_poll_timeout(pr);
+	if (!woken || pr->timeout <= 0) {
+		ret = tx->ops.read(p, cnt, callback, user);
+	} else {
+		pr->poll_timeout = pr->timeout;
+		pr->wait_once = 1;
+		ret = tx->ops.read(p, cnt, callback, user);
+		pr->wait_once = 0;
+		pcap_ring_set_poll_timeout(pr);
+	}
+	/* An injection that still sees it merely kicks early. */
+	__atomic_store_n(&tx->reading, 0, __ATOMIC_RELAXED);
 	return ret;
 }
 
@@ -796,14 +896,19 @@ tx_setnonblock(pcap_t *p, int nonblock)
 void
 pcap_ring_tx_init(struct ring_tx *tx)
 {
+	pthread_mutexattr_t attr;
+
 	memset(tx, 0, sizeof(*tx));
 	tx->fd = -1;
 	tx->wake_fd = -1;
 	tx->retry_fd = -1;
 	tx->epoll_fd = -1;
 	tx->queue_fail_seq = ULLONG_MAX;
-	/* A default mutex holds no resources: it needs no destroy. */
-	pthread_mutex_init(&tx->lock, NULL);
+	/* Such a mutex holds no resources: it needs no destroy. */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&tx->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 }
 
 /*
@@ -925,6 +1030,7 @@ setup_ring(pcap_t *p)
 		return PCAP_ERROR;
 	tx->frame_nr = l.frame_nr;
 	tx->head = 0;
+	tx->owner = getpid();
 
 	/* Let the whole ring be in flight, where privileges allow it. */
 	sndbuf = (int)(tx->frame_nr * (tx->frame_size + 1024));
@@ -987,6 +1093,27 @@ static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static pcap_t *live_handles;
 static int exit_hook_registered;
 
+/*
+ * Take the TX lock to send what waits at close or exit: 0, or -1 if this
+ * thread holds it already (exit() or pcap_close() from a signal handler
+ * that interrupted an injection: the ring is then half changed) or
+ * another thread did not release it within TX_CLOSE_LIMIT_MS.
+ */
+static int
+lock_for_close(struct ring_tx *tx)
+{
+	struct timespec due;
+
+	clock_gettime(CLOCK_REALTIME, &due);
+	due.tv_sec += TX_CLOSE_LIMIT_MS / 1000;
+	due.tv_nsec += (TX_CLOSE_LIMIT_MS % 1000) * 1000000L;
+	if (due.tv_nsec >= NSEC_PER_SEC) {
+		due.tv_sec++;
+		due.tv_nsec -= NSEC_PER_SEC;
+	}
+	return pthread_mutex_timedlock(&tx->lock, &due) == 0 ? 0 : -1;
+}
+
 static void
 flush_live_at_exit(void)
 {
@@ -998,9 +1125,8 @@ flush_live_at_exit(void)
 		struct ring_tx *tx = tx_of(p);
 
 		/* Not even the lock: another thread may have held it at fork(). */
-		if (tx->owner != self)
+		if (tx->owner != self || lock_for_close(tx) != 0)
 			continue;
-		pthread_mutex_lock(&tx->lock);
 		if (tx->unsent > 0)
 			(void)flush(p, TX_WAIT_CLOSE);
 		pthread_mutex_unlock(&tx->lock);
@@ -1024,7 +1150,6 @@ add_live(pcap_t *p)
 		}
 	}
 	if (status == 0) {
-		tx->owner = getpid();
 		tx->next_live = live_handles;
 		live_handles = p;
 		tx->live = 1;
@@ -1086,16 +1211,23 @@ pcap_ring_tx_activate(pcap_t *p)
 	return 0;
 }
 
-/* Called from the handle's cleanup: send what waits, then tear down. */
+/*
+ * Called from the handle's cleanup: send what waits, then tear down.  A
+ * forked child only unmaps and closes its copies: its view of the ring
+ * it shares with the parent is stale, and the lock may have been held by
+ * another thread of the parent at fork().
+ */
 void
 pcap_ring_tx_cleanup(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
 
-	pthread_mutex_lock(&tx->lock);
-	if (tx->map.base != NULL && tx->unsent > 0)
-		(void)flush(p, TX_WAIT_CLOSE);
-	pthread_mutex_unlock(&tx->lock);
+	if (tx->map.base != NULL && tx->owner == getpid() &&
+	    lock_for_close(tx) == 0) {
+		if (tx->unsent > 0)
+			(void)flush(p, TX_WAIT_CLOSE);
+		pthread_mutex_unlock(&tx->lock);
+	}
 	if (tx->live)
 		remove_live(p);
 	ring_teardown(&tx->map);
@@ -1460,6 +1592,13 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 			}
 		}
 		if (tx != NULL) {
+			/*
+			 * While the lock was released (waits for time or
+			 * room), another thread's flush may have met a
+			 * rejected record: nothing after it goes.
+			 */
+			if (tx->queue_fail_seq != ULLONG_MAX)
+				break;
 			if (check_frame(p, data, (int)h.caplen) != 0 ||
 			    queue_frame(p, data, (int)h.caplen, 1) == -1)
 				break;

@@ -4,7 +4,8 @@
  *
  * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
  *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k]
- *                [-E] [-A before|after] [-F] [-R] [-w FILE] [-T LEN] [-s]
+ *                [-E] [-A before|after] [-F] [-R [-B MS]] [-w FILE] [-T LEN]
+ *                [-s]
  *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
  *   -r RING   pcap_set_tx_ring_size()
  *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
@@ -24,6 +25,9 @@
  *             with -N, then print "readable R" (select() on the selectable
  *             descriptor at once) and "wakeups W", the times a select()
  *             loop came back until no frame waited
+ *   -B MS     ... with a 1000 ms read timeout, and another thread calls
+ *             pcap_breakloop() MS ms after the read began; then print
+ *             "read returned after T ms"
  *   -w FILE   after activation, create FILE.ready and wait until FILE exists
  *   -T LEN    also print how many frames are longer than LEN
  *   -s        print pcap_tx_stats() (after pcap_inject_flush())
@@ -34,6 +38,7 @@
  * Fails at once if pcap-ring left IFACE to stock pcap-linux.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +57,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k] [-E] [-A before|after] [-F] [-R] [-w FILE] [-T LEN] [-s]\n");
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k] [-E] [-A before|after] [-F] [-R [-B MS]] [-w FILE] [-T LEN] [-s]\n");
 	exit(2);
 }
 
@@ -73,6 +78,19 @@ print_stats(pcap_t *p)
 }
 
 static pcap_t *handle;
+
+static void *
+break_later(void *arg)
+{
+	struct timespec ts;
+	int ms = *(int *)arg;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+	pcap_breakloop(handle);
+	return NULL;
+}
 
 static void
 close_at_exit(void)
@@ -216,12 +234,13 @@ main(int argc, char **argv)
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
 	int nonblock = 0, stop_when_full = 0, keep_going = 0, no_close = 0;
 	int stats = 0, opt, ret;
-	int fork_child = 0, read_one = 0;
+	int fork_child = 0, read_one = 0, break_ms = -1;
+	pthread_t breaker;
 	const char *close_hook = NULL;
 	struct pcap_tx_stat ts;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:FRw:T:s")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:FRB:w:T:s")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -257,6 +276,7 @@ main(int argc, char **argv)
 			break;
 		case 'F': fork_child = 1; break;
 		case 'R': read_one = 1; break;
+		case 'B': break_ms = atoi(optarg); break;
 		case 'w': go = optarg; break;
 		case 'T': threshold = strtoul(optarg, NULL, 0); break;
 		case 's': stats = 1; break;
@@ -284,6 +304,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "ring-tx: pcap_set_tx_ring_size: %s\n", pcap_geterr(p));
 		return 1;
 	}
+	if (break_ms >= 0)
+		MUST(pcap_set_timeout(p, 1000));
 	if (pcap_activate(p) < 0) {
 		fprintf(stderr, "ring-tx: %s: %s\n", ifname, pcap_geterr(p));
 		return 1;
@@ -374,7 +396,16 @@ main(int argc, char **argv)
 	if (fork_child)
 		fork_and_exit_child(ifname);
 	if (read_one) {
+		start = now_us();
+		if (break_ms >= 0 &&
+		    pthread_create(&breaker, NULL, break_later, &break_ms) != 0)
+			return 1;
 		printf("read %d\n", pcap_dispatch(p, 1, ignore_packet, NULL));
+		if (break_ms >= 0) {
+			printf("read returned after %lld ms\n",
+			    (now_us() - start) / 1000);
+			pthread_join(breaker, NULL);
+		}
 		if (nonblock)
 			select_until_sent(p);
 	}

@@ -7,7 +7,10 @@
 # takes follows from the rate.  pcap_close() waits for frames at most 2 s
 # (README), then drops them: it returns within that bound.  A blocking
 # flush that waits on the slow link ends, with the frames that wait
-# counted dropped, once the interface goes down.
+# counted dropped, once the interface goes down.  With the queue
+# discipline bypassed, a link without carrier (the peer is down) refuses
+# every kick with ENOBUFS: a blocking injection ends there too, within
+# seconds, with the frames counted dropped and the error named.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 . "$TESTSRCDIR/tx/tx-lib.sh"
@@ -67,3 +70,23 @@ dropped=$(echo "$out" | sed -n 's/^tx .* sent \([0-9]*\) .* dropped \([0-9]*\) .
 assert_match "down: flush names the drop" "^flush: .*dropped [0-9]+ queued frame" "$out"
 ip -n "$NS_A" link set "$VETH_A" up
 tc -n "$NS_A" qdisc del dev "$VETH_A" root
+
+# No carrier, qdisc bypassed: the kernel answers ENOBUFS for ever.
+ip -n "$NS_B" link set "$VETH_B" down || fail "peer down"
+start=$(ms)
+out=$(in_a timeout 30 env $(tool_env ring) PCAP_RING_TX_QDISC_BYPASS=1 \
+	"$TOOLS/ring-tx" -i "$VETH_A" -n 500 -l 1000-1000 -b 64 -r 64 -k -s 2>&1)
+status=$?
+took=$(($(ms) - start))
+echo "$out"
+echo "no carrier: took $took ms"
+[ $status -ne 124 ] && [ "$took" -le 6000 ] ||
+	fail "no carrier: a blocking injection took $took ms (ring-tx status $status; bound 6 s)"
+[ $status -eq 0 ] || fail "no carrier: ring-tx: $out"
+counts=$(echo "$out" | sed -n 's/^tx queued \([0-9]*\) sent \([0-9]*\) .* dropped \([0-9]*\) .* pending 0$/\1 \2 \3/p')
+set -- $counts
+[ -n "$counts" ] && [ "$3" -gt 0 ] && [ $(($2 + $3)) -eq "$1" ] ||
+	fail "no carrier: expected sent + dropped = queued, dropped > 0: $out"
+assert_match "no carrier: flush names the drop" \
+	"^flush: .*$VETH_A: send: dropped [0-9]+ queued frame.*Network is down" "$out"
+ip -n "$NS_B" link set "$VETH_B" up

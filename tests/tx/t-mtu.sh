@@ -5,7 +5,8 @@
 # send() on the capture socket, in order with the ring's.  Every frame
 # arrives once, intact, and is counted sent.  Raised to 1700, frames
 # longer than 1714 bytes (1718 tagged) are refused with "Message too
-# long" and not counted, and the others go.  (A lowered MTU: t-errors.)
+# long" and not counted, and the others go.  (An MTU lowered below the
+# ring's frames, found by the kernel's rejection: t-errors.)
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 . "$TESTSRCDIR/tx/tx-lib.sh"

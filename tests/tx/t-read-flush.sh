@@ -11,7 +11,9 @@
 # discipline that refuses frames (ENOBUFS: tbf's queue is full) gives no
 # sign when it has room; the descriptor then becomes readable after a
 # delay, so a select() loop comes back a few times per frame, not tens of
-# thousands of times.
+# thousands of times.  pcap_breakloop() and the read timeout cut a blocking
+# read's flush short: on a 20 kbit/s link that would take the read tens of
+# seconds, it returns within the 1 s timeout (breakloop also at 1 s).
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 . "$TESTSRCDIR/tx/tx-lib.sh"
@@ -71,4 +73,16 @@ assert_match "refused: counted sent, none dropped" \
 wakeups=$(echo "$out" | sed -n 's/^wakeups //p')
 [ -n "$wakeups" ] && [ "$wakeups" -le 1200 ] ||
 	fail "refused: $wakeups select() wake-ups for 300 frames (a spinning loop)"
+tc -n "$NS_A" qdisc del dev "$VETH_A" root
+
+# The flush of a blocking read with a timeout, and pcap_breakloop().
+tc -n "$NS_A" qdisc add dev "$VETH_A" root tbf rate 20kbit burst 10kb limit 1mb ||
+	fail "tc qdisc add tbf"
+out=$(in_a timeout 60 setpriv --bounding-set -net_admin env $(tool_env ring) \
+	"$TOOLS/ring-tx" -i "$VETH_A" -n 250 -l 1000-1000 -b 256 -r 512 -R -B 1000 2>&1) ||
+	fail "ring-tx -B: $out"
+echo "$out"
+took=$(echo "$out" | sed -n 's/^read returned after \([0-9]*\) ms$/\1/p')
+[ -n "$took" ] && [ "$took" -le 2500 ] ||
+	fail "breakloop: a blocking read with a 1 s timeout, broken at 1 s, returned after ${took:-?} ms (bound 2.5 s)"
 tc -n "$NS_A" qdisc del dev "$VETH_A" root

@@ -12,12 +12,21 @@
  * that the injecting thread then flushed itself must not block on an idle
  * link; its read returns after the handle's timeout, as stock's does when
  * it was woken.
+ *
+ * And on a quiet link a frame injected next to a thread waiting in
+ * pcap_loop() goes out within a second, as with stock's send(); exit()
+ * or pcap_close() from a signal handler that interrupted pcap_inject()
+ * ends the process; a child forked while a thread injects closes the
+ * handle at once, and leaves the parent's ring alone.
  */
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 
 #include "bed.h"
 
@@ -215,6 +224,275 @@ read_woken_for_flushed_frames(void)
 	pcap_close(w.p);
 }
 
+static void *
+loop_until_break(void *arg)
+{
+	struct reader *r = arg;
+
+	r->error = pcap_loop(r->p, -1, count_packet, (u_char *)r) == PCAP_ERROR;
+	return NULL;
+}
+
+/*
+ * On a quiet link, a frame injected while another thread waits in
+ * pcap_loop() goes out at once, as stock's send() sends it, although it
+ * does not fill a batch: no other call on the handle follows to send it.
+ */
+static void
+inject_beside_waiting_loop(void)
+{
+	static u_char frame[60];
+	struct bed_tally peer_seen;
+	struct reader r;
+	double start, secs;
+	int rx;
+
+	rx = bed_receiver(bed.ns_a, bed.veth_a);
+	memset(&r, 0, sizeof(r));
+	r.p = bed_create(bed.veth_b);
+	/* No timeout: the read waits in poll() until a packet comes. */
+	if (pcap_set_timeout(r.p, 0) != 0)
+		bed_fatal("pcap_set_timeout: %s", pcap_geterr(r.p));
+	bed_activate(r.p);
+	if (pthread_create(&r.tid, NULL, loop_until_break, &r) != 0)
+		bed_fatal("pthread_create");
+	bed_deadline(20, "injecting next to a thread waiting in pcap_loop()");
+	bed_sleep(0.3);
+	frame_build(frame, 0, sizeof(frame), MIX_UDP);
+	start = bed_now();
+	CHECK(pcap_inject(r.p, frame, sizeof(frame)) == sizeof(frame),
+	    "pcap_inject: %s", pcap_geterr(r.p));
+	bed_tally_init(&peer_seen, 0, 1);
+	bed_receive(rx, &peer_seen, 1.0);
+	secs = bed_now() - start;
+	CHECK(peer_seen.frames == 1 && secs < 1.0,
+	    "a frame injected next to a waiting pcap_loop(): the peer got %lu frames in %.2f s (expected 1 within 1 s)",
+	    peer_seen.frames, secs);
+	bed_tally_free(&peer_seen);
+	pcap_breakloop(r.p);
+	pthread_join(r.tid, NULL);
+	bed_deadline_clear();
+	CHECK(!r.error, "pcap_loop failed: %s", pcap_geterr(r.p));
+	if (bed_failures == 0)
+		bed_ok("a frame injected next to a waiting pcap_loop() arrived after %.3f s",
+		    secs);
+	pcap_close(r.p);
+	close(rx);
+}
+
+static void
+inject_three(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	static u_char frame[60];
+	pcap_t *p = (pcap_t *)user;
+	int i;
+
+	(void)h;
+	(void)bytes;
+	for (i = 0; i < 3; i++) {
+		frame_build(frame, (uint32_t)i, sizeof(frame), MIX_UDP);
+		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
+		    "pcap_inject from the callback: %s", pcap_geterr(p));
+	}
+}
+
+/*
+ * Frames injected from the read's own callback (a responder, a bridge)
+ * are no reason to give up batching: they wait for the batch or the next
+ * read's flush.  (Ring only: stock has nothing to count.)
+ */
+static void
+inject_from_callback(void)
+{
+	struct pcap_tx_stat ts;
+	pcap_t *p;
+	int peer, ret;
+
+	if (!bed.ring)
+		return;
+	p = bed_create(bed.veth_b);
+	if (pcap_set_immediate_mode(p, 1) != 0 || pcap_set_timeout(p, 100) != 0)
+		bed_fatal("pcap_set_*: %s", pcap_geterr(p));
+	bed_activate(p);
+	peer = bed_sender(bed.ns_a, bed.veth_a);
+	bed_deadline(20, "injecting from the read's callback");
+	bed_send(peer, PEER_BASE, 1, 60, 60, MIX_UDP, NULL);
+	ret = pcap_dispatch(p, 1, inject_three, (u_char *)p);
+	bed_deadline_clear();
+	CHECK(ret == 1, "pcap_dispatch returned %d: %s", ret, pcap_geterr(p));
+	if (bed_tx_stats(p, &ts) == 0)
+		CHECK(ts.tx_queued == 3 && ts.tx_kicks == 1 &&
+		    ts.tx_sent == 3,
+		    "3 frames injected from the callback (batch 4): queued %llu, %llu kicks (expected 1: pcap_tx_stats()'s)",
+		    (unsigned long long)ts.tx_queued,
+		    (unsigned long long)ts.tx_kicks);
+	if (bed_failures == 0)
+		bed_ok("frames injected from the read's callback waited for one kick");
+	pcap_close(p);
+	close(peer);
+}
+
+/* Wait up to secs for child pid: 1 if it exited with 0, else kill it. */
+static int
+child_exits(pid_t pid, double secs, double *took)
+{
+	double start = bed_now();
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (bed_now() - start > secs) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			*took = bed_now() - start;
+			return 0;
+		}
+		bed_sleep(0.005);
+	}
+	*took = bed_now() - start;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static pcap_t *signalled;
+static int close_in_handler;
+
+static void
+end_in_handler(int sig)
+{
+	(void)sig;
+	if (close_in_handler) {
+		pcap_close(signalled);
+		_exit(0);
+	}
+	exit(0);
+}
+
+/*
+ * exit() (or pcap_close() then _exit()) from a SIGALRM handler that
+ * interrupts a loop of pcap_inject(): the process ends within 3 s, as
+ * with stock, although the handler may have interrupted an injection
+ * that holds the TX lock, which the exit hook and the close take.
+ */
+static void
+end_from_signal_handler(int close_first)
+{
+	static u_char frame[60];
+	struct itimerval due;
+	double took;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == -1)
+		bed_fatal("fork");
+	if (pid == 0) {
+		signalled = bed_create(bed.veth_b);
+		bed_activate(signalled);
+		close_in_handler = close_first;
+		signal(SIGALRM, end_in_handler);
+		memset(&due, 0, sizeof(due));
+		due.it_value.tv_usec = 200000;
+		setitimer(ITIMER_REAL, &due, NULL);
+		frame_build(frame, 0, sizeof(frame), MIX_UDP);
+		for (;;)
+			(void)pcap_inject(signalled, frame, sizeof(frame));
+	}
+	CHECK(child_exits(pid, 3.0, &took),
+	    "%s from a signal handler during pcap_inject(): the process did not end with 0 within 3 s (%.2f s)",
+	    close_first ? "pcap_close()" : "exit()", took);
+	if (bed_failures == 0)
+		bed_ok("%s from a signal handler during pcap_inject() ended the process in %.2f s",
+		    close_first ? "pcap_close()" : "exit()", took);
+}
+
+struct injector {
+	pcap_t *p;
+	uint32_t sent;
+	int error;
+	pthread_t tid;
+};
+
+static void *
+inject_all(void *arg)
+{
+	static u_char frame[FRAME_MAX_LEN];
+	struct injector *in = arg;
+	size_t len;
+
+	for (in->sent = 0; in->sent < INJECTED; in->sent++) {
+		len = frame_build(frame, in->sent, frame_len(in->sent, 60, 600),
+		    MIX_UDP);
+		if (pcap_inject(in->p, frame, (int)len) != (int)len) {
+			in->error = 1;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * fork() while another thread injects: each child's pcap_close() returns
+ * within 1 s (the injecting thread may have held the TX lock at fork()),
+ * and the child does not touch the ring it shares with the parent, whose
+ * counters then say what the peer saw.
+ */
+#define FORKS	10
+
+static void
+fork_while_injecting(void)
+{
+	struct bed_tally peer_seen;
+	struct pcap_tx_stat ts;
+	struct injector in;
+	double took, slowest = 0;
+	int rx, k, hung = 0;
+	pid_t pid;
+
+	rx = bed_receiver(bed.ns_a, bed.veth_a);
+	memset(&in, 0, sizeof(in));
+	in.p = bed_create(bed.veth_b);
+	bed_activate(in.p);
+	bed_deadline(120, "fork() while a thread injects");
+	if (pthread_create(&in.tid, NULL, inject_all, &in) != 0)
+		bed_fatal("pthread_create");
+	for (k = 0; k < FORKS; k++) {
+		bed_sleep(0.01);
+		pid = fork();
+		if (pid == -1)
+			bed_fatal("fork");
+		if (pid == 0) {
+			pcap_close(in.p);
+			_exit(0);
+		}
+		if (!child_exits(pid, 1.0, &took))
+			hung++;
+		if (took > slowest)
+			slowest = took;
+	}
+	pthread_join(in.tid, NULL);
+	CHECK(hung == 0, "fork() while a thread injects: %d of %d children's pcap_close() did not return within 1 s",
+	    hung, FORKS);
+	CHECK(!in.error, "pcap_inject of frame %u: %s", in.sent,
+	    pcap_geterr(in.p));
+	CHECK(bed_inject_flush(in.p) == 0, "pcap_inject_flush: %s",
+	    pcap_geterr(in.p));
+	bed_tally_init(&peer_seen, 0, INJECTED);
+	bed_receive(rx, &peer_seen, 2.0);
+	bed_deadline_clear();
+	bed_tally_check(&peer_seen, "frames injected while the process forked");
+	if (bed_tx_stats(in.p, &ts) == 0)
+		CHECK(ts.tx_sent == peer_seen.frames && ts.tx_dropped == 0 &&
+		    ts.tx_pending == 0,
+		    "after fork(): counted sent %llu dropped %llu pending %llu, the peer saw %lu",
+		    (unsigned long long)ts.tx_sent,
+		    (unsigned long long)ts.tx_dropped,
+		    (unsigned long long)ts.tx_pending, peer_seen.frames);
+	bed_tally_free(&peer_seen);
+	if (bed_failures == 0)
+		bed_ok("%d children closed the handle while a thread injected, the slowest in %.2f s",
+		    FORKS, slowest);
+	pcap_close(in.p);
+	close(rx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -226,5 +504,10 @@ main(int argc, char **argv)
 	for (round = 0; round < ROUNDS; round++)
 		inject_while_reading(round);
 	read_woken_for_flushed_frames();
+	inject_beside_waiting_loop();
+	inject_from_callback();
+	end_from_signal_handler(0);
+	end_from_signal_handler(1);
+	fork_while_injecting();
 	return bed_finish();
 }
