@@ -14,6 +14,8 @@
 # (part tx, drop_pct -):
 #   pps             frames the kernel took per second
 #   cpu_ns_per_pkt  the injecting process's user+system CPU time per frame
+#                   (pps and CPU are of the whole process, setup included,
+#                   for every path as for trafgen)
 # Every case runs once per run, in an order that rotates every run, so
 # that drift in the machine's load hits all alike; compare ratios to
 # stock within a run.  On stderr, a summary of the ratios.
@@ -70,10 +72,14 @@ measure() {
 		[ -n "$sent" ] || fail "trafgen: $(cat "$BED_TMP/trafgen.log")"
 		ns=$((t1 - t0)) cpu=$(cat "$BED_TMP/cpu")
 	else
-		out=$(in_a env $(tool_env $lib) "$TOOLS/tx-bench" -i "$dev" -s "$size" \
-			-t "$secs" $args 2>&1) || fail "$path $iface $size: $out"
+		# The whole process is timed, as trafgen is: setup and teardown count.
+		t0=$(date +%s%N)
+		out=$(in_a python3 "$rusage" "$BED_TMP/cpu" env $(tool_env $lib) \
+			"$TOOLS/tx-bench" -i "$dev" -s "$size" -t "$secs" $args 2>&1) ||
+			fail "$path $iface $size: $out"
+		t1=$(date +%s%N)
 		set -- $out
-		sent=$2 ns=$4 cpu=$6
+		sent=$2 ns=$((t1 - t0)) cpu=$(cat "$BED_TMP/cpu")
 	fi
 	echo "tx $path $iface $size B run $run: $sent frames in $((ns / 1000000)) ms," \
 		"cpu $((cpu / 1000000)) ms" >&2
