@@ -5,23 +5,8 @@
 # what it lists with the system's stock libpcap when it names none.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
+. "$TESTSRCDIR/deb/deb-lib.sh"
 
-arch=$(dpkg --print-architecture 2>/dev/null) || skip "needs dpkg (Debian)"
-deb=
-for f in "${DEB_DIR:-/nonexistent}"/libpcap0.8_*+pcapring*_"$arch".deb; do
-	[ -f "$f" ] && deb=$f
-done
-[ -n "$deb" ] || skip "no libpcap0.8 .deb in ${DEB_DIR:-DEB_DIR unset}: run 'make deb' first"
-echo "testing $deb"
-
-require_root
-need tcpdump tcpdump test -x "${TCPDUMP:-}"
-bed_setup
-
-root=$BED_TMP/root
-dpkg -x "$deb" "$root" || fail "dpkg -x $deb"
-libdir=$(dirname "$(find "$root" -name libpcap.so.0.8 | head -n 1)")
-[ -e "$libdir/libpcap.so.0.8" ] || fail "$deb holds no libpcap.so.0.8"
 mkdir "$BED_TMP/plugins" && cp "$PLUGINS/pcap-plugtest.so" "$BED_TMP/plugins/" &&
 	chmod -R go-w "$BED_TMP/plugins" || fail "copying the plugin"
 

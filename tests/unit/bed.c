@@ -323,6 +323,20 @@ bed_activate(pcap_t *p)
 		bed_fatal("pcap-ring did not take the device: stock pcap-linux has the handle");
 }
 
+pcap_t *
+bed_open_nonblocking(int buffer_size, int timeout_ms)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = bed_create(bed.veth_b);
+
+	MUST(pcap_set_buffer_size(p, buffer_size));
+	MUST(pcap_set_timeout(p, timeout_ms));
+	bed_activate(p);
+	if (pcap_setnonblock(p, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	return p;
+}
+
 int
 bed_ring_handle(pcap_t *p)
 {

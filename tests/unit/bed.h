@@ -92,6 +92,9 @@ int	bed_wait_link_up(double secs);
 pcap_t	*bed_create(const char *dev);
 void	bed_activate(pcap_t *p);
 
+/* An activated non-blocking handle on VETH_B with this buffer size and timeout. */
+pcap_t	*bed_open_nonblocking(int buffer_size, int timeout_ms);
+
 /*
  * Whether pcap-ring has the handle (activated or not), asked of the
  * module itself: pcap_tx_stats() exists only in the ring library, and

@@ -25,26 +25,12 @@
 
 static int sender_fd;
 
-static pcap_t *
-open_nonblocking_2mib(void)
-{
-	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = bed_create(bed.veth_b);
-
-	MUST(pcap_set_buffer_size(p, 2 * MIB));
-	MUST(pcap_set_timeout(p, 50));
-	bed_activate(p);
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
-	return p;
-}
-
 static void
 own_fanout_group(void)
 {
 	/* An id no other test is likely to use at the same time. */
 	int arg = ((int)getpid() % 30000 + 1000) | PACKET_FANOUT_HASH << 16;
-	pcap_t *p = open_nonblocking_2mib();
+	pcap_t *p = bed_open_nonblocking(2 * MIB, 50);
 
 	if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg,
 	    sizeof(arg)) == -1)
@@ -60,7 +46,7 @@ own_epoll_after_burst(void)
 	struct epoll_event ev, out;
 	struct bed_tally t;
 	int ep, woken, held;
-	pcap_t *p = open_nonblocking_2mib();
+	pcap_t *p = bed_open_nonblocking(2 * MIB, 50);
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	memset(&ev, 0, sizeof(ev));

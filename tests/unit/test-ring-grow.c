@@ -44,20 +44,6 @@ ring_mapping_bytes(void)
 	return total;
 }
 
-static pcap_t *
-open_2mib(void)
-{
-	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = bed_create(bed.veth_b);
-
-	MUST(pcap_set_buffer_size(p, 2 * MIB));
-	MUST(pcap_set_timeout(p, 50));
-	bed_activate(p);
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
-	return p;
-}
-
 /* How many of frames first..first+n-1 the tally saw. */
 static unsigned long
 seen(const struct bed_tally *t, uint32_t first, uint32_t n)
@@ -139,7 +125,7 @@ grows_on_burst(int next_ex)
 	unsigned long before, after, second;
 	pcap_t *p;
 
-	p = open_2mib();
+	p = bed_open_nonblocking(2 * MIB, 50);
 	before = ring_mapping_bytes();
 	burst_while_stalled(p, &t, &ps, next_ex);
 	after = ring_mapping_bytes();
@@ -169,7 +155,7 @@ pinned(const char *max)
 		setenv("PCAP_RING_BUFFER_MAX", max, 1);
 	else
 		unsetenv("PCAP_RING_BUFFER_MAX");
-	p = open_2mib();
+	p = bed_open_nonblocking(2 * MIB, 50);
 	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
 	burst_while_stalled(p, &t, &ps, 0);
 	after = ring_mapping_bytes();
@@ -192,7 +178,7 @@ slow_traffic(void)
 	uint32_t i;
 	pcap_t *p;
 
-	p = open_2mib();
+	p = bed_open_nonblocking(2 * MIB, 50);
 	bed_tally_init(&t, 0, 400);
 	for (i = 0; i < 400; i += 20) {
 		bed_send(sender_fd, i, 20, 60, 1514, MIX_UDP, NULL);
@@ -284,7 +270,7 @@ batched_down_up(void)
 	pcap_t *p;
 
 	setenv("PCAP_RING_TX_BATCH", "8", 1);
-	p = open_2mib();
+	p = bed_open_nonblocking(2 * MIB, 50);
 	unsetenv("PCAP_RING_TX_BATCH");
 	both_ways(p, 0, 50, "before any down/up");
 	for (cycle = 1; cycle <= 6; cycle++) {
@@ -322,17 +308,11 @@ batched_down_up(void)
 static void
 open_block_at_switch(void)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_stat ps;
 	struct bed_tally t;
 	unsigned long after;
-	pcap_t *p = bed_create(bed.veth_b);
+	pcap_t *p = bed_open_nonblocking(2 * MIB, 10000);
 
-	MUST(pcap_set_buffer_size(p, 2 * MIB));
-	MUST(pcap_set_timeout(p, 10000));
-	bed_activate(p);
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
 	bed_tally_init(&t, 0, 1100);
 	bed_send(sender_fd, 0, 1100, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.3);
