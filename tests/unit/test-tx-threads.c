@@ -393,7 +393,8 @@ end_from_signal_handler(int close_first)
 		setitimer(ITIMER_REAL, &due, NULL);
 		frame_build(frame, 0, sizeof(frame), MIX_UDP);
 		for (;;)
-			(void)pcap_inject(signalled, frame, sizeof(frame));
+			if (pcap_inject(signalled, frame, sizeof(frame)) == -1)
+				bed_sleep(0.001);	/* as a program would retry */
 	}
 	CHECK(child_exits(pid, 3.0, &took),
 	    "%s from a signal handler during pcap_inject(): the process did not end with 0 within 3 s (%.2f s)",
