@@ -14,6 +14,7 @@
 #include <linux/if_packet.h>
 
 #include "pcap-int.h"
+#include "pcap/pcap-plugin.h"
 #include "pcap-ring-compat.h"
 
 /*
@@ -257,7 +258,6 @@ int	pcap_ring_grow_finish(pcap_t *);
 void	pcap_ring_grow_cleanup(pcap_t *);
 
 /* pcap-ring.c */
-int	pcap_ring_is_ours(const pcap_t *);
 int	pcap_ring_set_promiscuous(pcap_t *, int fd);
 int	pcap_ring_add_stats(pcap_t *, int fd);
 int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
@@ -268,5 +268,6 @@ void	pcap_ring_tx_init(struct ring_tx *);
 int	pcap_ring_tx_open(pcap_t *);
 int	pcap_ring_tx_activate(pcap_t *);
 void	pcap_ring_tx_cleanup(pcap_t *);
+extern const struct pcap_plugin_tx_ops pcap_ring_tx_ops;
 
 #endif

@@ -1250,110 +1250,65 @@ pcap_ring_tx_cleanup(pcap_t *p)
 }
 
 /*
- * The public API.  Other handles (devices pcap-ring leaves to stock
- * pcap-linux, savefiles, pcap_open_dead()) get an error, not a crash;
- * the module knows its own handles by their activate_op.
+ * The module's batched injection and send queue operations, which
+ * libpcap's public functions call on its handles only: activated or not
+ * as each must be, with a statistics buffer and a well-formed queue
+ * (pcap-plugin-api.c).
  */
-static struct ring_tx *
-ring_handle(pcap_t *p, const char *func)
-{
-	if (!pcap_ring_is_ours(p)) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-		    "%s: not supported on this handle: only pcap-ring captures on Linux network interfaces have a TX ring",
-		    func);
-		return NULL;
-	}
-	return tx_of(p);
-}
 
-static struct ring_tx *
-settable_handle(pcap_t *p, const char *func, int value, int min, int max)
+/* 0, or -1 with the error set if value is not from min to max. */
+static int
+check_range(pcap_t *p, const char *func, int value, int min, int max)
 {
-	struct ring_tx *tx = ring_handle(p, func);
-
-	if (tx == NULL)
-		return NULL;
-	if (pcapint_check_activated(p))
-		return NULL;
-	if (value < min || value > max) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-		    "%s: %d is out of range (%d to %d)", func, value, min, max);
-		return NULL;
-	}
-	return tx;
+	if (value >= min && value <= max)
+		return 0;
+	snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+	    "%s: %d is out of range (%d to %d)", func, value, min, max);
+	return -1;
 }
 
 static int
-settable_error(pcap_t *p)
+ring_set_tx_batch(pcap_t *p, int frames)
 {
-	return p->activated && pcap_ring_is_ours(p) ?
-	    PCAP_ERROR_ACTIVATED : PCAP_ERROR;
-}
+	struct ring_tx *tx = tx_of(p);
 
-int
-pcap_set_tx_batch(pcap_t *p, int frames)
-{
-	struct ring_tx *tx = settable_handle(p, "pcap_set_tx_batch", frames,
-	    0, TX_MAX_RING_FRAMES);
-
-	if (tx == NULL)
-		return settable_error(p);
+	if (check_range(p, "pcap_set_tx_batch", frames, 0,
+	    TX_MAX_RING_FRAMES) == -1)
+		return PCAP_ERROR;
 	tx->batch = frames;
 	tx->batch_set = 1;
 	return 0;
 }
 
-int
-pcap_set_tx_ring_size(pcap_t *p, int frames)
+static int
+ring_set_tx_ring_size(pcap_t *p, int frames)
 {
-	struct ring_tx *tx = settable_handle(p, "pcap_set_tx_ring_size",
-	    frames, 0, TX_MAX_RING_FRAMES);
+	struct ring_tx *tx = tx_of(p);
 
-	if (tx == NULL)
-		return settable_error(p);
+	if (check_range(p, "pcap_set_tx_ring_size", frames, 0,
+	    TX_MAX_RING_FRAMES) == -1)
+		return PCAP_ERROR;
 	tx->ring_frames = frames;
 	tx->ring_set = 1;
 	return 0;
 }
 
-int
-pcap_set_tx_qdisc_bypass(pcap_t *p, int bypass)
+static int
+ring_set_tx_qdisc_bypass(pcap_t *p, int bypass)
 {
-	struct ring_tx *tx = settable_handle(p, "pcap_set_tx_qdisc_bypass",
-	    bypass != 0, 0, 1);
+	struct ring_tx *tx = tx_of(p);
 
-	if (tx == NULL)
-		return settable_error(p);
 	tx->qdisc_bypass = bypass != 0;
 	tx->qdisc_bypass_set = 1;
 	return 0;
 }
 
-static struct ring_tx *
-active_handle(pcap_t *p, const char *func)
+static int
+ring_inject_flush(pcap_t *p)
 {
-	struct ring_tx *tx = ring_handle(p, func);
-
-	if (tx != NULL && !p->activated) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-		    "%s: this handle hasn't been activated yet", func);
-		return NULL;
-	}
-	return tx;
-}
-
-int
-pcap_inject_flush(pcap_t *p)
-{
-	struct ring_tx *tx;
+	struct ring_tx *tx = tx_of(p);
 	int status = 0;
 
-	/* Nothing ever waits on handles without a TX ring. */
-	if (!pcap_ring_is_ours(p))
-		return 0;
-	tx = active_handle(p, "pcap_inject_flush");
-	if (tx == NULL)
-		return PCAP_ERROR_NOT_ACTIVATED;
 	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL)
 		(void)flush(p, nonblocking(p) ? TX_WAIT_CLOSE : TX_WAIT_TAKEN);
@@ -1366,71 +1321,17 @@ pcap_inject_flush(pcap_t *p)
 	return status;
 }
 
-int
-pcap_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
+static int
+ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 {
-	struct ring_tx *tx = active_handle(p, "pcap_tx_stats");
+	struct ring_tx *tx = tx_of(p);
 
-	if (tx == NULL)
-		return p->activated || !pcap_ring_is_ours(p) ?
-		    PCAP_ERROR : PCAP_ERROR_NOT_ACTIVATED;
-	if (ts == NULL) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-		    "pcap_tx_stats: NULL statistics buffer");
-		return PCAP_ERROR;
-	}
 	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL && tx->unsent > 0)
 		(void)flush(p, TX_KICK_ONCE);
 	*ts = tx->stat;
 	ts->tx_pending = tx->unsent;
 	pthread_mutex_unlock(&tx->lock);
-	return 0;
-}
-
-/*
- * Send queues, with Npcap's signatures and semantics: records of a
- * struct pcap_pkthdr followed by caplen bytes.
- */
-pcap_send_queue *
-pcap_sendqueue_alloc(u_int memsize)
-{
-	pcap_send_queue *queue = malloc(sizeof(*queue));
-
-	if (queue == NULL)
-		return NULL;
-	queue->buffer = malloc(memsize);
-	if (queue->buffer == NULL) {
-		free(queue);
-		return NULL;
-	}
-	queue->maxlen = memsize;
-	queue->len = 0;
-	return queue;
-}
-
-void
-pcap_sendqueue_destroy(pcap_send_queue *queue)
-{
-	if (queue == NULL)
-		return;
-	free(queue->buffer);
-	free(queue);
-}
-
-int
-pcap_sendqueue_queue(pcap_send_queue *queue, const struct pcap_pkthdr *h,
-    const u_char *data)
-{
-	if (queue == NULL || h == NULL || (data == NULL && h->caplen != 0) ||
-	    queue->len > queue->maxlen ||
-	    (uint64_t)sizeof(*h) + h->caplen > queue->maxlen - queue->len)
-		return -1;
-	memcpy(queue->buffer + queue->len, h, sizeof(*h));
-	queue->len += sizeof(*h);
-	if (h->caplen != 0)
-		memcpy(queue->buffer + queue->len, data, h->caplen);
-	queue->len += h->caplen;
 	return 0;
 }
 
@@ -1516,49 +1417,38 @@ record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
 	return prev_due + (ts - prev_ts);
 }
 
-u_int
-pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
+/* Each record goes through the TX ring, as batched pcap_inject() calls. */
+static u_int
+ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 {
-	struct ring_tx *tx = NULL;
+	struct ring_tx *tx = tx_of(p);
 	struct pcap_pkthdr h;
 	unsigned long long n = 0;
 	long long due = 0, ts, prev_ts = 0;
 	u_int off = 0;
 	int batch = TX_DEFAULT_BATCH;
+	char why[PCAP_ERRBUF_SIZE];
 
-	if (queue == NULL || queue->len > queue->maxlen) {
+	pthread_mutex_lock(&tx->lock);
+	if (tx->map.base == NULL && setup_ring(p) != 0) {
+		pthread_mutex_unlock(&tx->lock);
+		memcpy(why, p->errbuf, sizeof(why));
 		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-		    "pcap_sendqueue_transmit: %s send queue",
-		    queue == NULL ? "NULL" : "corrupt");
+		    "pcap_sendqueue_transmit: no TX ring: %.*s",
+		    PCAP_ERRBUF_SIZE - 40, why);
+		pcap_ring_tx_cleanup(p);
 		return 0;
 	}
-	if (pcap_ring_is_ours(p)) {
-		tx = active_handle(p, "pcap_sendqueue_transmit");
-		if (tx == NULL)
-			return 0;
-		pthread_mutex_lock(&tx->lock);
-		if (tx->map.base == NULL && setup_ring(p) != 0) {
-			char why[PCAP_ERRBUF_SIZE];
-
-			pthread_mutex_unlock(&tx->lock);
-			memcpy(why, p->errbuf, sizeof(why));
-			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-			    "pcap_sendqueue_transmit: no TX ring: %.*s",
-			    PCAP_ERRBUF_SIZE - 40, why);
-			pcap_ring_tx_cleanup(p);
-			return 0;
-		}
-		if (tx->batch > 0)
-			batch = tx->batch;
-		/*
-		 * Frames injected before go first; what they lose is
-		 * pcap_inject_flush()'s to report, and the queue still goes.
-		 */
-		(void)flush(p, TX_WAIT_TAKEN);
-		tx->in_sendqueue = 1;
-		tx->queue_seq0 = tx->stat.tx_queued;
-		tx->queue_fail_seq = ULLONG_MAX;
-	}
+	if (tx->batch > 0)
+		batch = tx->batch;
+	/*
+	 * Frames injected before go first; what they lose is
+	 * pcap_inject_flush()'s to report, and the queue still goes.
+	 */
+	(void)flush(p, TX_WAIT_TAKEN);
+	tx->in_sendqueue = 1;
+	tx->queue_seq0 = tx->stat.tx_queued;
+	tx->queue_fail_seq = ULLONG_MAX;
 
 	while (off < queue->len) {
 		const u_char *data = (const u_char *)queue->buffer + off + sizeof(h);
@@ -1582,49 +1472,50 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 			prev_ts = ts;
 			if (due > now_ns()) {
 				/* What is due now goes out before the wait. */
-				if (tx != NULL && kick(p) == -1)
+				if (kick(p) == -1)
 					break;
-				if (tx != NULL)
-					pthread_mutex_unlock(&tx->lock);
+				pthread_mutex_unlock(&tx->lock);
 				wait_until(due);
-				if (tx != NULL)
-					pthread_mutex_lock(&tx->lock);
+				pthread_mutex_lock(&tx->lock);
 			}
 		}
-		if (tx != NULL) {
-			/*
-			 * While the lock was released (waits for time or
-			 * room), another thread's flush may have met a
-			 * rejected record: nothing after it goes.
-			 */
-			if (tx->queue_fail_seq != ULLONG_MAX)
-				break;
-			if (check_frame(p, data, (int)h.caplen) != 0 ||
-			    queue_frame(p, data, (int)h.caplen, 1) == -1)
-				break;
-			if (tx->unsent >= (unsigned int)batch && kick(p) == -1)
-				break;
-		} else if (pcap_inject(p, data, (int)h.caplen) != (int)h.caplen) {
+		/*
+		 * While the lock was released (waits for time or room),
+		 * another thread's flush may have met a rejected record:
+		 * nothing after it goes.
+		 */
+		if (tx->queue_fail_seq != ULLONG_MAX)
 			break;
-		}
+		if (check_frame(p, data, (int)h.caplen) != 0 ||
+		    queue_frame(p, data, (int)h.caplen, 1) == -1)
+			break;
+		if (tx->unsent >= (unsigned int)batch && kick(p) == -1)
+			break;
 		off += (u_int)sizeof(h) + h.caplen;
 		n++;
 	}
-	if (tx != NULL) {
-		char why[PCAP_ERRBUF_SIZE];
-
-		/* An error that stopped the loop stays the one reported. */
-		memcpy(why, p->errbuf, sizeof(why));
-		(void)flush(p, TX_WAIT_TAKEN);
-		tx->in_sendqueue = 0;
-		if (tx->queue_fail_seq != ULLONG_MAX) {
-			/* The kernel took the records before it, and no other. */
-			off = record_offset(queue, tx->queue_fail_seq - tx->queue_seq0);
-			memcpy(p->errbuf, tx->queue_error, PCAP_ERRBUF_SIZE);
-		} else if (off < queue->len) {
-			memcpy(p->errbuf, why, PCAP_ERRBUF_SIZE);
-		}
-		pthread_mutex_unlock(&tx->lock);
+	/* An error that stopped the loop stays the one reported. */
+	memcpy(why, p->errbuf, sizeof(why));
+	(void)flush(p, TX_WAIT_TAKEN);
+	tx->in_sendqueue = 0;
+	if (tx->queue_fail_seq != ULLONG_MAX) {
+		/* The kernel took the records before it, and no other. */
+		off = record_offset(queue, tx->queue_fail_seq - tx->queue_seq0);
+		memcpy(p->errbuf, tx->queue_error, PCAP_ERRBUF_SIZE);
+	} else if (off < queue->len) {
+		memcpy(p->errbuf, why, PCAP_ERRBUF_SIZE);
 	}
+	pthread_mutex_unlock(&tx->lock);
 	return off;
 }
+
+/* Installed on each of the module's handles when it is created. */
+const struct pcap_plugin_tx_ops pcap_ring_tx_ops = {
+	.size = sizeof(struct pcap_plugin_tx_ops),
+	.set_tx_batch = ring_set_tx_batch,
+	.set_tx_ring_size = ring_set_tx_ring_size,
+	.set_tx_qdisc_bypass = ring_set_tx_qdisc_bypass,
+	.inject_flush = ring_inject_flush,
+	.tx_stats = ring_tx_stats,
+	.sendqueue_transmit = ring_sendqueue_transmit,
+};

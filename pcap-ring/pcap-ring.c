@@ -780,13 +780,6 @@ fail:
 	return status;
 }
 
-/* Whether a handle, activated or not, is one of the module's. */
-int
-pcap_ring_is_ours(const pcap_t *p)
-{
-	return p->activate_op == ring_activate;
-}
-
 pcap_t *
 pcap_ring_create(const char *device, char *ebuf, int *is_ours)
 {
@@ -825,6 +818,8 @@ pcap_ring_create(const char *device, char *ebuf, int *is_ours)
 	pcap_ring_tx_init(&pr->tx);
 	pcap_ring_grow_init(&pr->grow);
 	p->activate_op = ring_activate;
+	/* Through the accessor a plugin uses, so that both behave alike. */
+	pcap_plugin_set_tx_ops(p, &pcap_ring_tx_ops);
 	if (set_tstamp_types(p, ifname, ebuf) == -1 ||
 	    set_tstamp_precisions(p, ebuf) == -1) {
 		pcap_close(p);
