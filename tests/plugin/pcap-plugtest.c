@@ -12,7 +12,9 @@
  * function, as broken plugins do.  PLUGTEST_TX_OPS installs batched
  * injection operations (pcap_plugin_set_tx_ops()) that print each call
  * with its arguments on the standard output and hand back what they
- * were given, so that a test sees what reached the plugin.
+ * were given, so that a test sees what reached the plugin;
+ * PLUGTEST_TX_SIZE is that table's size, as a plugin built before
+ * members were added would have it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +44,9 @@
 #endif
 #ifndef PLUGTEST_TX_OPS
 #define PLUGTEST_TX_OPS		0
+#endif
+#ifndef PLUGTEST_TX_SIZE
+#define PLUGTEST_TX_SIZE	sizeof (struct pcap_plugin_tx_ops)
 #endif
 
 struct plugtest {
@@ -197,7 +202,7 @@ plugtest_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 }
 
 static const struct pcap_plugin_tx_ops plugtest_tx_ops = {
-	.size = sizeof (struct pcap_plugin_tx_ops),
+	.size = PLUGTEST_TX_SIZE,
 	.set_tx_batch = plugtest_set_tx_batch,
 	.set_tx_ring_size = plugtest_set_tx_ring_size,
 	.set_tx_qdisc_bypass = plugtest_set_tx_qdisc_bypass,

@@ -5,7 +5,8 @@
 # counters) reaches the program; libpcap's own checks (activation, NULL
 # buffer or queue) stop a call before the plugin.  On a plugin's handle
 # without tx ops (plugtest0) every call fails saying that its capture
-# source does not support it, and reaches nothing.
+# source does not support it, and reaches nothing; so does a call whose
+# op lies past the size of the plugin's table (plugtxshort0).
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 [ "${PLUGIN_LOADER:-no}" = yes ] ||
@@ -14,7 +15,8 @@ require_root
 bed_setup
 
 mkdir "$BED_TMP/plugins" &&
-	cp "$PLUGINS/pcap-plugtest.so" "$PLUGINS/pcap-plugtest-tx.so" "$BED_TMP/plugins/" &&
+	cp "$PLUGINS/pcap-plugtest.so" "$PLUGINS/pcap-plugtest-tx.so" \
+		"$PLUGINS/pcap-plugtest-txshort.so" "$BED_TMP/plugins/" &&
 	chmod -R go-w "$BED_TMP/plugins" || fail "copying the plugins"
 
 tx() {
@@ -60,3 +62,24 @@ pcap_tx_stats(NULL) -1: pcap_tx_stats: $none
 pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: $none
 pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: NULL send queue"
 assert_eq "plugtest0 (no tx ops): not supported, naming the device" "$expected" "$out"
+
+# A table that ends before inject_flush: the settings reach the plugin,
+# and the rest is as on a handle without ops.
+out=$(tx plugtxshort0) || fail "plugin-tx plugtxshort0: $out"
+none="not supported on this handle: the capture source of plugtxshort0 has no batched injection"
+expected="plugtest tx: set_tx_batch(plugtxshort0, 64)
+pcap_set_tx_batch 0
+plugtest tx: set_tx_ring_size(plugtxshort0, 512)
+pcap_set_tx_ring_size 0
+plugtest tx: set_tx_qdisc_bypass(plugtxshort0, 1)
+pcap_set_tx_qdisc_bypass 0
+pcap_inject_flush 0
+pcap_tx_stats -1: pcap_tx_stats: $none
+activated
+pcap_set_tx_batch -4: $activated
+pcap_inject_flush 0
+pcap_tx_stats -1: pcap_tx_stats: $none
+pcap_tx_stats(NULL) -1: pcap_tx_stats: $none
+pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: $none
+pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: NULL send queue"
+assert_eq "plugtxshort0 (table ends before inject_flush): only the settings reach it" "$expected" "$out"
