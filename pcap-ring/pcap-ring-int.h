@@ -223,7 +223,7 @@ int	ring_setup(int fd, int optname, int version, struct ring_layout *,
 	    unsigned int retire_tov, const char *ifname, char *errbuf,
 	    struct ring_map *);
 void	ring_teardown(struct ring_map *);
-int	ring_env_number(const char *name, int max, char *errbuf);
+int	ring_env_number(const char *name, int max, int *value, char *errbuf);
 int	ring_attach_drop_all(int fd);
 int	ring_set_reserve(int fd, unsigned int reserve, char *errbuf);
 

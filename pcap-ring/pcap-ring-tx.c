@@ -944,29 +944,14 @@ pcap_ring_tx_open(pcap_t *p)
 	struct ring_tx *tx = tx_of(p);
 	int n;
 
-	if (!tx->batch_set) {
-		n = ring_env_number("PCAP_RING_TX_BATCH", TX_MAX_RING_FRAMES,
-		    p->errbuf);
-		if (n == -2)
-			return PCAP_ERROR;
-		if (n >= 0)
-			tx->batch = n;
-	}
-	if (!tx->ring_set) {
-		n = ring_env_number("PCAP_RING_TX_RING", TX_MAX_RING_FRAMES,
-		    p->errbuf);
-		if (n == -2)
-			return PCAP_ERROR;
-		if (n >= 0)
-			tx->ring_frames = n;
-	}
-	if (!tx->qdisc_bypass_set) {
-		n = ring_env_number("PCAP_RING_TX_QDISC_BYPASS", 1, p->errbuf);
-		if (n == -2)
-			return PCAP_ERROR;
-		if (n >= 0)
-			tx->qdisc_bypass = n;
-	}
+	/* The API beats the environment. */
+	if ((!tx->batch_set && ring_env_number("PCAP_RING_TX_BATCH",
+	    TX_MAX_RING_FRAMES, &tx->batch, p->errbuf) != 0) ||
+	    (!tx->ring_set && ring_env_number("PCAP_RING_TX_RING",
+	    TX_MAX_RING_FRAMES, &tx->ring_frames, p->errbuf) != 0) ||
+	    (!tx->qdisc_bypass_set && ring_env_number("PCAP_RING_TX_QDISC_BYPASS",
+	    1, &tx->qdisc_bypass, p->errbuf) != 0))
+		return PCAP_ERROR;
 	if (tx->batch == 0)
 		return 0;
 	n = ring_open_socket(p->errbuf, SOCK_RAW);
