@@ -292,26 +292,36 @@ retry_later(struct ring_tx *tx, int took_some)
 }
 
 /*
- * Remember the error in p->errbuf for frame seq, lost.  A send queue's
- * records are reported by pcap_sendqueue_transmit(), which stops at the
- * first; other frames by pcap_inject_flush(), which names the first
- * frames lost since its last report.
+ * Remember why frame seq was lost.  A send queue's records are reported
+ * by pcap_sendqueue_transmit(), which stops at the first; other frames by
+ * pcap_inject_flush(), which names the first frames lost since its last
+ * report.  Not in p->errbuf: the loss may be met by a read's flush while
+ * another thread injects and reads its own errors there.  An injection
+ * that fails with the loss copies it there itself (report_loss()).
  */
 static void
-note_loss(pcap_t *p, unsigned long long seq)
+note_loss(pcap_t *p, unsigned long long seq, const char *why)
 {
 	struct ring_tx *tx = tx_of(p);
 
+	memcpy(tx->loss, why, sizeof(tx->loss));
 	if (tx->in_sendqueue && seq >= tx->queue_seq0) {
 		if (seq < tx->queue_fail_seq) {
 			tx->queue_fail_seq = seq;
-			memcpy(tx->queue_error, p->errbuf, sizeof(tx->queue_error));
+			memcpy(tx->queue_error, why, sizeof(tx->queue_error));
 		}
 		return;
 	}
 	if (!tx->error_pending)
-		memcpy(tx->error, p->errbuf, sizeof(tx->error));
+		memcpy(tx->error, why, sizeof(tx->error));
 	tx->error_pending = 1;
+}
+
+/* The calling thread's operation failed with the latest loss. */
+static void
+report_loss(pcap_t *p)
+{
+	memcpy(p->errbuf, tx_of(p)->loss, PCAP_ERRBUF_SIZE);
 }
 
 /*
@@ -367,11 +377,12 @@ drop_waiting(pcap_t *p, int err)
 	struct ring_tx *tx = tx_of(p);
 	unsigned long long first = first_unsent_seq(tx);
 	unsigned int n = tx->unsent;
+	char why[PCAP_ERRBUF_SIZE];
 
-	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, err,
+	pcapint_fmt_errmsg_for_errno(why, sizeof(why), err,
 	    "%s: send: dropped %u queued frame%s (frames %llu-%llu of this handle)",
 	    tx_ifname(p), n, n == 1 ? "" : "s", first, first + n - 1);
-	note_loss(p, first);
+	note_loss(p, first, why);
 	unqueue_from(tx, n);
 	tx->stat.tx_dropped += n;
 	set_waiting(tx, TX_IDLE);
@@ -389,7 +400,7 @@ reject_first(pcap_t *p, int err)
 	struct ring_tx *tx = tx_of(p);
 	unsigned int i = first_unsent(tx), j, len = frame_len(tx->map.frames[i]);
 	unsigned long long seq = first_unsent_seq(tx);
-	char ignored[PCAP_ERRBUF_SIZE];
+	char ignored[PCAP_ERRBUF_SIZE], why[PCAP_ERRBUF_SIZE];
 	int mtu;
 
 	/*
@@ -399,11 +410,10 @@ reject_first(pcap_t *p, int err)
 	if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), ignored)) != -1)
 		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 
-	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-	    err != 0 ? err : EINVAL,
+	pcapint_fmt_errmsg_for_errno(why, sizeof(why), err != 0 ? err : EINVAL,
 	    "%s: send: the kernel rejected frame %llu of this handle (%u bytes)",
 	    tx_ifname(p), seq, len);
-	note_loss(p, seq);
+	note_loss(p, seq, why);
 	tx->stat.tx_rejected++;
 	if (tx->in_sendqueue) {
 		unsigned int behind = tx->unsent - 1;
@@ -544,8 +554,10 @@ make_room(pcap_t *p, int block)
 	unsigned int step;
 
 	for (step = 0;; step++) {
-		if (tx->unsent > 0 && kick(p) == -1)
+		if (tx->unsent > 0 && kick(p) == -1) {
+			report_loss(p);
 			return -1;
+		}
 		if (frame_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE)
 			return 0;
 		if (!block) {
@@ -553,8 +565,10 @@ make_room(pcap_t *p, int block)
 			    EAGAIN, "%s: send: TX ring full", tx_ifname(p));
 			return -1;
 		}
-		if (refused_on_dead_link(p) == -1)
+		if (refused_on_dead_link(p) == -1) {
+			report_loss(p);
 			return -1;
+		}
 		if (step == 0)
 			tx->stat.tx_waits++;
 		back_off(tx, step);
@@ -564,7 +578,7 @@ make_room(pcap_t *p, int block)
 /*
  * Hand every waiting frame to the kernel, kicking and waiting (wait: see
  * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.  0, -1 with the
- * error set, or TX_FLUSH_CUT with frames still waiting.
+ * loss noted, or TX_FLUSH_CUT with frames still waiting.
  */
 static int
 flush(pcap_t *p, int wait)
@@ -718,8 +732,10 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 	struct ring_tx *tx = tx_of(p);
 
 	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
-	    TX_WAIT_TAKEN) == -1)
+	    TX_WAIT_TAKEN) == -1) {
+		report_loss(p);
 		return PCAP_ERROR;
+	}
 	if (tx->unsent > 0) {
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
 		    EAGAIN, "%s: send: %u frames queued before this one still wait",
@@ -760,8 +776,10 @@ inject_batched(pcap_t *p, const void *buf, int size)
 	else if (status != 0 || queue_frame(p, buf, size, !nonblocking(p)) == -1)
 		ret = PCAP_ERROR;
 	else if ((tx->unsent >= (unsigned int)tx->batch || beside_read(tx)) &&
-	    kick(p) == -1)
+	    kick(p) == -1) {
+		report_loss(p);
 		ret = PCAP_ERROR;	/* this frame was dropped with the batch */
+	}
 	pthread_mutex_unlock(&tx->lock);
 	return ret;
 }
