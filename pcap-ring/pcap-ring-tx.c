@@ -70,7 +70,7 @@
  *   the privileges to open a packet socket); on other handles each record
  *   goes through pcap_inject().
  */
-/* secure_getenv() */
+/* pthread_mutex_clocklock() */
 #define _GNU_SOURCE
 /* <pcap/pcap.h> declares the send queues, defined here, only on request. */
 #define PCAP_WANT_SENDQUEUE
@@ -105,8 +105,8 @@
 #define TX_DEFAULT_BATCH	64
 
 /*
- * How long pcap_close(), exit() and a non-blocking pcap_inject_flush()
- * wait for the kernel to take waiting frames before they drop them.
+ * How long pcap_close() waits for the kernel to take waiting frames
+ * before it drops them; exit() waits as long for all handles together.
  */
 #define TX_CLOSE_LIMIT_MS	2000
 
@@ -128,7 +128,7 @@
 /* How long flush() waits for the kernel to take the waiting frames. */
 #define TX_KICK_ONCE	0	/* not at all: one kick */
 #define TX_WAIT_TAKEN	1	/* until it takes them, or an error ends it */
-#define TX_WAIT_CLOSE	2	/* at most TX_CLOSE_LIMIT_MS, then drop them */
+#define TX_WAIT_CLOSE	2	/* until tx->close_due, then drop them */
 #define TX_WAIT_READ	3	/* as TX_WAIT_TAKEN, cut short by pcap_breakloop() or the read timeout */
 
 /* What flush() returns when pcap_breakloop() or the read timeout cut it short. */
@@ -597,8 +597,7 @@ flush(pcap_t *p, int wait)
 			return -1;
 		if (step == 0) {
 			start = now_ns();
-		} else if (wait == TX_WAIT_CLOSE &&
-		    now_ns() - start > TX_CLOSE_LIMIT_MS * 1000000LL) {
+		} else if (wait == TX_WAIT_CLOSE && now_ns() > tx->close_due) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
 		} else if (wait == TX_WAIT_READ && (p->break_loop ||
@@ -1097,42 +1096,44 @@ static pcap_t *live_handles;
 static int exit_hook_registered;
 
 /*
- * Take the TX lock to send what waits at close or exit: 0, or -1 if this
- * thread holds it already (exit() or pcap_close() from a signal handler
- * that interrupted an injection: the ring is then half changed) or
- * another thread did not release it within TX_CLOSE_LIMIT_MS.
+ * Send what waits at close or exit, giving up at due (CLOCK_MONOTONIC,
+ * ns): nothing, if this thread holds the TX lock already (exit() or
+ * pcap_close() from a signal handler that interrupted an injection: the
+ * ring is then half changed) or another thread did not release it by due.
  */
-static int
-lock_for_close(struct ring_tx *tx)
+static void
+send_waiting_by(pcap_t *p, long long due)
 {
-	struct timespec due;
+	struct ring_tx *tx = tx_of(p);
+	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &due);
-	due.tv_sec += TX_CLOSE_LIMIT_MS / 1000;
-	due.tv_nsec += (TX_CLOSE_LIMIT_MS % 1000) * 1000000L;
-	if (due.tv_nsec >= NSEC_PER_SEC) {
-		due.tv_sec++;
-		due.tv_nsec -= NSEC_PER_SEC;
+	ts.tv_sec = (time_t)(due / NSEC_PER_SEC);
+	ts.tv_nsec = (long)(due % NSEC_PER_SEC);
+	if (pthread_mutex_clocklock(&tx->lock, CLOCK_MONOTONIC, &ts) != 0)
+		return;
+	if (tx->unsent > 0) {
+		tx->close_due = due;
+		(void)flush(p, TX_WAIT_CLOSE);
 	}
-	return pthread_mutex_timedlock(&tx->lock, &due) == 0 ? 0 : -1;
+	pthread_mutex_unlock(&tx->lock);
 }
 
+/*
+ * One deadline for all handles: a program's exit must not take
+ * TX_CLOSE_LIMIT_MS once per handle with frames stuck on a slow link.
+ */
 static void
 flush_live_at_exit(void)
 {
+	long long due = now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL;
 	pid_t self = getpid();
 	pcap_t *p;
 
 	pthread_mutex_lock(&live_lock);
 	for (p = live_handles; p != NULL; p = tx_of(p)->next_live) {
-		struct ring_tx *tx = tx_of(p);
-
 		/* Not even the lock: another thread may have held it at fork(). */
-		if (tx->owner != self || lock_for_close(tx) != 0)
-			continue;
-		if (tx->unsent > 0)
-			(void)flush(p, TX_WAIT_CLOSE);
-		pthread_mutex_unlock(&tx->lock);
+		if (tx_of(p)->owner == self)
+			send_waiting_by(p, due);
 	}
 	pthread_mutex_unlock(&live_lock);
 }
@@ -1225,12 +1226,8 @@ pcap_ring_tx_cleanup(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
 
-	if (tx->map.base != NULL && tx->owner == getpid() &&
-	    lock_for_close(tx) == 0) {
-		if (tx->unsent > 0)
-			(void)flush(p, TX_WAIT_CLOSE);
-		pthread_mutex_unlock(&tx->lock);
-	}
+	if (tx->map.base != NULL && tx->owner == getpid())
+		send_waiting_by(p, now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL);
 	if (tx->live)
 		remove_live(p);
 	ring_teardown(&tx->map);
