@@ -44,8 +44,11 @@
  *   a kick fails once the interface is down or gone, which ends the wait,
  *   and so does a link without carrier that refuses every kick (ENOBUFS,
  *   with the queue discipline bypassed).
- *   Non-blocking mode gets an immediate EAGAIN error.  Only pcap_close()
- *   and exit() give up, after TX_CLOSE_LIMIT_MS, dropping what waits.
+ *   Non-blocking mode gets an immediate EAGAIN error, from an injection
+ *   into a full ring and from a pcap_inject_flush() that leaves frames
+ *   waiting.  Only pcap_close() and exit() give up, after
+ *   TX_CLOSE_LIMIT_MS (for exit(), all handles together), dropping what
+ *   waits.
  *
  * - The MTU is read again when a frame is longer than it allowed: a raised
  *   MTU allows what stock's send() allows.  A frame longer than the ring's
@@ -1356,10 +1359,17 @@ pcap_inject_flush(pcap_t *p)
 		return PCAP_ERROR_NOT_ACTIVATED;
 	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL)
-		(void)flush(p, nonblocking(p) ? TX_WAIT_CLOSE : TX_WAIT_TAKEN);
+		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN);
 	if (tx->error_pending) {
 		memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
+		status = PCAP_ERROR;
+	} else if (tx->unsent > 0) {
+		/* Non-blocking: as send() would, with the frames kept. */
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, EAGAIN,
+		    "%s: send: %u queued frame%s still wait%s for room",
+		    tx_ifname(p), tx->unsent, tx->unsent == 1 ? "" : "s",
+		    tx->unsent == 1 ? "s" : "");
 		status = PCAP_ERROR;
 	}
 	pthread_mutex_unlock(&tx->lock);
