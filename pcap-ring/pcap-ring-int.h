@@ -121,6 +121,7 @@ struct ring_tx {
 	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	long long refused_since;	/* ns: refusals taking nothing began, or 0 */
+	int kick_err;			/* errno of the last kick, or 0 */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
 	int woke_reader;		/* readable for frames since the last read */

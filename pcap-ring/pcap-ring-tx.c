@@ -44,11 +44,12 @@
  *   a kick fails once the interface is down or gone, which ends the wait,
  *   and so does a link without carrier that refuses every kick (ENOBUFS,
  *   with the queue discipline bypassed).
- *   Non-blocking mode gets an immediate EAGAIN error, from an injection
- *   into a full ring and from a pcap_inject_flush() that leaves frames
- *   waiting.  Only pcap_close() and exit() give up, after
- *   TX_CLOSE_LIMIT_MS (for exit(), all handles together), dropping what
- *   waits.
+ *   Non-blocking mode gets an immediate EAGAIN error (ENOBUFS after a
+ *   refused kick), from an injection into a full ring and from a
+ *   pcap_inject_flush() that leaves frames waiting; the link without
+ *   carrier ends its retries as it ends a wait.  Otherwise only
+ *   pcap_close() and exit() give up, after TX_CLOSE_LIMIT_MS (for exit(),
+ *   all handles together), dropping what waits.
  *
  * - The MTU is read again when a frame is longer than it allowed: a raised
  *   MTU allows what stock's send() allows.  A frame longer than the ring's
@@ -478,6 +479,7 @@ kick(pcap_t *p)
 		}
 		break;
 	}
+	tx->kick_err = err;
 	if (err != ENOBUFS || tx->unsent < unsent)
 		tx->refused_since = 0;
 	else if (tx->refused_since == 0)
@@ -517,6 +519,17 @@ refused_on_dead_link(pcap_t *p)
 	 */
 	drop_waiting(p, ENETDOWN);
 	return -1;
+}
+
+/*
+ * What a non-blocking send() would say while frames still wait: ENOBUFS
+ * if the queue discipline (or a link without carrier) refused the last
+ * kick, EAGAIN if frames in flight fill SO_SNDBUF.
+ */
+static int
+still_waiting_errno(const struct ring_tx *tx)
+{
+	return tx->kick_err == ENOBUFS ? ENOBUFS : EAGAIN;
 }
 
 /*
@@ -563,13 +576,15 @@ make_room(pcap_t *p, int block)
 		}
 		if (frame_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE)
 			return 0;
-		if (!block) {
-			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-			    EAGAIN, "%s: send: TX ring full", tx_ifname(p));
-			return -1;
-		}
+		/* It never blocks: non-blocking retries end there too. */
 		if (refused_on_dead_link(p) == -1) {
 			report_loss(p);
+			return -1;
+		}
+		if (!block) {
+			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+			    still_waiting_errno(tx), "%s: send: TX ring full",
+			    tx_ifname(p));
 			return -1;
 		}
 		if (step == 0)
@@ -581,7 +596,9 @@ make_room(pcap_t *p, int block)
 /*
  * Hand every waiting frame to the kernel, kicking and waiting (wait: see
  * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.  0, -1 with the
- * loss noted, or TX_FLUSH_CUT with frames still waiting.
+ * loss noted, or TX_FLUSH_CUT with frames still waiting.  Even one kick
+ * drops the frames of a link without carrier that has refused them long
+ * enough: nothing else would end a non-blocking program's retries.
  */
 static int
 flush(pcap_t *p, int wait)
@@ -594,10 +611,12 @@ flush(pcap_t *p, int wait)
 	for (step = 0; tx->unsent > 0; step++) {
 		if (kick(p) == -1)
 			return -1;
-		if (tx->unsent == 0 || wait == TX_KICK_ONCE)
+		if (tx->unsent == 0)
 			break;
 		if (refused_on_dead_link(p) == -1)
 			return -1;
+		if (wait == TX_KICK_ONCE)
+			break;
 		if (step == 0) {
 			start = now_ns();
 		} else if (wait == TX_WAIT_CLOSE && now_ns() > tx->close_due) {
@@ -740,7 +759,8 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 	}
 	if (tx->unsent > 0) {
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    EAGAIN, "%s: send: %u frames queued before this one still wait",
+		    still_waiting_errno(tx),
+		    "%s: send: %u frames queued before this one still wait",
 		    tx_ifname(p), tx->unsent);
 		return PCAP_ERROR;
 	}
@@ -1366,8 +1386,8 @@ pcap_inject_flush(pcap_t *p)
 		status = PCAP_ERROR;
 	} else if (tx->unsent > 0) {
 		/* Non-blocking: as send() would, with the frames kept. */
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, EAGAIN,
-		    "%s: send: %u queued frame%s still wait%s for room",
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+		    still_waiting_errno(tx), "%s: send: %u queued frame%s still wait%s for room",
 		    tx_ifname(p), tx->unsent, tx->unsent == 1 ? "" : "s",
 		    tx->unsent == 1 ? "s" : "");
 		status = PCAP_ERROR;

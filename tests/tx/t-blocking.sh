@@ -13,7 +13,8 @@
 # counted dropped, once the interface goes down.  With the queue
 # discipline bypassed, a link without carrier (the peer is down) refuses
 # every kick with ENOBUFS: a blocking injection ends there too, within
-# seconds, with the frames counted dropped and the error named.
+# seconds, with the frames counted dropped and the error named; so does a
+# non-blocking program that calls pcap_inject_flush() again and again.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 . "$TESTSRCDIR/tx/tx-lib.sh"
@@ -136,4 +137,21 @@ set -- $counts
 	fail "no carrier: expected sent + dropped = queued, dropped > 0: $out"
 assert_match "no carrier: flush names the drop" \
 	"^flush: .*$VETH_A: send: dropped [0-9]+ queued frame.*Network is down" "$out"
+
+# ... non-blocking: 30 frames wait in the ring, and pcap_inject_flush()
+# says ENOBUFS, as stock's send() would, until the refusals have gone on
+# for 0.5 s; then the frames are dropped (it used to say EAGAIN for ever).
+start=$(ms)
+out=$(in_a timeout 30 env $(tool_env ring) PCAP_RING_TX_QDISC_BYPASS=1 \
+	"$TOOLS/ring-tx" -i "$VETH_A" -n 30 -l 1000-1000 -b 64 -r 64 -N -s -W 2>&1)
+status=$?
+echo "$out"
+[ $status -eq 0 ] || fail "no carrier, non-blocking: ring-tx: $out"
+took=$(echo "$out" | sed -n 's/^flush took \([0-9]*\) ms$/\1/p')
+[ -n "$took" ] && [ "$took" -le 2500 ] ||
+	fail "no carrier, non-blocking: flushing took ${took:-?} ms to give up (bound: 0.5 s of refusals, with slack)"
+assert_match "no carrier, non-blocking: dropped" \
+	"^tx queued 30 sent 0 bytes 0 rejected 0 dropped 30 kicks [0-9]+ waits [0-9]+ pending 0$" "$out"
+assert_match "no carrier, non-blocking: flush names the drop" \
+	"^flush: $VETH_A: send: dropped 30 queued frames.*Network is down$" "$out"
 ip -n "$NS_B" link set "$VETH_B" up
