@@ -132,7 +132,6 @@ struct ring_tx {
 	pid_t owner;			/* the process that activated the handle */
 	int in_sendqueue;		/* pcap_sendqueue_transmit() is running */
 
-	long long close_due;		/* ns: when close or exit drops what waits */
 	char loss[PCAP_ERRBUF_SIZE];	/* why frames were lost last */
 	int error_pending;		/* frames lost since pcap_inject_flush() last said so */
 	char error[PCAP_ERRBUF_SIZE];	/* the first of them */

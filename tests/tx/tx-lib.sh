@@ -4,6 +4,7 @@
 # Source after common.sh and netns.sh, and after bed_setup.
 
 # tx_capture NAME EXPECTED [ring-cap options]: start a capture on VETH_B
+# (or on TX_PEER, an interface of NS_B, if set)
 # that stops after EXPECTED test frames or 10 s of silence (non-blocking,
 # as a V3 ring that receives nothing never returns from a blocking read;
 # 10 s because a sender such as scapy under the sanitizer runtime can take
@@ -12,7 +13,7 @@ tx_capture() {
 	name=$1 expected=$2
 	shift 2
 	rm -f "$BED_TMP/ready.$name"
-	bed_bg in_b env $(tool_env stock) "$TOOLS/ring-cap" -i "$VETH_B" \
+	bed_bg in_b env $(tool_env stock) "$TOOLS/ring-cap" -i "${TX_PEER:-$VETH_B}" \
 		-n "$expected" -B 67108864 -t 10000 -N -r "$BED_TMP/ready.$name" "$@" \
 		> "$BED_TMP/cap.$name" 2>&1
 	CAP_PID=$BG_PID
