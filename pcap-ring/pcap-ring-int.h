@@ -122,6 +122,7 @@ struct ring_tx {
 	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	long long refused_since;	/* ns: refusals taking nothing began, or 0 */
+	int kick_err;			/* errno of the last kick, or 0 */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
 	int woke_reader;		/* readable for frames since the last read */
@@ -132,7 +133,6 @@ struct ring_tx {
 	pid_t owner;			/* the process that activated the handle */
 	int in_sendqueue;		/* pcap_sendqueue_transmit() is running */
 
-	long long close_due;		/* ns: when close or exit drops what waits */
 	char loss[PCAP_ERRBUF_SIZE];	/* why frames were lost last */
 	int error_pending;		/* frames lost since pcap_inject_flush() last said so */
 	char error[PCAP_ERRBUF_SIZE];	/* the first of them */

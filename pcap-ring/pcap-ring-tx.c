@@ -44,11 +44,12 @@
  *   a kick fails once the interface is down or gone, which ends the wait,
  *   and so does a link without carrier that refuses every kick (ENOBUFS,
  *   with the queue discipline bypassed).
- *   Non-blocking mode gets an immediate EAGAIN error, from an injection
- *   into a full ring and from a pcap_inject_flush() that leaves frames
- *   waiting.  Only pcap_close() and exit() give up, after
- *   TX_CLOSE_LIMIT_MS (for exit(), all handles together), dropping what
- *   waits.
+ *   Non-blocking mode gets an immediate EAGAIN error (ENOBUFS after a
+ *   refused kick), from an injection into a full ring and from a
+ *   pcap_inject_flush() that leaves frames waiting; the link without
+ *   carrier ends its retries as it ends a wait.  Otherwise only
+ *   pcap_close() and exit() give up, after TX_CLOSE_LIMIT_MS (for exit(),
+ *   all handles together, in turn), dropping what waits.
  *
  * - The MTU is read again when a frame is longer than it allowed: a raised
  *   MTU allows what stock's send() allows.  A frame longer than the ring's
@@ -73,8 +74,6 @@
  *   the privileges to open a packet socket); on other handles each record
  *   goes through pcap_inject().
  */
-/* pthread_mutex_clocklock() */
-#define _GNU_SOURCE
 /* <pcap/pcap.h> declares the send queues, defined here, only on request. */
 #define PCAP_WANT_SENDQUEUE
 #include <config.h>
@@ -83,6 +82,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +131,7 @@
 /* How long flush() waits for the kernel to take the waiting frames. */
 #define TX_KICK_ONCE	0	/* not at all: one kick */
 #define TX_WAIT_TAKEN	1	/* until it takes them, or an error ends it */
-#define TX_WAIT_CLOSE	2	/* until tx->close_due, then drop them */
+#define TX_WAIT_CLOSE	2	/* until its due, then drop them */
 #define TX_WAIT_READ	3	/* as TX_WAIT_TAKEN, cut short by pcap_breakloop() or the read timeout */
 
 /* What flush() returns when pcap_breakloop() or the read timeout cut it short. */
@@ -478,6 +478,7 @@ kick(pcap_t *p)
 		}
 		break;
 	}
+	tx->kick_err = err;
 	if (err != ENOBUFS || tx->unsent < unsent)
 		tx->refused_since = 0;
 	else if (tx->refused_since == 0)
@@ -520,11 +521,19 @@ refused_on_dead_link(pcap_t *p)
 }
 
 /*
- * Yield a few times, then sleep a little longer at each step, with the
- * TX lock released so that another thread's read or injection goes on.
+ * What a non-blocking send() would say while frames still wait: ENOBUFS
+ * if the queue discipline (or a link without carrier) refused the last
+ * kick, EAGAIN if frames in flight fill SO_SNDBUF.
  */
+static int
+still_waiting_errno(const struct ring_tx *tx)
+{
+	return tx->kick_err == ENOBUFS ? ENOBUFS : EAGAIN;
+}
+
+/* Yield a few times, then sleep a little longer at each step. */
 static void
-back_off(struct ring_tx *tx, unsigned int step)
+pause_for(unsigned int step)
 {
 	static const long sleep_ns[] = {
 		2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000
@@ -532,7 +541,6 @@ back_off(struct ring_tx *tx, unsigned int step)
 	const unsigned int n = sizeof(sleep_ns) / sizeof(sleep_ns[0]);
 	struct timespec ts;
 
-	pthread_mutex_unlock(&tx->lock);
 	if (step < 4) {
 		sched_yield();
 	} else {
@@ -541,6 +549,17 @@ back_off(struct ring_tx *tx, unsigned int step)
 		ts.tv_nsec = sleep_ns[step < n ? step : n - 1];
 		nanosleep(&ts, NULL);
 	}
+}
+
+/*
+ * Pause with the TX lock released, so that another thread's read or
+ * injection goes on.
+ */
+static void
+back_off(struct ring_tx *tx, unsigned int step)
+{
+	pthread_mutex_unlock(&tx->lock);
+	pause_for(step);
 	pthread_mutex_lock(&tx->lock);
 }
 
@@ -563,13 +582,15 @@ make_room(pcap_t *p, int block)
 		}
 		if (frame_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE)
 			return 0;
-		if (!block) {
-			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-			    EAGAIN, "%s: send: TX ring full", tx_ifname(p));
-			return -1;
-		}
+		/* It never blocks: non-blocking retries end there too. */
 		if (refused_on_dead_link(p) == -1) {
 			report_loss(p);
+			return -1;
+		}
+		if (!block) {
+			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+			    still_waiting_errno(tx), "%s: send: TX ring full",
+			    tx_ifname(p));
 			return -1;
 		}
 		if (step == 0)
@@ -580,11 +601,14 @@ make_room(pcap_t *p, int block)
 
 /*
  * Hand every waiting frame to the kernel, kicking and waiting (wait: see
- * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.  0, -1 with the
- * loss noted, or TX_FLUSH_CUT with frames still waiting.
+ * TX_KICK_ONCE; with TX_WAIT_CLOSE until due, CLOCK_MONOTONIC ns) while
+ * frames in flight fill SO_SNDBUF.  0, -1 with the loss noted, or
+ * TX_FLUSH_CUT with frames still waiting.  Even one kick drops the frames
+ * of a link without carrier that has refused them long enough: nothing
+ * else would end a non-blocking program's retries.
  */
 static int
-flush(pcap_t *p, int wait)
+flush(pcap_t *p, int wait, long long due)
 {
 	struct ring_tx *tx = tx_of(p);
 	int read_timeout = ((struct pcap_ring *)p->priv)->timeout;
@@ -594,13 +618,15 @@ flush(pcap_t *p, int wait)
 	for (step = 0; tx->unsent > 0; step++) {
 		if (kick(p) == -1)
 			return -1;
-		if (tx->unsent == 0 || wait == TX_KICK_ONCE)
+		if (tx->unsent == 0)
 			break;
 		if (refused_on_dead_link(p) == -1)
 			return -1;
+		if (wait == TX_KICK_ONCE)
+			break;
 		if (step == 0) {
 			start = now_ns();
-		} else if (wait == TX_WAIT_CLOSE && now_ns() > tx->close_due) {
+		} else if (wait == TX_WAIT_CLOSE && now_ns() > due) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
 		} else if (wait == TX_WAIT_READ && (p->break_loop ||
@@ -734,13 +760,14 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 	struct ring_tx *tx = tx_of(p);
 
 	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
-	    TX_WAIT_TAKEN) == -1) {
+	    TX_WAIT_TAKEN, 0) == -1) {
 		report_loss(p);
 		return PCAP_ERROR;
 	}
 	if (tx->unsent > 0) {
 		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    EAGAIN, "%s: send: %u frames queued before this one still wait",
+		    still_waiting_errno(tx),
+		    "%s: send: %u frames queued before this one still wait",
 		    tx_ifname(p), tx->unsent);
 		return PCAP_ERROR;
 	}
@@ -820,7 +847,7 @@ flush_waiting(pcap_t *p)
 
 	pthread_mutex_lock(&tx->lock);
 	if (tx->unsent > 0)
-		(void)flush(p, TX_KICK_ONCE);
+		(void)flush(p, TX_KICK_ONCE, 0);
 	pthread_mutex_unlock(&tx->lock);
 }
 
@@ -852,7 +879,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	woken = tx->woke_reader || tx->unsent > 0;
 	tx->woke_reader = 0;
 	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
-	    TX_WAIT_READ) == TX_FLUSH_CUT) {
+	    TX_WAIT_READ, 0) == TX_FLUSH_CUT) {
 		pthread_mutex_unlock(&tx->lock);
 		if (p->break_loop) {
 			p->break_loop = 0;
@@ -1093,52 +1120,148 @@ setup_wakeup(pcap_t *p)
  * program's pcap_close() at exit is safe before or after the hook.  A
  * forked child skips its parent's handles: their ring is shared with the
  * parent, and the child's view of it is stale.
+ *
+ * The hook walks the list without its lock, so that a signal handler
+ * that interrupts it may close a handle (that takes the lock); other
+ * threads wait until the hook is done before they change the list.
  */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static pcap_t *live_handles;
-static int exit_hook_registered;
+static int hooks_registered;
+static int exit_flushing;		/* the hook walks the list */
+static pthread_t exit_thread;		/* on this thread */
 
 /*
- * Send what waits at close or exit, giving up at due (CLOCK_MONOTONIC,
- * ns): nothing, if this thread holds the TX lock already (exit() or
- * pcap_close() from a signal handler that interrupted an injection: the
- * ring is then half changed) or another thread did not release it by due.
+ * Take the TX lock, giving up at due (CLOCK_MONOTONIC, ns): 0, EDEADLK
+ * if this thread holds it already (exit() or pcap_close() from a signal
+ * handler that interrupted an injection: the ring is then half changed),
+ * or ETIMEDOUT.  pthread_mutex_timedlock() takes CLOCK_REALTIME, so the
+ * time left goes on the realtime clock (pthread_mutex_clocklock() would
+ * need glibc 2.30); a due in the past tries once.
+ */
+static int
+lock_by(struct ring_tx *tx, long long due)
+{
+	long long left = due - now_ns(), at;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	at = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec + (left > 0 ? left : 0);
+	ts.tv_sec = (time_t)(at / NSEC_PER_SEC);
+	ts.tv_nsec = (long)(at % NSEC_PER_SEC);
+	return pthread_mutex_timedlock(&tx->lock, &ts);
+}
+
+/*
+ * Send what waits at close, giving up at due (CLOCK_MONOTONIC, ns):
+ * nothing, if the TX lock is not to be had (lock_by()).
  */
 static void
 send_waiting_by(pcap_t *p, long long due)
 {
 	struct ring_tx *tx = tx_of(p);
-	struct timespec ts;
 
-	ts.tv_sec = (time_t)(due / NSEC_PER_SEC);
-	ts.tv_nsec = (long)(due % NSEC_PER_SEC);
-	if (pthread_mutex_clocklock(&tx->lock, CLOCK_MONOTONIC, &ts) != 0)
+	if (lock_by(tx, due) != 0)
 		return;
-	if (tx->unsent > 0) {
-		tx->close_due = due;
-		(void)flush(p, TX_WAIT_CLOSE);
-	}
+	if (tx->unsent > 0)
+		(void)flush(p, TX_WAIT_CLOSE, due);
 	pthread_mutex_unlock(&tx->lock);
 }
 
 /*
- * One deadline for all handles: a program's exit must not take
- * TX_CLOSE_LIMIT_MS once per handle with frames stuck on a slow link.
+ * One round of the exit hook on p: kick once, and with give_up drop what
+ * still waits.  The frames still waiting; 1 if another thread holds the
+ * TX lock (the next round tries again), 0 if this one does.
+ */
+static unsigned int
+kick_at_exit(pcap_t *p, int give_up)
+{
+	struct ring_tx *tx = tx_of(p);
+	unsigned int waiting;
+	int err;
+
+	if ((err = lock_by(tx, 0)) != 0)
+		return err == ETIMEDOUT;
+	if (tx->unsent > 0 && flush(p, TX_KICK_ONCE, 0) == 0 && give_up &&
+	    tx->unsent > 0)
+		drop_waiting(p, ETIMEDOUT);
+	waiting = tx->unsent;
+	pthread_mutex_unlock(&tx->lock);
+	return waiting;
+}
+
+/* With live_lock held: wait until the exit hook, on another thread, is done. */
+static void
+wait_for_exit_hook(void)
+{
+	while (exit_flushing && !pthread_equal(exit_thread, pthread_self())) {
+		pthread_mutex_unlock(&live_lock);
+		pause_for(UINT_MAX);
+		pthread_mutex_lock(&live_lock);
+	}
+}
+
+/*
+ * The hook's own thread changes the list only from a signal handler: the
+ * short hold of live_lock here is not to be interrupted by one.
+ */
+static void
+set_exit_flushing(int on)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_mutex_lock(&live_lock);
+	wait_for_exit_hook();
+	exit_flushing = on;
+	exit_thread = pthread_self();
+	pthread_mutex_unlock(&live_lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * One deadline for all handles, shared in rounds: a program's exit must
+ * not take TX_CLOSE_LIMIT_MS once per handle with frames stuck on a slow
+ * link, and such a handle must not use it all while frames of another,
+ * on a fast link, wait behind it.
  */
 static void
 flush_live_at_exit(void)
 {
 	long long due = now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL;
 	pid_t self = getpid();
+	unsigned int step, waiting;
+	int give_up = 0;
 	pcap_t *p;
 
-	pthread_mutex_lock(&live_lock);
-	for (p = live_handles; p != NULL; p = tx_of(p)->next_live) {
-		/* Not even the lock: another thread may have held it at fork(). */
-		if (tx_of(p)->owner == self)
-			send_waiting_by(p, due);
+	set_exit_flushing(1);
+	for (step = 0;; step++) {
+		waiting = 0;
+		for (p = live_handles; p != NULL; p = tx_of(p)->next_live) {
+			/* Not even the lock: another thread may have held it at fork(). */
+			if (tx_of(p)->owner == self)
+				waiting += kick_at_exit(p, give_up);
+		}
+		if (waiting == 0 || give_up)
+			break;
+		give_up = now_ns() > due;
+		if (!give_up)
+			pause_for(step);
 	}
-	pthread_mutex_unlock(&live_lock);
+	set_exit_flushing(0);
+}
+
+/*
+ * A forked child starts with no handles of its own, and live_lock may
+ * have been held at fork() by a thread it does not have.
+ */
+static void
+forget_live_in_child(void)
+{
+	pthread_mutex_init(&live_lock, NULL);
+	live_handles = NULL;
+	exit_flushing = 0;
 }
 
 static int
@@ -1148,11 +1271,14 @@ add_live(pcap_t *p)
 	int status = 0;
 
 	pthread_mutex_lock(&live_lock);
-	if (!exit_hook_registered) {
-		if (atexit(flush_live_at_exit) == 0)
-			exit_hook_registered = 1;
+	wait_for_exit_hook();
+	if (!hooks_registered) {
+		if (pthread_atfork(NULL, NULL, forget_live_in_child) == 0 &&
+		    atexit(flush_live_at_exit) == 0)
+			hooks_registered = 1;
 		else {
-			snprintf(p->errbuf, PCAP_ERRBUF_SIZE, "atexit failed");
+			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+			    "can't register the exit hook (atexit or pthread_atfork failed)");
 			status = PCAP_ERROR;
 		}
 	}
@@ -1171,6 +1297,7 @@ remove_live(pcap_t *p)
 	pcap_t **pp;
 
 	pthread_mutex_lock(&live_lock);
+	wait_for_exit_hook();
 	for (pp = &live_handles; *pp != NULL; pp = &tx_of(*pp)->next_live) {
 		if (*pp == p) {
 			*pp = tx_of(p)->next_live;
@@ -1314,15 +1441,15 @@ ring_inject_flush(pcap_t *p)
 
 	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL)
-		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN);
+		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
 	if (tx->error_pending) {
 		memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
 		status = PCAP_ERROR;
 	} else if (tx->unsent > 0) {
 		/* Non-blocking: as send() would, with the frames kept. */
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, EAGAIN,
-		    "%s: send: %u queued frame%s still wait%s for room",
+		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+		    still_waiting_errno(tx), "%s: send: %u queued frame%s still wait%s for room",
 		    tx_ifname(p), tx->unsent, tx->unsent == 1 ? "" : "s",
 		    tx->unsent == 1 ? "s" : "");
 		status = PCAP_ERROR;
@@ -1338,7 +1465,7 @@ ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 
 	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL && tx->unsent > 0)
-		(void)flush(p, TX_KICK_ONCE);
+		(void)flush(p, TX_KICK_ONCE, 0);
 	*ts = tx->stat;
 	ts->tx_pending = tx->unsent;
 	pthread_mutex_unlock(&tx->lock);
@@ -1455,7 +1582,7 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	 * Frames injected before go first; what they lose is
 	 * pcap_inject_flush()'s to report, and the queue still goes.
 	 */
-	(void)flush(p, TX_WAIT_TAKEN);
+	(void)flush(p, TX_WAIT_TAKEN, 0);
 	tx->in_sendqueue = 1;
 	tx->queue_seq0 = tx->stat.tx_queued;
 	tx->queue_fail_seq = ULLONG_MAX;
@@ -1506,7 +1633,7 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	}
 	/* An error that stopped the loop stays the one reported. */
 	memcpy(why, p->errbuf, sizeof(why));
-	(void)flush(p, TX_WAIT_TAKEN);
+	(void)flush(p, TX_WAIT_TAKEN, 0);
 	tx->in_sendqueue = 0;
 	if (tx->queue_fail_seq != ULLONG_MAX) {
 		/* The kernel took the records before it, and no other. */

@@ -18,6 +18,7 @@ tx_peer_one_cpu() {
 }
 
 # tx_capture NAME EXPECTED [ring-cap options]: start a capture on VETH_B
+# (or on TX_PEER, an interface of NS_B, if set)
 # that stops after EXPECTED test frames or 10 s of silence (non-blocking,
 # as a V3 ring that receives nothing never returns from a blocking read;
 # 10 s because a sender such as scapy under the sanitizer runtime can take
@@ -27,7 +28,7 @@ tx_capture() {
 	shift 2
 	tx_peer_one_cpu
 	rm -f "$BED_TMP/ready.$name"
-	bed_bg in_b env $(tool_env stock) "$TOOLS/ring-cap" -i "$VETH_B" \
+	bed_bg in_b env $(tool_env stock) "$TOOLS/ring-cap" -i "${TX_PEER:-$VETH_B}" \
 		-n "$expected" -B 67108864 -t 10000 -N -r "$BED_TMP/ready.$name" "$@" \
 		> "$BED_TMP/cap.$name" 2>&1
 	CAP_PID=$BG_PID
