@@ -97,6 +97,7 @@
 #include <linux/if_ether.h>
 
 #include "pcap-ring-int.h"
+#include "pcap-plugin-int.h"
 
 #ifndef PACKET_QDISC_BYPASS
 #define PACKET_QDISC_BYPASS	20
@@ -1590,15 +1591,8 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	while (off < queue->len) {
 		const u_char *data = (const u_char *)queue->buffer + off + sizeof(h);
 
-		if (queue->len - off >= sizeof(h))
-			memcpy(&h, queue->buffer + off, sizeof(h));
-		if (queue->len - off < sizeof(h) ||
-		    h.caplen > queue->len - off - sizeof(h)) {
-			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
-			    "pcap_sendqueue_transmit: record %llu at offset %u runs past the end of the queue",
-			    n, off);
+		if (pcapint_sendqueue_record(p, queue, off, n, &h) != 0)
 			break;
-		}
 		if (sync) {
 			if ((ts = record_time_ns(p, &h, n)) == -1)
 				break;
