@@ -3,18 +3,22 @@
 # (stock libpcap, so that it does not depend on the module) received.
 # Source after common.sh and netns.sh, and after bed_setup.
 
-# tx_peer_one_cpu: VETH_B hands every frame it receives to CPU 0's backlog
+# tx_peer_one_cpu: VETH_B (or TX_PEER) hands every frame it receives to CPU 0's backlog
 # (RPS).  A veth puts a frame in the backlog of the CPU that transmitted
 # it, and a queue discipline transmits from the sender's system call or
 # from its timer, on whichever CPU each runs: frames close together then
 # reach the capture through two backlogs, and the busier CPU's may come
 # second although it went first.  Through one backlog they arrive in the
 # order the interface sent them, so a sender's wrong order still shows.
+# Only with a queue discipline in NS_A: without one (veth's noqueue) every
+# frame goes out in the sender's system call, and the detour through CPU 0
+# would only keep frames in flight longer, filling the sender's SO_SNDBUF.
 tx_peer_one_cpu() {
-	# In the namespace: its sysfs is the one that has VETH_B.
+	tc -n "$NS_A" qdisc show | grep -qv ' noqueue ' || return 0
+	# In the namespace: its sysfs is the one that has the interface.
 	in_b sh -c 'for queue in /sys/class/net/"$1"/queues/rx-*; do
 		echo 1 > "$queue/rps_cpus" || exit 1
-	done' sh "$VETH_B" || fail "RPS on $VETH_B"
+	done' sh "${TX_PEER:-$VETH_B}" || fail "RPS on ${TX_PEER:-$VETH_B}"
 }
 
 # tx_capture NAME EXPECTED [ring-cap options]: start a capture on VETH_B
