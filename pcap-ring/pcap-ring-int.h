@@ -13,8 +13,7 @@
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 
-#include "pcap-int.h"
-#include "pcap-ring-compat.h"
+#include "pcap-ring-libpcap.h"
 
 /*
  * Capture ring defaults, from measurements at the maximum rate a veth peer
@@ -186,7 +185,7 @@ struct ring_grow {
 	int refilter;			/* a filter was set while draining */
 };
 
-/* Private state of a pcap-ring handle (p->priv). */
+/* Private state of a pcap-ring handle (libpcap_priv()). */
 struct pcap_ring {
 	char ifname[IFNAMSIZ];
 	int ifindex;
@@ -231,7 +230,9 @@ int	ring_set_reserve(int fd, unsigned int reserve, char *errbuf);
 static inline int
 ring_protocol(const pcap_t *p)
 {
-	return htons(p->opt.protocol != 0 ? p->opt.protocol : ETH_P_ALL);
+	int protocol = libpcap_get_protocol(p);
+
+	return htons(protocol != 0 ? protocol : ETH_P_ALL);
 }
 
 /* pcap-ring-rx.c: the capture ring reader. */
