@@ -160,13 +160,13 @@
 static struct ring_tx *
 tx_of(pcap_t *p)
 {
-	return &((struct pcap_ring *)p->priv)->tx;
+	return &((struct pcap_ring *)libpcap_priv(p))->tx;
 }
 
 static const char *
 tx_ifname(pcap_t *p)
 {
-	return ((struct pcap_ring *)p->priv)->ifname;
+	return ((struct pcap_ring *)libpcap_priv(p))->ifname;
 }
 
 static unsigned int
@@ -292,7 +292,7 @@ retry_later(struct ring_tx *tx, int took_some)
 }
 
 /*
- * Remember the error in p->errbuf for frame seq, lost.  A send queue's
+ * Remember the error in libpcap_errbuf(p) for frame seq, lost.  A send queue's
  * records are reported by pcap_sendqueue_transmit(), which stops at the
  * first; other frames by pcap_inject_flush(), which names the first
  * frames lost since its last report.
@@ -305,12 +305,13 @@ note_loss(pcap_t *p, unsigned long long seq)
 	if (tx->in_sendqueue && seq >= tx->queue_seq0) {
 		if (seq < tx->queue_fail_seq) {
 			tx->queue_fail_seq = seq;
-			memcpy(tx->queue_error, p->errbuf, sizeof(tx->queue_error));
+			memcpy(tx->queue_error, libpcap_errbuf(p),
+			    sizeof(tx->queue_error));
 		}
 		return;
 	}
 	if (!tx->error_pending)
-		memcpy(tx->error, p->errbuf, sizeof(tx->error));
+		memcpy(tx->error, libpcap_errbuf(p), sizeof(tx->error));
 	tx->error_pending = 1;
 }
 
@@ -368,7 +369,7 @@ drop_waiting(pcap_t *p, int err)
 	unsigned long long first = first_unsent_seq(tx);
 	unsigned int n = tx->unsent;
 
-	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, err,
+	libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p), PCAP_ERRBUF_SIZE, err,
 	    "%s: send: dropped %u queued frame%s (frames %llu-%llu of this handle)",
 	    tx_ifname(p), n, n == 1 ? "" : "s", first, first + n - 1);
 	note_loss(p, first);
@@ -399,7 +400,7 @@ reject_first(pcap_t *p, int err)
 	if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), ignored)) != -1)
 		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 
-	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
+	libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 	    err != 0 ? err : EINVAL,
 	    "%s: send: the kernel rejected frame %llu of this handle (%u bytes)",
 	    tx_ifname(p), seq, len);
@@ -549,8 +550,9 @@ make_room(pcap_t *p, int block)
 		if (frame_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE)
 			return 0;
 		if (!block) {
-			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-			    EAGAIN, "%s: send: TX ring full", tx_ifname(p));
+			libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+			    PCAP_ERRBUF_SIZE, EAGAIN, "%s: send: TX ring full",
+			    tx_ifname(p));
 			return -1;
 		}
 		if (refused_on_dead_link(p) == -1)
@@ -570,7 +572,7 @@ static int
 flush(pcap_t *p, int wait)
 {
 	struct ring_tx *tx = tx_of(p);
-	int read_timeout = ((struct pcap_ring *)p->priv)->timeout;
+	int read_timeout = ((struct pcap_ring *)libpcap_priv(p))->timeout;
 	long long start = 0;
 	unsigned int step;
 
@@ -587,7 +589,8 @@ flush(pcap_t *p, int wait)
 		    now_ns() - start > TX_CLOSE_LIMIT_MS * 1000000LL) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
-		} else if (wait == TX_WAIT_READ && (p->break_loop ||
+		} else if (wait == TX_WAIT_READ &&
+		    (libpcap_break_loop_requested(p) ||
 		    (read_timeout > 0 &&
 		    now_ns() - start > read_timeout * 1000000LL))) {
 			return TX_FLUSH_CUT;
@@ -602,12 +605,12 @@ static int
 bad_frame(pcap_t *p, const void *buf, int size)
 {
 	if (buf == NULL) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: can't inject a frame from a NULL buffer", tx_ifname(p));
 		return 1;
 	}
 	if (size < 0) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: can't inject a frame of %d bytes", tx_ifname(p), size);
 		return 1;
 	}
@@ -631,7 +634,8 @@ max_frame_len(pcap_t *p, const void *buf, int size, unsigned int *max)
 	    ((const u_char *)buf)[12] == 0x81 && ((const u_char *)buf)[13] == 0x00)
 		tag = RING_VLAN_TAG_LEN;
 	if ((unsigned int)size > tx->max_len + tag) {
-		if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), p->errbuf)) == -1)
+		if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p),
+		    libpcap_errbuf(p))) == -1)
 			return -1;
 		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 	}
@@ -656,7 +660,7 @@ check_frame(pcap_t *p, const void *buf, int size)
 	if (bad_frame(p, buf, size))
 		return -1;
 	if (size < (int)tx->min_len) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: can't inject a frame of %d bytes: the link-layer header alone is %u",
 		    tx_ifname(p), size, tx->min_len);
 		return -1;
@@ -664,14 +668,16 @@ check_frame(pcap_t *p, const void *buf, int size)
 	if (max_frame_len(p, buf, size, &max) == -1)
 		return -1;
 	if ((unsigned int)size > max) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    EMSGSIZE, "%s: send: a frame of %d bytes is longer than the MTU allows (%u)",
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, EMSGSIZE,
+		    "%s: send: a frame of %d bytes is longer than the MTU allows (%u)",
 		    tx_ifname(p), size, max);
 		return -1;
 	}
 	if ((unsigned int)size > tx->frame_size - tx->data_offset) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    EMSGSIZE, "%s: send: a frame of %d bytes is longer than the TX ring's frames hold (%u, from the MTU at activation)",
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, EMSGSIZE,
+		    "%s: send: a frame of %d bytes is longer than the TX ring's frames hold (%u, from the MTU at activation)",
 		    tx_ifname(p), size, tx->frame_size - tx->data_offset);
 		return TX_FRAME_TOO_BIG;
 	}
@@ -704,7 +710,7 @@ queue_frame(pcap_t *p, const void *buf, int size, int block)
 static int
 nonblocking(pcap_t *p)
 {
-	return ((struct pcap_ring *)p->priv)->timeout < 0;
+	return ((struct pcap_ring *)libpcap_priv(p))->timeout < 0;
 }
 
 /*
@@ -721,8 +727,9 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 	    TX_WAIT_TAKEN) == -1)
 		return PCAP_ERROR;
 	if (tx->unsent > 0) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    EAGAIN, "%s: send: %u frames queued before this one still wait",
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, EAGAIN,
+		    "%s: send: %u frames queued before this one still wait",
 		    tx_ifname(p), tx->unsent);
 		return PCAP_ERROR;
 	}
@@ -773,13 +780,13 @@ inject_batched(pcap_t *p, const void *buf, int size)
 int
 pcap_ring_inject(pcap_t *p, const void *buf, int size)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	ssize_t ret;
 
-	ret = send(p->fd, buf, (size_t)size, 0);
+	ret = send(libpcap_fd(p), buf, (size_t)size, 0);
 	if (ret == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "send");
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "send");
 		return PCAP_ERROR;
 	}
 	pr->tx.stat.tx_queued++;
@@ -824,7 +831,7 @@ flush_waiting(pcap_t *p)
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_tx *tx = tx_of(p);
 	int woken, ret;
 
@@ -834,10 +841,8 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
 	    TX_WAIT_READ) == TX_FLUSH_CUT) {
 		pthread_mutex_unlock(&tx->lock);
-		if (p->break_loop) {
-			p->break_loop = 0;
+		if (libpcap_check_break_loop(p))
 			return PCAP_ERROR_BREAK;
-		}
 		return 0;
 	}
 	/* Set under the lock: an injection after it sees it. */
@@ -925,13 +930,14 @@ pcap_ring_tx_init(struct ring_tx *tx)
 static int
 bind_beside_capture(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_tx *tx = &pr->tx;
 
 	if (ring_attach_drop_all(tx->fd) == -1)
-		return ring_bind(tx->fd, pr->ifindex, 0, p->errbuf);
+		return ring_bind(tx->fd, pr->ifindex, 0, libpcap_errbuf(p));
 	tx->hidden = 1;
-	return ring_bind(tx->fd, pr->ifindex, ring_protocol(p), p->errbuf);
+	return ring_bind(tx->fd, pr->ifindex, ring_protocol(p),
+	    libpcap_errbuf(p));
 }
 
 /*
@@ -946,7 +952,7 @@ pcap_ring_tx_open(pcap_t *p)
 
 	if (!tx->batch_set) {
 		n = ring_env_number("PCAP_RING_TX_BATCH", TX_MAX_RING_FRAMES,
-		    p->errbuf);
+		    libpcap_errbuf(p));
 		if (n == -2)
 			return PCAP_ERROR;
 		if (n >= 0)
@@ -954,14 +960,15 @@ pcap_ring_tx_open(pcap_t *p)
 	}
 	if (!tx->ring_set) {
 		n = ring_env_number("PCAP_RING_TX_RING", TX_MAX_RING_FRAMES,
-		    p->errbuf);
+		    libpcap_errbuf(p));
 		if (n == -2)
 			return PCAP_ERROR;
 		if (n >= 0)
 			tx->ring_frames = n;
 	}
 	if (!tx->qdisc_bypass_set) {
-		n = ring_env_number("PCAP_RING_TX_QDISC_BYPASS", 1, p->errbuf);
+		n = ring_env_number("PCAP_RING_TX_QDISC_BYPASS", 1,
+		    libpcap_errbuf(p));
 		if (n == -2)
 			return PCAP_ERROR;
 		if (n >= 0)
@@ -969,7 +976,7 @@ pcap_ring_tx_open(pcap_t *p)
 	}
 	if (tx->batch == 0)
 		return 0;
-	n = ring_open_socket(p->errbuf, SOCK_RAW);
+	n = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 	if (n < 0)
 		return n;
 	tx->fd = n;
@@ -983,22 +990,22 @@ pcap_ring_tx_open(pcap_t *p)
 static int
 setup_ring(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_tx *tx = &pr->tx;
 	struct ring_layout l;
 	unsigned int hdrlen, frames;
 	int status, arptype, mtu, one = 1, sndbuf, late = tx->fd == -1;
 
 	if (late) {
-		status = ring_open_socket(p->errbuf, SOCK_RAW);
+		status = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 		if (status < 0)
 			return status;
 		tx->fd = status;
 	}
-	arptype = ring_get_arptype(tx->fd, pr->ifname, p->errbuf);
+	arptype = ring_get_arptype(tx->fd, pr->ifname, libpcap_errbuf(p));
 	if (arptype < 0)
 		return arptype;
-	if ((mtu = ring_get_mtu(tx->fd, pr->ifname, p->errbuf)) == -1)
+	if ((mtu = ring_get_mtu(tx->fd, pr->ifname, libpcap_errbuf(p))) == -1)
 		return PCAP_ERROR;
 	tx->min_len = arptype == ARPHRD_NONE ? 1 : ETH_HLEN;
 	tx->mtu_extra = arptype == ARPHRD_NONE ? 0 : ETH_HLEN;
@@ -1006,7 +1013,7 @@ setup_ring(pcap_t *p)
 	tx->vlan_allowed = arptype == ARPHRD_ETHER;
 
 	if (ring_set_version(tx->fd, TPACKET_V2, &hdrlen, pr->ifname,
-	    p->errbuf) == -1)
+	    libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
 	/* The kernel reads frame data right after the aligned header. */
 	tx->data_offset = TPACKET_ALIGN(hdrlen);
@@ -1016,7 +1023,8 @@ setup_ring(pcap_t *p)
 
 	if (tx->qdisc_bypass && setsockopt(tx->fd, SOL_PACKET,
 	    PACKET_QDISC_BYPASS, &one, sizeof(one)) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno,
 		    "%s: setsockopt (PACKET_QDISC_BYPASS)", pr->ifname);
 		return PCAP_ERROR;
 	}
@@ -1026,7 +1034,7 @@ setup_ring(pcap_t *p)
 		frames = TX_MAX_RING_BYTES / tx->frame_size;
 	ring_layout_v2(&l, frames * tx->frame_size, tx->frame_size);
 	if (ring_setup(tx->fd, PACKET_TX_RING, TPACKET_V2, &l, 0, pr->ifname,
-	    p->errbuf, &tx->map) == -1)
+	    libpcap_errbuf(p), &tx->map) == -1)
 		return PCAP_ERROR;
 	tx->frame_nr = l.frame_nr;
 	tx->head = 0;
@@ -1055,17 +1063,17 @@ setup_wakeup(pcap_t *p)
 	tx->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	tx->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (tx->wake_fd == -1 || tx->epoll_fd == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: %s", tx_ifname(p),
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: %s", tx_ifname(p),
 		    tx->wake_fd == -1 ? "eventfd" : "epoll_create1");
 		return PCAP_ERROR;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, p->fd, &ev) == -1 ||
+	if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, libpcap_fd(p), &ev) == -1 ||
 	    epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->wake_fd, &ev) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: epoll_ctl", tx_ifname(p));
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", tx_ifname(p));
 		return PCAP_ERROR;
 	}
 	/* Without it, a refused kick makes the descriptor readable at once. */
@@ -1075,7 +1083,7 @@ setup_wakeup(pcap_t *p)
 		close(tx->retry_fd);
 		tx->retry_fd = -1;
 	}
-	p->selectable_fd = tx->epoll_fd;
+	libpcap_set_selectable_fd(p, tx->epoll_fd);
 	return 0;
 }
 
@@ -1145,7 +1153,8 @@ add_live(pcap_t *p)
 		if (atexit(flush_live_at_exit) == 0)
 			exit_hook_registered = 1;
 		else {
-			snprintf(p->errbuf, PCAP_ERRBUF_SIZE, "atexit failed");
+			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
+			    "atexit failed");
 			status = PCAP_ERROR;
 		}
 	}
@@ -1258,7 +1267,7 @@ static struct ring_tx *
 ring_handle(pcap_t *p, const char *func)
 {
 	if (!pcap_ring_is_ours(p)) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: not supported on this handle: only pcap-ring captures on Linux network interfaces have a TX ring",
 		    func);
 		return NULL;
@@ -1273,10 +1282,10 @@ settable_handle(pcap_t *p, const char *func, int value, int min, int max)
 
 	if (tx == NULL)
 		return NULL;
-	if (pcapint_check_activated(p))
+	if (libpcap_check_activated(p))
 		return NULL;
 	if (value < min || value > max) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: %d is out of range (%d to %d)", func, value, min, max);
 		return NULL;
 	}
@@ -1286,7 +1295,7 @@ settable_handle(pcap_t *p, const char *func, int value, int min, int max)
 static int
 settable_error(pcap_t *p)
 {
-	return p->activated && pcap_ring_is_ours(p) ?
+	return libpcap_activated(p) && pcap_ring_is_ours(p) ?
 	    PCAP_ERROR_ACTIVATED : PCAP_ERROR;
 }
 
@@ -1334,8 +1343,8 @@ active_handle(pcap_t *p, const char *func)
 {
 	struct ring_tx *tx = ring_handle(p, func);
 
-	if (tx != NULL && !p->activated) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+	if (tx != NULL && !libpcap_activated(p)) {
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: this handle hasn't been activated yet", func);
 		return NULL;
 	}
@@ -1358,7 +1367,7 @@ pcap_inject_flush(pcap_t *p)
 	if (tx->map.base != NULL)
 		(void)flush(p, nonblocking(p) ? TX_WAIT_CLOSE : TX_WAIT_TAKEN);
 	if (tx->error_pending) {
-		memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
+		memcpy(libpcap_errbuf(p), tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
 		status = PCAP_ERROR;
 	}
@@ -1372,10 +1381,10 @@ pcap_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 	struct ring_tx *tx = active_handle(p, "pcap_tx_stats");
 
 	if (tx == NULL)
-		return p->activated || !pcap_ring_is_ours(p) ?
+		return libpcap_activated(p) || !pcap_ring_is_ours(p) ?
 		    PCAP_ERROR : PCAP_ERROR_NOT_ACTIVATED;
 	if (ts == NULL) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_tx_stats: NULL statistics buffer");
 		return PCAP_ERROR;
 	}
@@ -1475,12 +1484,13 @@ record_offset(const pcap_send_queue *queue, unsigned long long n)
 static long long
 record_time_ns(pcap_t *p, const struct pcap_pkthdr *h, unsigned long long n)
 {
-	int nano = p->opt.tstamp_precision == PCAP_TSTAMP_PRECISION_NANO;
+	int nano =
+	    libpcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
 	long long units = nano ? NSEC_PER_SEC : 1000000;
 
 	if (h->ts.tv_sec < 0 || h->ts.tv_sec >= LLONG_MAX / NSEC_PER_SEC ||
 	    h->ts.tv_usec < 0 || h->ts.tv_usec >= units) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: record %llu has time stamp %lld.%0*ld, which sync cannot use: seconds must be from 0 to %lld and the fraction below %lld %s",
 		    n, (long long)h->ts.tv_sec, nano ? 9 : 6,
 		    (long)h->ts.tv_usec, LLONG_MAX / NSEC_PER_SEC - 1, units,
@@ -1502,13 +1512,13 @@ record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
     unsigned long long n)
 {
 	if (ts < prev_ts) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: record %llu is time stamped %lld ns before the previous record; with sync, time stamps must not go back",
 		    n, prev_ts - ts);
 		return -1;
 	}
 	if (ts - prev_ts > TX_SYNC_MAX_GAP_S * NSEC_PER_SEC) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: record %llu is time stamped %lld s after the previous record; with sync, gaps of more than %d s are refused",
 		    n, (ts - prev_ts) / NSEC_PER_SEC, TX_SYNC_MAX_GAP_S);
 		return -1;
@@ -1527,7 +1537,7 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	int batch = TX_DEFAULT_BATCH;
 
 	if (queue == NULL || queue->len > queue->maxlen) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: %s send queue",
 		    queue == NULL ? "NULL" : "corrupt");
 		return 0;
@@ -1541,8 +1551,8 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 			char why[PCAP_ERRBUF_SIZE];
 
 			pthread_mutex_unlock(&tx->lock);
-			memcpy(why, p->errbuf, sizeof(why));
-			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+			memcpy(why, libpcap_errbuf(p), sizeof(why));
+			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 			    "pcap_sendqueue_transmit: no TX ring: %.*s",
 			    PCAP_ERRBUF_SIZE - 40, why);
 			pcap_ring_tx_cleanup(p);
@@ -1567,7 +1577,7 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 			memcpy(&h, queue->buffer + off, sizeof(h));
 		if (queue->len - off < sizeof(h) ||
 		    h.caplen > queue->len - off - sizeof(h)) {
-			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 			    "pcap_sendqueue_transmit: record %llu at offset %u runs past the end of the queue",
 			    n, off);
 			break;
@@ -1614,15 +1624,16 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		char why[PCAP_ERRBUF_SIZE];
 
 		/* An error that stopped the loop stays the one reported. */
-		memcpy(why, p->errbuf, sizeof(why));
+		memcpy(why, libpcap_errbuf(p), sizeof(why));
 		(void)flush(p, TX_WAIT_TAKEN);
 		tx->in_sendqueue = 0;
 		if (tx->queue_fail_seq != ULLONG_MAX) {
 			/* The kernel took the records before it, and no other. */
 			off = record_offset(queue, tx->queue_fail_seq - tx->queue_seq0);
-			memcpy(p->errbuf, tx->queue_error, PCAP_ERRBUF_SIZE);
+			memcpy(libpcap_errbuf(p), tx->queue_error,
+			    PCAP_ERRBUF_SIZE);
 		} else if (off < queue->len) {
-			memcpy(p->errbuf, why, PCAP_ERRBUF_SIZE);
+			memcpy(libpcap_errbuf(p), why, PCAP_ERRBUF_SIZE);
 		}
 		pthread_mutex_unlock(&tx->lock);
 	}
