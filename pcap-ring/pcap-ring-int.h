@@ -142,16 +142,6 @@ struct ring_tx {
 	 * handler that interrupted an injection does not wait for itself.
 	 */
 	pthread_mutex_t lock;
-
-	/* Operations of a batched handle that flush first. */
-	struct {
-		read_op_t read;
-		stats_op_t stats;
-		setfilter_op_t setfilter;
-		setdirection_op_t setdirection;
-		set_datalink_op_t set_datalink;
-		setnonblock_op_t setnonblock;
-	} ops;
 };
 
 /*
@@ -257,13 +247,22 @@ void	pcap_ring_grow_check(pcap_t *);
 int	pcap_ring_grow_finish(pcap_t *);
 void	pcap_ring_grow_cleanup(pcap_t *);
 
-/* pcap-ring.c */
+/* pcap-ring.c: the operations of a plain handle, and helpers. */
+int	pcap_ring_setfilter(pcap_t *, struct bpf_program *);
+int	pcap_ring_setdirection(pcap_t *, pcap_direction_t);
+int	pcap_ring_set_datalink(pcap_t *, int);
+int	pcap_ring_getnonblock(pcap_t *);
+int	pcap_ring_setnonblock(pcap_t *, int);
+int	pcap_ring_stats(pcap_t *, struct pcap_stat *);
+void	pcap_ring_cleanup(pcap_t *);
+void	pcap_ring_breakloop(pcap_t *);
 int	pcap_ring_is_ours(const pcap_t *);
 int	pcap_ring_set_promiscuous(pcap_t *, int fd);
 int	pcap_ring_add_stats(pcap_t *, int fd);
 int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
 
-/* pcap-ring-tx.c: injection. */
+/* pcap-ring-tx.c: injection, and the operations of a batched handle. */
+extern const struct pcap_plugin_ops pcap_ring_batched_ops;
 int	pcap_ring_inject(pcap_t *, const void *, int);
 void	pcap_ring_tx_init(struct ring_tx *);
 int	pcap_ring_tx_open(pcap_t *);

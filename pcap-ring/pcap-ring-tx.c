@@ -850,11 +850,11 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tx->lock);
 	if (!woken || pr->timeout <= 0) {
-		ret = tx->ops.read(p, cnt, callback, user);
+		ret = pcap_ring_read(p, cnt, callback, user);
 	} else {
 		pr->poll_timeout = pr->timeout;
 		pr->wait_once = 1;
-		ret = tx->ops.read(p, cnt, callback, user);
+		ret = pcap_ring_read(p, cnt, callback, user);
 		pr->wait_once = 0;
 		pcap_ring_set_poll_timeout(pr);
 	}
@@ -867,36 +867,53 @@ static int
 tx_stats(pcap_t *p, struct pcap_stat *ps)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.stats(p, ps);
+	return pcap_ring_stats(p, ps);
 }
 
 static int
 tx_setfilter(pcap_t *p, struct bpf_program *fp)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.setfilter(p, fp);
+	return pcap_ring_setfilter(p, fp);
 }
 
 static int
 tx_setdirection(pcap_t *p, pcap_direction_t d)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.setdirection(p, d);
+	return pcap_ring_setdirection(p, d);
 }
 
 static int
 tx_set_datalink(pcap_t *p, int dlt)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.set_datalink(p, dlt);
+	return pcap_ring_set_datalink(p, dlt);
 }
 
 static int
 tx_setnonblock(pcap_t *p, int nonblock)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.setnonblock(p, nonblock);
+	return pcap_ring_setnonblock(p, nonblock);
 }
+
+/*
+ * The operations of a batched handle: the plain ones, each after sending
+ * what waits.
+ */
+const struct pcap_plugin_ops pcap_ring_batched_ops = {
+	.read = tx_read,
+	.inject = inject_batched,
+	.setfilter = tx_setfilter,
+	.setdirection = tx_setdirection,
+	.set_datalink = tx_set_datalink,
+	.getnonblock = pcap_ring_getnonblock,
+	.setnonblock = tx_setnonblock,
+	.stats = tx_stats,
+	.cleanup = pcap_ring_cleanup,
+	.breakloop_func = pcap_ring_breakloop,
+};
 
 void
 pcap_ring_tx_init(struct ring_tx *tx)
@@ -1201,23 +1218,7 @@ pcap_ring_tx_activate(pcap_t *p)
 		tx->batch = (int)tx->frame_nr;
 	if ((status = setup_wakeup(p)) != 0)
 		return status;
-	if ((status = add_live(p)) != 0)
-		return status;
-
-	tx->ops.read = p->read_op;
-	tx->ops.stats = p->stats_op;
-	tx->ops.setfilter = p->setfilter_op;
-	tx->ops.setdirection = p->setdirection_op;
-	tx->ops.set_datalink = p->set_datalink_op;
-	tx->ops.setnonblock = p->setnonblock_op;
-	p->read_op = tx_read;
-	p->stats_op = tx_stats;
-	p->setfilter_op = tx_setfilter;
-	p->setdirection_op = tx_setdirection;
-	p->set_datalink_op = tx_set_datalink;
-	p->setnonblock_op = tx_setnonblock;
-	p->inject_op = inject_batched;
-	return 0;
+	return add_live(p);
 }
 
 /*

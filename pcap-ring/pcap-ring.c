@@ -237,8 +237,8 @@ interface_drops(const char *ifname)
 	return total;
 }
 
-static void
-ring_cleanup(pcap_t *p)
+void
+pcap_ring_cleanup(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 
@@ -258,8 +258,8 @@ ring_cleanup(pcap_t *p)
 	libpcap_cleanup_live(p);
 }
 
-static void
-ring_breakloop(pcap_t *p)
+void
+pcap_ring_breakloop(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	uint64_t one = 1;
@@ -281,23 +281,23 @@ set_vlan_offset(pcap_t *p, int dlt)
 	pr->vlan_offset = dlt == DLT_EN10MB ? 2 * ETH_ALEN : -1;
 }
 
-static int
-ring_set_datalink(pcap_t *p, int dlt)
+int
+pcap_ring_set_datalink(pcap_t *p, int dlt)
 {
 	libpcap_set_linktype(p, dlt);
 	set_vlan_offset(p, dlt);
 	return 0;
 }
 
-static int
-ring_setdirection(pcap_t *p, pcap_direction_t d)
+int
+pcap_ring_setdirection(pcap_t *p, pcap_direction_t d)
 {
 	libpcap_set_direction(p, d);
 	return 0;
 }
 
-static int
-ring_getnonblock(pcap_t *p)
+int
+pcap_ring_getnonblock(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 
@@ -309,8 +309,8 @@ ring_getnonblock(pcap_t *p)
  * ~timeout.  The socket is made non-blocking too, as stock does, so that
  * an unbatched pcap_inject() fails with EAGAIN rather than block.
  */
-static int
-ring_setnonblock(pcap_t *p, int nonblock)
+int
+pcap_ring_setnonblock(pcap_t *p, int nonblock)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 
@@ -344,8 +344,8 @@ pcap_ring_add_stats(pcap_t *p, int fd)
 	return 0;
 }
 
-static int
-ring_stats(pcap_t *p, struct pcap_stat *ps)
+int
+pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 
@@ -399,8 +399,8 @@ pcap_ring_set_kernel_filter(pcap_t *p, int fd)
  * with stock's warnings; packets already in the ring that the previous
  * kernel filter passed are filtered again in userland.
  */
-static int
-ring_setfilter(pcap_t *p, struct bpf_program *fp)
+int
+pcap_ring_setfilter(pcap_t *p, struct bpf_program *fp)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct sock_fprog prog;
@@ -684,6 +684,20 @@ set_bpf_codegen_flags(pcap_t *p)
 		libpcap_add_bpf_codegen_flags(p, RING_BPF_VLAN_HANDLING);
 }
 
+/* The operations of a handle without batched injection. */
+static const struct pcap_plugin_ops plain_ops = {
+	.read = pcap_ring_read,
+	.inject = pcap_ring_inject,
+	.setfilter = pcap_ring_setfilter,
+	.setdirection = pcap_ring_setdirection,
+	.set_datalink = pcap_ring_set_datalink,
+	.getnonblock = pcap_ring_getnonblock,
+	.setnonblock = pcap_ring_setnonblock,
+	.stats = pcap_ring_stats,
+	.cleanup = pcap_ring_cleanup,
+	.breakloop_func = pcap_ring_breakloop,
+};
+
 static int
 ring_activate(pcap_t *p)
 {
@@ -756,26 +770,19 @@ ring_activate(pcap_t *p)
 		goto fail;
 	}
 
-	p->read_op = pcap_ring_read;
-	p->inject_op = pcap_ring_inject;
-	p->setfilter_op = ring_setfilter;
-	p->setdirection_op = ring_setdirection;
-	p->set_datalink_op = ring_set_datalink;
-	p->getnonblock_op = ring_getnonblock;
-	p->setnonblock_op = ring_setnonblock;
-	p->stats_op = ring_stats;
-	p->breakloop_op = ring_breakloop;
-	p->cleanup_op = ring_cleanup;
-	libpcap_set_selectable_fd(p, libpcap_fd(p));
-	/* Batched injection, when asked for, wraps the operations above. */
+	libpcap_set_selectable_fd(p, fd);
+	/* A batched handle gets its TX ring and selectable descriptor here. */
 	if ((status = pcap_ring_tx_activate(p)) != 0)
 		goto fail;
 	if ((status = pcap_ring_group_form(p)) != 0)
 		goto fail;
+	/* The handle's mode, chosen once: it does not change after activation. */
+	libpcap_set_ops(p, pr->tx.batch != 0 ? &pcap_ring_batched_ops :
+	    &plain_ops);
 	return warning;
 
 fail:
-	ring_cleanup(p);
+	pcap_ring_cleanup(p);
 	return status;
 }
 
