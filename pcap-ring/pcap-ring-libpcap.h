@@ -35,6 +35,8 @@
  *   ring_mmap_32bit_flag()	pcap_init(PCAP_MMAP_32BIT)
  *   libpcap_platform_lib_version()  pcap_lib_version() (the series
  *				renames the platform's)
+ * Besides the shims, the module takes _U_ from libpcap's varattrs.h,
+ * which pcap-int.h includes; the plugin build defines it here.
  */
 #ifndef pcap_ring_libpcap_h
 #define pcap_ring_libpcap_h
@@ -313,6 +315,13 @@ static inline void
 libpcap_set_direction(pcap_t *p, pcap_direction_t d)
 {
 	p->direction = d;
+}
+
+/* Whether a read's count asks for every packet there is. */
+static inline int
+libpcap_count_is_unlimited(int count)
+{
+	return PACKET_COUNT_IS_UNLIMITED(count);
 }
 
 /* Nonzero once if pcap_breakloop() was called; clears the request. */

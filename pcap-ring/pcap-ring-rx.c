@@ -575,7 +575,7 @@ pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
 	/* pcap_next_ex() and pcap_next() use the packet after the callback. */
 	int oneshot = libpcap_is_oneshot(p, callback);
 
-	if (PACKET_COUNT_IS_UNLIMITED(max_packets))
+	if (libpcap_count_is_unlimited(max_packets))
 		max_packets = INT_MAX;
 	pcap_ring_grow_check(p);
 again:
