@@ -9,7 +9,9 @@
 #   master             an upstream master snapshot (../shared/upstream): build,
 #                      and the smoke and differential subset below
 # The subsets keep a CI run on 2 cores under 30 minutes; CHECK_FULL=1 runs
-# the whole suite on every target.  Needs root for the namespace tests
+# the whole suite on every target.  While one target's tests run, the next
+# targets are built in the background in the idle scheduling class (they
+# get only the CPU time the tests leave), so builds cost little wall time.  Needs root for the namespace tests
 # (they skip without it).  `./check.sh 1.10.6 master` runs only those
 # targets.  The last line sums all runs:
 #   N passed, N failed, N skipped
@@ -28,10 +30,6 @@ module_programs='unit/* test-* ns/* tx/*'
 all_but_deb='unit/* plugin/* test-* ns/* tx/* diff/*'
 cd "$top" || exit 1
 
-# Installs what is missing (as root) and names any command still missing,
-# before anything is built.
-"$top/build-aux/install-deps.sh" || exit 1
-
 # The upstream exports (git archive of a tag and of master) that CI and
 # developers have beside the checkout.
 upstream=${PCAP_RING_UPSTREAM:-$top/../shared/upstream}
@@ -44,6 +42,62 @@ upstream_tarball() {
 	echo "$1"
 }
 
+# for_target TARGET ACTION: ACTION NAME TESTS configure-args... for TARGET
+# (TESTS empty for the whole suite); with_deb says whether it makes the
+# Debian package.
+for_target() {
+	with_deb=
+	case "$1" in
+	1.10.3)
+		# This is a Debian 12 host: its libpcap source package is 1.10.3's.
+		with_deb=1
+		$2 "$1" '' --with-libpcap-version=1.10.3 ;;
+	1.10.3-sanitizers)
+		$2 "$1" "$module_programs" --with-libpcap-version=1.10.3 --enable-sanitizers ;;
+	1.10.5)
+		$2 "$1" "$smoke_and_diff" --with-libpcap-version=1.10.5 ;;
+	1.10.6)
+		tarball=$(upstream_tarball 'libpcap-1.10.6.tar.*') || return 1
+		$2 "$1" "$all_but_deb" --with-libpcap="$tarball" ;;
+	master)
+		tarball=$(upstream_tarball 'libpcap-master-*.tar.*') || return 1
+		# Master's pcap.h differs most from 1.10.3's, which the whole suite checks.
+		$2 "$1" "$smoke_and_diff headers/t-disable-pcap-ring" --with-libpcap="$tarball" ;;
+	*)
+		echo "check: unknown target $1" >&2
+		return 1 ;;
+	esac
+}
+
+# build_target NAME TESTS configure-args...: configure and build in
+# build/check-NAME, quietly; build.status then says "ok" or which step
+# failed, for run_target.
+build_target() {
+	dir=build/check-$1
+	shift 2
+	mkdir -p "$dir"
+	if ! (cd "$dir" && "$top/configure" "$@" > configure.log 2>&1); then
+		echo configure > "$dir/build.status"
+	elif ! make -C "$dir" -j"$(nproc)" all check-programs > "$dir/make.log" 2>&1; then
+		echo build > "$dir/build.status"
+	else
+		echo ok > "$dir/build.status"
+	fi
+}
+
+# Background mode (see prebuild below): build the targets named, nothing else.
+if [ "${CHECK_BUILD_ONLY:-0}" = 1 ]; then
+	for target; do
+		# A target it cannot build is reported by the foreground.
+		for_target "$target" build_target 2>/dev/null
+	done
+	exit 0
+fi
+
+# Installs what is missing (as root) and names any command still missing,
+# before anything is built.
+"$top/build-aux/install-deps.sh" || exit 1
+
 mkdir -p build
 autoreconf -fi > build/autoreconf.log 2>&1 || {
 	cat build/autoreconf.log
@@ -51,7 +105,8 @@ autoreconf -fi > build/autoreconf.log 2>&1 || {
 }
 
 passed=0 failed=0 skipped=0 broken=
-# run_target NAME TESTS configure-args...: TESTS empty for the whole suite.
+# run_target NAME TESTS configure-args...: report the build (made now, or
+# waited for from the background), make the package, run the tests.
 run_target() {
 	name=$1 tests=$2
 	shift 2
@@ -59,18 +114,26 @@ run_target() {
 	dir=build/check-$name
 	start=$(date +%s)
 	echo "=== $name: configure $*"
-	mkdir -p "$dir"
-	if ! (cd "$dir" && "$top/configure" "$@" > configure.log 2>&1); then
+	until [ -f "$dir/build.status" ]; do
+		kill -0 "$prebuild" 2>/dev/null || {
+			echo "check: the background build stopped before $name: $(tail -n 5 build/prebuild.log)"
+			broken="$broken $name"
+			return
+		}
+		sleep 2
+	done
+	case $(cat "$dir/build.status") in
+	configure)
 		tail -n 20 "$dir/configure.log"
 		broken="$broken $name"
-		return
-	fi
-	echo "=== $name: build"
-	if ! make -C "$dir" -j"$(nproc)" > "$dir/make.log" 2>&1; then
+		return ;;
+	build)
+		echo "=== $name: build"
 		tail -n 40 "$dir/make.log"
 		broken="$broken $name"
-		return
-	fi
+		return ;;
+	esac
+	echo "=== $name: build"
 	if [ -n "${with_deb:-}" ]; then
 		echo "=== $name: make deb (Debian's source package with the series)"
 		if ! make -C "$dir" deb > "$dir/deb.log" 2>&1; then
@@ -95,28 +158,25 @@ run_target() {
 
 targets=${*:-1.10.3 1.10.6 1.10.3-sanitizers 1.10.5 master}
 for target in $targets; do
-	with_deb=
-	case "$target" in
-	1.10.3)
-		# This is a Debian 12 host: its libpcap source package is 1.10.3's.
-		with_deb=1
-		run_target "$target" '' --with-libpcap-version=1.10.3 ;;
-	1.10.3-sanitizers)
-		run_target "$target" "$module_programs" --with-libpcap-version=1.10.3 --enable-sanitizers ;;
-	1.10.5)
-		run_target "$target" "$smoke_and_diff" --with-libpcap-version=1.10.5 ;;
-	1.10.6)
-		tarball=$(upstream_tarball 'libpcap-1.10.6.tar.*') || { broken="$broken $target"; continue; }
-		run_target "$target" "$all_but_deb" --with-libpcap="$tarball" ;;
-	master)
-		tarball=$(upstream_tarball 'libpcap-master-*.tar.*') || { broken="$broken $target"; continue; }
-		# Master's pcap.h differs most from 1.10.3's, which the whole suite checks.
-		run_target "$target" "$smoke_and_diff headers/t-disable-pcap-ring" --with-libpcap="$tarball" ;;
-	*)
-		echo "check: unknown target $target" >&2
-		broken="$broken $target" ;;
-	esac
+	rm -f "build/check-$target/build.status"
 done
+# prebuild: the first target is built in the foreground; the others, one
+# after the other, by a background copy of this script in the idle
+# scheduling class, started once the first is built.
+prebuild=
+set -- $targets
+first=$1
+shift
+for_target "$first" build_target || broken="$broken $first"
+if [ $# -gt 0 ]; then
+	CHECK_BUILD_ONLY=1 chrt --idle 0 "$top/check.sh" "$@" > build/prebuild.log 2>&1 &
+	prebuild=$!
+fi
+for target in $targets; do
+	case " $broken " in *" $target "*) continue ;; esac
+	for_target "$target" run_target || broken="$broken $target"
+done
+[ -z "$prebuild" ] || wait "$prebuild"
 
 if [ -n "$broken" ]; then
 	echo "build or test run broken for:$broken"

@@ -44,6 +44,7 @@ ss			iproute2
 ethtool			ethtool
 timeout			coreutils
 setpriv			util-linux
+chrt			util-linux
 setcap			libcap2-bin
 sysctl			procps
 ps			procps

@@ -100,12 +100,10 @@ pcap_ring_grow_open(pcap_t *p)
 
 	g->size = buffer_size != 0 ? (unsigned int)buffer_size :
 	    RING_START_BUFFER_SIZE;
-	mib = ring_env_number("PCAP_RING_BUFFER_MAX", GROW_ENV_MAX_MIB,
-	    libpcap_errbuf(p));
-	if (mib == -2)
+	mib = PCAP_RING_BUFFER_MAX_MIB;
+	if (ring_env_number("PCAP_RING_BUFFER_MAX", GROW_ENV_MAX_MIB, &mib,
+	    libpcap_errbuf(p)) != 0)
 		return PCAP_ERROR;
-	if (mib == -1)
-		mib = PCAP_RING_BUFFER_MAX_MIB;
 	if (mib > GROW_ENV_MAX_MIB)
 		mib = GROW_ENV_MAX_MIB;
 	g->max = (unsigned int)mib * 1024 * 1024;

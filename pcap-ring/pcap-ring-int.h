@@ -130,6 +130,8 @@ struct ring_tx {
 	pid_t owner;			/* the process that activated the handle */
 	int in_sendqueue;		/* pcap_sendqueue_transmit() is running */
 
+	long long close_due;		/* ns: when close or exit drops what waits */
+	char loss[PCAP_ERRBUF_SIZE];	/* why frames were lost last */
 	int error_pending;		/* frames lost since pcap_inject_flush() last said so */
 	char error[PCAP_ERRBUF_SIZE];	/* the first of them */
 	unsigned long long queue_seq0;	/* the first record of the send queue */
@@ -212,7 +214,7 @@ int	ring_setup(int fd, int optname, int version, struct ring_layout *,
 	    unsigned int retire_tov, const char *ifname, char *errbuf,
 	    struct ring_map *);
 void	ring_teardown(struct ring_map *);
-int	ring_env_number(const char *name, int max, char *errbuf);
+int	ring_env_number(const char *name, int max, int *value, char *errbuf);
 int	ring_attach_drop_all(int fd);
 int	ring_set_reserve(int fd, unsigned int reserve, char *errbuf);
 

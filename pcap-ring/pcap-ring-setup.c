@@ -336,30 +336,31 @@ ring_teardown(struct ring_map *m)
 }
 
 /*
- * A number from the environment: -1 if unset, -2 (error set) if not a
- * number from 0 to max.  Unset in secure execution (setuid and
- * file-capability programs), where the user who runs the program must not
- * change its capture or injection, or make it lock up to 1 GiB of ring
- * per handle.
+ * A number from the environment into *value: 0 (*value unchanged if it
+ * is unset), or PCAP_ERROR (error set) if it is not a number from 0 to
+ * max.  Unset in secure execution (setuid and file-capability programs),
+ * where the user who runs the program must not change its capture or
+ * injection, or make it lock up to 1 GiB of ring per handle.
  */
 int
-ring_env_number(const char *name, int max, char *errbuf)
+ring_env_number(const char *name, int max, int *value, char *errbuf)
 {
 	const char *v = secure_getenv(name);
 	char *end;
 	long n;
 
 	if (v == NULL || v[0] == '\0')
-		return -1;
+		return 0;
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || *end != '\0' || n < 0 || n > max) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE,
 		    "%s=\"%s\" is not a number from 0 to %d",
 		    name, v, max);
-		return -2;
+		return PCAP_ERROR;
 	}
-	return (int)n;
+	*value = (int)n;
+	return 0;
 }
 
 /* A socket filter that drops everything, so that a bound socket receives nothing. */

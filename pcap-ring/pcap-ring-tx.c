@@ -44,8 +44,11 @@
  *   a kick fails once the interface is down or gone, which ends the wait,
  *   and so does a link without carrier that refuses every kick (ENOBUFS,
  *   with the queue discipline bypassed).
- *   Non-blocking mode gets an immediate EAGAIN error.  Only pcap_close()
- *   and exit() give up, after TX_CLOSE_LIMIT_MS, dropping what waits.
+ *   Non-blocking mode gets an immediate EAGAIN error, from an injection
+ *   into a full ring and from a pcap_inject_flush() that leaves frames
+ *   waiting.  Only pcap_close() and exit() give up, after
+ *   TX_CLOSE_LIMIT_MS (for exit(), all handles together), dropping what
+ *   waits.
  *
  * - The MTU is read again when a frame is longer than it allowed: a raised
  *   MTU allows what stock's send() allows.  A frame longer than the ring's
@@ -70,7 +73,7 @@
  *   the privileges to open a packet socket); on other handles each record
  *   goes through pcap_inject().
  */
-/* secure_getenv() */
+/* pthread_mutex_clocklock() */
 #define _GNU_SOURCE
 /* <pcap/pcap.h> declares the send queues, defined here, only on request. */
 #define PCAP_WANT_SENDQUEUE
@@ -105,8 +108,8 @@
 #define TX_DEFAULT_BATCH	64
 
 /*
- * How long pcap_close(), exit() and a non-blocking pcap_inject_flush()
- * wait for the kernel to take waiting frames before they drop them.
+ * How long pcap_close() waits for the kernel to take waiting frames
+ * before it drops them; exit() waits as long for all handles together.
  */
 #define TX_CLOSE_LIMIT_MS	2000
 
@@ -128,7 +131,7 @@
 /* How long flush() waits for the kernel to take the waiting frames. */
 #define TX_KICK_ONCE	0	/* not at all: one kick */
 #define TX_WAIT_TAKEN	1	/* until it takes them, or an error ends it */
-#define TX_WAIT_CLOSE	2	/* at most TX_CLOSE_LIMIT_MS, then drop them */
+#define TX_WAIT_CLOSE	2	/* until tx->close_due, then drop them */
 #define TX_WAIT_READ	3	/* as TX_WAIT_TAKEN, cut short by pcap_breakloop() or the read timeout */
 
 /* What flush() returns when pcap_breakloop() or the read timeout cut it short. */
@@ -292,27 +295,36 @@ retry_later(struct ring_tx *tx, int took_some)
 }
 
 /*
- * Remember the error in libpcap_errbuf(p) for frame seq, lost.  A send queue's
- * records are reported by pcap_sendqueue_transmit(), which stops at the
- * first; other frames by pcap_inject_flush(), which names the first
- * frames lost since its last report.
+ * Remember why frame seq was lost.  A send queue's records are reported
+ * by pcap_sendqueue_transmit(), which stops at the first; other frames by
+ * pcap_inject_flush(), which names the first frames lost since its last
+ * report.  Not in p->errbuf: the loss may be met by a read's flush while
+ * another thread injects and reads its own errors there.  An injection
+ * that fails with the loss copies it there itself (report_loss()).
  */
 static void
-note_loss(pcap_t *p, unsigned long long seq)
+note_loss(pcap_t *p, unsigned long long seq, const char *why)
 {
 	struct ring_tx *tx = tx_of(p);
 
+	memcpy(tx->loss, why, sizeof(tx->loss));
 	if (tx->in_sendqueue && seq >= tx->queue_seq0) {
 		if (seq < tx->queue_fail_seq) {
 			tx->queue_fail_seq = seq;
-			memcpy(tx->queue_error, libpcap_errbuf(p),
-			    sizeof(tx->queue_error));
+			memcpy(tx->queue_error, why, sizeof(tx->queue_error));
 		}
 		return;
 	}
 	if (!tx->error_pending)
-		memcpy(tx->error, libpcap_errbuf(p), sizeof(tx->error));
+		memcpy(tx->error, why, sizeof(tx->error));
 	tx->error_pending = 1;
+}
+
+/* The calling thread's operation failed with the latest loss. */
+static void
+report_loss(pcap_t *p)
+{
+	memcpy(libpcap_errbuf(p), tx_of(p)->loss, PCAP_ERRBUF_SIZE);
 }
 
 /*
@@ -368,11 +380,12 @@ drop_waiting(pcap_t *p, int err)
 	struct ring_tx *tx = tx_of(p);
 	unsigned long long first = first_unsent_seq(tx);
 	unsigned int n = tx->unsent;
+	char why[PCAP_ERRBUF_SIZE];
 
-	libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p), PCAP_ERRBUF_SIZE, err,
+	libpcap_fmt_errmsg_for_errno(why, sizeof(why), err,
 	    "%s: send: dropped %u queued frame%s (frames %llu-%llu of this handle)",
 	    tx_ifname(p), n, n == 1 ? "" : "s", first, first + n - 1);
-	note_loss(p, first);
+	note_loss(p, first, why);
 	unqueue_from(tx, n);
 	tx->stat.tx_dropped += n;
 	set_waiting(tx, TX_IDLE);
@@ -390,7 +403,7 @@ reject_first(pcap_t *p, int err)
 	struct ring_tx *tx = tx_of(p);
 	unsigned int i = first_unsent(tx), j, len = frame_len(tx->map.frames[i]);
 	unsigned long long seq = first_unsent_seq(tx);
-	char ignored[PCAP_ERRBUF_SIZE];
+	char ignored[PCAP_ERRBUF_SIZE], why[PCAP_ERRBUF_SIZE];
 	int mtu;
 
 	/*
@@ -400,11 +413,10 @@ reject_first(pcap_t *p, int err)
 	if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), ignored)) != -1)
 		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 
-	libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-	    err != 0 ? err : EINVAL,
+	libpcap_fmt_errmsg_for_errno(why, sizeof(why), err != 0 ? err : EINVAL,
 	    "%s: send: the kernel rejected frame %llu of this handle (%u bytes)",
 	    tx_ifname(p), seq, len);
-	note_loss(p, seq);
+	note_loss(p, seq, why);
 	tx->stat.tx_rejected++;
 	if (tx->in_sendqueue) {
 		unsigned int behind = tx->unsent - 1;
@@ -545,8 +557,10 @@ make_room(pcap_t *p, int block)
 	unsigned int step;
 
 	for (step = 0;; step++) {
-		if (tx->unsent > 0 && kick(p) == -1)
+		if (tx->unsent > 0 && kick(p) == -1) {
+			report_loss(p);
 			return -1;
+		}
 		if (frame_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE)
 			return 0;
 		if (!block) {
@@ -555,8 +569,10 @@ make_room(pcap_t *p, int block)
 			    tx_ifname(p));
 			return -1;
 		}
-		if (refused_on_dead_link(p) == -1)
+		if (refused_on_dead_link(p) == -1) {
+			report_loss(p);
 			return -1;
+		}
 		if (step == 0)
 			tx->stat.tx_waits++;
 		back_off(tx, step);
@@ -566,7 +582,7 @@ make_room(pcap_t *p, int block)
 /*
  * Hand every waiting frame to the kernel, kicking and waiting (wait: see
  * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.  0, -1 with the
- * error set, or TX_FLUSH_CUT with frames still waiting.
+ * loss noted, or TX_FLUSH_CUT with frames still waiting.
  */
 static int
 flush(pcap_t *p, int wait)
@@ -585,8 +601,7 @@ flush(pcap_t *p, int wait)
 			return -1;
 		if (step == 0) {
 			start = now_ns();
-		} else if (wait == TX_WAIT_CLOSE &&
-		    now_ns() - start > TX_CLOSE_LIMIT_MS * 1000000LL) {
+		} else if (wait == TX_WAIT_CLOSE && now_ns() > tx->close_due) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
 		} else if (wait == TX_WAIT_READ &&
@@ -724,8 +739,10 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 	struct ring_tx *tx = tx_of(p);
 
 	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
-	    TX_WAIT_TAKEN) == -1)
+	    TX_WAIT_TAKEN) == -1) {
+		report_loss(p);
 		return PCAP_ERROR;
+	}
 	if (tx->unsent > 0) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
 		    PCAP_ERRBUF_SIZE, EAGAIN,
@@ -767,8 +784,10 @@ inject_batched(pcap_t *p, const void *buf, int size)
 	else if (status != 0 || queue_frame(p, buf, size, !nonblocking(p)) == -1)
 		ret = PCAP_ERROR;
 	else if ((tx->unsent >= (unsigned int)tx->batch || beside_read(tx)) &&
-	    kick(p) == -1)
+	    kick(p) == -1) {
+		report_loss(p);
 		ret = PCAP_ERROR;	/* this frame was dropped with the batch */
+	}
 	pthread_mutex_unlock(&tx->lock);
 	return ret;
 }
@@ -967,30 +986,14 @@ pcap_ring_tx_open(pcap_t *p)
 	struct ring_tx *tx = tx_of(p);
 	int n;
 
-	if (!tx->batch_set) {
-		n = ring_env_number("PCAP_RING_TX_BATCH", TX_MAX_RING_FRAMES,
-		    libpcap_errbuf(p));
-		if (n == -2)
-			return PCAP_ERROR;
-		if (n >= 0)
-			tx->batch = n;
-	}
-	if (!tx->ring_set) {
-		n = ring_env_number("PCAP_RING_TX_RING", TX_MAX_RING_FRAMES,
-		    libpcap_errbuf(p));
-		if (n == -2)
-			return PCAP_ERROR;
-		if (n >= 0)
-			tx->ring_frames = n;
-	}
-	if (!tx->qdisc_bypass_set) {
-		n = ring_env_number("PCAP_RING_TX_QDISC_BYPASS", 1,
-		    libpcap_errbuf(p));
-		if (n == -2)
-			return PCAP_ERROR;
-		if (n >= 0)
-			tx->qdisc_bypass = n;
-	}
+	/* The API beats the environment. */
+	if ((!tx->batch_set && ring_env_number("PCAP_RING_TX_BATCH",
+	    TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||
+	    (!tx->ring_set && ring_env_number("PCAP_RING_TX_RING",
+	    TX_MAX_RING_FRAMES, &tx->ring_frames, libpcap_errbuf(p)) != 0) ||
+	    (!tx->qdisc_bypass_set && ring_env_number("PCAP_RING_TX_QDISC_BYPASS",
+	    1, &tx->qdisc_bypass, libpcap_errbuf(p)) != 0))
+		return PCAP_ERROR;
 	if (tx->batch == 0)
 		return 0;
 	n = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
@@ -1119,42 +1122,44 @@ static pcap_t *live_handles;
 static int exit_hook_registered;
 
 /*
- * Take the TX lock to send what waits at close or exit: 0, or -1 if this
- * thread holds it already (exit() or pcap_close() from a signal handler
- * that interrupted an injection: the ring is then half changed) or
- * another thread did not release it within TX_CLOSE_LIMIT_MS.
+ * Send what waits at close or exit, giving up at due (CLOCK_MONOTONIC,
+ * ns): nothing, if this thread holds the TX lock already (exit() or
+ * pcap_close() from a signal handler that interrupted an injection: the
+ * ring is then half changed) or another thread did not release it by due.
  */
-static int
-lock_for_close(struct ring_tx *tx)
+static void
+send_waiting_by(pcap_t *p, long long due)
 {
-	struct timespec due;
+	struct ring_tx *tx = tx_of(p);
+	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &due);
-	due.tv_sec += TX_CLOSE_LIMIT_MS / 1000;
-	due.tv_nsec += (TX_CLOSE_LIMIT_MS % 1000) * 1000000L;
-	if (due.tv_nsec >= NSEC_PER_SEC) {
-		due.tv_sec++;
-		due.tv_nsec -= NSEC_PER_SEC;
+	ts.tv_sec = (time_t)(due / NSEC_PER_SEC);
+	ts.tv_nsec = (long)(due % NSEC_PER_SEC);
+	if (pthread_mutex_clocklock(&tx->lock, CLOCK_MONOTONIC, &ts) != 0)
+		return;
+	if (tx->unsent > 0) {
+		tx->close_due = due;
+		(void)flush(p, TX_WAIT_CLOSE);
 	}
-	return pthread_mutex_timedlock(&tx->lock, &due) == 0 ? 0 : -1;
+	pthread_mutex_unlock(&tx->lock);
 }
 
+/*
+ * One deadline for all handles: a program's exit must not take
+ * TX_CLOSE_LIMIT_MS once per handle with frames stuck on a slow link.
+ */
 static void
 flush_live_at_exit(void)
 {
+	long long due = now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL;
 	pid_t self = getpid();
 	pcap_t *p;
 
 	pthread_mutex_lock(&live_lock);
 	for (p = live_handles; p != NULL; p = tx_of(p)->next_live) {
-		struct ring_tx *tx = tx_of(p);
-
 		/* Not even the lock: another thread may have held it at fork(). */
-		if (tx->owner != self || lock_for_close(tx) != 0)
-			continue;
-		if (tx->unsent > 0)
-			(void)flush(p, TX_WAIT_CLOSE);
-		pthread_mutex_unlock(&tx->lock);
+		if (tx_of(p)->owner == self)
+			send_waiting_by(p, due);
 	}
 	pthread_mutex_unlock(&live_lock);
 }
@@ -1232,12 +1237,8 @@ pcap_ring_tx_cleanup(pcap_t *p)
 {
 	struct ring_tx *tx = tx_of(p);
 
-	if (tx->map.base != NULL && tx->owner == getpid() &&
-	    lock_for_close(tx) == 0) {
-		if (tx->unsent > 0)
-			(void)flush(p, TX_WAIT_CLOSE);
-		pthread_mutex_unlock(&tx->lock);
-	}
+	if (tx->map.base != NULL && tx->owner == getpid())
+		send_waiting_by(p, now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL);
 	if (tx->live)
 		remove_live(p);
 	ring_teardown(&tx->map);
@@ -1366,10 +1367,18 @@ pcap_inject_flush(pcap_t *p)
 		return PCAP_ERROR_NOT_ACTIVATED;
 	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL)
-		(void)flush(p, nonblocking(p) ? TX_WAIT_CLOSE : TX_WAIT_TAKEN);
+		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN);
 	if (tx->error_pending) {
 		memcpy(libpcap_errbuf(p), tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
+		status = PCAP_ERROR;
+	} else if (tx->unsent > 0) {
+		/* Non-blocking: as send() would, with the frames kept. */
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, EAGAIN,
+		    "%s: send: %u queued frame%s still wait%s for room",
+		    tx_ifname(p), tx->unsent, tx->unsent == 1 ? "" : "s",
+		    tx->unsent == 1 ? "s" : "");
 		status = PCAP_ERROR;
 	}
 	pthread_mutex_unlock(&tx->lock);

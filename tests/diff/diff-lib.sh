@@ -325,7 +325,7 @@ diff_case() {
 	diff_same "the packets (tcpdump -r -t -e -xx)" packets
 	DIFF_CASES=$((DIFF_CASES + 1))
 	echo "ok: $program $DIFF_CASE: $DIFF_N packets, stderr and file identical" \
-		"($(awk -v a="$case_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s)"
+		"($(since "$case_start")s)"
 }
 
 # diff_cases PROGRAM reads cases "name | traffic | options | filter" from

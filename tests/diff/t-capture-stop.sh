@@ -4,7 +4,7 @@
 # by time), and -b packets:2 -a packets:5 (by count).  They must exit with
 # status 0 within N + 2.5 s of opening the device (N = 0 for the count)
 # and have written the frames in the files expected, the same under both
-# libraries.
+# libraries.  Both libraries capture the same 5 frames side by side.
 # (dumpcap waits in select() on the pcap fd and then reads one packet per
 # pcap_dispatch(); its timers run only when that read returns.)  The
 # module's trace shows that pcap-ring took the device in the ring runs.
@@ -16,33 +16,42 @@ need dumpcap wireshark-common test -x "${DUMPCAP:-}"
 need capinfos wireshark-common command -v capinfos
 bed_setup
 
-# stop_case PROGRAM NAME SECONDS FILES OPTIONS...: capture until PROGRAM's
-# own stop condition, sending 5 frames once it is armed; SECONDS is when it
-# must stop, FILES the number of files it must write.
+# stop_case PROGRAM NAME SECONDS FILES OPTIONS...: capture with both
+# libraries at once until PROGRAM's own stop condition, sending 5 frames
+# once both are armed; SECONDS is when each must stop, FILES the number of
+# files each must write.
 stop_case() {
 	program=$1 name=$2 secs=$3 files=$4
 	shift 4
 	for lib in stock ring; do
-		out=$BED_TMP/$name-$lib
-		mkdir -p "$out"
-		bed_bg in_b env $(lib_env $lib) $(trace_env "$out.trace") \
-			timeout --foreground 30 "$program" -i "$VETH_B" "$@" -w "$out/cap.pcapng"
-		pid=$BG_PID
-		# dumpcap says it captures before it opens the device: wait
-		# until the socket is bound, then send.
-		n=100
-		until in_b ss -0 -n | grep -q "[*]:$VETH_B "; do
-			kill -0 $pid 2>/dev/null && [ $n -gt 0 ] ||
-				fail "$name, $lib library: the capture did not start"
-			sleep 0.05
-			n=$((n - 1))
-		done
-		start=$(date +%s.%N)
-		in_a env $(tool_env stock) "$TOOLS/ring-gen" -i "$VETH_A" -n 5 \
-			> "$BED_TMP/send.log" 2>&1 || fail "sending: $(cat "$BED_TMP/send.log")"
+		mkdir -p "$BED_TMP/$name-$lib"
+		bed_bg in_b env $(lib_env $lib) $(trace_env "$BED_TMP/$name-$lib.trace") \
+			timeout --foreground 30 "$program" -i "$VETH_B" "$@" \
+			-w "$BED_TMP/$name-$lib/cap.pcapng"
+		eval "pid_$lib=\$BG_PID"
+	done
+	# dumpcap says it captures before it opens the device: wait
+	# until both sockets are bound, then send.
+	n=200
+	until [ "$(in_b ss -0 -n | grep -c "[*]:$VETH_B ")" -ge 2 ]; do
+		kill -0 $pid_stock 2>/dev/null && kill -0 $pid_ring 2>/dev/null &&
+			[ $n -gt 0 ] || fail "$name: the captures did not start"
+		sleep 0.05
+		n=$((n - 1))
+	done
+	start=$(date +%s.%N)
+	in_a env $(tool_env stock) "$TOOLS/ring-gen" -i "$VETH_A" -n 5 \
+		> "$BED_TMP/send.log" 2>&1 || fail "sending: $(cat "$BED_TMP/send.log")"
+	# Both exits first (one waited for after the other exited is timed
+	# late, never early), then the checks.
+	for lib in stock ring; do
+		eval "pid=\$pid_$lib"
 		wait $pid
-		status=$?
-		took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+		eval "status_$lib=$? took_$lib=$(since "$start")"
+	done
+	for lib in stock ring; do
+		out=$BED_TMP/$name-$lib
+		eval "status=\$status_$lib took=\$took_$lib"
 		[ $status = 0 ] ||
 			fail "$name, $lib library: exit status $status after ${took}s (124: still running after 30 s)"
 		if [ $lib = ring ]; then

@@ -21,6 +21,11 @@ skip_case() {
 	[ -z "${TEST_SKIPS:-}" ] || echo "$*" >> "$TEST_SKIPS"
 }
 
+# since T: seconds from T (date +%s.%N) to now, to a tenth.
+since() {
+	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+
 # Under CI (CI set to anything but 0 or false, as CI services set it)
 # build-aux/install-deps.sh has installed every tool the tests use.
 in_ci() {

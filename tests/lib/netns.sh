@@ -62,23 +62,26 @@ bed_bg() {
 	BED_PIDS="$BED_PIDS $BG_PID"
 }
 
-# wait_for_file FILE [TENTHS]: wait until FILE exists (default 10 s).
-wait_for_file() {
-	_tenths=${2:-100}
-	while [ ! -e "$1" ] && [ "$_tenths" -gt 0 ]; do
+# wait_until TENTHS CMD...: wait until CMD succeeds, at most TENTHS
+# tenths of a second; its status then.
+wait_until() {
+	_tenths=$1
+	shift
+	until "$@"; do
+		[ "$_tenths" -gt 0 ] || return 1
 		sleep 0.1
 		_tenths=$((_tenths - 1))
 	done
-	[ -e "$1" ] || fail "timed out waiting for $1"
+}
+
+# wait_for_file FILE [TENTHS]: wait until FILE exists (default 10 s).
+wait_for_file() {
+	wait_until "${2:-100}" test -e "$1" || fail "timed out waiting for $1"
 }
 
 # wait_for_listening LOGFILE [TENTHS]: tcpdump and dumpcap say they are
 # listening only once the capture is armed.
 wait_for_listening() {
-	_tenths=${2:-100}
-	while ! grep -qE "listening on|Capturing on" "$1" 2>/dev/null && [ "$_tenths" -gt 0 ]; do
-		sleep 0.1
-		_tenths=$((_tenths - 1))
-	done
-	grep -qE "listening on|Capturing on" "$1" || fail "capture did not start: $(cat "$1")"
+	wait_until "${2:-100}" grep -sqE "listening on|Capturing on" "$1" ||
+		fail "capture did not start: $(cat "$1")"
 }

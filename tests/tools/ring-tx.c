@@ -4,8 +4,8 @@
  *
  * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
  *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k]
- *                [-E] [-A before|after] [-F] [-R [-B MS]] [-w FILE] [-T LEN]
- *                [-s]
+ *                [-E] [-A before|after] [-X EXTRA] [-F] [-R [-B MS]] [-w FILE]
+ *                [-T LEN] [-s]
  *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
  *   -r RING   pcap_set_tx_ring_size()
  *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
@@ -18,6 +18,8 @@
  *   -A WHEN   exit() after the last frame, from where an atexit handler
  *             registered before opening the handle or after activating it
  *             calls pcap_close() (no -s)
+ *   -X EXTRA  first open EXTRA more handles on IFACE (same -b, -r) and
+ *             inject the COUNT frames into each; they are never closed
  *   -F        after the last frame, fork a child that exit()s at once, and
  *             print "child sent N", the packets IFACE sent meanwhile
  *   -R        after the last frame, read one packet (pcap_dispatch(), no
@@ -30,7 +32,8 @@
  *             "read returned after T ms"
  *   -w FILE   after activation, create FILE.ready and wait until FILE exists
  *   -T LEN    also print how many frames are longer than LEN
- *   -s        print pcap_tx_stats() (after pcap_inject_flush())
+ *   -s        print pcap_tx_stats() (after pcap_inject_flush(), and how
+ *             long that took: "flush took T ms")
  *
  * Prints "sent N frames B bytes" (frames the calls accepted), with -Q
  * "transmit took U us" (pcap_sendqueue_transmit()), and, with -s,
@@ -57,7 +60,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k] [-E] [-A before|after] [-F] [-R [-B MS]] [-w FILE] [-T LEN] [-s]\n");
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k] [-E] [-A before|after] [-X EXTRA] [-F] [-R [-B MS]] [-w FILE] [-T LEN] [-s]\n");
 	exit(2);
 }
 
@@ -78,6 +81,36 @@ print_stats(pcap_t *p)
 }
 
 static pcap_t *handle;
+
+/* An activated handle on ifname; timeout_ms < 0: the default timeout. */
+static pcap_t *
+open_handle(const char *ifname, int batch, int ring, int timeout_ms)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_create(ifname, errbuf);
+
+	if (p == NULL) {
+		fprintf(stderr, "ring-tx: %s\n", errbuf);
+		exit(1);
+	}
+	MUST(pcap_set_snaplen(p, 64));
+	MUST(pcap_set_buffer_size(p, 256 * 1024));
+	if (batch >= 0 && pcap_set_tx_batch(p, batch) != 0) {
+		fprintf(stderr, "ring-tx: pcap_set_tx_batch: %s\n", pcap_geterr(p));
+		exit(1);
+	}
+	if (ring >= 0 && pcap_set_tx_ring_size(p, ring) != 0) {
+		fprintf(stderr, "ring-tx: pcap_set_tx_ring_size: %s\n", pcap_geterr(p));
+		exit(1);
+	}
+	if (timeout_ms >= 0)
+		MUST(pcap_set_timeout(p, timeout_ms));
+	if (pcap_activate(p) < 0) {
+		fprintf(stderr, "ring-tx: %s: %s\n", ifname, pcap_geterr(p));
+		exit(1);
+	}
+	return p;
+}
 
 static void *
 break_later(void *arg)
@@ -234,13 +267,13 @@ main(int argc, char **argv)
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
 	int nonblock = 0, stop_when_full = 0, keep_going = 0, no_close = 0;
 	int stats = 0, opt, ret;
-	int fork_child = 0, read_one = 0, break_ms = -1;
+	int fork_child = 0, read_one = 0, break_ms = -1, extra = 0;
 	pthread_t breaker;
 	const char *close_hook = NULL;
 	struct pcap_tx_stat ts;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:FRB:w:T:s")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:X:FRB:w:T:s")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -274,6 +307,7 @@ main(int argc, char **argv)
 			close_hook = optarg;
 			no_close = 1;
 			break;
+		case 'X': extra = atoi(optarg); break;
 		case 'F': fork_child = 1; break;
 		case 'R': read_one = 1; break;
 		case 'B': break_ms = atoi(optarg); break;
@@ -289,27 +323,19 @@ main(int argc, char **argv)
 	if (close_hook != NULL && strcmp(close_hook, "before") == 0 &&
 	    atexit(close_at_exit) != 0)
 		return 1;
-	p = pcap_create(ifname, errbuf);
-	if (p == NULL) {
-		fprintf(stderr, "ring-tx: %s\n", errbuf);
-		return 1;
+	for (; extra > 0; extra--) {
+		p = open_handle(ifname, batch, ring, -1);
+		for (i = first; i < first + count; i++) {
+			len = frame_build(frame, (uint32_t)i,
+			    frame_len((uint32_t)i, min_len, max_len), mix);
+			if (pcap_inject(p, frame, len) != (int)len) {
+				fprintf(stderr, "ring-tx: extra handle: frame %lu: %s\n",
+				    i, pcap_geterr(p));
+				return 1;
+			}
+		}
 	}
-	MUST(pcap_set_snaplen(p, 64));
-	MUST(pcap_set_buffer_size(p, 256 * 1024));
-	if (batch >= 0 && pcap_set_tx_batch(p, batch) != 0) {
-		fprintf(stderr, "ring-tx: pcap_set_tx_batch: %s\n", pcap_geterr(p));
-		return 1;
-	}
-	if (ring >= 0 && pcap_set_tx_ring_size(p, ring) != 0) {
-		fprintf(stderr, "ring-tx: pcap_set_tx_ring_size: %s\n", pcap_geterr(p));
-		return 1;
-	}
-	if (break_ms >= 0)
-		MUST(pcap_set_timeout(p, 1000));
-	if (pcap_activate(p) < 0) {
-		fprintf(stderr, "ring-tx: %s: %s\n", ifname, pcap_geterr(p));
-		return 1;
-	}
+	p = open_handle(ifname, batch, ring, break_ms >= 0 ? 1000 : -1);
 	handle = p;
 	if (close_hook != NULL && strcmp(close_hook, "after") == 0 &&
 	    atexit(close_at_exit) != 0)
@@ -424,7 +450,10 @@ main(int argc, char **argv)
 		exit(0);
 	}
 	if (stats) {
-		if (pcap_inject_flush(p) != 0)
+		start = now_us();
+		ret = pcap_inject_flush(p);
+		printf("flush took %lld ms\n", (now_us() - start) / 1000);
+		if (ret != 0)
 			printf("flush: %s\n", pcap_geterr(p));
 		print_stats(p);
 	}
