@@ -2,8 +2,8 @@
  * The module's one door to libpcap.
  *
  * This is the only file of pcap-ring that includes pcap-int.h, names a
- * member of struct pcap or calls a pcapint_ function; tests/unit/
- * t-one-door.sh checks it.  Each shim is named after the
+ * member of struct pcap, or calls a pcapint_ function or a pcap_plugin_
+ * accessor; tests/unit/t-one-door.sh checks it.  Each shim is named after the
  * pcap_plugin_*() accessor of pcap/pcap-plugin.h that does the same
  * (libpcap PR #1659's ABI, patches/0006), so that building the module as
  * a plugin changes only the bodies below, not the module.  Compiled into
@@ -35,8 +35,9 @@
  *   ring_mmap_32bit_flag()	pcap_init(PCAP_MMAP_32BIT)
  *   libpcap_platform_lib_version()  pcap_lib_version() (the series
  *				renames the platform's)
- * Besides the shims, the module takes _U_ from libpcap's varattrs.h,
- * which pcap-int.h includes; the plugin build defines it here.
+ * The plugin build defines the rest here itself: _U_ (from libpcap's
+ * varattrs.h, which pcap-int.h includes) and libpcap_count_is_unlimited()
+ * (pcap_dispatch()'s count <= 0).
  */
 #ifndef pcap_ring_libpcap_h
 #define pcap_ring_libpcap_h
