@@ -165,6 +165,21 @@ mutant tx-blocking-gives-up pcap-ring-tx.c \
 	's/wait == TX_WAIT_CLOSE \&\&/wait != TX_KICK_ONCE \&\&/' \
 	"tx/t-blocking"
 
+# The module's handles get no tx ops: the TX API says "not supported".
+mutant tx-ops-not-installed pcap-ring.c \
+	's/pcap_plugin_set_tx_ops(p, &pcap_ring_tx_ops);/(void)0;/' \
+	"test-tx-api tx/t-inject-modes"
+
+# libpcap lets a TX setting reach the capture source after activation.
+mutant tx-set-after-activation pcap-plugin-api.c \
+	's/if (pcapint_check_activated(p))/if (0)/' \
+	"plugin/t-tx-ops"
+
+# The members of a tx ops table past its size are called.
+mutant tx-ops-size-ignored pcap-plugin-api.c \
+	's/(p)->tx_ops->size >= /(size_t)-1 >= /' \
+	"plugin/t-tx-ops"
+
 # A failed activation does not undo what it set up.
 mutant failed-activation-leak pcap-ring.c \
 	'/^fail:$/{n;s/ring_cleanup(p);/(void)p;/;}' \

@@ -120,6 +120,7 @@ struct ring_tx {
 	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	long long refused_since;	/* ns: refusals taking nothing began, or 0 */
+	int kick_err;			/* errno of the last kick, or 0 */
 	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
 	int woke_reader;		/* readable for frames since the last read */
@@ -130,7 +131,6 @@ struct ring_tx {
 	pid_t owner;			/* the process that activated the handle */
 	int in_sendqueue;		/* pcap_sendqueue_transmit() is running */
 
-	long long close_due;		/* ns: when close or exit drops what waits */
 	char loss[PCAP_ERRBUF_SIZE];	/* why frames were lost last */
 	int error_pending;		/* frames lost since pcap_inject_flush() last said so */
 	char error[PCAP_ERRBUF_SIZE];	/* the first of them */
@@ -258,7 +258,6 @@ int	pcap_ring_setnonblock(pcap_t *, int);
 int	pcap_ring_stats(pcap_t *, struct pcap_stat *);
 void	pcap_ring_cleanup(pcap_t *);
 void	pcap_ring_breakloop(pcap_t *);
-int	pcap_ring_is_ours(const pcap_t *);
 int	pcap_ring_set_promiscuous(pcap_t *, int fd);
 int	pcap_ring_add_stats(pcap_t *, int fd);
 int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
@@ -270,5 +269,6 @@ void	pcap_ring_tx_init(struct ring_tx *);
 int	pcap_ring_tx_open(pcap_t *);
 int	pcap_ring_tx_activate(pcap_t *);
 void	pcap_ring_tx_cleanup(pcap_t *);
+extern const struct pcap_plugin_tx_ops pcap_ring_tx_ops;
 
 #endif

@@ -29,12 +29,12 @@
  *				(oneshot_callback)
  *   libpcap_get_direction(), libpcap_set_direction()  p->direction
  *   libpcap_break_loop_requested()  break_loop without clearing it
- *   libpcap_activated(), libpcap_check_activated()  for the TX API
- *   libpcap_activate_is()	which capture source owns a handle
  *   libpcap_setnonblock_fd()	O_NONBLOCK on p->fd, with stock's error
  *   ring_mmap_32bit_flag()	pcap_init(PCAP_MMAP_32BIT)
  *   libpcap_platform_lib_version()  pcap_lib_version() (the series
  *				renames the platform's)
+ * libpcap_set_tx_ops() is pcap_plugin_set_tx_ops(), which our extension
+ * of the ABI (patches/0006) already has; the module calls it today too.
  * The plugin build defines the rest here itself: _U_ (from libpcap's
  * varattrs.h, which pcap-int.h includes) and libpcap_count_is_unlimited()
  * (pcap_dispatch()'s count <= 0).
@@ -60,7 +60,6 @@
 #define pcapint_filter_with_aux_data	pcap_filter_with_aux_data
 #define pcapint_cleanup_live_common	pcap_cleanup_live_common
 #define pcapint_breakloop_common	pcap_breakloop_common
-#define pcapint_check_activated		pcap_check_activated
 #define pcapint_setnonblock_fd		pcap_setnonblock_fd
 #endif
 
@@ -120,12 +119,6 @@ libpcap_set_activate(pcap_t *p, int (*activate)(pcap_t *))
 	p->activate_op = activate;
 }
 
-static inline int
-libpcap_activate_is(const pcap_t *p, int (*activate)(pcap_t *))
-{
-	return p->activate_op == activate;
-}
-
 /* As pcap_plugin_set_ops(): a NULL member keeps libpcap's default. */
 static inline void
 libpcap_set_ops(pcap_t *p, const struct pcap_plugin_ops *ops)
@@ -150,6 +143,13 @@ libpcap_set_ops(pcap_t *p, const struct pcap_plugin_ops *ops)
 		p->cleanup_op = ops->cleanup;
 	if (ops->breakloop_func != NULL)
 		p->breakloop_op = ops->breakloop_func;
+}
+
+/* Batched injection and send queues, for libpcap's public TX API. */
+static inline void
+libpcap_set_tx_ops(pcap_t *p, const struct pcap_plugin_tx_ops *ops)
+{
+	pcap_plugin_set_tx_ops(p, ops);
 }
 
 /* The error buffer, PCAP_ERRBUF_SIZE bytes. */
@@ -347,19 +347,6 @@ static inline int
 libpcap_is_oneshot(const pcap_t *p, pcap_handler callback)
 {
 	return callback == p->oneshot_callback;
-}
-
-static inline int
-libpcap_activated(const pcap_t *p)
-{
-	return p->activated;
-}
-
-/* Nonzero, with the error buffer set, if the handle is activated. */
-static inline int
-libpcap_check_activated(pcap_t *p)
-{
-	return pcapint_check_activated(p);
 }
 
 /* The program installed with libpcap_install_bpf(), or NULL. */

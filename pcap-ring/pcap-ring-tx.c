@@ -44,11 +44,12 @@
  *   a kick fails once the interface is down or gone, which ends the wait,
  *   and so does a link without carrier that refuses every kick (ENOBUFS,
  *   with the queue discipline bypassed).
- *   Non-blocking mode gets an immediate EAGAIN error, from an injection
- *   into a full ring and from a pcap_inject_flush() that leaves frames
- *   waiting.  Only pcap_close() and exit() give up, after
- *   TX_CLOSE_LIMIT_MS (for exit(), all handles together), dropping what
- *   waits.
+ *   Non-blocking mode gets an immediate EAGAIN error (ENOBUFS after a
+ *   refused kick), from an injection into a full ring and from a
+ *   pcap_inject_flush() that leaves frames waiting; the link without
+ *   carrier ends its retries as it ends a wait.  Otherwise only
+ *   pcap_close() and exit() give up, after TX_CLOSE_LIMIT_MS (for exit(),
+ *   all handles together, in turn), dropping what waits.
  *
  * - The MTU is read again when a frame is longer than it allowed: a raised
  *   MTU allows what stock's send() allows.  A frame longer than the ring's
@@ -73,8 +74,6 @@
  *   the privileges to open a packet socket); on other handles each record
  *   goes through pcap_inject().
  */
-/* pthread_mutex_clocklock() */
-#define _GNU_SOURCE
 /* <pcap/pcap.h> declares the send queues, defined here, only on request. */
 #define PCAP_WANT_SENDQUEUE
 #include <config.h>
@@ -83,6 +82,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +131,7 @@
 /* How long flush() waits for the kernel to take the waiting frames. */
 #define TX_KICK_ONCE	0	/* not at all: one kick */
 #define TX_WAIT_TAKEN	1	/* until it takes them, or an error ends it */
-#define TX_WAIT_CLOSE	2	/* until tx->close_due, then drop them */
+#define TX_WAIT_CLOSE	2	/* until its due, then drop them */
 #define TX_WAIT_READ	3	/* as TX_WAIT_TAKEN, cut short by pcap_breakloop() or the read timeout */
 
 /* What flush() returns when pcap_breakloop() or the read timeout cut it short. */
@@ -478,6 +478,7 @@ kick(pcap_t *p)
 		}
 		break;
 	}
+	tx->kick_err = err;
 	if (err != ENOBUFS || tx->unsent < unsent)
 		tx->refused_since = 0;
 	else if (tx->refused_since == 0)
@@ -520,11 +521,19 @@ refused_on_dead_link(pcap_t *p)
 }
 
 /*
- * Yield a few times, then sleep a little longer at each step, with the
- * TX lock released so that another thread's read or injection goes on.
+ * What a non-blocking send() would say while frames still wait: ENOBUFS
+ * if the queue discipline (or a link without carrier) refused the last
+ * kick, EAGAIN if frames in flight fill SO_SNDBUF.
  */
+static int
+still_waiting_errno(const struct ring_tx *tx)
+{
+	return tx->kick_err == ENOBUFS ? ENOBUFS : EAGAIN;
+}
+
+/* Yield a few times, then sleep a little longer at each step. */
 static void
-back_off(struct ring_tx *tx, unsigned int step)
+pause_for(unsigned int step)
 {
 	static const long sleep_ns[] = {
 		2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000
@@ -532,7 +541,6 @@ back_off(struct ring_tx *tx, unsigned int step)
 	const unsigned int n = sizeof(sleep_ns) / sizeof(sleep_ns[0]);
 	struct timespec ts;
 
-	pthread_mutex_unlock(&tx->lock);
 	if (step < 4) {
 		sched_yield();
 	} else {
@@ -541,6 +549,17 @@ back_off(struct ring_tx *tx, unsigned int step)
 		ts.tv_nsec = sleep_ns[step < n ? step : n - 1];
 		nanosleep(&ts, NULL);
 	}
+}
+
+/*
+ * Pause with the TX lock released, so that another thread's read or
+ * injection goes on.
+ */
+static void
+back_off(struct ring_tx *tx, unsigned int step)
+{
+	pthread_mutex_unlock(&tx->lock);
+	pause_for(step);
 	pthread_mutex_lock(&tx->lock);
 }
 
@@ -563,14 +582,15 @@ make_room(pcap_t *p, int block)
 		}
 		if (frame_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE)
 			return 0;
-		if (!block) {
-			libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-			    PCAP_ERRBUF_SIZE, EAGAIN, "%s: send: TX ring full",
-			    tx_ifname(p));
-			return -1;
-		}
+		/* It never blocks: non-blocking retries end there too. */
 		if (refused_on_dead_link(p) == -1) {
 			report_loss(p);
+			return -1;
+		}
+		if (!block) {
+			libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+			    PCAP_ERRBUF_SIZE, still_waiting_errno(tx),
+			    "%s: send: TX ring full", tx_ifname(p));
 			return -1;
 		}
 		if (step == 0)
@@ -581,11 +601,14 @@ make_room(pcap_t *p, int block)
 
 /*
  * Hand every waiting frame to the kernel, kicking and waiting (wait: see
- * TX_KICK_ONCE) while frames in flight fill SO_SNDBUF.  0, -1 with the
- * loss noted, or TX_FLUSH_CUT with frames still waiting.
+ * TX_KICK_ONCE; with TX_WAIT_CLOSE until due, CLOCK_MONOTONIC ns) while
+ * frames in flight fill SO_SNDBUF.  0, -1 with the loss noted, or
+ * TX_FLUSH_CUT with frames still waiting.  Even one kick drops the frames
+ * of a link without carrier that has refused them long enough: nothing
+ * else would end a non-blocking program's retries.
  */
 static int
-flush(pcap_t *p, int wait)
+flush(pcap_t *p, int wait, long long due)
 {
 	struct ring_tx *tx = tx_of(p);
 	int read_timeout = ((struct pcap_ring *)libpcap_priv(p))->timeout;
@@ -595,13 +618,15 @@ flush(pcap_t *p, int wait)
 	for (step = 0; tx->unsent > 0; step++) {
 		if (kick(p) == -1)
 			return -1;
-		if (tx->unsent == 0 || wait == TX_KICK_ONCE)
+		if (tx->unsent == 0)
 			break;
 		if (refused_on_dead_link(p) == -1)
 			return -1;
+		if (wait == TX_KICK_ONCE)
+			break;
 		if (step == 0) {
 			start = now_ns();
-		} else if (wait == TX_WAIT_CLOSE && now_ns() > tx->close_due) {
+		} else if (wait == TX_WAIT_CLOSE && now_ns() > due) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
 		} else if (wait == TX_WAIT_READ &&
@@ -739,13 +764,13 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 	struct ring_tx *tx = tx_of(p);
 
 	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
-	    TX_WAIT_TAKEN) == -1) {
+	    TX_WAIT_TAKEN, 0) == -1) {
 		report_loss(p);
 		return PCAP_ERROR;
 	}
 	if (tx->unsent > 0) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, EAGAIN,
+		    PCAP_ERRBUF_SIZE, still_waiting_errno(tx),
 		    "%s: send: %u frames queued before this one still wait",
 		    tx_ifname(p), tx->unsent);
 		return PCAP_ERROR;
@@ -826,7 +851,7 @@ flush_waiting(pcap_t *p)
 
 	pthread_mutex_lock(&tx->lock);
 	if (tx->unsent > 0)
-		(void)flush(p, TX_KICK_ONCE);
+		(void)flush(p, TX_KICK_ONCE, 0);
 	pthread_mutex_unlock(&tx->lock);
 }
 
@@ -858,7 +883,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	woken = tx->woke_reader || tx->unsent > 0;
 	tx->woke_reader = 0;
 	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
-	    TX_WAIT_READ) == TX_FLUSH_CUT) {
+	    TX_WAIT_READ, 0) == TX_FLUSH_CUT) {
 		pthread_mutex_unlock(&tx->lock);
 		if (libpcap_check_break_loop(p))
 			return PCAP_ERROR_BREAK;
@@ -1116,52 +1141,148 @@ setup_wakeup(pcap_t *p)
  * program's pcap_close() at exit is safe before or after the hook.  A
  * forked child skips its parent's handles: their ring is shared with the
  * parent, and the child's view of it is stale.
+ *
+ * The hook walks the list without its lock, so that a signal handler
+ * that interrupts it may close a handle (that takes the lock); other
+ * threads wait until the hook is done before they change the list.
  */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static pcap_t *live_handles;
-static int exit_hook_registered;
+static int hooks_registered;
+static int exit_flushing;		/* the hook walks the list */
+static pthread_t exit_thread;		/* on this thread */
 
 /*
- * Send what waits at close or exit, giving up at due (CLOCK_MONOTONIC,
- * ns): nothing, if this thread holds the TX lock already (exit() or
- * pcap_close() from a signal handler that interrupted an injection: the
- * ring is then half changed) or another thread did not release it by due.
+ * Take the TX lock, giving up at due (CLOCK_MONOTONIC, ns): 0, EDEADLK
+ * if this thread holds it already (exit() or pcap_close() from a signal
+ * handler that interrupted an injection: the ring is then half changed),
+ * or ETIMEDOUT.  pthread_mutex_timedlock() takes CLOCK_REALTIME, so the
+ * time left goes on the realtime clock (pthread_mutex_clocklock() would
+ * need glibc 2.30); a due in the past tries once.
+ */
+static int
+lock_by(struct ring_tx *tx, long long due)
+{
+	long long left = due - now_ns(), at;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	at = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec + (left > 0 ? left : 0);
+	ts.tv_sec = (time_t)(at / NSEC_PER_SEC);
+	ts.tv_nsec = (long)(at % NSEC_PER_SEC);
+	return pthread_mutex_timedlock(&tx->lock, &ts);
+}
+
+/*
+ * Send what waits at close, giving up at due (CLOCK_MONOTONIC, ns):
+ * nothing, if the TX lock is not to be had (lock_by()).
  */
 static void
 send_waiting_by(pcap_t *p, long long due)
 {
 	struct ring_tx *tx = tx_of(p);
-	struct timespec ts;
 
-	ts.tv_sec = (time_t)(due / NSEC_PER_SEC);
-	ts.tv_nsec = (long)(due % NSEC_PER_SEC);
-	if (pthread_mutex_clocklock(&tx->lock, CLOCK_MONOTONIC, &ts) != 0)
+	if (lock_by(tx, due) != 0)
 		return;
-	if (tx->unsent > 0) {
-		tx->close_due = due;
-		(void)flush(p, TX_WAIT_CLOSE);
-	}
+	if (tx->unsent > 0)
+		(void)flush(p, TX_WAIT_CLOSE, due);
 	pthread_mutex_unlock(&tx->lock);
 }
 
 /*
- * One deadline for all handles: a program's exit must not take
- * TX_CLOSE_LIMIT_MS once per handle with frames stuck on a slow link.
+ * One round of the exit hook on p: kick once, and with give_up drop what
+ * still waits.  The frames still waiting; 1 if another thread holds the
+ * TX lock (the next round tries again), 0 if this one does.
+ */
+static unsigned int
+kick_at_exit(pcap_t *p, int give_up)
+{
+	struct ring_tx *tx = tx_of(p);
+	unsigned int waiting;
+	int err;
+
+	if ((err = lock_by(tx, 0)) != 0)
+		return err == ETIMEDOUT;
+	if (tx->unsent > 0 && flush(p, TX_KICK_ONCE, 0) == 0 && give_up &&
+	    tx->unsent > 0)
+		drop_waiting(p, ETIMEDOUT);
+	waiting = tx->unsent;
+	pthread_mutex_unlock(&tx->lock);
+	return waiting;
+}
+
+/* With live_lock held: wait until the exit hook, on another thread, is done. */
+static void
+wait_for_exit_hook(void)
+{
+	while (exit_flushing && !pthread_equal(exit_thread, pthread_self())) {
+		pthread_mutex_unlock(&live_lock);
+		pause_for(UINT_MAX);
+		pthread_mutex_lock(&live_lock);
+	}
+}
+
+/*
+ * The hook's own thread changes the list only from a signal handler: the
+ * short hold of live_lock here is not to be interrupted by one.
+ */
+static void
+set_exit_flushing(int on)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_mutex_lock(&live_lock);
+	wait_for_exit_hook();
+	exit_flushing = on;
+	exit_thread = pthread_self();
+	pthread_mutex_unlock(&live_lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * One deadline for all handles, shared in rounds: a program's exit must
+ * not take TX_CLOSE_LIMIT_MS once per handle with frames stuck on a slow
+ * link, and such a handle must not use it all while frames of another,
+ * on a fast link, wait behind it.
  */
 static void
 flush_live_at_exit(void)
 {
 	long long due = now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL;
 	pid_t self = getpid();
+	unsigned int step, waiting;
+	int give_up = 0;
 	pcap_t *p;
 
-	pthread_mutex_lock(&live_lock);
-	for (p = live_handles; p != NULL; p = tx_of(p)->next_live) {
-		/* Not even the lock: another thread may have held it at fork(). */
-		if (tx_of(p)->owner == self)
-			send_waiting_by(p, due);
+	set_exit_flushing(1);
+	for (step = 0;; step++) {
+		waiting = 0;
+		for (p = live_handles; p != NULL; p = tx_of(p)->next_live) {
+			/* Not even the lock: another thread may have held it at fork(). */
+			if (tx_of(p)->owner == self)
+				waiting += kick_at_exit(p, give_up);
+		}
+		if (waiting == 0 || give_up)
+			break;
+		give_up = now_ns() > due;
+		if (!give_up)
+			pause_for(step);
 	}
-	pthread_mutex_unlock(&live_lock);
+	set_exit_flushing(0);
+}
+
+/*
+ * A forked child starts with no handles of its own, and live_lock may
+ * have been held at fork() by a thread it does not have.
+ */
+static void
+forget_live_in_child(void)
+{
+	pthread_mutex_init(&live_lock, NULL);
+	live_handles = NULL;
+	exit_flushing = 0;
 }
 
 static int
@@ -1171,12 +1292,14 @@ add_live(pcap_t *p)
 	int status = 0;
 
 	pthread_mutex_lock(&live_lock);
-	if (!exit_hook_registered) {
-		if (atexit(flush_live_at_exit) == 0)
-			exit_hook_registered = 1;
+	wait_for_exit_hook();
+	if (!hooks_registered) {
+		if (pthread_atfork(NULL, NULL, forget_live_in_child) == 0 &&
+		    atexit(flush_live_at_exit) == 0)
+			hooks_registered = 1;
 		else {
 			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-			    "atexit failed");
+			    "can't register the exit hook (atexit or pthread_atfork failed)");
 			status = PCAP_ERROR;
 		}
 	}
@@ -1195,6 +1318,7 @@ remove_live(pcap_t *p)
 	pcap_t **pp;
 
 	pthread_mutex_lock(&live_lock);
+	wait_for_exit_hook();
 	for (pp = &live_handles; *pp != NULL; pp = &tx_of(*pp)->next_live) {
 		if (*pp == p) {
 			*pp = tx_of(p)->next_live;
@@ -1261,113 +1385,68 @@ pcap_ring_tx_cleanup(pcap_t *p)
 }
 
 /*
- * The public API.  Other handles (devices pcap-ring leaves to stock
- * pcap-linux, savefiles, pcap_open_dead()) get an error, not a crash;
- * the module knows its own handles by their activate_op.
+ * The module's batched injection and send queue operations, which
+ * libpcap's public functions call on its handles only: activated or not
+ * as each must be, with a statistics buffer and a well-formed queue
+ * (pcap-plugin-api.c).
  */
-static struct ring_tx *
-ring_handle(pcap_t *p, const char *func)
-{
-	if (!pcap_ring_is_ours(p)) {
-		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "%s: not supported on this handle: only pcap-ring captures on Linux network interfaces have a TX ring",
-		    func);
-		return NULL;
-	}
-	return tx_of(p);
-}
 
-static struct ring_tx *
-settable_handle(pcap_t *p, const char *func, int value, int min, int max)
+/* 0, or -1 with the error set if value is not from min to max. */
+static int
+check_range(pcap_t *p, const char *func, int value, int min, int max)
 {
-	struct ring_tx *tx = ring_handle(p, func);
-
-	if (tx == NULL)
-		return NULL;
-	if (libpcap_check_activated(p))
-		return NULL;
-	if (value < min || value > max) {
-		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "%s: %d is out of range (%d to %d)", func, value, min, max);
-		return NULL;
-	}
-	return tx;
+	if (value >= min && value <= max)
+		return 0;
+	snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
+	    "%s: %d is out of range (%d to %d)", func, value, min, max);
+	return -1;
 }
 
 static int
-settable_error(pcap_t *p)
+ring_set_tx_batch(pcap_t *p, int frames)
 {
-	return libpcap_activated(p) && pcap_ring_is_ours(p) ?
-	    PCAP_ERROR_ACTIVATED : PCAP_ERROR;
-}
+	struct ring_tx *tx = tx_of(p);
 
-int
-pcap_set_tx_batch(pcap_t *p, int frames)
-{
-	struct ring_tx *tx = settable_handle(p, "pcap_set_tx_batch", frames,
-	    0, TX_MAX_RING_FRAMES);
-
-	if (tx == NULL)
-		return settable_error(p);
+	if (check_range(p, "pcap_set_tx_batch", frames, 0,
+	    TX_MAX_RING_FRAMES) == -1)
+		return PCAP_ERROR;
 	tx->batch = frames;
 	tx->batch_set = 1;
 	return 0;
 }
 
-int
-pcap_set_tx_ring_size(pcap_t *p, int frames)
+static int
+ring_set_tx_ring_size(pcap_t *p, int frames)
 {
-	struct ring_tx *tx = settable_handle(p, "pcap_set_tx_ring_size",
-	    frames, 0, TX_MAX_RING_FRAMES);
+	struct ring_tx *tx = tx_of(p);
 
-	if (tx == NULL)
-		return settable_error(p);
+	if (check_range(p, "pcap_set_tx_ring_size", frames, 0,
+	    TX_MAX_RING_FRAMES) == -1)
+		return PCAP_ERROR;
 	tx->ring_frames = frames;
 	tx->ring_set = 1;
 	return 0;
 }
 
-int
-pcap_set_tx_qdisc_bypass(pcap_t *p, int bypass)
+static int
+ring_set_tx_qdisc_bypass(pcap_t *p, int bypass)
 {
-	struct ring_tx *tx = settable_handle(p, "pcap_set_tx_qdisc_bypass",
-	    bypass != 0, 0, 1);
+	struct ring_tx *tx = tx_of(p);
 
-	if (tx == NULL)
-		return settable_error(p);
 	tx->qdisc_bypass = bypass != 0;
 	tx->qdisc_bypass_set = 1;
 	return 0;
 }
 
-static struct ring_tx *
-active_handle(pcap_t *p, const char *func)
+static int
+ring_inject_flush(pcap_t *p)
 {
-	struct ring_tx *tx = ring_handle(p, func);
-
-	if (tx != NULL && !libpcap_activated(p)) {
-		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "%s: this handle hasn't been activated yet", func);
-		return NULL;
-	}
-	return tx;
-}
-
-int
-pcap_inject_flush(pcap_t *p)
-{
-	struct ring_tx *tx;
+	struct ring_tx *tx = tx_of(p);
 	int status = 0;
 
-	/* Nothing ever waits on handles without a TX ring. */
-	if (!pcap_ring_is_ours(p))
-		return 0;
-	tx = active_handle(p, "pcap_inject_flush");
-	if (tx == NULL)
-		return PCAP_ERROR_NOT_ACTIVATED;
 	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL)
-		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN);
+		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
 	if (tx->error_pending) {
 		memcpy(libpcap_errbuf(p), tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
@@ -1375,7 +1454,7 @@ pcap_inject_flush(pcap_t *p)
 	} else if (tx->unsent > 0) {
 		/* Non-blocking: as send() would, with the frames kept. */
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, EAGAIN,
+		    PCAP_ERRBUF_SIZE, still_waiting_errno(tx),
 		    "%s: send: %u queued frame%s still wait%s for room",
 		    tx_ifname(p), tx->unsent, tx->unsent == 1 ? "" : "s",
 		    tx->unsent == 1 ? "s" : "");
@@ -1385,71 +1464,17 @@ pcap_inject_flush(pcap_t *p)
 	return status;
 }
 
-int
-pcap_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
+static int
+ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 {
-	struct ring_tx *tx = active_handle(p, "pcap_tx_stats");
+	struct ring_tx *tx = tx_of(p);
 
-	if (tx == NULL)
-		return libpcap_activated(p) || !pcap_ring_is_ours(p) ?
-		    PCAP_ERROR : PCAP_ERROR_NOT_ACTIVATED;
-	if (ts == NULL) {
-		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "pcap_tx_stats: NULL statistics buffer");
-		return PCAP_ERROR;
-	}
 	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base != NULL && tx->unsent > 0)
-		(void)flush(p, TX_KICK_ONCE);
+		(void)flush(p, TX_KICK_ONCE, 0);
 	*ts = tx->stat;
 	ts->tx_pending = tx->unsent;
 	pthread_mutex_unlock(&tx->lock);
-	return 0;
-}
-
-/*
- * Send queues, with Npcap's signatures and semantics: records of a
- * struct pcap_pkthdr followed by caplen bytes.
- */
-pcap_send_queue *
-pcap_sendqueue_alloc(u_int memsize)
-{
-	pcap_send_queue *queue = malloc(sizeof(*queue));
-
-	if (queue == NULL)
-		return NULL;
-	queue->buffer = malloc(memsize);
-	if (queue->buffer == NULL) {
-		free(queue);
-		return NULL;
-	}
-	queue->maxlen = memsize;
-	queue->len = 0;
-	return queue;
-}
-
-void
-pcap_sendqueue_destroy(pcap_send_queue *queue)
-{
-	if (queue == NULL)
-		return;
-	free(queue->buffer);
-	free(queue);
-}
-
-int
-pcap_sendqueue_queue(pcap_send_queue *queue, const struct pcap_pkthdr *h,
-    const u_char *data)
-{
-	if (queue == NULL || h == NULL || (data == NULL && h->caplen != 0) ||
-	    queue->len > queue->maxlen ||
-	    (uint64_t)sizeof(*h) + h->caplen > queue->maxlen - queue->len)
-		return -1;
-	memcpy(queue->buffer + queue->len, h, sizeof(*h));
-	queue->len += sizeof(*h);
-	if (h->caplen != 0)
-		memcpy(queue->buffer + queue->len, data, h->caplen);
-	queue->len += h->caplen;
 	return 0;
 }
 
@@ -1536,49 +1561,38 @@ record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
 	return prev_due + (ts - prev_ts);
 }
 
-u_int
-pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
+/* Each record goes through the TX ring, as batched pcap_inject() calls. */
+static u_int
+ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 {
-	struct ring_tx *tx = NULL;
+	struct ring_tx *tx = tx_of(p);
 	struct pcap_pkthdr h;
 	unsigned long long n = 0;
 	long long due = 0, ts, prev_ts = 0;
 	u_int off = 0;
 	int batch = TX_DEFAULT_BATCH;
+	char why[PCAP_ERRBUF_SIZE];
 
-	if (queue == NULL || queue->len > queue->maxlen) {
+	pthread_mutex_lock(&tx->lock);
+	if (tx->map.base == NULL && setup_ring(p) != 0) {
+		pthread_mutex_unlock(&tx->lock);
+		memcpy(why, libpcap_errbuf(p), sizeof(why));
 		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "pcap_sendqueue_transmit: %s send queue",
-		    queue == NULL ? "NULL" : "corrupt");
+		    "pcap_sendqueue_transmit: no TX ring: %.*s",
+		    PCAP_ERRBUF_SIZE - 40, why);
+		pcap_ring_tx_cleanup(p);
 		return 0;
 	}
-	if (pcap_ring_is_ours(p)) {
-		tx = active_handle(p, "pcap_sendqueue_transmit");
-		if (tx == NULL)
-			return 0;
-		pthread_mutex_lock(&tx->lock);
-		if (tx->map.base == NULL && setup_ring(p) != 0) {
-			char why[PCAP_ERRBUF_SIZE];
-
-			pthread_mutex_unlock(&tx->lock);
-			memcpy(why, libpcap_errbuf(p), sizeof(why));
-			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-			    "pcap_sendqueue_transmit: no TX ring: %.*s",
-			    PCAP_ERRBUF_SIZE - 40, why);
-			pcap_ring_tx_cleanup(p);
-			return 0;
-		}
-		if (tx->batch > 0)
-			batch = tx->batch;
-		/*
-		 * Frames injected before go first; what they lose is
-		 * pcap_inject_flush()'s to report, and the queue still goes.
-		 */
-		(void)flush(p, TX_WAIT_TAKEN);
-		tx->in_sendqueue = 1;
-		tx->queue_seq0 = tx->stat.tx_queued;
-		tx->queue_fail_seq = ULLONG_MAX;
-	}
+	if (tx->batch > 0)
+		batch = tx->batch;
+	/*
+	 * Frames injected before go first; what they lose is
+	 * pcap_inject_flush()'s to report, and the queue still goes.
+	 */
+	(void)flush(p, TX_WAIT_TAKEN, 0);
+	tx->in_sendqueue = 1;
+	tx->queue_seq0 = tx->stat.tx_queued;
+	tx->queue_fail_seq = ULLONG_MAX;
 
 	while (off < queue->len) {
 		const u_char *data = (const u_char *)queue->buffer + off + sizeof(h);
@@ -1602,50 +1616,50 @@ pcap_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 			prev_ts = ts;
 			if (due > now_ns()) {
 				/* What is due now goes out before the wait. */
-				if (tx != NULL && kick(p) == -1)
+				if (kick(p) == -1)
 					break;
-				if (tx != NULL)
-					pthread_mutex_unlock(&tx->lock);
+				pthread_mutex_unlock(&tx->lock);
 				wait_until(due);
-				if (tx != NULL)
-					pthread_mutex_lock(&tx->lock);
+				pthread_mutex_lock(&tx->lock);
 			}
 		}
-		if (tx != NULL) {
-			/*
-			 * While the lock was released (waits for time or
-			 * room), another thread's flush may have met a
-			 * rejected record: nothing after it goes.
-			 */
-			if (tx->queue_fail_seq != ULLONG_MAX)
-				break;
-			if (check_frame(p, data, (int)h.caplen) != 0 ||
-			    queue_frame(p, data, (int)h.caplen, 1) == -1)
-				break;
-			if (tx->unsent >= (unsigned int)batch && kick(p) == -1)
-				break;
-		} else if (pcap_inject(p, data, (int)h.caplen) != (int)h.caplen) {
+		/*
+		 * While the lock was released (waits for time or room),
+		 * another thread's flush may have met a rejected record:
+		 * nothing after it goes.
+		 */
+		if (tx->queue_fail_seq != ULLONG_MAX)
 			break;
-		}
+		if (check_frame(p, data, (int)h.caplen) != 0 ||
+		    queue_frame(p, data, (int)h.caplen, 1) == -1)
+			break;
+		if (tx->unsent >= (unsigned int)batch && kick(p) == -1)
+			break;
 		off += (u_int)sizeof(h) + h.caplen;
 		n++;
 	}
-	if (tx != NULL) {
-		char why[PCAP_ERRBUF_SIZE];
-
-		/* An error that stopped the loop stays the one reported. */
-		memcpy(why, libpcap_errbuf(p), sizeof(why));
-		(void)flush(p, TX_WAIT_TAKEN);
-		tx->in_sendqueue = 0;
-		if (tx->queue_fail_seq != ULLONG_MAX) {
-			/* The kernel took the records before it, and no other. */
-			off = record_offset(queue, tx->queue_fail_seq - tx->queue_seq0);
-			memcpy(libpcap_errbuf(p), tx->queue_error,
-			    PCAP_ERRBUF_SIZE);
-		} else if (off < queue->len) {
-			memcpy(libpcap_errbuf(p), why, PCAP_ERRBUF_SIZE);
-		}
-		pthread_mutex_unlock(&tx->lock);
+	/* An error that stopped the loop stays the one reported. */
+	memcpy(why, libpcap_errbuf(p), sizeof(why));
+	(void)flush(p, TX_WAIT_TAKEN, 0);
+	tx->in_sendqueue = 0;
+	if (tx->queue_fail_seq != ULLONG_MAX) {
+		/* The kernel took the records before it, and no other. */
+		off = record_offset(queue, tx->queue_fail_seq - tx->queue_seq0);
+		memcpy(libpcap_errbuf(p), tx->queue_error, PCAP_ERRBUF_SIZE);
+	} else if (off < queue->len) {
+		memcpy(libpcap_errbuf(p), why, PCAP_ERRBUF_SIZE);
 	}
+	pthread_mutex_unlock(&tx->lock);
 	return off;
 }
+
+/* Installed on each of the module's handles when it is created. */
+const struct pcap_plugin_tx_ops pcap_ring_tx_ops = {
+	.size = sizeof(struct pcap_plugin_tx_ops),
+	.set_tx_batch = ring_set_tx_batch,
+	.set_tx_ring_size = ring_set_tx_ring_size,
+	.set_tx_qdisc_bypass = ring_set_tx_qdisc_bypass,
+	.inject_flush = ring_inject_flush,
+	.tx_stats = ring_tx_stats,
+	.sendqueue_transmit = ring_sendqueue_transmit,
+};

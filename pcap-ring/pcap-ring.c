@@ -776,7 +776,7 @@ ring_activate(pcap_t *p)
 		goto fail;
 	if ((status = pcap_ring_group_form(p)) != 0)
 		goto fail;
-	/* The handle's mode, chosen once: it does not change after activation. */
+	/* The handle's mode, chosen once: it stays after activation. */
 	libpcap_set_ops(p, pr->tx.batch != 0 ? &pcap_ring_batched_ops :
 	    &plain_ops);
 	return warning;
@@ -784,13 +784,6 @@ ring_activate(pcap_t *p)
 fail:
 	pcap_ring_cleanup(p);
 	return status;
-}
-
-/* Whether a handle, activated or not, is one of the module's. */
-int
-pcap_ring_is_ours(const pcap_t *p)
-{
-	return libpcap_activate_is(p, ring_activate);
 }
 
 pcap_t *
@@ -831,6 +824,8 @@ pcap_ring_create(const char *device, char *ebuf, int *is_ours)
 	pcap_ring_tx_init(&pr->tx);
 	pcap_ring_grow_init(&pr->grow);
 	libpcap_set_activate(p, ring_activate);
+	/* Through the accessor a plugin uses, so that both behave alike. */
+	libpcap_set_tx_ops(p, &pcap_ring_tx_ops);
 	if (set_tstamp_types(p, ifname) == -1 ||
 	    set_tstamp_precisions(p) == -1) {
 		memcpy(ebuf, libpcap_errbuf(p), PCAP_ERRBUF_SIZE);

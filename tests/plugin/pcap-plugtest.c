@@ -9,10 +9,18 @@
  * PLUGTEST_ABI is its abi_version and PLUGTEST_SIZE its entry's size
  * (for PCAP_PLUGIN_ABI_EXTENDED); PLUGTEST_FAIL_FINDALLDEVS makes its
  * findalldevs fail, PLUGTEST_NO_ACTIVATE its create set no activate
- * function, as broken plugins do.
+ * function, as broken plugins do.  PLUGTEST_TX_OPS installs batched
+ * injection operations (pcap_plugin_set_tx_ops()) that print each call
+ * with its arguments on the standard output and hand back what they
+ * were given, so that a test sees what reached the plugin;
+ * PLUGTEST_TX_SIZE is that table's size, as a plugin built before
+ * members were added would have it.
  */
 #include <stdio.h>
 #include <string.h>
+
+/* The send queues are declared only on request. */
+#define PCAP_WANT_SENDQUEUE
 
 #include <pcap/pcap.h>
 #include <pcap/pcap-plugin.h>
@@ -34,10 +42,18 @@
 #ifndef PLUGTEST_NO_ACTIVATE
 #define PLUGTEST_NO_ACTIVATE	0
 #endif
+#ifndef PLUGTEST_TX_OPS
+#define PLUGTEST_TX_OPS		0
+#endif
+#ifndef PLUGTEST_TX_SIZE
+#define PLUGTEST_TX_SIZE	sizeof (struct pcap_plugin_tx_ops)
+#endif
 
 struct plugtest {
 	int delivered;
 	u_char packet[PLUGTEST_MAX_LEN];
+	/* What the tx ops were given, for tx_stats to hand back. */
+	int tx_batch, tx_ring_size, tx_qdisc_bypass, tx_flushes;
 };
 
 static int
@@ -105,6 +121,97 @@ plugtest_activate(pcap_t *p)
 	return 0;
 }
 
+#if PLUGTEST_TX_OPS
+static int
+plugtest_set_tx_batch(pcap_t *p, int frames)
+{
+	struct plugtest *pt = pcap_plugin_priv(p);
+
+	printf("plugtest tx: set_tx_batch(%s, %d)\n",
+	    pcap_plugin_get_device(p), frames);
+	pt->tx_batch = frames;
+	return 0;
+}
+
+static int
+plugtest_set_tx_ring_size(pcap_t *p, int frames)
+{
+	struct plugtest *pt = pcap_plugin_priv(p);
+
+	printf("plugtest tx: set_tx_ring_size(%s, %d)\n",
+	    pcap_plugin_get_device(p), frames);
+	pt->tx_ring_size = frames;
+	return 0;
+}
+
+static int
+plugtest_set_tx_qdisc_bypass(pcap_t *p, int bypass)
+{
+	struct plugtest *pt = pcap_plugin_priv(p);
+
+	printf("plugtest tx: set_tx_qdisc_bypass(%s, %d)\n",
+	    pcap_plugin_get_device(p), bypass);
+	pt->tx_qdisc_bypass = bypass;
+	return 0;
+}
+
+/* Fails, so that a test sees the plugin's status and text come back. */
+static int
+plugtest_inject_flush(pcap_t *p)
+{
+	struct plugtest *pt = pcap_plugin_priv(p);
+
+	printf("plugtest tx: inject_flush(%s)\n", pcap_plugin_get_device(p));
+	pt->tx_flushes++;
+	pcap_plugin_set_errbuf(p, "%s: flush %d lost nothing, but says so",
+	    pcap_plugin_get_device(p), pt->tx_flushes);
+	return PCAP_ERROR;
+}
+
+static int
+plugtest_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
+{
+	struct plugtest *pt = pcap_plugin_priv(p);
+
+	printf("plugtest tx: tx_stats(%s)\n", pcap_plugin_get_device(p));
+	memset(ts, 0, sizeof *ts);
+	ts->tx_queued = (uint64_t)pt->tx_batch;
+	ts->tx_pending = (uint64_t)pt->tx_ring_size;
+	ts->tx_kicks = (uint64_t)pt->tx_qdisc_bypass;
+	ts->tx_waits = (uint64_t)pt->tx_flushes;
+	return 0;
+}
+
+/* Says which records the queue holds, and that it sent them all. */
+static u_int
+plugtest_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
+{
+	struct pcap_pkthdr h;
+	u_int off;
+
+	printf("plugtest tx: sendqueue_transmit(%s, sync %d) caplens",
+	    pcap_plugin_get_device(p), sync);
+	for (off = 0; queue->len - off >= sizeof h; off += sizeof h + h.caplen) {
+		memcpy(&h, queue->buffer + off, sizeof h);
+		if (h.caplen > queue->len - off - sizeof h)
+			break;
+		printf(" %u", h.caplen);
+	}
+	printf("\n");
+	return queue->len;
+}
+
+static const struct pcap_plugin_tx_ops plugtest_tx_ops = {
+	.size = PLUGTEST_TX_SIZE,
+	.set_tx_batch = plugtest_set_tx_batch,
+	.set_tx_ring_size = plugtest_set_tx_ring_size,
+	.set_tx_qdisc_bypass = plugtest_set_tx_qdisc_bypass,
+	.inject_flush = plugtest_inject_flush,
+	.tx_stats = plugtest_tx_stats,
+	.sendqueue_transmit = plugtest_sendqueue_transmit,
+};
+#endif
+
 static pcap_t *
 plugtest_create(const char *device, char *errbuf, int *is_ours)
 {
@@ -116,6 +223,10 @@ plugtest_create(const char *device, char *errbuf, int *is_ours)
 	p = pcap_plugin_create_handle(errbuf, sizeof (struct plugtest));
 	if (p != NULL && !PLUGTEST_NO_ACTIVATE)
 		pcap_plugin_set_activate(p, plugtest_activate);
+#if PLUGTEST_TX_OPS
+	if (p != NULL)
+		pcap_plugin_set_tx_ops(p, &plugtest_tx_ops);
+#endif
 	return p;
 }
 

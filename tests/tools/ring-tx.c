@@ -4,8 +4,8 @@
  *
  * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
  *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k]
- *                [-E] [-A before|after] [-X EXTRA] [-F] [-R [-B MS]] [-w FILE]
- *                [-T LEN] [-s]
+ *                [-E] [-A before|after] [-X EXTRA [-I IFACE2]] [-F] [-R [-B MS]]
+ *                [-w FILE] [-T LEN] [-s [-W]]
  *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
  *   -r RING   pcap_set_tx_ring_size()
  *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
@@ -20,6 +20,7 @@
  *             calls pcap_close() (no -s)
  *   -X EXTRA  first open EXTRA more handles on IFACE (same -b, -r) and
  *             inject the COUNT frames into each; they are never closed
+ *   -I IFACE2 ... on IFACE2 instead (IFACE's handle is opened after them)
  *   -F        after the last frame, fork a child that exit()s at once, and
  *             print "child sent N", the packets IFACE sent meanwhile
  *   -R        after the last frame, read one packet (pcap_dispatch(), no
@@ -60,7 +61,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k] [-E] [-A before|after] [-X EXTRA] [-F] [-R [-B MS]] [-w FILE] [-T LEN] [-s]\n");
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k] [-E] [-A before|after] [-X EXTRA [-I IFACE2]] [-F] [-R [-B MS]] [-w FILE] [-T LEN] [-s [-W]]\n");
 	exit(2);
 }
 
@@ -255,7 +256,7 @@ wait_for_go(const char *file)
 int
 main(int argc, char **argv)
 {
-	const char *ifname = NULL, *go = NULL;
+	const char *ifname = NULL, *extra_ifname = NULL, *go = NULL;
 	char errbuf[PCAP_ERRBUF_SIZE];
 	static uint8_t frame[FRAME_MAX_LEN];
 	unsigned long count = 0, first = 0, i, sent = 0, longer = 0;
@@ -266,14 +267,14 @@ main(int argc, char **argv)
 	enum frame_mix mix = MIX_ALL;
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
 	int nonblock = 0, stop_when_full = 0, keep_going = 0, no_close = 0;
-	int stats = 0, opt, ret;
+	int stats = 0, flush_again = 0, flushes, opt, ret;
 	int fork_child = 0, read_one = 0, break_ms = -1, extra = 0;
 	pthread_t breaker;
 	const char *close_hook = NULL;
 	struct pcap_tx_stat ts;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:X:FRB:w:T:s")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:X:I:FRB:w:T:sW")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -308,12 +309,14 @@ main(int argc, char **argv)
 			no_close = 1;
 			break;
 		case 'X': extra = atoi(optarg); break;
+		case 'I': extra_ifname = optarg; break;
 		case 'F': fork_child = 1; break;
 		case 'R': read_one = 1; break;
 		case 'B': break_ms = atoi(optarg); break;
 		case 'w': go = optarg; break;
 		case 'T': threshold = strtoul(optarg, NULL, 0); break;
 		case 's': stats = 1; break;
+		case 'W': flush_again = 1; break;
 		default: usage();
 		}
 	}
@@ -324,7 +327,8 @@ main(int argc, char **argv)
 	    atexit(close_at_exit) != 0)
 		return 1;
 	for (; extra > 0; extra--) {
-		p = open_handle(ifname, batch, ring, -1);
+		p = open_handle(extra_ifname != NULL ? extra_ifname : ifname,
+		    batch, ring, -1);
 		for (i = first; i < first + count; i++) {
 			len = frame_build(frame, (uint32_t)i,
 			    frame_len((uint32_t)i, min_len, max_len), mix);
@@ -452,7 +456,15 @@ main(int argc, char **argv)
 	if (stats) {
 		start = now_us();
 		ret = pcap_inject_flush(p);
+		for (flushes = 1; ret != 0 && flush_again && nonblock &&
+		    strstr(pcap_geterr(p), "still wait") != NULL &&
+		    now_us() - start < 10000000; flushes++) {
+			(void)readable(pcap_get_selectable_fd(p), 1);
+			ret = pcap_inject_flush(p);
+		}
 		printf("flush took %lld ms\n", (now_us() - start) / 1000);
+		if (flush_again)
+			printf("flushes %d\n", flushes);
 		if (ret != 0)
 			printf("flush: %s\n", pcap_geterr(p));
 		print_stats(p);

@@ -13,7 +13,10 @@
 # counted dropped, once the interface goes down.  With the queue
 # discipline bypassed, a link without carrier (the peer is down) refuses
 # every kick with ENOBUFS: a blocking injection ends there too, within
-# seconds, with the frames counted dropped and the error named.
+# seconds, with the frames counted dropped and the error named; so does a
+# non-blocking program that calls pcap_inject_flush() again and again.
+# exit() shares its 2 s between handles: frames stuck on a slow link do
+# not keep those of a handle on a fast link from going out.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 . "$TESTSRCDIR/tx/tx-lib.sh"
@@ -76,6 +79,32 @@ echo "exit, 3 handles: took $took ms"
 [ "$took" -ge 1900 ] && [ "$took" -le 4000 ] ||
 	fail "exit: 3 handles with frames waiting on a slow link took $took ms to exit (bound: 2 s in all)"
 
+# Exit with a handle on a slow link and one on a fast one (20 Mbit/s,
+# 2000 frames of 1000 bytes take 0.8 s), none kicked before exit(): the
+# slow one is first in the exit hook's list (opened last), and its stuck
+# frames must not use the 2 s alone (the fast peer used to get 139 of
+# 2000 frames).
+FAST_A=prc$BED_ID FAST_B=prd$BED_ID
+ip link add "$FAST_A" netns "$NS_A" type veth peer name "$FAST_B" netns "$NS_B" ||
+	fail "ip link add veth (fast)"
+ip -n "$NS_A" link set "$FAST_A" up
+ip -n "$NS_B" link set "$FAST_B" up
+tc -n "$NS_A" qdisc add dev "$FAST_A" root tbf rate 20mbit burst 20kb limit 1mb ||
+	fail "tc qdisc add tbf rate 20mbit"
+slow_link 100kbit
+TX_PEER=$FAST_B tx_capture exit-fast 2000
+TX_PEER=
+start=$(ms)
+out=$(in_a setpriv --bounding-set -net_admin env $(tool_env ring) "$TOOLS/ring-tx" \
+	-i "$VETH_A" -n 2000 -l 1000-1000 -b 2048 -r 2048 -X 1 -I "$FAST_A" -E 2>&1) ||
+	fail "ring-tx: $out"
+took=$(($(ms) - start))
+echo "exit, slow and fast handle: took $took ms"
+[ "$took" -le 4000 ] ||
+	fail "exit: a slow and a fast handle took $took ms to exit (bound: 2 s in all)"
+tx_check_capture exit-fast 2000 2000000
+ip -n "$NS_A" link del "$FAST_A"
+
 # Non-blocking, the 500 frames fit in the ring and some 200 in the send
 # buffer: pcap_inject_flush() returns at once (it used to wait 2 s, then
 # drop them), and the counters say what still waits.
@@ -136,4 +165,21 @@ set -- $counts
 	fail "no carrier: expected sent + dropped = queued, dropped > 0: $out"
 assert_match "no carrier: flush names the drop" \
 	"^flush: .*$VETH_A: send: dropped [0-9]+ queued frame.*Network is down" "$out"
+
+# ... non-blocking: 30 frames wait in the ring, and pcap_inject_flush()
+# says ENOBUFS, as stock's send() would, until the refusals have gone on
+# for 0.5 s; then the frames are dropped (it used to say EAGAIN for ever).
+start=$(ms)
+out=$(in_a timeout 30 env $(tool_env ring) PCAP_RING_TX_QDISC_BYPASS=1 \
+	"$TOOLS/ring-tx" -i "$VETH_A" -n 30 -l 1000-1000 -b 64 -r 64 -N -s -W 2>&1)
+status=$?
+echo "$out"
+[ $status -eq 0 ] || fail "no carrier, non-blocking: ring-tx: $out"
+took=$(echo "$out" | sed -n 's/^flush took \([0-9]*\) ms$/\1/p')
+[ -n "$took" ] && [ "$took" -le 2500 ] ||
+	fail "no carrier, non-blocking: flushing took ${took:-?} ms to give up (bound: 0.5 s of refusals, with slack)"
+assert_match "no carrier, non-blocking: dropped" \
+	"^tx queued 30 sent 0 bytes 0 rejected 0 dropped 30 kicks [0-9]+ waits [0-9]+ pending 0$" "$out"
+assert_match "no carrier, non-blocking: flush names the drop" \
+	"^flush: $VETH_A: send: dropped 30 queued frames.*Network is down$" "$out"
 ip -n "$NS_B" link set "$VETH_B" up

@@ -3,7 +3,22 @@
 # (stock libpcap, so that it does not depend on the module) received.
 # Source after common.sh and netns.sh, and after bed_setup.
 
+# tx_peer_one_cpu: VETH_B hands every frame it receives to CPU 0's backlog
+# (RPS).  A veth puts a frame in the backlog of the CPU that transmitted
+# it, and a queue discipline transmits from the sender's system call or
+# from its timer, on whichever CPU each runs: frames close together then
+# reach the capture through two backlogs, and the busier CPU's may come
+# second although it went first.  Through one backlog they arrive in the
+# order the interface sent them, so a sender's wrong order still shows.
+tx_peer_one_cpu() {
+	# In the namespace: its sysfs is the one that has VETH_B.
+	in_b sh -c 'for queue in /sys/class/net/"$1"/queues/rx-*; do
+		echo 1 > "$queue/rps_cpus" || exit 1
+	done' sh "$VETH_B" || fail "RPS on $VETH_B"
+}
+
 # tx_capture NAME EXPECTED [ring-cap options]: start a capture on VETH_B
+# (or on TX_PEER, an interface of NS_B, if set)
 # that stops after EXPECTED test frames or 10 s of silence (non-blocking,
 # as a V3 ring that receives nothing never returns from a blocking read;
 # 10 s because a sender such as scapy under the sanitizer runtime can take
@@ -11,8 +26,9 @@
 tx_capture() {
 	name=$1 expected=$2
 	shift 2
+	tx_peer_one_cpu
 	rm -f "$BED_TMP/ready.$name"
-	bed_bg in_b env $(tool_env stock) "$TOOLS/ring-cap" -i "$VETH_B" \
+	bed_bg in_b env $(tool_env stock) "$TOOLS/ring-cap" -i "${TX_PEER:-$VETH_B}" \
 		-n "$expected" -B 67108864 -t 10000 -N -r "$BED_TMP/ready.$name" "$@" \
 		> "$BED_TMP/cap.$name" 2>&1
 	CAP_PID=$BG_PID

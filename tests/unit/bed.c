@@ -216,6 +216,19 @@ bed_sleep(double secs)
 		;
 }
 
+int
+bed_wait_count(const unsigned long *count, unsigned long n, double secs)
+{
+	double end = bed_now() + secs;
+
+	while (__atomic_load_n(count, __ATOMIC_ACQUIRE) < n) {
+		if (bed_now() > end)
+			return 0;
+		bed_sleep(0.01);
+	}
+	return 1;
+}
+
 /* The watchdog: milliseconds on the monotonic clock, 0 for none. */
 static long long deadline_ms;
 static const char *deadline_what;

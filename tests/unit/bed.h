@@ -62,6 +62,8 @@ int	bed_have(const char *what, const char *package, const char *test);
 int	bed_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 double	bed_now(void);
 void	bed_sleep(double secs);
+/* Wait up to secs for *count, which another thread raises, to reach n; 1 if it did. */
+int	bed_wait_count(const unsigned long *count, unsigned long n, double secs);
 
 /*
  * Fail the test (exit 1) if bed_deadline_clear() is not called within

@@ -34,27 +34,13 @@ open_capture(const char *dev, int immediate)
 	return p;
 }
 
-/* Wait up to secs for the capture to have counted n frames; 1 if it did. */
-static int
-wait_frames(unsigned long n, double secs)
-{
-	double end = bed_now() + secs;
-
-	while (__atomic_load_n(&tally.frames, __ATOMIC_ACQUIRE) < n) {
-		if (bed_now() > end)
-			return 0;
-		bed_sleep(0.01);
-	}
-	return 1;
-}
-
 static void *
 down_and_up(void *arg)
 {
 	const char **failure = arg;
 
 	bed_send(sender_fd, 0, 10, 60, 1514, MIX_ALL, NULL);
-	if (!wait_frames(10, 5)) {
+	if (!bed_wait_count(&tally.frames, 10, 5)) {
 		*failure = "the first 10 frames did not arrive";
 		goto out;
 	}
@@ -68,7 +54,7 @@ down_and_up(void *arg)
 		goto out;
 	}
 	bed_send(sender_fd, 10, 10, 60, 1514, MIX_ALL, NULL);
-	if (!wait_frames(20, 5))
+	if (!bed_wait_count(&tally.frames, 20, 5))
 		*failure = "frames sent after the interface came up were not captured";
 out:
 	pcap_breakloop(handle);

@@ -108,7 +108,11 @@ main(void)
 		pcap_close(p);
 	}
 
-	/* A handle stock pcap-linux has (the module disabled) is not ours. */
+	/*
+	 * A handle stock pcap-linux has (the module disabled) is not ours:
+	 * libpcap says its capture source has no batched injection, and
+	 * names the device.
+	 */
 	setenv("PCAP_RING_DISABLE", "1", 1);
 	p = pcap_create("lo", errbuf);
 	CHECK(p != NULL, "lo: %s", errbuf);
@@ -116,6 +120,22 @@ main(void)
 		CHECK(pcap_set_tx_batch(p, 64) == PCAP_ERROR &&
 		    says(p, "not supported on this handle"),
 		    "pcap_set_tx_batch on a stock handle: \"%s\"", pcap_geterr(p));
+		CHECK(says(p, "the capture source of lo has no batched injection"),
+		    "pcap_set_tx_batch on a stock handle names lo: \"%s\"",
+		    pcap_geterr(p));
+		CHECK(pcap_tx_stats(p, &ts) == PCAP_ERROR &&
+		    says(p, "pcap_tx_stats: not supported on this handle: the capture source of lo"),
+		    "pcap_tx_stats on a stock handle: \"%s\"", pcap_geterr(p));
+		q = pcap_sendqueue_alloc(sizeof(h) + 100);
+		h.caplen = h.len = 100;
+		CHECK(q != NULL && pcap_sendqueue_queue(q, &h, data) == 0,
+		    "a queue of one record");
+		CHECK(pcap_sendqueue_transmit(p, q, 0) == 0 &&
+		    says(p, "pcap_sendqueue_transmit: not supported on this handle: the capture source of lo"),
+		    "transmit on a stock handle: \"%s\"", pcap_geterr(p));
+		pcap_sendqueue_destroy(q);
+		/* Nothing waits there to be flushed. */
+		CHECK(pcap_inject_flush(p) == 0, "pcap_inject_flush on a stock handle");
 		pcap_close(p);
 	}
 
