@@ -29,6 +29,8 @@
  *				(oneshot_callback)
  *   libpcap_get_direction(), libpcap_set_direction()  p->direction
  *   libpcap_break_loop_requested()  break_loop without clearing it
+ *   libpcap_sendqueue_record()	a send queue record's header, checked as
+ *				libpcap's own pcap_sendqueue_transmit() does
  *   libpcap_setnonblock_fd()	O_NONBLOCK on p->fd, with stock's error
  *   ring_mmap_32bit_flag()	pcap_init(PCAP_MMAP_32BIT)
  *   libpcap_platform_lib_version()  pcap_lib_version() (the series
@@ -46,6 +48,7 @@
 #include <stdlib.h>
 
 #include "pcap-int.h"
+#include "pcap-plugin-int.h"
 #include "pcap/pcap-plugin.h"
 
 /*
@@ -150,6 +153,17 @@ static inline void
 libpcap_set_tx_ops(pcap_t *p, const struct pcap_plugin_tx_ops *ops)
 {
 	pcap_plugin_set_tx_ops(p, ops);
+}
+
+/*
+ * The header of send queue record n at offset off, or -1 with the error
+ * set if the record runs past the end of the queue.
+ */
+static inline int
+libpcap_sendqueue_record(pcap_t *p, const struct pcap_send_queue *queue,
+    u_int off, unsigned long long n, struct pcap_pkthdr *h)
+{
+	return pcapint_sendqueue_record(p, queue, off, n, h);
 }
 
 /* The error buffer, PCAP_ERRBUF_SIZE bytes. */

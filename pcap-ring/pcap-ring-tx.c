@@ -1597,15 +1597,8 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	while (off < queue->len) {
 		const u_char *data = (const u_char *)queue->buffer + off + sizeof(h);
 
-		if (queue->len - off >= sizeof(h))
-			memcpy(&h, queue->buffer + off, sizeof(h));
-		if (queue->len - off < sizeof(h) ||
-		    h.caplen > queue->len - off - sizeof(h)) {
-			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-			    "pcap_sendqueue_transmit: record %llu at offset %u runs past the end of the queue",
-			    n, off);
+		if (libpcap_sendqueue_record(p, queue, off, n, &h) != 0)
 			break;
-		}
 		if (sync) {
 			if ((ts = record_time_ns(p, &h, n)) == -1)
 				break;

@@ -5,8 +5,9 @@
 # counters) reaches the program; libpcap's own checks (activation, NULL
 # buffer or queue) stop a call before the plugin.  On a plugin's handle
 # without tx ops (plugtest0) every call fails saying that its capture
-# source does not support it, and reaches nothing; so does a call whose
-# op lies past the size of the plugin's table (plugtxshort0).
+# source does not support it (a send queue with sync: that sync needs a
+# capture source with send queues), and reaches nothing; so does a call
+# whose op lies past the size of the plugin's table (plugtxshort0).
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 [ "${PLUGIN_LOADER:-no}" = yes ] ||
@@ -59,7 +60,7 @@ pcap_set_tx_batch -1: pcap_set_tx_batch: $none
 pcap_inject_flush 0
 pcap_tx_stats -1: pcap_tx_stats: $none
 pcap_tx_stats(NULL) -1: pcap_tx_stats: $none
-pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: $none
+pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: sync needs a capture source that supports send queues, and that of plugtest0 does not
 pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: NULL send queue"
 assert_eq "plugtest0 (no tx ops): not supported, naming the device" "$expected" "$out"
 
@@ -80,6 +81,6 @@ pcap_set_tx_batch -4: $activated
 pcap_inject_flush 0
 pcap_tx_stats -1: pcap_tx_stats: $none
 pcap_tx_stats(NULL) -1: pcap_tx_stats: $none
-pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: $none
+pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: sync needs a capture source that supports send queues, and that of plugtxshort0 does not
 pcap_sendqueue_transmit 0: pcap_sendqueue_transmit: NULL send queue"
 assert_eq "plugtxshort0 (table ends before inject_flush): only the settings reach it" "$expected" "$out"

@@ -1,10 +1,10 @@
 # The module reaches libpcap through one door, pcap-ring/pcap-ring-libpcap.h:
-# no other file of pcap-ring/ includes pcap-int.h, calls a pcapint_
-# function or names a member of a pcap_t (p->..., or through any other
-# pcap_t pointer it declares), so that the plugin build changes only the
-# door's shims; nor does it call a pcap_plugin_ accessor itself, so that
-# the door lists all the module takes from libpcap.  Comments do not
-# count; code does.
+# no other file of pcap-ring/ includes pcap-int.h (or pcap-plugin-int.h),
+# calls a pcapint_ function or names a member of a pcap_t (p->..., or
+# through any other pcap_t pointer it declares), so that the plugin build
+# changes only the door's shims; nor does it call a pcap_plugin_ accessor
+# itself, so that the door lists all the module takes from libpcap.
+# Comments do not count; code does.
 . "$TESTSRCDIR/lib/common.sh"
 
 src=${TOP_SRCDIR:?}/pcap-ring
@@ -45,7 +45,7 @@ for f in "$src"/*.c "$src"/*.h; do
 		    true)
 		members="$members$m"
 	done
-	include=$(printf '%s\n' "$text" | grep -E '#[[:space:]]*include[[:space:]]*[<"]pcap-int\.h[>"]' || true)
+	include=$(printf '%s\n' "$text" | grep -E '#[[:space:]]*include[[:space:]]*[<"]pcap-(plugin-)?int\.h[>"]' || true)
 	pcapint=$(printf '%s\n' "$text" | grep -E '\bpcapint_[A-Za-z0-9_]*' || true)
 	accessor=$(printf '%s\n' "$text" | grep -E '\bpcap_plugin_[a-z_]+[[:space:]]*\(' || true)
 	cast=$(printf '%s\n' "$text" | grep -E '\((const[[:space:]]+)?(pcap_t|struct[[:space:]]+pcap)[[:space:]]*\*\)[^;]*\)->' || true)
