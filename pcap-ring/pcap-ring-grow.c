@@ -92,21 +92,22 @@ pcap_ring_grow_init(struct ring_grow *g)
 int
 pcap_ring_grow_open(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	unsigned int size;
+	int buffer_size = libpcap_get_buffer_size(p);
 	int mib, steps = 0, n, fd;
 
-	g->size = p->opt.buffer_size != 0 ? (unsigned int)p->opt.buffer_size :
+	g->size = buffer_size != 0 ? (unsigned int)buffer_size :
 	    RING_START_BUFFER_SIZE;
 	mib = PCAP_RING_BUFFER_MAX_MIB;
 	if (ring_env_number("PCAP_RING_BUFFER_MAX", GROW_ENV_MAX_MIB, &mib,
-	    p->errbuf) != 0)
+	    libpcap_errbuf(p)) != 0)
 		return PCAP_ERROR;
 	if (mib > GROW_ENV_MAX_MIB)
 		mib = GROW_ENV_MAX_MIB;
 	g->max = (unsigned int)mib * 1024 * 1024;
-	if (p->opt.immediate)
+	if (libpcap_get_immediate(p))
 		g->max = 0;
 	for (size = g->size; size < g->max && steps < RING_GROW_MAX_STEPS;
 	    steps++)
@@ -114,12 +115,12 @@ pcap_ring_grow_open(pcap_t *p)
 	if (steps == 0)
 		g->max = 0;
 	/* Without growth, a handle that asked for nothing gets the larger default. */
-	if (g->max == 0 && p->opt.buffer_size == 0 && !p->opt.immediate)
+	if (g->max == 0 && buffer_size == 0 && !libpcap_get_immediate(p))
 		g->size = RING_DEFAULT_BUFFER_SIZE;
 	/* A batched handle's dummy, then a socket (and dummy) per step. */
 	n = steps * (pr->tx.fd != -1 ? 2 : 1) + (pr->tx.fd != -1 ? 1 : 0);
 	while (g->spare_nr < n) {
-		fd = ring_open_socket(p->errbuf, SOCK_RAW);
+		fd = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 		if (fd < 0)
 			return fd;
 		g->spare[g->spare_nr++] = fd;
@@ -163,7 +164,7 @@ after_leave(const struct ring_grow *g, int fd, int *member)
 static int
 route(pcap_t *p, int capture, const int *next, int next_nr)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	struct sock_filter ret;
 	struct sock_fprog prog;
@@ -181,7 +182,8 @@ route(pcap_t *p, int capture, const int *next, int next_nr)
 	prog.filter = &ret;
 	if (setsockopt(g->member[0], SOL_PACKET, PACKET_FANOUT_DATA, &prog,
 	    sizeof(prog)) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno,
 		    "%s: setsockopt (PACKET_FANOUT_DATA)", pr->ifname);
 		return -1;
 	}
@@ -195,7 +197,7 @@ route(pcap_t *p, int capture, const int *next, int next_nr)
 static int
 join(pcap_t *p, int fd, int capture)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	int arg, next[RING_GROUP_MAX];
 	socklen_t len = sizeof(arg);
@@ -211,8 +213,9 @@ join(pcap_t *p, int fd, int capture)
 	else
 		arg = g->group_id | PACKET_FANOUT_CBPF << 16;
 	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: setsockopt (PACKET_FANOUT)", pr->ifname);
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: setsockopt (PACKET_FANOUT)",
+		    pr->ifname);
 		return -1;
 	}
 	g->member[g->member_nr++] = fd;
@@ -231,19 +234,19 @@ join(pcap_t *p, int fd, int capture)
 static int
 join_dummy(pcap_t *p, int fd)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 
-	if (ring_attach_drop_all(fd) == -1 ||
-	    ring_bind(fd, pr->ifindex, ring_protocol(p), p->errbuf) != 0)
+	if (ring_attach_drop_all(fd) == -1 || ring_bind(fd, pr->ifindex,
+	    ring_protocol(p), libpcap_errbuf(p)) != 0)
 		return -1;
-	return join(p, fd, p->fd);
+	return join(p, fd, libpcap_fd(p));
 }
 
 /* fd leaves the group when it closes; the program has picked capture for after. */
 static int
 leave(pcap_t *p, int fd, int capture)
 {
-	struct ring_grow *g = &((struct pcap_ring *)p->priv)->grow;
+	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 	int next[RING_GROUP_MAX], next_nr;
 
 	next_nr = after_leave(g, fd, next);
@@ -264,32 +267,32 @@ leave(pcap_t *p, int fd, int capture)
 int
 pcap_ring_group_form(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	char errbuf[PCAP_ERRBUF_SIZE];
-	int ok = 1;
+	int capture = libpcap_fd(p), ok = 1;
 
 	if (!g->group_wanted && !pr->tx.hidden)
 		return 0;
-	memcpy(errbuf, p->errbuf, sizeof(errbuf));
+	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	if (pr->tx.hidden)
-		ok = join(p, pr->tx.fd, p->fd) == 0;
+		ok = join(p, pr->tx.fd, capture) == 0;
 	if (ok)
-		ok = join(p, p->fd, p->fd) == 0;
+		ok = join(p, capture, capture) == 0;
 	if (ok && pr->tx.hidden) {
 		g->dummy = take_spare(g);
 		ok = g->dummy != -1 && join_dummy(p, g->dummy) == 0;
 	}
 	/* The capture socket was bound dropping everything until it joined. */
-	if (g->group_wanted &&
-	    pcap_ring_set_kernel_filter(p, p->fd) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: can't remove kernel filter", pr->ifname);
+	if (g->group_wanted && pcap_ring_set_kernel_filter(p, capture) == -1) {
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: can't remove kernel filter",
+		    pr->ifname);
 		return PCAP_ERROR;
 	}
-	if (!ok || member_index(g->member, g->member_nr, p->fd) < 0)
+	if (!ok || member_index(g->member, g->member_nr, capture) < 0)
 		g->max = 0;
-	memcpy(p->errbuf, errbuf, sizeof(errbuf));
+	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
 	return 0;
 }
 
@@ -301,16 +304,17 @@ pcap_ring_group_form(pcap_t *p)
 void
 pcap_ring_group_add_tx(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	char errbuf[PCAP_ERRBUF_SIZE];
+	int capture = libpcap_fd(p);
 
 	if (g->draining)
 		return;
-	memcpy(errbuf, p->errbuf, sizeof(errbuf));
-	if (g->group_id != -1 || join(p, p->fd, p->fd) == 0)
-		(void)join(p, pr->tx.fd, p->fd);
-	memcpy(p->errbuf, errbuf, sizeof(errbuf));
+	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
+	if (g->group_id != -1 || join(p, capture, capture) == 0)
+		(void)join(p, pr->tx.fd, capture);
+	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
 }
 
 static void
@@ -327,24 +331,24 @@ drop_next(struct ring_grow *g)
 static int
 prepare_next(pcap_t *p, int fd, unsigned int size)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	struct ring_layout l;
 	unsigned int hdrlen;
 
 	if (ring_set_version(fd, TPACKET_V3, &hdrlen, pr->ifname,
-	    p->errbuf) == -1 ||
-	    ring_set_reserve(fd, RING_VLAN_TAG_LEN, p->errbuf) == -1)
+	    libpcap_errbuf(p)) == -1 ||
+	    ring_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
 		return -1;
 	if (g->tstamp_source != 0 && setsockopt(fd, SOL_PACKET,
 	    PACKET_TIMESTAMP, &g->tstamp_source,
 	    sizeof(g->tstamp_source)) == -1)
 		return -1;
-	if (p->opt.promisc && pcap_ring_set_promiscuous(p, fd) != 0)
+	if (libpcap_get_promisc(p) && pcap_ring_set_promiscuous(p, fd) != 0)
 		return -1;
 	ring_layout_v3(&l, size);
 	if (ring_setup(fd, PACKET_RX_RING, TPACKET_V3, &l, g->retire_tov,
-	    pr->ifname, p->errbuf, &g->next_map) == -1)
+	    pr->ifname, libpcap_errbuf(p), &g->next_map) == -1)
 		return -1;
 	g->next_size = l.block_size * l.block_nr;
 	memset(&g->next_rx, 0, sizeof(g->next_rx));
@@ -362,30 +366,30 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 void
 pcap_ring_grow_check(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	char errbuf[PCAP_ERRBUF_SIZE];
-	int fd, next[RING_GROUP_MAX], next_nr;
+	int capture = libpcap_fd(p), fd, next[RING_GROUP_MAX], next_nr;
 	unsigned int size;
 
 	if (g->size >= g->max || g->draining || !ring_rx_nearly_full(&pr->rx))
 		return;
-	memcpy(errbuf, p->errbuf, sizeof(errbuf));
+	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	size = g->size > g->max / GROW_FACTOR ? g->max : g->size * GROW_FACTOR;
 	g->next_fd = fd = take_spare(g);
 	if (fd == -1 || prepare_next(p, fd, size) == -1 ||
 	    ring_attach_drop_all(fd) == -1 ||
-	    ring_bind(fd, pr->ifindex, ring_protocol(p), p->errbuf) != 0 ||
-	    join(p, fd, p->fd) == -1) {
+	    ring_bind(fd, pr->ifindex, ring_protocol(p),
+	    libpcap_errbuf(p)) != 0 || join(p, fd, capture) == -1) {
 		drop_next(g);
 		goto out;
 	}
 	/* Not picked yet, it receives nothing until the program says so. */
-	next_nr = after_leave(g, p->fd, next);
+	next_nr = after_leave(g, capture, next);
 	if (pcap_ring_set_kernel_filter(p, fd) == -1 ||
 	    route(p, fd, next, next_nr) == -1) {
 		ring_teardown(&g->next_map);
-		if (leave(p, fd, p->fd) == -1)
+		if (leave(p, fd, capture) == -1)
 			close(fd);
 		g->next_fd = -1;
 		g->max = 0;
@@ -394,7 +398,7 @@ pcap_ring_grow_check(pcap_t *p)
 	pr->rx.final = 1;
 	g->draining = 1;
 out:
-	memcpy(p->errbuf, errbuf, sizeof(errbuf));
+	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
 }
 
 /*
@@ -404,40 +408,41 @@ out:
 int
 pcap_ring_grow_finish(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	struct ring_tx *tx = &pr->tx;
 	struct epoll_event ev;
-	int flags, fdflags, i, dummy;
+	int capture = libpcap_fd(p), flags, fdflags, i, dummy;
 
-	if (pcap_ring_add_stats(p, p->fd) == -1)
+	if (pcap_ring_add_stats(p, capture) == -1)
 		return PCAP_ERROR;
 	if (tx->epoll_fd != -1)
-		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, p->fd, NULL);
-	flags = fcntl(p->fd, F_GETFL);
-	fdflags = fcntl(p->fd, F_GETFD);
+		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, capture, NULL);
+	flags = fcntl(capture, F_GETFL);
+	fdflags = fcntl(capture, F_GETFD);
 	if (flags == -1 || fdflags == -1 ||
 	    fcntl(g->next_fd, F_SETFL, flags) == -1 ||
-	    dup3(g->next_fd, p->fd, fdflags & FD_CLOEXEC ? O_CLOEXEC : 0) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+	    dup3(g->next_fd, capture, fdflags & FD_CLOEXEC ? O_CLOEXEC : 0) == -1) {
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno,
 		    "%s: can't move the capture socket", pr->ifname);
 		return PCAP_ERROR;
 	}
 	/* Only now: on an error above, the reader still had the old ring. */
 	ring_teardown(&pr->rx_map);
 	/* The old socket has left (the route was set for it); the new one has its number. */
-	i = member_index(g->member, g->member_nr, p->fd);
+	i = member_index(g->member, g->member_nr, capture);
 	g->member[i] = g->member[g->member_nr - 1];
 	g->member_nr--;
 	i = member_index(g->member, g->member_nr, g->next_fd);
-	g->member[i] = p->fd;
+	g->member[i] = capture;
 	close(g->next_fd);
 	g->next_fd = -1;
 
 	pr->rx_map = g->next_map;
 	memset(&g->next_map, 0, sizeof(g->next_map));
 	pr->rx = g->next_rx;
-	pr->rx.fd = p->fd;
+	pr->rx.fd = capture;
 	/* Packets a previous filter passed may wait in the new ring. */
 	if (g->refilter)
 		pr->rx.filter_slots_left = pr->rx.slot_nr;
@@ -447,9 +452,10 @@ pcap_ring_grow_finish(pcap_t *p)
 	if (tx->epoll_fd != -1) {
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
-		if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, p->fd, &ev) == -1) {
-			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-			    errno, "%s: epoll_ctl", pr->ifname);
+		if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, capture, &ev) == -1) {
+			libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+			    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl",
+			    pr->ifname);
 			return PCAP_ERROR;
 		}
 	}
@@ -457,7 +463,7 @@ pcap_ring_grow_finish(pcap_t *p)
 	if (g->dummy != -1) {
 		dummy = take_spare(g);
 		if (dummy == -1 || join_dummy(p, dummy) == -1 ||
-		    leave(p, g->dummy, p->fd) == -1)
+		    leave(p, g->dummy, capture) == -1)
 			g->max = 0;
 		else
 			g->dummy = dummy;
@@ -468,7 +474,7 @@ pcap_ring_grow_finish(pcap_t *p)
 void
 pcap_ring_grow_cleanup(pcap_t *p)
 {
-	struct ring_grow *g = &((struct pcap_ring *)p->priv)->grow;
+	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 	int i;
 
 	ring_teardown(&g->next_map);

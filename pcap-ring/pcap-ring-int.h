@@ -13,9 +13,7 @@
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 
-#include "pcap-int.h"
-#include "pcap/pcap-plugin.h"
-#include "pcap-ring-compat.h"
+#include "pcap-ring-libpcap.h"
 
 /*
  * Capture ring defaults, from measurements at the maximum rate a veth peer
@@ -146,16 +144,6 @@ struct ring_tx {
 	 * handler that interrupted an injection does not wait for itself.
 	 */
 	pthread_mutex_t lock;
-
-	/* Operations of a batched handle that flush first. */
-	struct {
-		read_op_t read;
-		stats_op_t stats;
-		setfilter_op_t setfilter;
-		setdirection_op_t setdirection;
-		set_datalink_op_t set_datalink;
-		setnonblock_op_t setnonblock;
-	} ops;
 };
 
 /*
@@ -189,7 +177,7 @@ struct ring_grow {
 	int refilter;			/* a filter was set while draining */
 };
 
-/* Private state of a pcap-ring handle (p->priv). */
+/* Private state of a pcap-ring handle (libpcap_priv()). */
 struct pcap_ring {
 	char ifname[IFNAMSIZ];
 	int ifindex;
@@ -234,7 +222,9 @@ int	ring_set_reserve(int fd, unsigned int reserve, char *errbuf);
 static inline int
 ring_protocol(const pcap_t *p)
 {
-	return htons(p->opt.protocol != 0 ? p->opt.protocol : ETH_P_ALL);
+	int protocol = libpcap_get_protocol(p);
+
+	return htons(protocol != 0 ? protocol : ETH_P_ALL);
 }
 
 /* pcap-ring-rx.c: the capture ring reader. */
@@ -259,12 +249,21 @@ void	pcap_ring_grow_check(pcap_t *);
 int	pcap_ring_grow_finish(pcap_t *);
 void	pcap_ring_grow_cleanup(pcap_t *);
 
-/* pcap-ring.c */
+/* pcap-ring.c: the operations of a plain handle, and helpers. */
+int	pcap_ring_setfilter(pcap_t *, struct bpf_program *);
+int	pcap_ring_setdirection(pcap_t *, pcap_direction_t);
+int	pcap_ring_set_datalink(pcap_t *, int);
+int	pcap_ring_getnonblock(pcap_t *);
+int	pcap_ring_setnonblock(pcap_t *, int);
+int	pcap_ring_stats(pcap_t *, struct pcap_stat *);
+void	pcap_ring_cleanup(pcap_t *);
+void	pcap_ring_breakloop(pcap_t *);
 int	pcap_ring_set_promiscuous(pcap_t *, int fd);
 int	pcap_ring_add_stats(pcap_t *, int fd);
 int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
 
-/* pcap-ring-tx.c: injection. */
+/* pcap-ring-tx.c: injection, and the operations of a batched handle. */
+extern const struct pcap_plugin_ops pcap_ring_batched_ops;
 int	pcap_ring_inject(pcap_t *, const void *, int);
 void	pcap_ring_tx_init(struct ring_tx *);
 int	pcap_ring_tx_open(pcap_t *);

@@ -328,9 +328,10 @@ device_still_exists(pcap_t *p)
 	struct sockaddr_ll addr;
 	socklen_t addr_len = sizeof(addr);
 
-	if (getsockname(p->fd, (struct sockaddr *)&addr, &addr_len) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    errno, "getsockname failed");
+	if (getsockname(libpcap_fd(p), (struct sockaddr *)&addr,
+	    &addr_len) == -1) {
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "getsockname failed");
 		return -1;
 	}
 	return addr.sll_ifindex != -1;
@@ -344,7 +345,7 @@ device_still_exists(pcap_t *p)
 static int
 check_netdown(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ifreq ifr;
 	int exists;
 
@@ -352,24 +353,25 @@ check_netdown(pcap_t *p)
 	if (exists == -1)
 		return PCAP_ERROR;
 	if (exists == 0) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE, "The interface disappeared");
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
+		    "The interface disappeared");
 		return PCAP_ERROR;
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, pr->ifname, sizeof(ifr.ifr_name) - 1);
-	if (ioctl(p->fd, SIOCGIFFLAGS, &ifr) == -1) {
+	if (ioctl(libpcap_fd(p), SIOCGIFFLAGS, &ifr) == -1) {
 		if (errno == ENXIO || errno == ENODEV) {
-			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 			    "The interface disappeared");
 			return PCAP_ERROR;
 		}
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    errno, "%s: Can't get flags", pr->ifname);
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: Can't get flags", pr->ifname);
 		return PCAP_ERROR;
 	}
 	if (ifr.ifr_flags & IFF_UP) {
 		pr->netdown = 0;
-		p->required_select_timeout = NULL;
+		libpcap_set_select_timeout(p, NULL);
 	}
 	return 0;
 }
@@ -380,7 +382,8 @@ pending_socket_error(pcap_t *p)
 	int err;
 	socklen_t errlen = sizeof(err);
 
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
+	if (getsockopt(libpcap_fd(p), SOL_SOCKET, SO_ERROR, &err,
+	    &errlen) == -1)
 		err = errno;
 	return err;
 }
@@ -389,21 +392,21 @@ pending_socket_error(pcap_t *p)
 static int
 socket_error(pcap_t *p, int err)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 
 	if (err == ENETDOWN) {
 		/* Event loops must come back to us to see how it ends. */
 		pr->netdown = 1;
-		p->required_select_timeout = &netdown_timeout;
+		libpcap_set_select_timeout(p, &netdown_timeout);
 		return 0;
 	}
 	if (err == 0) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "Error condition on packet socket: Reported error was 0");
 		return PCAP_ERROR;
 	}
-	pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, err,
-	    "Error condition on packet socket");
+	libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
+	    err, "Error condition on packet socket");
 	return PCAP_ERROR;
 }
 
@@ -414,11 +417,11 @@ socket_error(pcap_t *p, int err)
 static int
 wait_for_packets(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct pollfd fds[2];
 	int nfds = 1, timeout, ret;
 
-	fds[0].fd = p->fd;
+	fds[0].fd = libpcap_fd(p);
 	fds[0].events = POLLIN;
 	fds[1].revents = 0;
 	if (pr->breakloop_fd != -1) {
@@ -433,25 +436,23 @@ wait_for_packets(pcap_t *p)
 		ret = poll(fds, nfds, timeout);
 		if (ret < 0) {
 			if (errno != EINTR) {
-				pcapint_fmt_errmsg_for_errno(p->errbuf,
+				libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
 				    PCAP_ERRBUF_SIZE, errno,
 				    "can't poll on packet socket");
 				return PCAP_ERROR;
 			}
-			if (p->break_loop) {
-				p->break_loop = 0;
+			if (libpcap_check_break_loop(p))
 				return PCAP_ERROR_BREAK;
-			}
 		} else if (ret > 0) {
 			if (fds[0].revents == POLLIN)
 				return 0;
 			if (fds[0].revents & POLLNVAL) {
-				snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+				snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 				    "Invalid polling request on packet socket");
 				return PCAP_ERROR;
 			}
 			if (fds[0].revents & (POLLHUP | POLLRDHUP)) {
-				snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+				snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 				    "Hangup on packet socket");
 				return PCAP_ERROR;
 			}
@@ -463,15 +464,13 @@ wait_for_packets(pcap_t *p)
 
 				if (read(pr->breakloop_fd, &value,
 				    sizeof(value)) == -1 && errno != EAGAIN) {
-					pcapint_fmt_errmsg_for_errno(p->errbuf,
-					    PCAP_ERRBUF_SIZE, errno,
-					    "Error reading from event FD");
+					libpcap_fmt_errmsg_for_errno(
+					    libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
+					    errno, "Error reading from event FD");
 					return PCAP_ERROR;
 				}
-				if (p->break_loop) {
-					p->break_loop = 0;
+				if (libpcap_check_break_loop(p))
 					return PCAP_ERROR_BREAK;
-				}
 			}
 		}
 		if (pr->netdown && check_netdown(p) < 0)
@@ -490,15 +489,15 @@ wait_for_packets(pcap_t *p)
 static int
 direction_wanted(const pcap_t *p, const struct sockaddr_ll *sll)
 {
-	const struct pcap_ring *pr = p->priv;
+	const struct pcap_ring *pr = libpcap_priv(p);
 
 	if (sll->sll_pkttype == PACKET_OUTGOING) {
 		/* Loopback shows each packet again as incoming. */
 		if (sll->sll_ifindex == pr->lo_ifindex)
 			return 0;
-		return p->direction != PCAP_D_IN;
+		return libpcap_get_direction(p) != PCAP_D_IN;
 	}
-	return p->direction != PCAP_D_OUT;
+	return libpcap_get_direction(p) != PCAP_D_OUT;
 }
 
 /*
@@ -512,25 +511,21 @@ static int
 deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
     u_char *user, int copy)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct pcap_pkthdr h;
 	u_char *bp = pkt->data;
 
 	if ((pr->filter_in_userland || pr->rx.filter_slots_left > 0) &&
-	    p->fcode.bf_insns != NULL) {
-		struct pcap_bpf_aux_data aux_data;
-
-		aux_data.vlan_tag_present = pkt->vlan_valid;
-		aux_data.vlan_tag = pkt->vlan_tci & 0x0fff;
-		if (pcapint_filter_with_aux_data(p->fcode.bf_insns, bp,
-		    pkt->len, pkt->caplen, &aux_data) == 0)
-			return 0;
-	}
+	    libpcap_get_filter(p) != NULL &&
+	    libpcap_filter_with_aux_data(libpcap_get_filter(p), bp, pkt->len,
+	    pkt->caplen, pkt->vlan_valid, pkt->vlan_tci & 0x0fff) == 0)
+		return 0;
 	if (!direction_wanted(p, pkt->sll))
 		return 0;
 
 	h.ts.tv_sec = pkt->sec;
-	h.ts.tv_usec = p->opt.tstamp_precision == PCAP_TSTAMP_PRECISION_NANO ?
+	h.ts.tv_usec =
+	    libpcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO ?
 	    pkt->nsec : pkt->nsec / 1000;
 	h.caplen = pkt->caplen;
 	h.len = pkt->len;
@@ -548,8 +543,8 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 		h.caplen += RING_VLAN_TAG_LEN;
 		h.len += RING_VLAN_TAG_LEN;
 	}
-	if (h.caplen > (bpf_u_int32)p->snapshot)
-		h.caplen = p->snapshot;
+	if (h.caplen > (bpf_u_int32)libpcap_get_snapshot(p))
+		h.caplen = libpcap_get_snapshot(p);
 	if (copy) {
 		memcpy(pr->oneshot_buffer, bp, h.caplen);
 		bp = pr->oneshot_buffer;
@@ -562,9 +557,9 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 static int
 corrupt_ring(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 
-	snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+	snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 	    "%s: corrupted frame on kernel ring: packet runs past its %u-byte slot",
 	    pr->ifname, pr->rx.slot_size);
 	return PCAP_ERROR;
@@ -574,13 +569,13 @@ int
 pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
     u_char *user)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_packet pkt;
 	int n, ret, copy, delivered;
 	/* pcap_next_ex() and pcap_next() use the packet after the callback. */
-	int oneshot = callback == p->oneshot_callback;
+	int oneshot = libpcap_is_oneshot(p, callback);
 
-	if (PACKET_COUNT_IS_UNLIMITED(max_packets))
+	if (libpcap_count_is_unlimited(max_packets))
 		max_packets = INT_MAX;
 	pcap_ring_grow_check(p);
 again:
@@ -606,10 +601,8 @@ again:
 	if (ret < 0)
 		return corrupt_ring(p);
 	/* Stock's V3 reader delivers nothing after a pending break, its V2 one a packet. */
-	if (p->break_loop && pr->rx.version == TPACKET_V3) {
-		p->break_loop = 0;
+	if (pr->rx.version == TPACKET_V3 && libpcap_check_break_loop(p))
 		return PCAP_ERROR_BREAK;
-	}
 	n = 0;
 	do {
 		copy = oneshot && ring_rx_caught_up(&pr->rx);
@@ -619,10 +612,8 @@ again:
 		/* A reader that never catches up never starts a new read. */
 		if (pr->rx.next_packet == NULL)
 			pcap_ring_grow_check(p);
-		if (p->break_loop) {
-			p->break_loop = 0;
+		if (libpcap_check_break_loop(p))
 			return PCAP_ERROR_BREAK;
-		}
 	} while (n < max_packets && (ret = ring_rx_next(&pr->rx, &pkt)) == 1);
 	if (ret < 0)
 		return corrupt_ring(p);

@@ -42,7 +42,7 @@ ring_open_socket(char *errbuf, int type)
 			snprintf(errbuf, PCAP_ERRBUF_SIZE,
 			    "PF_PACKET sockets not supported - is this WSL1?");
 		else
-			pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE,
+			libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE,
 			    err, "socket");
 		if (denied)
 			return PCAP_ERROR_PERM_DENIED;
@@ -66,7 +66,7 @@ ring_get_ifindex(int fd, const char *ifname, char *errbuf)
 
 	ring_ifreq(&ifr, ifname);
 	if (ioctl(fd, SIOCGIFINDEX, &ifr) == -1) {
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "%s: SIOCGIFINDEX", ifname);
 		return -1;
 	}
@@ -97,7 +97,7 @@ ring_get_arptype(int fd, const char *ifname, char *errbuf)
 			errbuf[0] = '\0';
 			return PCAP_ERROR_NO_SUCH_DEVICE;
 		}
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "%s: SIOCGIFHWADDR", ifname);
 		return PCAP_ERROR;
 	}
@@ -123,20 +123,20 @@ ring_bind(int fd, int ifindex, int protocol, char *errbuf)
 			errbuf[0] = '\0';
 			return PCAP_ERROR_NO_SUCH_DEVICE;
 		}
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "bind");
 		return PCAP_ERROR;
 	}
 	/* A bind to a device that is down succeeds and leaves ENETDOWN here. */
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1) {
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "getsockopt (SO_ERROR)");
 		return PCAP_ERROR;
 	}
 	if (err == ENETDOWN)
 		return PCAP_ERROR_IFACE_NOT_UP;
 	if (err > 0) {
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, err,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, err,
 		    "bind");
 		return PCAP_ERROR;
 	}
@@ -150,7 +150,7 @@ ring_get_mtu(int fd, const char *ifname, char *errbuf)
 
 	ring_ifreq(&ifr, ifname);
 	if (ioctl(fd, SIOCGIFMTU, &ifr) == -1) {
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "%s: SIOCGIFMTU", ifname);
 		return -1;
 	}
@@ -165,7 +165,7 @@ ring_set_version(int fd, int version, unsigned int *hdrlen,
 	socklen_t len = sizeof(val);
 
 	if (getsockopt(fd, SOL_PACKET, PACKET_HDRLEN, &val, &len) == -1) {
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "%s: getsockopt (PACKET_HDRLEN TPACKET_V%d)", ifname,
 		    version + 1);
 		return -1;
@@ -173,7 +173,7 @@ ring_set_version(int fd, int version, unsigned int *hdrlen,
 	*hdrlen = (unsigned int)val;
 	val = version;
 	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &val, sizeof(val)) == -1) {
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "%s: setsockopt (PACKET_VERSION TPACKET_V%d)", ifname,
 		    version + 1);
 		return -1;
@@ -255,7 +255,7 @@ ring_create(int fd, int optname, int version, struct ring_layout *l,
 		    sizeof(struct tpacket_req)) == 0)
 			break;
 		if (errno != ENOMEM || l->block_nr <= 1) {
-			pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE,
+			libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE,
 			    errno, "%s: can't create %s ring on packet socket",
 			    ifname, optname == PACKET_RX_RING ? "rx" : "tx");
 			return -1;
@@ -279,7 +279,7 @@ ring_frame_table(u_char *map, const struct ring_layout *l, char *errbuf)
 
 	frames = malloc(l->frame_nr * sizeof(u_char *));
 	if (frames == NULL) {
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "malloc");
 		return NULL;
 	}
@@ -297,7 +297,7 @@ ring_map(int fd, size_t len, const char *ifname, char *errbuf)
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | ring_mmap_32bit_flag(), fd, 0);
 	if (map == MAP_FAILED) {
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "%s: can't mmap packet ring", ifname);
 		return NULL;
 	}
@@ -383,7 +383,7 @@ ring_set_reserve(int fd, unsigned int reserve, char *errbuf)
 {
 	if (setsockopt(fd, SOL_PACKET, PACKET_RESERVE, &reserve,
 	    sizeof(reserve)) == -1) {
-		pcapint_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "setsockopt (PACKET_RESERVE)");
 		return -1;
 	}

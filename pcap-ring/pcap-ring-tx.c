@@ -97,7 +97,6 @@
 #include <linux/if_ether.h>
 
 #include "pcap-ring-int.h"
-#include "pcap-plugin-int.h"
 
 #ifndef PACKET_QDISC_BYPASS
 #define PACKET_QDISC_BYPASS	20
@@ -164,13 +163,13 @@
 static struct ring_tx *
 tx_of(pcap_t *p)
 {
-	return &((struct pcap_ring *)p->priv)->tx;
+	return &((struct pcap_ring *)libpcap_priv(p))->tx;
 }
 
 static const char *
 tx_ifname(pcap_t *p)
 {
-	return ((struct pcap_ring *)p->priv)->ifname;
+	return ((struct pcap_ring *)libpcap_priv(p))->ifname;
 }
 
 static unsigned int
@@ -325,7 +324,7 @@ note_loss(pcap_t *p, unsigned long long seq, const char *why)
 static void
 report_loss(pcap_t *p)
 {
-	memcpy(p->errbuf, tx_of(p)->loss, PCAP_ERRBUF_SIZE);
+	memcpy(libpcap_errbuf(p), tx_of(p)->loss, PCAP_ERRBUF_SIZE);
 }
 
 /*
@@ -383,7 +382,7 @@ drop_waiting(pcap_t *p, int err)
 	unsigned int n = tx->unsent;
 	char why[PCAP_ERRBUF_SIZE];
 
-	pcapint_fmt_errmsg_for_errno(why, sizeof(why), err,
+	libpcap_fmt_errmsg_for_errno(why, sizeof(why), err,
 	    "%s: send: dropped %u queued frame%s (frames %llu-%llu of this handle)",
 	    tx_ifname(p), n, n == 1 ? "" : "s", first, first + n - 1);
 	note_loss(p, first, why);
@@ -414,7 +413,7 @@ reject_first(pcap_t *p, int err)
 	if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), ignored)) != -1)
 		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 
-	pcapint_fmt_errmsg_for_errno(why, sizeof(why), err != 0 ? err : EINVAL,
+	libpcap_fmt_errmsg_for_errno(why, sizeof(why), err != 0 ? err : EINVAL,
 	    "%s: send: the kernel rejected frame %llu of this handle (%u bytes)",
 	    tx_ifname(p), seq, len);
 	note_loss(p, seq, why);
@@ -589,9 +588,9 @@ make_room(pcap_t *p, int block)
 			return -1;
 		}
 		if (!block) {
-			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-			    still_waiting_errno(tx), "%s: send: TX ring full",
-			    tx_ifname(p));
+			libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+			    PCAP_ERRBUF_SIZE, still_waiting_errno(tx),
+			    "%s: send: TX ring full", tx_ifname(p));
 			return -1;
 		}
 		if (step == 0)
@@ -612,7 +611,7 @@ static int
 flush(pcap_t *p, int wait, long long due)
 {
 	struct ring_tx *tx = tx_of(p);
-	int read_timeout = ((struct pcap_ring *)p->priv)->timeout;
+	int read_timeout = ((struct pcap_ring *)libpcap_priv(p))->timeout;
 	long long start = 0;
 	unsigned int step;
 
@@ -630,7 +629,8 @@ flush(pcap_t *p, int wait, long long due)
 		} else if (wait == TX_WAIT_CLOSE && now_ns() > due) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
-		} else if (wait == TX_WAIT_READ && (p->break_loop ||
+		} else if (wait == TX_WAIT_READ &&
+		    (libpcap_break_loop_requested(p) ||
 		    (read_timeout > 0 &&
 		    now_ns() - start > read_timeout * 1000000LL))) {
 			return TX_FLUSH_CUT;
@@ -645,12 +645,12 @@ static int
 bad_frame(pcap_t *p, const void *buf, int size)
 {
 	if (buf == NULL) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: can't inject a frame from a NULL buffer", tx_ifname(p));
 		return 1;
 	}
 	if (size < 0) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: can't inject a frame of %d bytes", tx_ifname(p), size);
 		return 1;
 	}
@@ -674,7 +674,8 @@ max_frame_len(pcap_t *p, const void *buf, int size, unsigned int *max)
 	    ((const u_char *)buf)[12] == 0x81 && ((const u_char *)buf)[13] == 0x00)
 		tag = RING_VLAN_TAG_LEN;
 	if ((unsigned int)size > tx->max_len + tag) {
-		if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), p->errbuf)) == -1)
+		if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p),
+		    libpcap_errbuf(p))) == -1)
 			return -1;
 		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 	}
@@ -699,7 +700,7 @@ check_frame(pcap_t *p, const void *buf, int size)
 	if (bad_frame(p, buf, size))
 		return -1;
 	if (size < (int)tx->min_len) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: can't inject a frame of %d bytes: the link-layer header alone is %u",
 		    tx_ifname(p), size, tx->min_len);
 		return -1;
@@ -707,14 +708,16 @@ check_frame(pcap_t *p, const void *buf, int size)
 	if (max_frame_len(p, buf, size, &max) == -1)
 		return -1;
 	if ((unsigned int)size > max) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    EMSGSIZE, "%s: send: a frame of %d bytes is longer than the MTU allows (%u)",
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, EMSGSIZE,
+		    "%s: send: a frame of %d bytes is longer than the MTU allows (%u)",
 		    tx_ifname(p), size, max);
 		return -1;
 	}
 	if ((unsigned int)size > tx->frame_size - tx->data_offset) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    EMSGSIZE, "%s: send: a frame of %d bytes is longer than the TX ring's frames hold (%u, from the MTU at activation)",
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, EMSGSIZE,
+		    "%s: send: a frame of %d bytes is longer than the TX ring's frames hold (%u, from the MTU at activation)",
 		    tx_ifname(p), size, tx->frame_size - tx->data_offset);
 		return TX_FRAME_TOO_BIG;
 	}
@@ -747,7 +750,7 @@ queue_frame(pcap_t *p, const void *buf, int size, int block)
 static int
 nonblocking(pcap_t *p)
 {
-	return ((struct pcap_ring *)p->priv)->timeout < 0;
+	return ((struct pcap_ring *)libpcap_priv(p))->timeout < 0;
 }
 
 /*
@@ -766,8 +769,8 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 		return PCAP_ERROR;
 	}
 	if (tx->unsent > 0) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    still_waiting_errno(tx),
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, still_waiting_errno(tx),
 		    "%s: send: %u frames queued before this one still wait",
 		    tx_ifname(p), tx->unsent);
 		return PCAP_ERROR;
@@ -821,13 +824,13 @@ inject_batched(pcap_t *p, const void *buf, int size)
 int
 pcap_ring_inject(pcap_t *p, const void *buf, int size)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	ssize_t ret;
 
-	ret = send(p->fd, buf, (size_t)size, 0);
+	ret = send(libpcap_fd(p), buf, (size_t)size, 0);
 	if (ret == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "send");
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "send");
 		return PCAP_ERROR;
 	}
 	pr->tx.stat.tx_queued++;
@@ -872,7 +875,7 @@ flush_waiting(pcap_t *p)
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_tx *tx = tx_of(p);
 	int woken, ret;
 
@@ -882,10 +885,8 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
 	    TX_WAIT_READ, 0) == TX_FLUSH_CUT) {
 		pthread_mutex_unlock(&tx->lock);
-		if (p->break_loop) {
-			p->break_loop = 0;
+		if (libpcap_check_break_loop(p))
 			return PCAP_ERROR_BREAK;
-		}
 		return 0;
 	}
 	/* Set under the lock: an injection after it sees it. */
@@ -893,11 +894,11 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tx->lock);
 	if (!woken || pr->timeout <= 0) {
-		ret = tx->ops.read(p, cnt, callback, user);
+		ret = pcap_ring_read(p, cnt, callback, user);
 	} else {
 		pr->poll_timeout = pr->timeout;
 		pr->wait_once = 1;
-		ret = tx->ops.read(p, cnt, callback, user);
+		ret = pcap_ring_read(p, cnt, callback, user);
 		pr->wait_once = 0;
 		pcap_ring_set_poll_timeout(pr);
 	}
@@ -910,36 +911,53 @@ static int
 tx_stats(pcap_t *p, struct pcap_stat *ps)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.stats(p, ps);
+	return pcap_ring_stats(p, ps);
 }
 
 static int
 tx_setfilter(pcap_t *p, struct bpf_program *fp)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.setfilter(p, fp);
+	return pcap_ring_setfilter(p, fp);
 }
 
 static int
 tx_setdirection(pcap_t *p, pcap_direction_t d)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.setdirection(p, d);
+	return pcap_ring_setdirection(p, d);
 }
 
 static int
 tx_set_datalink(pcap_t *p, int dlt)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.set_datalink(p, dlt);
+	return pcap_ring_set_datalink(p, dlt);
 }
 
 static int
 tx_setnonblock(pcap_t *p, int nonblock)
 {
 	flush_waiting(p);
-	return tx_of(p)->ops.setnonblock(p, nonblock);
+	return pcap_ring_setnonblock(p, nonblock);
 }
+
+/*
+ * The operations of a batched handle: the plain ones, each after sending
+ * what waits.
+ */
+const struct pcap_plugin_ops pcap_ring_batched_ops = {
+	.read = tx_read,
+	.inject = inject_batched,
+	.setfilter = tx_setfilter,
+	.setdirection = tx_setdirection,
+	.set_datalink = tx_set_datalink,
+	.getnonblock = pcap_ring_getnonblock,
+	.setnonblock = tx_setnonblock,
+	.stats = tx_stats,
+	.cleanup = pcap_ring_cleanup,
+	.breakloop_func = pcap_ring_breakloop,
+};
 
 void
 pcap_ring_tx_init(struct ring_tx *tx)
@@ -973,13 +991,14 @@ pcap_ring_tx_init(struct ring_tx *tx)
 static int
 bind_beside_capture(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_tx *tx = &pr->tx;
 
 	if (ring_attach_drop_all(tx->fd) == -1)
-		return ring_bind(tx->fd, pr->ifindex, 0, p->errbuf);
+		return ring_bind(tx->fd, pr->ifindex, 0, libpcap_errbuf(p));
 	tx->hidden = 1;
-	return ring_bind(tx->fd, pr->ifindex, ring_protocol(p), p->errbuf);
+	return ring_bind(tx->fd, pr->ifindex, ring_protocol(p),
+	    libpcap_errbuf(p));
 }
 
 /*
@@ -994,15 +1013,15 @@ pcap_ring_tx_open(pcap_t *p)
 
 	/* The API beats the environment. */
 	if ((!tx->batch_set && ring_env_number("PCAP_RING_TX_BATCH",
-	    TX_MAX_RING_FRAMES, &tx->batch, p->errbuf) != 0) ||
+	    TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||
 	    (!tx->ring_set && ring_env_number("PCAP_RING_TX_RING",
-	    TX_MAX_RING_FRAMES, &tx->ring_frames, p->errbuf) != 0) ||
+	    TX_MAX_RING_FRAMES, &tx->ring_frames, libpcap_errbuf(p)) != 0) ||
 	    (!tx->qdisc_bypass_set && ring_env_number("PCAP_RING_TX_QDISC_BYPASS",
-	    1, &tx->qdisc_bypass, p->errbuf) != 0))
+	    1, &tx->qdisc_bypass, libpcap_errbuf(p)) != 0))
 		return PCAP_ERROR;
 	if (tx->batch == 0)
 		return 0;
-	n = ring_open_socket(p->errbuf, SOCK_RAW);
+	n = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 	if (n < 0)
 		return n;
 	tx->fd = n;
@@ -1016,22 +1035,22 @@ pcap_ring_tx_open(pcap_t *p)
 static int
 setup_ring(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_tx *tx = &pr->tx;
 	struct ring_layout l;
 	unsigned int hdrlen, frames;
 	int status, arptype, mtu, one = 1, sndbuf, late = tx->fd == -1;
 
 	if (late) {
-		status = ring_open_socket(p->errbuf, SOCK_RAW);
+		status = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 		if (status < 0)
 			return status;
 		tx->fd = status;
 	}
-	arptype = ring_get_arptype(tx->fd, pr->ifname, p->errbuf);
+	arptype = ring_get_arptype(tx->fd, pr->ifname, libpcap_errbuf(p));
 	if (arptype < 0)
 		return arptype;
-	if ((mtu = ring_get_mtu(tx->fd, pr->ifname, p->errbuf)) == -1)
+	if ((mtu = ring_get_mtu(tx->fd, pr->ifname, libpcap_errbuf(p))) == -1)
 		return PCAP_ERROR;
 	tx->min_len = arptype == ARPHRD_NONE ? 1 : ETH_HLEN;
 	tx->mtu_extra = arptype == ARPHRD_NONE ? 0 : ETH_HLEN;
@@ -1039,7 +1058,7 @@ setup_ring(pcap_t *p)
 	tx->vlan_allowed = arptype == ARPHRD_ETHER;
 
 	if (ring_set_version(tx->fd, TPACKET_V2, &hdrlen, pr->ifname,
-	    p->errbuf) == -1)
+	    libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
 	/* The kernel reads frame data right after the aligned header. */
 	tx->data_offset = TPACKET_ALIGN(hdrlen);
@@ -1049,7 +1068,8 @@ setup_ring(pcap_t *p)
 
 	if (tx->qdisc_bypass && setsockopt(tx->fd, SOL_PACKET,
 	    PACKET_QDISC_BYPASS, &one, sizeof(one)) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno,
 		    "%s: setsockopt (PACKET_QDISC_BYPASS)", pr->ifname);
 		return PCAP_ERROR;
 	}
@@ -1059,7 +1079,7 @@ setup_ring(pcap_t *p)
 		frames = TX_MAX_RING_BYTES / tx->frame_size;
 	ring_layout_v2(&l, frames * tx->frame_size, tx->frame_size);
 	if (ring_setup(tx->fd, PACKET_TX_RING, TPACKET_V2, &l, 0, pr->ifname,
-	    p->errbuf, &tx->map) == -1)
+	    libpcap_errbuf(p), &tx->map) == -1)
 		return PCAP_ERROR;
 	tx->frame_nr = l.frame_nr;
 	tx->head = 0;
@@ -1088,17 +1108,17 @@ setup_wakeup(pcap_t *p)
 	tx->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	tx->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (tx->wake_fd == -1 || tx->epoll_fd == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: %s", tx_ifname(p),
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: %s", tx_ifname(p),
 		    tx->wake_fd == -1 ? "eventfd" : "epoll_create1");
 		return PCAP_ERROR;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, p->fd, &ev) == -1 ||
+	if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, libpcap_fd(p), &ev) == -1 ||
 	    epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->wake_fd, &ev) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: epoll_ctl", tx_ifname(p));
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", tx_ifname(p));
 		return PCAP_ERROR;
 	}
 	/* Without it, a refused kick makes the descriptor readable at once. */
@@ -1108,7 +1128,7 @@ setup_wakeup(pcap_t *p)
 		close(tx->retry_fd);
 		tx->retry_fd = -1;
 	}
-	p->selectable_fd = tx->epoll_fd;
+	libpcap_set_selectable_fd(p, tx->epoll_fd);
 	return 0;
 }
 
@@ -1278,7 +1298,7 @@ add_live(pcap_t *p)
 		    atexit(flush_live_at_exit) == 0)
 			hooks_registered = 1;
 		else {
-			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 			    "can't register the exit hook (atexit or pthread_atfork failed)");
 			status = PCAP_ERROR;
 		}
@@ -1327,23 +1347,7 @@ pcap_ring_tx_activate(pcap_t *p)
 		tx->batch = (int)tx->frame_nr;
 	if ((status = setup_wakeup(p)) != 0)
 		return status;
-	if ((status = add_live(p)) != 0)
-		return status;
-
-	tx->ops.read = p->read_op;
-	tx->ops.stats = p->stats_op;
-	tx->ops.setfilter = p->setfilter_op;
-	tx->ops.setdirection = p->setdirection_op;
-	tx->ops.set_datalink = p->set_datalink_op;
-	tx->ops.setnonblock = p->setnonblock_op;
-	p->read_op = tx_read;
-	p->stats_op = tx_stats;
-	p->setfilter_op = tx_setfilter;
-	p->setdirection_op = tx_setdirection;
-	p->set_datalink_op = tx_set_datalink;
-	p->setnonblock_op = tx_setnonblock;
-	p->inject_op = inject_batched;
-	return 0;
+	return add_live(p);
 }
 
 /*
@@ -1393,7 +1397,7 @@ check_range(pcap_t *p, const char *func, int value, int min, int max)
 {
 	if (value >= min && value <= max)
 		return 0;
-	snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+	snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 	    "%s: %d is out of range (%d to %d)", func, value, min, max);
 	return -1;
 }
@@ -1444,13 +1448,14 @@ ring_inject_flush(pcap_t *p)
 	if (tx->map.base != NULL)
 		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
 	if (tx->error_pending) {
-		memcpy(p->errbuf, tx->error, PCAP_ERRBUF_SIZE);
+		memcpy(libpcap_errbuf(p), tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
 		status = PCAP_ERROR;
 	} else if (tx->unsent > 0) {
 		/* Non-blocking: as send() would, with the frames kept. */
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-		    still_waiting_errno(tx), "%s: send: %u queued frame%s still wait%s for room",
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, still_waiting_errno(tx),
+		    "%s: send: %u queued frame%s still wait%s for room",
 		    tx_ifname(p), tx->unsent, tx->unsent == 1 ? "" : "s",
 		    tx->unsent == 1 ? "s" : "");
 		status = PCAP_ERROR;
@@ -1514,12 +1519,13 @@ record_offset(const pcap_send_queue *queue, unsigned long long n)
 static long long
 record_time_ns(pcap_t *p, const struct pcap_pkthdr *h, unsigned long long n)
 {
-	int nano = p->opt.tstamp_precision == PCAP_TSTAMP_PRECISION_NANO;
+	int nano =
+	    libpcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
 	long long units = nano ? NSEC_PER_SEC : 1000000;
 
 	if (h->ts.tv_sec < 0 || h->ts.tv_sec >= LLONG_MAX / NSEC_PER_SEC ||
 	    h->ts.tv_usec < 0 || h->ts.tv_usec >= units) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: record %llu has time stamp %lld.%0*ld, which sync cannot use: seconds must be from 0 to %lld and the fraction below %lld %s",
 		    n, (long long)h->ts.tv_sec, nano ? 9 : 6,
 		    (long)h->ts.tv_usec, LLONG_MAX / NSEC_PER_SEC - 1, units,
@@ -1541,13 +1547,13 @@ record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
     unsigned long long n)
 {
 	if (ts < prev_ts) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: record %llu is time stamped %lld ns before the previous record; with sync, time stamps must not go back",
 		    n, prev_ts - ts);
 		return -1;
 	}
 	if (ts - prev_ts > TX_SYNC_MAX_GAP_S * NSEC_PER_SEC) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: record %llu is time stamped %lld s after the previous record; with sync, gaps of more than %d s are refused",
 		    n, (ts - prev_ts) / NSEC_PER_SEC, TX_SYNC_MAX_GAP_S);
 		return -1;
@@ -1570,8 +1576,8 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	pthread_mutex_lock(&tx->lock);
 	if (tx->map.base == NULL && setup_ring(p) != 0) {
 		pthread_mutex_unlock(&tx->lock);
-		memcpy(why, p->errbuf, sizeof(why));
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		memcpy(why, libpcap_errbuf(p), sizeof(why));
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: no TX ring: %.*s",
 		    PCAP_ERRBUF_SIZE - 40, why);
 		pcap_ring_tx_cleanup(p);
@@ -1591,7 +1597,7 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	while (off < queue->len) {
 		const u_char *data = (const u_char *)queue->buffer + off + sizeof(h);
 
-		if (pcapint_sendqueue_record(p, queue, off, n, &h) != 0)
+		if (libpcap_sendqueue_record(p, queue, off, n, &h) != 0)
 			break;
 		if (sync) {
 			if ((ts = record_time_ns(p, &h, n)) == -1)
@@ -1626,15 +1632,15 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		n++;
 	}
 	/* An error that stopped the loop stays the one reported. */
-	memcpy(why, p->errbuf, sizeof(why));
+	memcpy(why, libpcap_errbuf(p), sizeof(why));
 	(void)flush(p, TX_WAIT_TAKEN, 0);
 	tx->in_sendqueue = 0;
 	if (tx->queue_fail_seq != ULLONG_MAX) {
 		/* The kernel took the records before it, and no other. */
 		off = record_offset(queue, tx->queue_fail_seq - tx->queue_seq0);
-		memcpy(p->errbuf, tx->queue_error, PCAP_ERRBUF_SIZE);
+		memcpy(libpcap_errbuf(p), tx->queue_error, PCAP_ERRBUF_SIZE);
 	} else if (off < queue->len) {
-		memcpy(p->errbuf, why, PCAP_ERRBUF_SIZE);
+		memcpy(libpcap_errbuf(p), why, PCAP_ERRBUF_SIZE);
 	}
 	pthread_mutex_unlock(&tx->lock);
 	return off;

@@ -134,10 +134,11 @@ decline_reason(const char *ifname)
 
 /*
  * The time stamp types the device offers, as stock pcap-linux lists them
- * (they must be known before activation).
+ * (they must be known before activation).  0, or -1 with the handle's
+ * error buffer set.
  */
 static int
-set_tstamp_types(pcap_t *p, const char *ifname, char *ebuf)
+set_tstamp_types(pcap_t *p, const char *ifname)
 {
 	static const struct {
 		unsigned int so_timestamping;
@@ -152,11 +153,12 @@ set_tstamp_types(pcap_t *p, const char *ifname, char *ebuf)
 	struct ifreq ifr;
 	unsigned int offered = 0;
 	size_t i;
-	int fd, ret, n;
+	int fd, ret, n, list[sizeof(types) / sizeof(types[0])];
 
 	fd = ioctl_socket();
 	if (fd == -1) {
-		pcapint_fmt_errmsg_for_errno(ebuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno,
 		    "socket for SIOCETHTOOL(ETHTOOL_GET_TS_INFO)");
 		return -1;
 	}
@@ -173,8 +175,9 @@ set_tstamp_types(pcap_t *p, const char *ifname, char *ebuf)
 		if (err == ENODEV)
 			return 0;
 		if (err != EOPNOTSUPP && err != EINVAL) {
-			pcapint_fmt_errmsg_for_errno(ebuf, PCAP_ERRBUF_SIZE,
-			    err, "%s: SIOCETHTOOL(ETHTOOL_GET_TS_INFO) ioctl failed",
+			libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+			    PCAP_ERRBUF_SIZE, err,
+			    "%s: SIOCETHTOOL(ETHTOOL_GET_TS_INFO) ioctl failed",
 			    ifname);
 			return -1;
 		}
@@ -189,35 +192,21 @@ set_tstamp_types(pcap_t *p, const char *ifname, char *ebuf)
 
 	for (i = 0, n = 0; i < ntypes; i++)
 		if (offered & types[i].so_timestamping)
-			n++;
+			list[n++] = types[i].pcap_type;
 	if (n == 0)
 		return 0;
-	p->tstamp_type_list = malloc(n * sizeof(u_int));
-	if (p->tstamp_type_list == NULL) {
-		pcapint_fmt_errmsg_for_errno(ebuf, PCAP_ERRBUF_SIZE, errno,
-		    "malloc");
-		return -1;
-	}
-	for (i = 0, n = 0; i < ntypes; i++)
-		if (offered & types[i].so_timestamping)
-			p->tstamp_type_list[n++] = types[i].pcap_type;
-	p->tstamp_type_count = n;
-	return 0;
+	return libpcap_set_tstamp_type_list(p, list, n);
 }
 
 static int
-set_tstamp_precisions(pcap_t *p, char *ebuf)
+set_tstamp_precisions(pcap_t *p)
 {
-	p->tstamp_precision_list = malloc(2 * sizeof(u_int));
-	if (p->tstamp_precision_list == NULL) {
-		pcapint_fmt_errmsg_for_errno(ebuf, PCAP_ERRBUF_SIZE, errno,
-		    "malloc");
-		return -1;
-	}
-	p->tstamp_precision_list[0] = PCAP_TSTAMP_PRECISION_MICRO;
-	p->tstamp_precision_list[1] = PCAP_TSTAMP_PRECISION_NANO;
-	p->tstamp_precision_count = 2;
-	return 0;
+	static const int precisions[] = {
+		PCAP_TSTAMP_PRECISION_MICRO, PCAP_TSTAMP_PRECISION_NANO
+	};
+
+	return libpcap_set_tstamp_precision_list(p, precisions,
+	    sizeof(precisions) / sizeof(precisions[0]));
 }
 
 /* rx_missed_errors + rx_fifo_errors, which stock reports as ps_ifdrop. */
@@ -248,10 +237,10 @@ interface_drops(const char *ifname)
 	return total;
 }
 
-static void
-ring_cleanup(pcap_t *p)
+void
+pcap_ring_cleanup(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 
 	/* Frames waiting in the TX ring go out first. */
 	pcap_ring_tx_cleanup(p);
@@ -266,16 +255,16 @@ ring_cleanup(pcap_t *p)
 		close(pr->breakloop_fd);
 		pr->breakloop_fd = -1;
 	}
-	pcapint_cleanup_live_common(p);
+	libpcap_cleanup_live(p);
 }
 
-static void
-ring_breakloop(pcap_t *p)
+void
+pcap_ring_breakloop(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	uint64_t one = 1;
 
-	pcapint_breakloop_common(p);
+	libpcap_breakloop(p);
 	/* Async-signal-safe, so pcap_breakloop() works from a signal handler. */
 	if (pr->breakloop_fd != -1 &&
 	    write(pr->breakloop_fd, &one, sizeof(one)) == -1) {
@@ -284,33 +273,33 @@ ring_breakloop(pcap_t *p)
 }
 
 static void
-set_vlan_offset(pcap_t *p)
+set_vlan_offset(pcap_t *p, int dlt)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 
 	/* The tag goes in front of the EtherType. */
-	pr->vlan_offset = p->linktype == DLT_EN10MB ? 2 * ETH_ALEN : -1;
+	pr->vlan_offset = dlt == DLT_EN10MB ? 2 * ETH_ALEN : -1;
 }
 
-static int
-ring_set_datalink(pcap_t *p, int dlt)
+int
+pcap_ring_set_datalink(pcap_t *p, int dlt)
 {
-	p->linktype = dlt;
-	set_vlan_offset(p);
+	libpcap_set_linktype(p, dlt);
+	set_vlan_offset(p, dlt);
 	return 0;
 }
 
-static int
-ring_setdirection(pcap_t *p, pcap_direction_t d)
+int
+pcap_ring_setdirection(pcap_t *p, pcap_direction_t d)
 {
-	p->direction = d;
+	libpcap_set_direction(p, d);
 	return 0;
 }
 
-static int
-ring_getnonblock(pcap_t *p)
+int
+pcap_ring_getnonblock(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 
 	return pr->timeout < 0;
 }
@@ -320,12 +309,12 @@ ring_getnonblock(pcap_t *p)
  * ~timeout.  The socket is made non-blocking too, as stock does, so that
  * an unbatched pcap_inject() fails with EAGAIN rather than block.
  */
-static int
-ring_setnonblock(pcap_t *p, int nonblock)
+int
+pcap_ring_setnonblock(pcap_t *p, int nonblock)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 
-	if (pcapint_setnonblock_fd(p, nonblock) == -1)
+	if (libpcap_setnonblock_fd(p, nonblock) == -1)
 		return -1;
 	if (nonblock ? pr->timeout >= 0 : pr->timeout < 0)
 		pr->timeout = ~pr->timeout;
@@ -340,12 +329,13 @@ ring_setnonblock(pcap_t *p, int nonblock)
 int
 pcap_ring_add_stats(pcap_t *p, int fd)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct tpacket_stats_v3 kstats;
 	socklen_t len = sizeof(struct tpacket_stats);
 
 	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &kstats, &len) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno,
 		    "failed to get statistics from socket");
 		return -1;
 	}
@@ -354,18 +344,18 @@ pcap_ring_add_stats(pcap_t *p, int fd)
 	return 0;
 }
 
-static int
-ring_stats(pcap_t *p, struct pcap_stat *ps)
+int
+pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 
-	if (p->opt.promisc) {
+	if (libpcap_get_promisc(p)) {
 		long long before = pr->sysfs_dropped;
 
 		pr->sysfs_dropped = interface_drops(pr->ifname);
 		pr->stat.ps_ifdrop += (u_int)(pr->sysfs_dropped - before);
 	}
-	if (pcap_ring_add_stats(p, p->fd) == -1 || (pr->grow.draining &&
+	if (pcap_ring_add_stats(p, libpcap_fd(p)) == -1 || (pr->grow.draining &&
 	    pcap_ring_add_stats(p, pr->grow.next_fd) == -1))
 		return -1;
 	pr->stat.ps_drop += pr->rx.cut_drops;
@@ -392,14 +382,14 @@ detach_kernel_filter(int fd)
 int
 pcap_ring_set_kernel_filter(pcap_t *p, int fd)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct sock_fprog prog;
 
-	if (pr->filter_in_userland || p->fcode.bf_insns == NULL)
+	if (pr->filter_in_userland || libpcap_get_filter(p) == NULL)
 		return detach_kernel_filter(fd);
 	memset(&prog, 0, sizeof(prog));
-	prog.len = (unsigned short)p->fcode.bf_len;
-	prog.filter = (struct sock_filter *)p->fcode.bf_insns;
+	prog.len = (unsigned short)libpcap_get_filter_len(p);
+	prog.filter = (struct sock_filter *)libpcap_get_filter(p);
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 	    sizeof(prog));
 }
@@ -409,29 +399,29 @@ pcap_ring_set_kernel_filter(pcap_t *p, int fd)
  * with stock's warnings; packets already in the ring that the previous
  * kernel filter passed are filtered again in userland.
  */
-static int
-ring_setfilter(pcap_t *p, struct bpf_program *fp)
+int
+pcap_ring_setfilter(pcap_t *p, struct bpf_program *fp)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct sock_fprog prog;
 
 	if (fp == NULL) {
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "setfilter: No filter specified");
 		return -1;
 	}
-	if (pcapint_install_bpf_program(p, fp) < 0)
+	if (libpcap_install_bpf(p, fp) < 0)
 		return -1;
 
 	pr->filter_in_userland = 1;
-	if (p->fcode.bf_len > USHRT_MAX) {
+	if (libpcap_get_filter_len(p) > USHRT_MAX) {
 		fprintf(stderr, "Warning: Filter too complex for kernel\n");
 	} else {
 		/* struct bpf_insn and struct sock_filter have one layout. */
-		prog.len = (unsigned short)p->fcode.bf_len;
-		prog.filter = (struct sock_filter *)p->fcode.bf_insns;
-		if (setsockopt(p->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-		    sizeof(prog)) == 0)
+		prog.len = (unsigned short)libpcap_get_filter_len(p);
+		prog.filter = (struct sock_filter *)libpcap_get_filter(p);
+		if (setsockopt(libpcap_fd(p), SOL_SOCKET, SO_ATTACH_FILTER,
+		    &prog, sizeof(prog)) == 0)
 			pr->filter_in_userland = 0;
 		else if (errno == ENOMEM)
 			fprintf(stderr,
@@ -447,10 +437,12 @@ ring_setfilter(pcap_t *p, struct bpf_program *fp)
 			pr->filter_in_userland = 1;
 	}
 	if (pr->filter_in_userland) {
-		if (detach_kernel_filter(p->fd) == -1 || (pr->grow.draining &&
+		if (detach_kernel_filter(libpcap_fd(p)) == -1 ||
+		    (pr->grow.draining &&
 		    detach_kernel_filter(pr->grow.next_fd) == -1)) {
-			pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE,
-			    errno, "can't remove kernel filter");
+			libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+			    PCAP_ERRBUF_SIZE, errno,
+			    "can't remove kernel filter");
 			return -1;
 		}
 		return 0;
@@ -463,32 +455,34 @@ ring_setfilter(pcap_t *p, struct bpf_program *fp)
 static int
 set_linktype(pcap_t *p, int arptype)
 {
-	struct pcap_ring *pr = p->priv;
+	static const int ether_dlts[] = { DLT_EN10MB, DLT_DOCSIS };
+	struct pcap_ring *pr = libpcap_priv(p);
+	int dlt;
 
 	switch (arptype) {
 	case ARPHRD_ETHER:
-		/* Offer DOCSIS too, for a CMTS putting it on Ethernet. */
-		p->dlt_list = malloc(2 * sizeof(u_int));
-		if (p->dlt_list != NULL) {
-			p->dlt_list[0] = DLT_EN10MB;
-			p->dlt_list[1] = DLT_DOCSIS;
-			p->dlt_count = 2;
-		}
-		p->linktype = DLT_EN10MB;
+		/*
+		 * Offer DOCSIS too, for a CMTS putting it on Ethernet;
+		 * without memory for the list, the link type alone.
+		 */
+		(void)libpcap_set_datalink_list(p, ether_dlts,
+		    sizeof(ether_dlts) / sizeof(ether_dlts[0]));
+		dlt = DLT_EN10MB;
 		break;
 	case ARPHRD_LOOPBACK:
-		p->linktype = DLT_EN10MB;
+		dlt = DLT_EN10MB;
 		break;
 	case ARPHRD_NONE:
-		p->linktype = DLT_RAW;
+		dlt = DLT_RAW;
 		break;
 	default:
-		snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "%s: link-layer type ARPHRD %d is not handled by pcap-ring",
 		    pr->ifname, arptype);
 		return PCAP_ERROR;
 	}
-	set_vlan_offset(p);
+	libpcap_set_linktype(p, dlt);
+	set_vlan_offset(p, dlt);
 	return 0;
 }
 
@@ -496,7 +490,7 @@ set_linktype(pcap_t *p, int arptype)
 int
 pcap_ring_set_promiscuous(pcap_t *p, int fd)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct packet_mreq mr;
 
 	memset(&mr, 0, sizeof(mr));
@@ -504,7 +498,8 @@ pcap_ring_set_promiscuous(pcap_t *p, int fd)
 	mr.mr_type = PACKET_MR_PROMISC;
 	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
 	    sizeof(mr)) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno,
 		    "setsockopt (PACKET_ADD_MEMBERSHIP)");
 		return PCAP_ERROR;
 	}
@@ -518,13 +513,13 @@ pcap_ring_set_promiscuous(pcap_t *p, int fd)
 static int
 set_adapter_tstamp(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct hwtstamp_config hwconfig;
 	struct ifreq ifr;
 	int source;
 
-	if (p->opt.tstamp_type != PCAP_TSTAMP_ADAPTER &&
-	    p->opt.tstamp_type != PCAP_TSTAMP_ADAPTER_UNSYNCED)
+	if (libpcap_get_tstamp_type(p) != PCAP_TSTAMP_ADAPTER &&
+	    libpcap_get_tstamp_type(p) != PCAP_TSTAMP_ADAPTER_UNSYNCED)
 		return 0;
 	memset(&hwconfig, 0, sizeof(hwconfig));
 	hwconfig.tx_type = HWTSTAMP_TX_ON;
@@ -532,25 +527,25 @@ set_adapter_tstamp(pcap_t *p)
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, pr->ifname, sizeof(ifr.ifr_name) - 1);
 	ifr.ifr_data = (void *)&hwconfig;
-	if (ioctl(p->fd, SIOCSHWTSTAMP, &ifr) == -1) {
+	if (ioctl(libpcap_fd(p), SIOCSHWTSTAMP, &ifr) == -1) {
 		if (errno == EPERM) {
-			snprintf(p->errbuf, PCAP_ERRBUF_SIZE,
+			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 			    "Attempt to set hardware timestamp failed - CAP_NET_ADMIN may be required");
 			return PCAP_ERROR_PERM_DENIED;
 		}
 		/* Software time stamps then (ERANGE: not for every packet). */
 		if (errno == EOPNOTSUPP || errno == ERANGE)
 			return PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "SIOCSHWTSTAMP failed");
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "SIOCSHWTSTAMP failed");
 		return PCAP_ERROR;
 	}
-	source = p->opt.tstamp_type == PCAP_TSTAMP_ADAPTER ?
+	source = libpcap_get_tstamp_type(p) == PCAP_TSTAMP_ADAPTER ?
 	    SOF_TIMESTAMPING_SYS_HARDWARE : SOF_TIMESTAMPING_RAW_HARDWARE;
-	if (setsockopt(p->fd, SOL_PACKET, PACKET_TIMESTAMP, &source,
+	if (setsockopt(libpcap_fd(p), SOL_PACKET, PACKET_TIMESTAMP, &source,
 	    sizeof(source)) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "can't set PACKET_TIMESTAMP");
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "can't set PACKET_TIMESTAMP");
 		return PCAP_ERROR;
 	}
 	pr->grow.tstamp_source = source;
@@ -567,18 +562,19 @@ static int
 v2_frame_size(pcap_t *p, unsigned int hdrlen, unsigned int *frame_size,
     unsigned int *whole_len)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	unsigned int data, netoff, macoff;
 	int mtu;
 
-	if ((mtu = ring_get_mtu(p->fd, pr->ifname, p->errbuf)) == -1)
+	if ((mtu = ring_get_mtu(libpcap_fd(p), pr->ifname,
+	    libpcap_errbuf(p))) == -1)
 		return PCAP_ERROR;
 	data = (unsigned int)mtu + ETH_HLEN + RING_VLAN_TAG_LEN;
 	*whole_len = 0;
-	if (data >= (unsigned int)p->snapshot)
-		data = (unsigned int)p->snapshot;
+	if (data >= (unsigned int)libpcap_get_snapshot(p))
+		data = (unsigned int)libpcap_get_snapshot(p);
 	else
-		*whole_len = (unsigned int)p->snapshot;
+		*whole_len = (unsigned int)libpcap_get_snapshot(p);
 	netoff = TPACKET_ALIGN(TPACKET_ALIGN(hdrlen) +
 	    sizeof(struct sockaddr_ll) + RING_MAX_LINKHEADER_SIZE) +
 	    RING_VLAN_TAG_LEN;
@@ -594,24 +590,25 @@ v2_frame_size(pcap_t *p, unsigned int hdrlen, unsigned int *frame_size,
 static int
 enable_whole_packet_copies(pcap_t *p, unsigned int whole_len)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	int one = 1, rcvbuf = RING_COPY_RCVBUF;
 
-	if (setsockopt(p->fd, SOL_PACKET, PACKET_COPY_THRESH, &one,
+	if (setsockopt(libpcap_fd(p), SOL_PACKET, PACKET_COPY_THRESH, &one,
 	    sizeof(one)) == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno,
 		    "%s: setsockopt (PACKET_COPY_THRESH)", pr->ifname);
 		return PCAP_ERROR;
 	}
 	/* Beyond net.core.rmem_max only with CAP_NET_ADMIN; not fatal. */
-	if (setsockopt(p->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	if (setsockopt(libpcap_fd(p), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 	    sizeof(rcvbuf)) == -1)
-		(void)setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		(void)setsockopt(libpcap_fd(p), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 		    sizeof(rcvbuf));
 	pr->rx.copy_buf = malloc(whole_len + RING_VLAN_TAG_LEN);
 	if (pr->rx.copy_buf == NULL) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "malloc");
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "malloc");
 		return PCAP_ERROR;
 	}
 	pr->rx.copy_len = whole_len;
@@ -626,17 +623,18 @@ enable_whole_packet_copies(pcap_t *p, unsigned int whole_len)
 static int
 setup_rx_ring(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
+	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_layout l;
 	unsigned int hdrlen, buffer_size, frame_size, whole_len, tov;
-	int version = p->opt.immediate ? TPACKET_V2 : TPACKET_V3;
-	int ret, tstamp_status;
+	int version = libpcap_get_immediate(p) ? TPACKET_V2 : TPACKET_V3;
+	int fd = libpcap_fd(p), ret, tstamp_status;
 
-	buffer_size = p->opt.buffer_size != 0 ? p->opt.buffer_size :
-	    RING_DEFAULT_BUFFER_SIZE;
-	if (ring_set_version(p->fd, version, &hdrlen, pr->ifname, p->errbuf) == -1)
+	buffer_size = libpcap_get_buffer_size(p) != 0 ?
+	    (unsigned int)libpcap_get_buffer_size(p) : RING_DEFAULT_BUFFER_SIZE;
+	if (ring_set_version(fd, version, &hdrlen, pr->ifname,
+	    libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
-	if (ring_set_reserve(p->fd, RING_VLAN_TAG_LEN, p->errbuf) == -1)
+	if (ring_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
 	if (version == TPACKET_V3) {
 		ring_layout_v3(&l, pr->grow.size);
@@ -659,15 +657,15 @@ setup_rx_ring(pcap_t *p)
 		tov = UINT_MAX;
 	else
 		tov = 0;
-	if (ring_setup(p->fd, PACKET_RX_RING, version, &l, tov, pr->ifname,
-	    p->errbuf, &pr->rx_map) == -1)
+	if (ring_setup(fd, PACKET_RX_RING, version, &l, tov, pr->ifname,
+	    libpcap_errbuf(p), &pr->rx_map) == -1)
 		return PCAP_ERROR;
 	pr->grow.retire_tov = tov;
 	pr->grow.hdrlen = hdrlen;
 	if (version == TPACKET_V3)
 		pr->grow.size = l.block_size * l.block_nr;
 	pr->rx.slots = pr->rx_map.frames;
-	ring_rx_init(&pr->rx, version, p->fd, l.frame_nr,
+	ring_rx_init(&pr->rx, version, fd, l.frame_nr,
 	    version == TPACKET_V3 ? l.block_size : l.frame_size, hdrlen);
 	pcap_ring_set_poll_timeout(pr);
 	return tstamp_status;
@@ -680,55 +678,70 @@ set_bpf_codegen_flags(pcap_t *p)
 	int ext;
 	socklen_t len = sizeof(ext);
 
-	p->bpf_codegen_flags |= RING_BPF_BASIC_HANDLING;
-	if (getsockopt(p->fd, SOL_SOCKET, SO_BPF_EXTENSIONS, &ext, &len) == 0 &&
-	    ext >= SKF_AD_VLAN_TAG_PRESENT)
-		p->bpf_codegen_flags |= BPF_SPECIAL_VLAN_HANDLING;
+	libpcap_add_bpf_codegen_flags(p, RING_BPF_BASIC_HANDLING);
+	if (getsockopt(libpcap_fd(p), SOL_SOCKET, SO_BPF_EXTENSIONS, &ext,
+	    &len) == 0 && ext >= SKF_AD_VLAN_TAG_PRESENT)
+		libpcap_add_bpf_codegen_flags(p, RING_BPF_VLAN_HANDLING);
 }
+
+/* The operations of a handle without batched injection. */
+static const struct pcap_plugin_ops plain_ops = {
+	.read = pcap_ring_read,
+	.inject = pcap_ring_inject,
+	.setfilter = pcap_ring_setfilter,
+	.setdirection = pcap_ring_setdirection,
+	.set_datalink = pcap_ring_set_datalink,
+	.getnonblock = pcap_ring_getnonblock,
+	.setnonblock = pcap_ring_setnonblock,
+	.stats = pcap_ring_stats,
+	.cleanup = pcap_ring_cleanup,
+	.breakloop_func = pcap_ring_breakloop,
+};
 
 static int
 ring_activate(pcap_t *p)
 {
-	struct pcap_ring *pr = p->priv;
-	int status, warning;
+	struct pcap_ring *pr = libpcap_priv(p);
+	int fd, status, warning;
 
 	/* Devices with monitor mode are declined at create time. */
-	if (p->opt.rfmon) {
+	if (libpcap_get_rfmon(p)) {
 		status = PCAP_ERROR_RFMON_NOTSUP;
 		goto fail;
 	}
-	if (p->snapshot <= 0 || p->snapshot > MAXIMUM_SNAPLEN)
-		p->snapshot = MAXIMUM_SNAPLEN;
-	pr->timeout = p->opt.timeout;
-	if (p->opt.promisc)
+	if (libpcap_get_snapshot(p) <= 0 ||
+	    libpcap_get_snapshot(p) > PCAP_PLUGIN_SNAPLEN_MAX)
+		libpcap_set_snapshot(p, PCAP_PLUGIN_SNAPLEN_MAX);
+	pr->timeout = libpcap_get_timeout(p);
+	if (libpcap_get_promisc(p))
 		pr->sysfs_dropped = interface_drops(pr->ifname);
 
 	/* The order of creation matters to the fanout group (pcap-ring-grow.c). */
 	if ((status = pcap_ring_tx_open(p)) != 0)
 		goto fail;
-	status = ring_open_socket(p->errbuf, SOCK_RAW);
+	fd = status = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 	if (status < 0)
 		goto fail;
-	p->fd = status;
+	libpcap_set_fd(p, fd);
 	if ((status = pcap_ring_grow_open(p)) != 0)
 		goto fail;
 	pr->lo_ifindex = (int)if_nametoindex("lo");
 
-	status = ring_get_arptype(p->fd, pr->ifname, p->errbuf);
+	status = ring_get_arptype(fd, pr->ifname, libpcap_errbuf(p));
 	if (status < 0)
 		goto fail;
 	if ((status = set_linktype(p, status)) != 0)
 		goto fail;
-	pr->ifindex = ring_get_ifindex(p->fd, pr->ifname, p->errbuf);
+	pr->ifindex = ring_get_ifindex(fd, pr->ifname, libpcap_errbuf(p));
 	if (pr->ifindex == -1) {
 		status = PCAP_ERROR;
 		goto fail;
 	}
 	/* Protocol 0 receives nothing while the ring is being set up. */
-	if ((status = ring_bind(p->fd, pr->ifindex, 0, p->errbuf)) != 0)
+	if ((status = ring_bind(fd, pr->ifindex, 0, libpcap_errbuf(p))) != 0)
 		goto fail;
-	if (p->opt.promisc &&
-	    (status = pcap_ring_set_promiscuous(p, p->fd)) != 0)
+	if (libpcap_get_promisc(p) &&
+	    (status = pcap_ring_set_promiscuous(p, fd)) != 0)
 		goto fail;
 	set_bpf_codegen_flags(p);
 	if ((status = setup_rx_ring(p)) < 0)
@@ -736,47 +749,40 @@ ring_activate(pcap_t *p)
 	warning = status;
 
 	/* It joins the fanout group before it receives anything. */
-	if (pr->grow.group_wanted && ring_attach_drop_all(p->fd) == -1)
+	if (pr->grow.group_wanted && ring_attach_drop_all(fd) == -1)
 		pr->grow.group_wanted = 0;
-	if ((status = ring_bind(p->fd, pr->ifindex, ring_protocol(p),
-	    p->errbuf)) != 0)
+	if ((status = ring_bind(fd, pr->ifindex, ring_protocol(p),
+	    libpcap_errbuf(p))) != 0)
 		goto fail;
 
-	pr->oneshot_buffer = malloc(p->snapshot);
+	pr->oneshot_buffer = malloc(libpcap_get_snapshot(p));
 	if (pr->oneshot_buffer == NULL) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "can't allocate oneshot buffer");
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "can't allocate oneshot buffer");
 		status = PCAP_ERROR;
 		goto fail;
 	}
 	pr->breakloop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (pr->breakloop_fd == -1) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "%s: eventfd", pr->ifname);
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: eventfd", pr->ifname);
 		status = PCAP_ERROR;
 		goto fail;
 	}
 
-	p->read_op = pcap_ring_read;
-	p->inject_op = pcap_ring_inject;
-	p->setfilter_op = ring_setfilter;
-	p->setdirection_op = ring_setdirection;
-	p->set_datalink_op = ring_set_datalink;
-	p->getnonblock_op = ring_getnonblock;
-	p->setnonblock_op = ring_setnonblock;
-	p->stats_op = ring_stats;
-	p->breakloop_op = ring_breakloop;
-	p->cleanup_op = ring_cleanup;
-	p->selectable_fd = p->fd;
-	/* Batched injection, when asked for, wraps the operations above. */
+	libpcap_set_selectable_fd(p, fd);
+	/* A batched handle gets its TX ring and selectable descriptor here. */
 	if ((status = pcap_ring_tx_activate(p)) != 0)
 		goto fail;
 	if ((status = pcap_ring_group_form(p)) != 0)
 		goto fail;
+	/* The handle's mode, chosen once: it stays after activation. */
+	libpcap_set_ops(p, pr->tx.batch != 0 ? &pcap_ring_batched_ops :
+	    &plain_ops);
 	return warning;
 
 fail:
-	ring_cleanup(p);
+	pcap_ring_cleanup(p);
 	return status;
 }
 
@@ -809,19 +815,20 @@ pcap_ring_create(const char *device, char *ebuf, int *is_ours)
 	*is_ours = 1;
 	trace_decision(device, "claimed", NULL);
 
-	p = PCAP_CREATE_COMMON(ebuf, struct pcap_ring);
+	p = libpcap_create_handle(ebuf, struct pcap_ring);
 	if (p == NULL)
 		return NULL;
-	pr = p->priv;
+	pr = libpcap_priv(p);
 	strncpy(pr->ifname, ifname, sizeof(pr->ifname) - 1);
 	pr->breakloop_fd = -1;
 	pcap_ring_tx_init(&pr->tx);
 	pcap_ring_grow_init(&pr->grow);
-	p->activate_op = ring_activate;
+	libpcap_set_activate(p, ring_activate);
 	/* Through the accessor a plugin uses, so that both behave alike. */
-	pcap_plugin_set_tx_ops(p, &pcap_ring_tx_ops);
-	if (set_tstamp_types(p, ifname, ebuf) == -1 ||
-	    set_tstamp_precisions(p, ebuf) == -1) {
+	libpcap_set_tx_ops(p, &pcap_ring_tx_ops);
+	if (set_tstamp_types(p, ifname) == -1 ||
+	    set_tstamp_precisions(p) == -1) {
+		memcpy(ebuf, libpcap_errbuf(p), PCAP_ERRBUF_SIZE);
 		pcap_close(p);
 		return NULL;
 	}
@@ -847,7 +854,7 @@ static char ring_lib_version[256];
 static void __attribute__((constructor))
 ring_format_lib_version(void)
 {
-	const char *platform = pcapint_platform_lib_version();
+	const char *platform = libpcap_platform_lib_version();
 	size_t len = strlen(platform);
 
 	if (len > 0 && platform[len - 1] == ')')

@@ -1,8 +1,8 @@
 /*
  * pcap-ring: capture and injection through AF_PACKET mmapped rings.
  *
- * The entry points libpcap's pcap.c calls, and the one function of
- * pcap-linux.c the module calls; everything else is private to the module.
+ * The entry points libpcap's pcap.c calls; everything else is private to
+ * the module.
  */
 #ifndef pcap_ring_h
 #define pcap_ring_h
@@ -11,8 +11,5 @@
 
 pcap_t	*pcap_ring_create(const char *, char *, int *);
 int	pcap_ring_findalldevs(pcap_if_list_t *, char *);
-
-/* pcap-linux.c's pcap_lib_version(), renamed by the series. */
-const char *pcapint_platform_lib_version(void);
 
 #endif
