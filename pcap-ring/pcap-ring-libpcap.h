@@ -44,12 +44,13 @@
 #ifndef pcap_ring_libpcap_h
 #define pcap_ring_libpcap_h
 
-#include <errno.h>
-#include <stdlib.h>
-
 #include "pcap-int.h"
 #include "pcap-plugin-int.h"
 #include "pcap/pcap-plugin.h"
+
+/* The module clamps snapshots to the plugin ABI's limit, stock to its own. */
+_Static_assert(PCAP_PLUGIN_SNAPLEN_MAX == MAXIMUM_SNAPLEN,
+    "the plugin ABI's snapshot limit is libpcap's");
 
 /*
  * libpcap 1.10.5 renamed its internal helpers with a pcapint_ prefix.
@@ -122,30 +123,11 @@ libpcap_set_activate(pcap_t *p, int (*activate)(pcap_t *))
 	p->activate_op = activate;
 }
 
-/* As pcap_plugin_set_ops(): a NULL member keeps libpcap's default. */
+/* A NULL member keeps libpcap's default. */
 static inline void
 libpcap_set_ops(pcap_t *p, const struct pcap_plugin_ops *ops)
 {
-	if (ops->read != NULL)
-		p->read_op = ops->read;
-	if (ops->inject != NULL)
-		p->inject_op = ops->inject;
-	if (ops->setfilter != NULL)
-		p->setfilter_op = ops->setfilter;
-	if (ops->setdirection != NULL)
-		p->setdirection_op = ops->setdirection;
-	if (ops->set_datalink != NULL)
-		p->set_datalink_op = ops->set_datalink;
-	if (ops->getnonblock != NULL)
-		p->getnonblock_op = ops->getnonblock;
-	if (ops->setnonblock != NULL)
-		p->setnonblock_op = ops->setnonblock;
-	if (ops->stats != NULL)
-		p->stats_op = ops->stats;
-	if (ops->cleanup != NULL)
-		p->cleanup_op = ops->cleanup;
-	if (ops->breakloop_func != NULL)
-		p->breakloop_op = ops->breakloop_func;
+	pcap_plugin_set_ops(p, ops);
 }
 
 /* Batched injection and send queues, for libpcap's public TX API. */
@@ -219,49 +201,25 @@ libpcap_set_snapshot(pcap_t *p, int snaplen)
 
 /*
  * The lists of pcap_list_datalinks() and pcap_list_tstamp_types(), and
- * the precisions: copied, as pcap_plugin_set_*_list() copy them.  0, or
- * -1 with the error buffer set.  count > 0.
+ * the precisions, copied.  0, or -1 with the error buffer set.
  */
-static inline int
-libpcap_copy_list(pcap_t *p, u_int **listp, int *countp, const int *values,
-    int count)
-{
-	u_int *copy;
-	int i;
-
-	copy = malloc((size_t)count * sizeof(*copy));
-	if (copy == NULL) {
-		pcapint_fmt_errmsg_for_errno(p->errbuf, PCAP_ERRBUF_SIZE, errno,
-		    "malloc");
-		return -1;
-	}
-	for (i = 0; i < count; i++)
-		copy[i] = (u_int)values[i];
-	free(*listp);
-	*listp = copy;
-	*countp = count;
-	return 0;
-}
-
 static inline int
 libpcap_set_datalink_list(pcap_t *p, const int *dlts, int count)
 {
-	return libpcap_copy_list(p, &p->dlt_list, &p->dlt_count, dlts, count);
+	return pcap_plugin_set_datalink_list(p, dlts, count);
 }
 
 static inline int
 libpcap_set_tstamp_type_list(pcap_t *p, const int *types, int count)
 {
-	return libpcap_copy_list(p, &p->tstamp_type_list,
-	    &p->tstamp_type_count, types, count);
+	return pcap_plugin_set_tstamp_type_list(p, types, count);
 }
 
 static inline int
 libpcap_set_tstamp_precision_list(pcap_t *p, const int *precisions,
     int count)
 {
-	return libpcap_copy_list(p, &p->tstamp_precision_list,
-	    &p->tstamp_precision_count, precisions, count);
+	return pcap_plugin_set_tstamp_precision_list(p, precisions, count);
 }
 
 /* What the program asked for with pcap_set_*(). */

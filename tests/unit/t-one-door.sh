@@ -12,17 +12,18 @@ door=$src/pcap-ring-libpcap.h
 cc=${CC:-cc}
 
 [ -f "$door" ] || fail "no door header $door"
-have "a C compiler" gcc "$cc" --version || skip "needs a C compiler to strip comments"
+# CC may be a command with words (ccache gcc).
+have "a C compiler" gcc $cc --version || skip "needs a C compiler to strip comments"
 
 # The file's code without its comments; #include lines stay as written.
+# Called as $(code FILE) || fail: a failure must not pass for a clean file.
 code() {
-	"$cc" -fpreprocessed -dD -E -P -x c "$1" 2>/dev/null ||
-		fail "$cc cannot read $1"
+	$cc -fpreprocessed -dD -E -P -x c "$1" 2>/dev/null
 }
 
 # The door itself is where the internals are, so that the test looks for
 # the right spellings.
-door_code=$(code "$door")
+door_code=$(code "$door") || fail "$cc cannot read $door"
 assert_match "the door includes pcap-int.h" '#include "pcap-int.h"' "$door_code"
 assert_match "the door names pcap_t members" 'p->priv' "$door_code"
 assert_match "the door calls pcapint_ functions" 'pcapint_[a-z_]+\(' "$door_code"
@@ -33,7 +34,7 @@ for f in "$src"/*.c "$src"/*.h; do
 	[ "$f" = "$door" ] && continue
 	files=$((files + 1))
 	name=${f#"$src"/}
-	text=$(code "$f")
+	text=$(code "$f") || fail "$cc cannot read $f"
 	# Every name the file gives a pcap_t pointer, p always among them.
 	ptrs=$(printf '%s\n' "$text" |
 	    grep -oE 'pcap_t[[:space:]]*\*+[[:space:]]*[A-Za-z_][A-Za-z0-9_]*' |
