@@ -7,8 +7,7 @@
 # test adds or removes while the lists are compared.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
-[ "${PLUGIN_LOADER:-no}" = yes ] ||
-	skip "the ring library is built without its plugin loader (configure --disable-plugins)"
+require_plugin_loader
 require_root
 bed_setup
 

@@ -4,8 +4,7 @@
 # the code it loads.  The same program with the same environment, run by
 # nobody, loads the plugin when it is not setuid and does not when it is.
 . "$TESTSRCDIR/lib/common.sh"
-[ "${PLUGIN_LOADER:-no}" = yes ] ||
-	skip "the ring library is built without its plugin loader (configure --disable-plugins)"
+require_plugin_loader
 require_root
 need "setpriv(1)" util-linux command -v setpriv
 

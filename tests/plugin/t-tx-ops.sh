@@ -10,8 +10,7 @@
 # whose op lies past the size of the plugin's table (plugtxshort0).
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
-[ "${PLUGIN_LOADER:-no}" = yes ] ||
-	skip "the ring library is built without its plugin loader (configure --disable-plugins)"
+require_plugin_loader
 require_root
 bed_setup
 
