@@ -107,12 +107,12 @@ mutant timeout-25x pcap-ring.c \
 
 # pcap_set_buffer_size() ignored: the ring no longer overflows.
 mutant buffer-size-ignored pcap-ring.c \
-	's/buffer_size = p->opt.buffer_size != 0 ? p->opt.buffer_size :/buffer_size =/' \
+	's/buffer_size = libpcap_get_buffer_size(p) != 0 ?/buffer_size = 0 ?/' \
 	"test-select-dispatch"
 
 # The selectable descriptor is one that never becomes readable.
 mutant dead-selectable-fd pcap-ring.c \
-	's/p->selectable_fd = p->fd;/p->selectable_fd = pr->breakloop_fd;/' \
+	's/libpcap_set_selectable_fd(p, fd);/libpcap_set_selectable_fd(p, pr->breakloop_fd);/' \
 	"test-stats test-options"
 
 # Batching ignored: a kick after every frame.
@@ -127,17 +127,17 @@ mutant tx-no-lock pcap-ring-tx.c \
 
 # PCAP_RING_TX_BATCH capped at 4 frames.
 mutant env-batch-4 pcap-ring-tx.c \
-	's/tx->batch = n;/tx->batch = n > 4 ? 4 : n;/' \
+	's/TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||/\0 (!tx->batch_set \&\& tx->batch > 4 \&\& (tx->batch = 4) < 0) ||/' \
 	"tx/t-inject-modes"
 
 # PCAP_RING_TX_RING ignored.
 mutant env-ring-ignored pcap-ring-tx.c \
-	's/tx->ring_frames = n;/(void)n;/' \
+	's/TX_MAX_RING_FRAMES, &tx->ring_frames,/TX_MAX_RING_FRAMES, \&n,/' \
 	"tx/t-ring-full-down"
 
 # A bad PCAP_RING_TX_BATCH or PCAP_RING_TX_RING accepted as unset.
-mutant env-bad-value-accepted pcap-ring-tx.c \
-	's/return -2;/return -1;/' \
+mutant env-bad-value-accepted pcap-ring-setup.c \
+	'/is not a number from 0 to/,/return PCAP_ERROR;/s/return PCAP_ERROR;/return 0;/' \
 	"test-open-close-leaks"
 
 # Send-queue sync ignored: the time stamps' gaps are not kept.
@@ -157,7 +157,7 @@ mutant tx-epoll-leak pcap-ring-tx.c \
 
 # The MTU is not read again: a raised MTU refuses longer frames.
 mutant tx-mtu-read-once pcap-ring-tx.c \
-	's/if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), p->errbuf)) == -1)/if ((mtu = (int)(tx->max_len - tx->mtu_extra)) == -1)/' \
+	's/if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p),$/if ((mtu = (int)(tx->max_len - tx->mtu_extra)) == -1 \&\& (ring_get_mtu(tx->fd, tx_ifname(p),/' \
 	"tx/t-mtu"
 
 # A blocking flush gives up after the close bound and drops what waits.
@@ -167,7 +167,7 @@ mutant tx-blocking-gives-up pcap-ring-tx.c \
 
 # The module's handles get no tx ops: the TX API says "not supported".
 mutant tx-ops-not-installed pcap-ring.c \
-	's/pcap_plugin_set_tx_ops(p, &pcap_ring_tx_ops);/(void)0;/' \
+	's/libpcap_set_tx_ops(p, &pcap_ring_tx_ops);/(void)0;/' \
 	"test-tx-api tx/t-inject-modes"
 
 # libpcap lets a TX setting reach the capture source after activation.
