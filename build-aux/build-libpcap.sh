@@ -2,7 +2,7 @@
 # Build one libpcap variant from a pristine tree and stage its install.
 #
 # usage: build-libpcap.sh ring|stock TOPSRCDIR PRISTINE TREE STAGE DROPIN [configure args...]
-#   ring   applies patches/series and adds the pcap-ring/ sources;
+#   ring   applies patches/series (the plugin loader and the injection API);
 #   stock  builds the release unchanged, for differential tests and benchmarks.
 # The tree is configured with the given arguments, built, installed with
 # DESTDIR=STAGE, and DROPIN gets the soname links that let unchanged programs
@@ -22,7 +22,6 @@ if [ "$variant" = ring ]; then
 		patch -d "$tree" -p1 -F0 -N -s --no-backup-if-mismatch \
 			< "$top/patches/$patch"
 	done < "$top/patches/series"
-	cp "$top"/pcap-ring/*.c "$top"/pcap-ring/*.h "$tree"/
 	# The series changes configure.ac and config.h.in's inputs; libpcap
 	# keeps a hand-written aclocal.m4, so autoconf/autoheader, not autoreconf.
 	(cd "$tree" && autoconf -f && autoheader -f && rm -rf autom4te.cache) 2> "$tree/autoconf.log" || {

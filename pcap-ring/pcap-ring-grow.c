@@ -41,8 +41,6 @@
 #define _GNU_SOURCE	/* dup3 */
 #endif
 
-#include <config.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -200,6 +200,8 @@ struct pcap_ring {
 
 /* pcap-ring-setup.c: sockets, layouts and mappings shared by RX and TX. */
 int	ring_open_socket(char *errbuf, int type);
+/* A request about ifname, zeroed. */
+void	ring_ifreq(struct ifreq *ifr, const char *ifname);
 int	ring_get_ifindex(int fd, const char *ifname, char *errbuf);
 int	ring_get_arptype(int fd, const char *ifname, char *errbuf);
 int	ring_get_mtu(int fd, const char *ifname, char *errbuf);
@@ -220,7 +222,7 @@ int	ring_set_reserve(int fd, unsigned int reserve, char *errbuf);
 
 /* The protocol a handle's sockets are bound to, in network order. */
 static inline int
-ring_protocol(const pcap_t *p)
+ring_protocol(pcap_t *p)
 {
 	int protocol = libpcap_get_protocol(p);
 

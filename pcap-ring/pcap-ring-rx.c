@@ -27,8 +27,6 @@
  */
 #define _GNU_SOURCE	/* POLLRDHUP */
 
-#include <config.h>
-
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -50,7 +48,7 @@
 #endif
 
 /* How often to look again while an interface that went down may be gone. */
-static const struct timeval netdown_timeout = { 0, 1000 };
+static struct timeval netdown_timeout = { 0, 1000 };	/* never written */
 
 static unsigned int
 slot_status(const struct ring_rx *rx, unsigned int slot)
@@ -357,8 +355,7 @@ check_netdown(pcap_t *p)
 		    "The interface disappeared");
 		return PCAP_ERROR;
 	}
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, pr->ifname, sizeof(ifr.ifr_name) - 1);
+	ring_ifreq(&ifr, pr->ifname);
 	if (ioctl(libpcap_fd(p), SIOCGIFFLAGS, &ifr) == -1) {
 		if (errno == ENXIO || errno == ENODEV) {
 			snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
@@ -487,7 +484,7 @@ wait_for_packets(pcap_t *p)
 }
 
 static int
-direction_wanted(const pcap_t *p, const struct sockaddr_ll *sll)
+direction_wanted(pcap_t *p, const struct sockaddr_ll *sll)
 {
 	const struct pcap_ring *pr = libpcap_priv(p);
 

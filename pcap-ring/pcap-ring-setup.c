@@ -6,8 +6,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* secure_getenv */
 #endif
-#include <config.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +32,18 @@ ring_open_socket(char *errbuf, int type)
 		int err = errno;
 		int denied = err == EPERM || err == EACCES;
 
-		/* Stock's wording, which tcpdump and dumpcap explain further. */
-		if (RING_SOCKET_EXPLAINED && denied)
+		/*
+		 * Stock's wording, which tcpdump and dumpcap explain further;
+		 * until 1.10.6 the errno text overwrote stock's explanations,
+		 * and 1.10.5 made EAFNOSUPPORT (no packet sockets, as on
+		 * WSL1) PCAP_ERROR_CAPTURE_NOTSUP.
+		 */
+		int explained = libpcap_release_at_least(1, 10, 6);
+
+		if (explained && denied)
 			snprintf(errbuf, PCAP_ERRBUF_SIZE,
 			    "Attempt to create packet socket failed - CAP_NET_RAW may be required");
-		else if (RING_SOCKET_EXPLAINED && err == EAFNOSUPPORT)
+		else if (explained && err == EAFNOSUPPORT)
 			snprintf(errbuf, PCAP_ERRBUF_SIZE,
 			    "PF_PACKET sockets not supported - is this WSL1?");
 		else
@@ -46,13 +51,14 @@ ring_open_socket(char *errbuf, int type)
 			    err, "socket");
 		if (denied)
 			return PCAP_ERROR_PERM_DENIED;
-		return err == EAFNOSUPPORT ? RING_SOCKET_NOTSUP_STATUS :
-		    PCAP_ERROR;
+		return err == EAFNOSUPPORT &&
+		    libpcap_release_at_least(1, 10, 5) ?
+		    PCAP_ERROR_CAPTURE_NOTSUP : PCAP_ERROR;
 	}
 	return fd;
 }
 
-static void
+void
 ring_ifreq(struct ifreq *ifr, const char *ifname)
 {
 	memset(ifr, 0, sizeof(*ifr));
@@ -295,7 +301,7 @@ ring_map(int fd, size_t len, const char *ifname, char *errbuf)
 	void *map;
 
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | ring_mmap_32bit_flag(), fd, 0);
+	    MAP_SHARED | libpcap_mmap_flags(), fd, 0);
 	if (map == MAP_FAILED) {
 		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "%s: can't mmap packet ring", ifname);

@@ -76,8 +76,6 @@
  */
 /* <pcap/pcap.h> declares the send queues, defined here, only on request. */
 #define PCAP_WANT_SENDQUEUE
-#include <config.h>
-
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>

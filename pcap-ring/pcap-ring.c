@@ -10,8 +10,6 @@
 #define _GNU_SOURCE	/* secure_getenv */
 #endif
 
-#include <config.h>
-
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -29,7 +27,6 @@
 #include <linux/sockios.h>
 
 #include "pcap-ring-int.h"
-#include "pcap-ring.h"
 
 #define RING_DEVICE_PREFIX	"ring:"
 
@@ -116,8 +113,7 @@ decline_reason(const char *ifname)
 	fd = ioctl_socket();
 	if (fd == -1)
 		return "no socket to query it";
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+	ring_ifreq(&ifr, ifname);
 	ret = ioctl(fd, SIOCGIFHWADDR, &ifr);
 	close(fd);
 	if (ret == -1)
@@ -162,8 +158,7 @@ set_tstamp_types(pcap_t *p, const char *ifname)
 		    "socket for SIOCETHTOOL(ETHTOOL_GET_TS_INFO)");
 		return -1;
 	}
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+	ring_ifreq(&ifr, ifname);
 	memset(&info, 0, sizeof(info));
 	info.cmd = ETHTOOL_GET_TS_INFO;
 	ifr.ifr_data = (void *)&info;
@@ -524,8 +519,7 @@ set_adapter_tstamp(pcap_t *p)
 	memset(&hwconfig, 0, sizeof(hwconfig));
 	hwconfig.tx_type = HWTSTAMP_TX_ON;
 	hwconfig.rx_filter = HWTSTAMP_FILTER_ALL;
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, pr->ifname, sizeof(ifr.ifr_name) - 1);
+	ring_ifreq(&ifr, pr->ifname);
 	ifr.ifr_data = (void *)&hwconfig;
 	if (ioctl(libpcap_fd(p), SIOCSHWTSTAMP, &ifr) == -1) {
 		if (errno == EPERM) {
@@ -786,8 +780,8 @@ fail:
 	return status;
 }
 
-pcap_t *
-pcap_ring_create(const char *device, char *ebuf, int *is_ours)
+static pcap_t *
+ring_create(const char *device, char *ebuf, int *is_ours)
 {
 	const char *ifname = device, *reason;
 	struct pcap_ring *pr;
@@ -837,37 +831,21 @@ pcap_ring_create(const char *device, char *ebuf, int *is_ours)
 
 /* The platform module lists the interfaces; "ring:" names are not listed
  * again so that device lists stay as they were. */
-int
-pcap_ring_findalldevs(pcap_if_list_t *devlistp _U_, char *errbuf _U_)
+static int
+ring_findalldevs(pcap_if_list_t *devlistp _U_, char *errbuf _U_)
 {
 	return 0;
 }
 
 /*
- * pcap_lib_version() is the platform's text (the series renames its
- * definition) with the module named inside its parentheses, so that
- * programs can tell which library they loaded.  It is built once, when the
- * library is loaded and before any thread can ask for it.
+ * What libpcap's plugin loader looks for; the only symbol pcap-ring.so
+ * exports.
  */
-static char ring_lib_version[256];
-
-static void __attribute__((constructor))
-ring_format_lib_version(void)
-{
-	const char *platform = libpcap_platform_lib_version();
-	size_t len = strlen(platform);
-
-	if (len > 0 && platform[len - 1] == ')')
-		snprintf(ring_lib_version, sizeof(ring_lib_version),
-		    "%.*s, %s)", (int)(len - 1), platform,
-		    PCAP_RING_VERSION_STRING);
-	else
-		snprintf(ring_lib_version, sizeof(ring_lib_version), "%s (%s)",
-		    platform, PCAP_RING_VERSION_STRING);
-}
-
-const char *
-pcap_lib_version(void)
-{
-	return (ring_lib_version);
-}
+__attribute__((visibility("default")))
+struct pcap_plugin pcap_plugin_entry = {
+	.abi_version = RING_PLUGIN_ABI,
+	.name = "ring",
+	.findalldevs = ring_findalldevs,
+	.create = ring_create,
+	.size = sizeof(struct pcap_plugin),
+};

@@ -126,12 +126,6 @@ assert_untraced() {
 	echo "ok: $1: pcap-ring was not consulted"
 }
 
-# require_plugin_loader: skip unless the ring library loads plugins.
-require_plugin_loader() {
-	[ "${PLUGIN_LOADER:-no}" = yes ] ||
-		skip "the ring library is built without its plugin loader (configure --disable-plugins)"
-}
-
 require_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (CAP_NET_ADMIN) to create network namespaces"
 	need "ip(8)" iproute2 command -v ip

@@ -7,7 +7,6 @@
 # test adds or removes while the lists are compared.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
-require_plugin_loader
 require_root
 bed_setup
 

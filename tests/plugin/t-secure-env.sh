@@ -4,7 +4,6 @@
 # the code it loads.  The same program with the same environment, run by
 # nobody, loads the plugin when it is not setuid and does not when it is.
 . "$TESTSRCDIR/lib/common.sh"
-require_plugin_loader
 require_root
 need "setpriv(1)" util-linux command -v setpriv
 

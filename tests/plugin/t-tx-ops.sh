@@ -10,7 +10,6 @@
 # whose op lies past the size of the plugin's table (plugtxshort0).
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
-require_plugin_loader
 require_root
 bed_setup
 
