@@ -86,12 +86,12 @@ mutant claim-missing pcap-ring.c \
 	"test-activate-errors"
 
 # Every captured frame cut short by one byte.
-mutant truncate pcap-ring-rx.c \
+mutant truncate pcap-ring-read.c \
 	's/h.caplen = pkt->caplen;/h.caplen = pkt->caplen - 1;/' \
 	"test-select-dispatch test-stats ns/t-capture-basic"
 
 # Every captured frame one byte shorter, caplen and length alike.
-mutant short-length pcap-ring-rx.c \
+mutant short-length pcap-ring-read.c \
 	's/h.caplen = pkt->caplen;/h.caplen = pkt->caplen - 1;/;s/h.len = pkt->len;/h.len = pkt->len - 1;/' \
 	"test-select-dispatch test-breakloop"
 
@@ -117,7 +117,7 @@ mutant dead-selectable-fd pcap-ring.c \
 
 # Batching ignored: a kick after every frame.
 mutant batch-ignored pcap-ring-tx.c \
-	's/(tx->unsent >= (unsigned int)tx->batch ||/(tx->unsent >= 1 ||/' \
+	's/(tx->ring.unsent >= (unsigned int)tx->batch ||/(tx->ring.unsent >= 1 ||/' \
 	"tx/t-inject-modes"
 
 # No TX lock: a reader's flush and an injection change the ring at once.
@@ -136,7 +136,7 @@ mutant env-ring-ignored pcap-ring-tx.c \
 	"tx/t-ring-full-down"
 
 # A bad PCAP_RING_TX_BATCH or PCAP_RING_TX_RING accepted as unset.
-mutant env-bad-value-accepted pcap-ring-setup.c \
+mutant env-bad-value-accepted pcap-ring.c \
 	'/is not a number from 0 to/,/return PCAP_ERROR;/s/return PCAP_ERROR;/return 0;/' \
 	"test-open-close-leaks"
 
@@ -157,7 +157,7 @@ mutant tx-epoll-leak pcap-ring-tx.c \
 
 # The MTU is not read again: a raised MTU refuses longer frames.
 mutant tx-mtu-read-once pcap-ring-tx.c \
-	's/if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p),$/if ((mtu = (int)(tx->max_len - tx->mtu_extra)) == -1 \&\& (ring_get_mtu(tx->fd, tx_ifname(p),/' \
+	's/if ((mtu = ring_sock_mtu(tx->ring.fd, tx_ifname(p),$/if ((mtu = (int)(tx->max_len - tx->mtu_extra)) == -1 \&\& (ring_sock_mtu(tx->ring.fd, tx_ifname(p),/' \
 	"tx/t-mtu"
 
 # A blocking flush gives up after the close bound and drops what waits.

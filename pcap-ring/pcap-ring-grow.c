@@ -99,7 +99,7 @@ pcap_ring_grow_open(pcap_t *p)
 	g->size = buffer_size != 0 ? (unsigned int)buffer_size :
 	    RING_START_BUFFER_SIZE;
 	mib = PCAP_RING_BUFFER_MAX_MIB;
-	if (ring_env_number("PCAP_RING_BUFFER_MAX", GROW_ENV_MAX_MIB, &mib,
+	if (pcap_ring_env_number("PCAP_RING_BUFFER_MAX", GROW_ENV_MAX_MIB, &mib,
 	    libpcap_errbuf(p)) != 0)
 		return PCAP_ERROR;
 	if (mib > GROW_ENV_MAX_MIB)
@@ -116,9 +116,9 @@ pcap_ring_grow_open(pcap_t *p)
 	if (g->max == 0 && buffer_size == 0 && !libpcap_get_immediate(p))
 		g->size = RING_DEFAULT_BUFFER_SIZE;
 	/* A batched handle's dummy, then a socket (and dummy) per step. */
-	n = steps * (pr->tx.fd != -1 ? 2 : 1) + (pr->tx.fd != -1 ? 1 : 0);
+	n = steps * (pr->tx.ring.fd != -1 ? 2 : 1) + (pr->tx.ring.fd != -1 ? 1 : 0);
 	while (g->spare_nr < n) {
-		fd = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
+		fd = pcap_ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 		if (fd < 0)
 			return fd;
 		g->spare[g->spare_nr++] = fd;
@@ -234,8 +234,8 @@ join_dummy(pcap_t *p, int fd)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 
-	if (ring_attach_drop_all(fd) == -1 || ring_bind(fd, pr->ifindex,
-	    ring_protocol(p), libpcap_errbuf(p)) != 0)
+	if (ring_sock_drop_all(fd) == -1 || ring_sock_bind(fd, pr->ifindex,
+	    pcap_ring_protocol(p), libpcap_errbuf(p)) != 0)
 		return -1;
 	return join(p, fd, libpcap_fd(p));
 }
@@ -274,7 +274,7 @@ pcap_ring_group_form(pcap_t *p)
 		return 0;
 	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	if (pr->tx.hidden)
-		ok = join(p, pr->tx.fd, capture) == 0;
+		ok = join(p, pr->tx.ring.fd, capture) == 0;
 	if (ok)
 		ok = join(p, capture, capture) == 0;
 	if (ok && pr->tx.hidden) {
@@ -311,14 +311,14 @@ pcap_ring_group_add_tx(pcap_t *p)
 		return;
 	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	if (g->group_id != -1 || join(p, capture, capture) == 0)
-		(void)join(p, pr->tx.fd, capture);
+		(void)join(p, pr->tx.ring.fd, capture);
 	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
 }
 
 static void
 drop_next(struct ring_grow *g)
 {
-	ring_teardown(&g->next_map);
+	ring_sock_unmap_ring(&g->next_map);
 	if (g->next_fd != -1)
 		close(g->next_fd);
 	g->next_fd = -1;
@@ -334,9 +334,9 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 	struct ring_layout l;
 	unsigned int hdrlen;
 
-	if (ring_set_version(fd, TPACKET_V3, &hdrlen, pr->ifname,
+	if (ring_sock_set_version(fd, TPACKET_V3, &hdrlen, pr->ifname,
 	    libpcap_errbuf(p)) == -1 ||
-	    ring_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
+	    ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
 		return -1;
 	if (g->tstamp_source != 0 && setsockopt(fd, SOL_PACKET,
 	    PACKET_TIMESTAMP, &g->tstamp_source,
@@ -344,15 +344,15 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 		return -1;
 	if (libpcap_get_promisc(p) && pcap_ring_set_promiscuous(p, fd) != 0)
 		return -1;
-	ring_layout_v3(&l, size);
-	if (ring_setup(fd, PACKET_RX_RING, TPACKET_V3, &l, g->retire_tov,
-	    pr->ifname, libpcap_errbuf(p), &g->next_map) == -1)
+	ring_sock_layout_v3(&l, size);
+	if (ring_sock_map_ring(fd, PACKET_RX_RING, TPACKET_V3, &l, g->retire_tov,
+	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
+	    &g->next_map) == -1)
 		return -1;
 	g->next_size = l.block_size * l.block_nr;
 	memset(&g->next_rx, 0, sizeof(g->next_rx));
-	g->next_rx.slots = g->next_map.frames;
-	ring_rx_init(&g->next_rx, TPACKET_V3, fd, l.frame_nr, l.block_size,
-	    hdrlen);
+	ring_rx_init(&g->next_rx, TPACKET_V3, fd, g->next_map.frames,
+	    l.frame_nr, l.block_size, hdrlen);
 	return 0;
 }
 
@@ -376,8 +376,8 @@ pcap_ring_grow_check(pcap_t *p)
 	size = g->size > g->max / GROW_FACTOR ? g->max : g->size * GROW_FACTOR;
 	g->next_fd = fd = take_spare(g);
 	if (fd == -1 || prepare_next(p, fd, size) == -1 ||
-	    ring_attach_drop_all(fd) == -1 ||
-	    ring_bind(fd, pr->ifindex, ring_protocol(p),
+	    ring_sock_drop_all(fd) == -1 ||
+	    ring_sock_bind(fd, pr->ifindex, pcap_ring_protocol(p),
 	    libpcap_errbuf(p)) != 0 || join(p, fd, capture) == -1) {
 		drop_next(g);
 		goto out;
@@ -386,7 +386,7 @@ pcap_ring_grow_check(pcap_t *p)
 	next_nr = after_leave(g, capture, next);
 	if (pcap_ring_set_kernel_filter(p, fd) == -1 ||
 	    route(p, fd, next, next_nr) == -1) {
-		ring_teardown(&g->next_map);
+		ring_sock_unmap_ring(&g->next_map);
 		if (leave(p, fd, capture) == -1)
 			close(fd);
 		g->next_fd = -1;
@@ -408,7 +408,7 @@ pcap_ring_grow_finish(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	struct ring_tx *tx = &pr->tx;
+	struct pcap_ring_tx *tx = &pr->tx;
 	struct epoll_event ev;
 	int capture = libpcap_fd(p), flags, fdflags, i, dummy;
 
@@ -427,7 +427,7 @@ pcap_ring_grow_finish(pcap_t *p)
 		return PCAP_ERROR;
 	}
 	/* Only now: on an error above, the reader still had the old ring. */
-	ring_teardown(&pr->rx_map);
+	ring_sock_unmap_ring(&pr->rx_map);
 	/* The old socket has left (the route was set for it); the new one has its number. */
 	i = member_index(g->member, g->member_nr, capture);
 	g->member[i] = g->member[g->member_nr - 1];
@@ -475,7 +475,7 @@ pcap_ring_grow_cleanup(pcap_t *p)
 	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 	int i;
 
-	ring_teardown(&g->next_map);
+	ring_sock_unmap_ring(&g->next_map);
 	if (g->next_fd != -1)
 		close(g->next_fd);
 	if (g->dummy != -1)

@@ -1,12 +1,16 @@
 /*
- * pcap-ring: packet sockets, ring layouts and mappings.
+ * pcap-ring: packet sockets, ring layouts and mappings (layer prefix
+ * ring_sock_).
  *
  * Nothing here knows about pcap_t; the RX and TX sides both build on it.
+ * The PCAP_ERROR_ codes some functions return are the ones stock
+ * pcap-linux gives for the same errno.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* secure_getenv */
+#define _GNU_SOURCE	/* the GNU strerror_r() */
 #endif
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,65 +18,49 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 
-#include "pcap-ring-int.h"
+#include "pcap-ring-layers.h"
 
 /*
- * Open a packet socket that receives nothing until it is bound with a
- * protocol, so that rings can be set up without losing or half-filling.
+ * The message, ": " and what err means, as libpcap's errno formatter
+ * writes it, so that the texts stay stock's; the layers cannot call it
+ * through the door: they are built into tests without a libpcap.
  */
-int
-ring_open_socket(char *errbuf, int type)
+void
+ring_sock_errmsg(char *errbuf, int err, const char *fmt, ...)
 {
-	int fd;
+	char text[128];
+	size_t len;
+	va_list ap;
 
-	fd = socket(PF_PACKET, type, 0);
-	if (fd == -1) {
-		int err = errno;
-		int denied = err == EPERM || err == EACCES;
-
-		/*
-		 * Stock's wording, which tcpdump and dumpcap explain further;
-		 * until 1.10.6 the errno text overwrote stock's explanations,
-		 * and 1.10.5 made EAFNOSUPPORT (no packet sockets, as on
-		 * WSL1) PCAP_ERROR_CAPTURE_NOTSUP.
-		 */
-		int explained = libpcap_release_at_least(1, 10, 6);
-
-		if (explained && denied)
-			snprintf(errbuf, PCAP_ERRBUF_SIZE,
-			    "Attempt to create packet socket failed - CAP_NET_RAW may be required");
-		else if (explained && err == EAFNOSUPPORT)
-			snprintf(errbuf, PCAP_ERRBUF_SIZE,
-			    "PF_PACKET sockets not supported - is this WSL1?");
-		else
-			libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE,
-			    err, "socket");
-		if (denied)
-			return PCAP_ERROR_PERM_DENIED;
-		return err == EAFNOSUPPORT &&
-		    libpcap_release_at_least(1, 10, 5) ?
-		    PCAP_ERROR_CAPTURE_NOTSUP : PCAP_ERROR;
-	}
-	return fd;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, PCAP_ERRBUF_SIZE, fmt, ap);
+	va_end(ap);
+	len = strlen(errbuf);
+	/* As libpcap's: a message that fills the buffer goes without. */
+	if (len + 3 > PCAP_ERRBUF_SIZE)
+		return;
+	snprintf(errbuf + len, PCAP_ERRBUF_SIZE - len, ": %s",
+	    strerror_r(err, text, sizeof(text)));
 }
 
 void
-ring_ifreq(struct ifreq *ifr, const char *ifname)
+ring_sock_ifreq(struct ifreq *ifr, const char *ifname)
 {
 	memset(ifr, 0, sizeof(*ifr));
 	strncpy(ifr->ifr_name, ifname, sizeof(ifr->ifr_name) - 1);
 }
 
 int
-ring_get_ifindex(int fd, const char *ifname, char *errbuf)
+ring_sock_ifindex(int fd, const char *ifname, char *errbuf)
 {
 	struct ifreq ifr;
 
-	ring_ifreq(&ifr, ifname);
+	ring_sock_ifreq(&ifr, ifname);
 	if (ioctl(fd, SIOCGIFINDEX, &ifr) == -1) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "%s: SIOCGIFINDEX", ifname);
 		return -1;
 	}
@@ -81,11 +69,11 @@ ring_get_ifindex(int fd, const char *ifname, char *errbuf)
 
 /* 1 if the interface is up with a carrier, 0 if not, -1 if unknown. */
 int
-ring_link_running(int fd, const char *ifname)
+ring_sock_link_running(int fd, const char *ifname)
 {
 	struct ifreq ifr;
 
-	ring_ifreq(&ifr, ifname);
+	ring_sock_ifreq(&ifr, ifname);
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == -1)
 		return -1;
 	return (ifr.ifr_flags & IFF_RUNNING) != 0;
@@ -93,17 +81,17 @@ ring_link_running(int fd, const char *ifname)
 
 /* The ARPHRD_ type, or a PCAP_ERROR_ code as stock pcap-linux reports it. */
 int
-ring_get_arptype(int fd, const char *ifname, char *errbuf)
+ring_sock_arptype(int fd, const char *ifname, char *errbuf)
 {
 	struct ifreq ifr;
 
-	ring_ifreq(&ifr, ifname);
+	ring_sock_ifreq(&ifr, ifname);
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == -1) {
 		if (errno == ENODEV) {
 			errbuf[0] = '\0';
 			return PCAP_ERROR_NO_SUCH_DEVICE;
 		}
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "%s: SIOCGIFHWADDR", ifname);
 		return PCAP_ERROR;
 	}
@@ -112,7 +100,7 @@ ring_get_arptype(int fd, const char *ifname, char *errbuf)
 
 /* Bind to the interface; 0, or a PCAP_ERROR_ code as stock reports it. */
 int
-ring_bind(int fd, int ifindex, int protocol, char *errbuf)
+ring_sock_bind(int fd, int ifindex, int protocol, char *errbuf)
 {
 	struct sockaddr_ll sll;
 	int err;
@@ -129,20 +117,20 @@ ring_bind(int fd, int ifindex, int protocol, char *errbuf)
 			errbuf[0] = '\0';
 			return PCAP_ERROR_NO_SUCH_DEVICE;
 		}
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "bind");
 		return PCAP_ERROR;
 	}
 	/* A bind to a device that is down succeeds and leaves ENETDOWN here. */
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "getsockopt (SO_ERROR)");
 		return PCAP_ERROR;
 	}
 	if (err == ENETDOWN)
 		return PCAP_ERROR_IFACE_NOT_UP;
 	if (err > 0) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, err,
+		ring_sock_errmsg(errbuf, err,
 		    "bind");
 		return PCAP_ERROR;
 	}
@@ -150,13 +138,13 @@ ring_bind(int fd, int ifindex, int protocol, char *errbuf)
 }
 
 int
-ring_get_mtu(int fd, const char *ifname, char *errbuf)
+ring_sock_mtu(int fd, const char *ifname, char *errbuf)
 {
 	struct ifreq ifr;
 
-	ring_ifreq(&ifr, ifname);
+	ring_sock_ifreq(&ifr, ifname);
 	if (ioctl(fd, SIOCGIFMTU, &ifr) == -1) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "%s: SIOCGIFMTU", ifname);
 		return -1;
 	}
@@ -164,14 +152,14 @@ ring_get_mtu(int fd, const char *ifname, char *errbuf)
 }
 
 int
-ring_set_version(int fd, int version, unsigned int *hdrlen,
+ring_sock_set_version(int fd, int version, unsigned int *hdrlen,
     const char *ifname, char *errbuf)
 {
 	int val = version;
 	socklen_t len = sizeof(val);
 
 	if (getsockopt(fd, SOL_PACKET, PACKET_HDRLEN, &val, &len) == -1) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "%s: getsockopt (PACKET_HDRLEN TPACKET_V%d)", ifname,
 		    version + 1);
 		return -1;
@@ -179,7 +167,7 @@ ring_set_version(int fd, int version, unsigned int *hdrlen,
 	*hdrlen = (unsigned int)val;
 	val = version;
 	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &val, sizeof(val)) == -1) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "%s: setsockopt (PACKET_VERSION TPACKET_V%d)", ifname,
 		    version + 1);
 		return -1;
@@ -200,7 +188,7 @@ round_up(unsigned int n, unsigned int unit)
  * as it does with stock libpcap.
  */
 void
-ring_layout_v3(struct ring_layout *l, unsigned int buffer_size)
+ring_sock_layout_v3(struct ring_layout *l, unsigned int buffer_size)
 {
 	unsigned int block = RING_MAX_BLOCK_SIZE;
 
@@ -219,7 +207,7 @@ ring_layout_v3(struct ring_layout *l, unsigned int buffer_size)
  * 64 KiB frames do not each waste half a 128 KiB block.
  */
 void
-ring_layout_v2(struct ring_layout *l, unsigned int buffer_size,
+ring_sock_layout_v2(struct ring_layout *l, unsigned int buffer_size,
     unsigned int frame_size)
 {
 	unsigned int block = (unsigned int)getpagesize();
@@ -261,8 +249,7 @@ ring_create(int fd, int optname, int version, struct ring_layout *l,
 		    sizeof(struct tpacket_req)) == 0)
 			break;
 		if (errno != ENOMEM || l->block_nr <= 1) {
-			libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE,
-			    errno, "%s: can't create %s ring on packet socket",
+			ring_sock_errmsg(errbuf, errno, "%s: can't create %s ring on packet socket",
 			    ifname, optname == PACKET_RX_RING ? "rx" : "tx");
 			return -1;
 		}
@@ -274,7 +261,7 @@ ring_create(int fd, int optname, int version, struct ring_layout *l,
 
 /*
  * The address of every frame of a mapped ring (of every block, for a V3
- * ring laid out by ring_layout_v3()); frames do not cross blocks, so a
+ * ring laid out by ring_sock_layout_v3()); frames do not cross blocks, so a
  * block may end in unused space.
  */
 static u_char **
@@ -285,7 +272,7 @@ ring_frame_table(u_char *map, const struct ring_layout *l, char *errbuf)
 
 	frames = malloc(l->frame_nr * sizeof(u_char *));
 	if (frames == NULL) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "malloc");
 		return NULL;
 	}
@@ -296,14 +283,13 @@ ring_frame_table(u_char *map, const struct ring_layout *l, char *errbuf)
 }
 
 static u_char *
-ring_map(int fd, size_t len, const char *ifname, char *errbuf)
+ring_map(int fd, size_t len, int flags, const char *ifname, char *errbuf)
 {
 	void *map;
 
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | libpcap_mmap_flags(), fd, 0);
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | flags, fd, 0);
 	if (map == MAP_FAILED) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "%s: can't mmap packet ring", ifname);
 		return NULL;
 	}
@@ -311,20 +297,20 @@ ring_map(int fd, size_t len, const char *ifname, char *errbuf)
 }
 
 /*
- * Create the ring, map it and list its frames; the layout is updated to
- * what the kernel granted.  On failure, what was done stays in *m for
- * ring_teardown().
+ * Create the ring, map it (mmap() flags added to MAP_SHARED) and list its
+ * frames; the layout is updated to what the kernel granted.  On failure,
+ * what was done stays in *m for ring_sock_unmap_ring().
  */
 int
-ring_setup(int fd, int optname, int version, struct ring_layout *l,
-    unsigned int retire_tov, const char *ifname, char *errbuf,
-    struct ring_map *m)
+ring_sock_map_ring(int fd, int optname, int version, struct ring_layout *l,
+    unsigned int retire_tov, int mmap_flags, const char *ifname,
+    char *errbuf, struct ring_map *m)
 {
 	if (ring_create(fd, optname, version, l, retire_tov, ifname,
 	    errbuf) == -1)
 		return -1;
 	m->len = (size_t)l->block_size * l->block_nr;
-	m->base = ring_map(fd, m->len, ifname, errbuf);
+	m->base = ring_map(fd, m->len, mmap_flags, ifname, errbuf);
 	if (m->base == NULL)
 		return -1;
 	m->frames = ring_frame_table(m->base, l, errbuf);
@@ -333,7 +319,7 @@ ring_setup(int fd, int optname, int version, struct ring_layout *l,
 
 /* The ring itself goes with its socket. */
 void
-ring_teardown(struct ring_map *m)
+ring_sock_unmap_ring(struct ring_map *m)
 {
 	if (m->base != NULL)
 		munmap(m->base, m->len);
@@ -341,37 +327,9 @@ ring_teardown(struct ring_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/*
- * A number from the environment into *value: 0 (*value unchanged if it
- * is unset), or PCAP_ERROR (error set) if it is not a number from 0 to
- * max.  Unset in secure execution (setuid and file-capability programs),
- * where the user who runs the program must not change its capture or
- * injection, or make it lock up to 1 GiB of ring per handle.
- */
-int
-ring_env_number(const char *name, int max, int *value, char *errbuf)
-{
-	const char *v = secure_getenv(name);
-	char *end;
-	long n;
-
-	if (v == NULL || v[0] == '\0')
-		return 0;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n < 0 || n > max) {
-		snprintf(errbuf, PCAP_ERRBUF_SIZE,
-		    "%s=\"%s\" is not a number from 0 to %d",
-		    name, v, max);
-		return PCAP_ERROR;
-	}
-	*value = (int)n;
-	return 0;
-}
-
 /* A socket filter that drops everything, so that a bound socket receives nothing. */
 int
-ring_attach_drop_all(int fd)
+ring_sock_drop_all(int fd)
 {
 	static struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog;
@@ -385,11 +343,11 @@ ring_attach_drop_all(int fd)
 
 /* Room in front of each frame to put a VLAN tag back. */
 int
-ring_set_reserve(int fd, unsigned int reserve, char *errbuf)
+ring_sock_set_reserve(int fd, unsigned int reserve, char *errbuf)
 {
 	if (setsockopt(fd, SOL_PACKET, PACKET_RESERVE, &reserve,
 	    sizeof(reserve)) == -1) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		ring_sock_errmsg(errbuf, errno,
 		    "setsockopt (PACKET_RESERVE)");
 		return -1;
 	}

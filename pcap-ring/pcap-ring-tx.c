@@ -1,5 +1,8 @@
 /*
- * pcap-ring: injection.
+ * pcap-ring: injection, the glue between a pcap_t and the TX ring of
+ * pcap-ring-txring.c (which queues, kicks, reaps and handles rejects):
+ * when to kick and wait, the selectable descriptor, errors, the exit hook,
+ * threads and send queues.
  *
  * Design, from measurements on veth and on an ifb sink (a 2-core VM):
  *
@@ -121,9 +124,6 @@
  */
 #define TX_SYNC_MAX_GAP_S	3600
 
-#define TX_STATUS_MASK	(TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING | \
-			 TP_STATUS_WRONG_FORMAT)
-
 #define NSEC_PER_SEC	1000000000LL
 
 /* How long flush() waits for the kernel to take the waiting frames. */
@@ -158,7 +158,7 @@
  */
 #define TX_REFUSED_CHECK_MS	500
 
-static struct ring_tx *
+static struct pcap_ring_tx *
 tx_of(pcap_t *p)
 {
 	return &((struct pcap_ring *)libpcap_priv(p))->tx;
@@ -168,48 +168,6 @@ static const char *
 tx_ifname(pcap_t *p)
 {
 	return ((struct pcap_ring *)libpcap_priv(p))->ifname;
-}
-
-static unsigned int
-frame_status(const u_char *frame)
-{
-	const struct tpacket2_hdr *h = (const void *)frame;
-
-	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TX_STATUS_MASK;
-}
-
-static void
-set_frame_status(u_char *frame, unsigned int status)
-{
-	struct tpacket2_hdr *h = (void *)frame;
-
-	__atomic_store_n(&h->tp_status, status, __ATOMIC_RELEASE);
-}
-
-static unsigned int
-frame_len(const u_char *frame)
-{
-	return ((const struct tpacket2_hdr *)(const void *)frame)->tp_len;
-}
-
-static unsigned int
-next_slot(const struct ring_tx *tx, unsigned int i)
-{
-	return i + 1 == tx->frame_nr ? 0 : i + 1;
-}
-
-/* The oldest frame the kernel has not taken yet. */
-static unsigned int
-first_unsent(const struct ring_tx *tx)
-{
-	return (tx->head + tx->frame_nr - tx->unsent) % tx->frame_nr;
-}
-
-/* Sequence number (frames this handle queued, from 0) of that frame. */
-static unsigned long long
-first_unsent_seq(const struct ring_tx *tx)
-{
-	return (unsigned long long)(tx->stat.tx_queued - tx->unsent);
 }
 
 static long long
@@ -230,7 +188,7 @@ now_ns(void)
  * at most.
  */
 static void
-set_waiting(struct ring_tx *tx, int state)
+set_waiting(struct pcap_ring_tx *tx, int state)
 {
 	struct epoll_event ev;
 	uint64_t value = 1;
@@ -249,10 +207,10 @@ set_waiting(struct ring_tx *tx, int state)
 	if (state == TX_STALLED) {
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLOUT;
-		if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->fd, &ev) == -1)
+		if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->ring.fd, &ev) == -1)
 			state = TX_READY;
 	} else if (tx->waiting == TX_STALLED) {
-		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, tx->fd, NULL);
+		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, tx->ring.fd, NULL);
 	}
 	if (state == TX_READY && tx->waiting != TX_READY) {
 		if (write(tx->wake_fd, &value, sizeof(value)) == -1) {
@@ -273,7 +231,7 @@ set_waiting(struct ring_tx *tx, int state)
  * descriptor readable after a delay, longer if the last retry took none.
  */
 static void
-retry_later(struct ring_tx *tx, int took_some)
+retry_later(struct pcap_ring_tx *tx, int took_some)
 {
 	struct itimerspec due;
 
@@ -303,7 +261,7 @@ retry_later(struct ring_tx *tx, int took_some)
 static void
 note_loss(pcap_t *p, unsigned long long seq, const char *why)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
 	memcpy(tx->loss, why, sizeof(tx->loss));
 	if (tx->in_sendqueue && seq >= tx->queue_seq0) {
@@ -325,118 +283,44 @@ report_loss(pcap_t *p)
 	memcpy(libpcap_errbuf(p), tx_of(p)->loss, PCAP_ERRBUF_SIZE);
 }
 
-/*
- * Count the frames the kernel took.  It takes them in ring order and
- * stops at the first it cannot take, so they are a prefix of the waiting
- * frames; if the newest is taken, all are.
- */
-static void
-reap(struct ring_tx *tx)
-{
-	unsigned int i, status, len;
-
-	if (tx->unsent == 0)
-		return;
-	i = tx->head == 0 ? tx->frame_nr - 1 : tx->head - 1;
-	status = frame_status(tx->map.frames[i]);
-	if (status != TP_STATUS_SEND_REQUEST && status != TP_STATUS_WRONG_FORMAT) {
-		tx->stat.tx_sent += tx->unsent;
-		tx->stat.tx_bytes += tx->unsent_bytes;
-		tx->unsent = 0;
-		tx->unsent_bytes = 0;
-		return;
-	}
-	for (i = first_unsent(tx); tx->unsent > 0; i = next_slot(tx, i)) {
-		status = frame_status(tx->map.frames[i]);
-		if (status == TP_STATUS_SEND_REQUEST ||
-		    status == TP_STATUS_WRONG_FORMAT)
-			break;
-		len = frame_len(tx->map.frames[i]);
-		tx->stat.tx_sent++;
-		tx->stat.tx_bytes += len;
-		tx->unsent--;
-		tx->unsent_bytes -= len;
-	}
-}
-
-/* Take the waiting frames back out of the ring, newest first. */
-static void
-unqueue_from(struct ring_tx *tx, unsigned int n)
-{
-	while (n-- > 0) {
-		tx->head = tx->head == 0 ? tx->frame_nr - 1 : tx->head - 1;
-		tx->unsent_bytes -= frame_len(tx->map.frames[tx->head]);
-		set_frame_status(tx->map.frames[tx->head], TP_STATUS_AVAILABLE);
-		tx->unsent--;
-	}
-}
-
 /* The kernel can take none of the waiting frames: drop and count them. */
 static void
 drop_waiting(pcap_t *p, int err)
 {
-	struct ring_tx *tx = tx_of(p);
-	unsigned long long first = first_unsent_seq(tx);
-	unsigned int n = tx->unsent;
+	struct pcap_ring_tx *tx = tx_of(p);
+	unsigned long long first = ring_tx_first_unsent_seq(&tx->ring);
+	unsigned int n = tx->ring.unsent;
 	char why[PCAP_ERRBUF_SIZE];
 
 	libpcap_fmt_errmsg_for_errno(why, sizeof(why), err,
 	    "%s: send: dropped %u queued frame%s (frames %llu-%llu of this handle)",
 	    tx_ifname(p), n, n == 1 ? "" : "s", first, first + n - 1);
 	note_loss(p, first, why);
-	unqueue_from(tx, n);
-	tx->stat.tx_dropped += n;
+	(void)ring_tx_drop_waiting(&tx->ring);
 	set_waiting(tx, TX_IDLE);
 }
 
 /*
- * The kernel marked the oldest waiting frame TP_STATUS_WRONG_FORMAT and
- * stays on its slot.  Count it, and move the frames behind it up one
- * slot; while a send queue is transmitted, take them out instead, so that
- * nothing after the failed record goes out.
+ * The kernel refused a frame, which the TX ring took out (ring_tx_kick()).
+ * The MTU was most likely lowered: from now on, frames it does not allow
+ * fail in pcap_inject(), as with stock's send().
  */
 static void
-reject_first(pcap_t *p, int err)
+note_reject(pcap_t *p, const struct ring_tx_reject *rej)
 {
-	struct ring_tx *tx = tx_of(p);
-	unsigned int i = first_unsent(tx), j, len = frame_len(tx->map.frames[i]);
-	unsigned long long seq = first_unsent_seq(tx);
+	struct pcap_ring_tx *tx = tx_of(p);
 	char ignored[PCAP_ERRBUF_SIZE], why[PCAP_ERRBUF_SIZE];
 	int mtu;
 
-	/*
-	 * The MTU was most likely lowered: from now on, frames it does not
-	 * allow fail in pcap_inject(), as with stock's send().
-	 */
-	if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p), ignored)) != -1)
+	if ((mtu = ring_sock_mtu(tx->ring.fd, tx_ifname(p), ignored)) != -1)
 		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 
-	libpcap_fmt_errmsg_for_errno(why, sizeof(why), err != 0 ? err : EINVAL,
+	libpcap_fmt_errmsg_for_errno(why, sizeof(why),
+	    rej->err != 0 ? rej->err : EINVAL,
 	    "%s: send: the kernel rejected frame %llu of this handle (%u bytes)",
-	    tx_ifname(p), seq, len);
-	note_loss(p, seq, why);
-	tx->stat.tx_rejected++;
-	if (tx->in_sendqueue) {
-		unsigned int behind = tx->unsent - 1;
-
-		unqueue_from(tx, behind);
-		tx->stat.tx_queued -= behind;
-		unqueue_from(tx, 1);
-	} else {
-		for (j = next_slot(tx, i); j != tx->head; i = j, j = next_slot(tx, j)) {
-			struct tpacket2_hdr *to = (void *)tx->map.frames[i];
-
-			to->tp_len = frame_len(tx->map.frames[j]);
-			memcpy(tx->map.frames[i] + tx->data_offset,
-			    tx->map.frames[j] + tx->data_offset, to->tp_len);
-			set_frame_status(tx->map.frames[i], TP_STATUS_SEND_REQUEST);
-		}
-		set_frame_status(tx->map.frames[i], TP_STATUS_AVAILABLE);
-		tx->head = i;
-		tx->unsent--;
-		tx->unsent_bytes -= len;
-	}
-	if (tx->unsent == 0)
+	    tx_ifname(p), rej->seq, rej->len);
+	note_loss(p, rej->seq, why);
+	if (tx->ring.unsent == 0)
 		set_waiting(tx, TX_IDLE);
 }
 
@@ -449,17 +333,17 @@ reject_first(pcap_t *p, int err)
 static int
 kick(pcap_t *p)
 {
-	struct ring_tx *tx = tx_of(p);
-	unsigned int unsent = tx->unsent;
+	struct pcap_ring_tx *tx = tx_of(p);
+	struct ring_tx_reject rej;
+	unsigned int unsent = tx->ring.unsent;
 	int err = 0;
 
-	while (tx->unsent > 0) {
-		err = send(tx->fd, NULL, 0, MSG_DONTWAIT) == -1 ? errno : 0;
-		tx->stat.tx_kicks++;
-		reap(tx);
-		if (tx->unsent > 0 &&
-		    frame_status(tx->map.frames[first_unsent(tx)]) == TP_STATUS_WRONG_FORMAT) {
-			reject_first(p, err);
+	while (tx->ring.unsent > 0) {
+		err = ring_tx_kick(&tx->ring, tx->in_sendqueue, &rej);
+		if (err == RING_TX_REJECTED) {
+			/* A send queue stops at a rejected record. */
+			note_reject(p, &rej);
+			err = rej.err;
 			if (tx->in_sendqueue)
 				return -1;
 			continue;
@@ -477,16 +361,16 @@ kick(pcap_t *p)
 		break;
 	}
 	tx->kick_err = err;
-	if (err != ENOBUFS || tx->unsent < unsent)
+	if (err != ENOBUFS || tx->ring.unsent < unsent)
 		tx->refused_since = 0;
 	else if (tx->refused_since == 0)
 		tx->refused_since = now_ns();
-	if (tx->unsent == 0)
+	if (tx->ring.unsent == 0)
 		set_waiting(tx, TX_IDLE);
 	else if (err == EAGAIN)
 		set_waiting(tx, TX_STALLED);
 	else if (err == ENOBUFS)
-		retry_later(tx, tx->unsent < unsent);
+		retry_later(tx, tx->ring.unsent < unsent);
 	else
 		set_waiting(tx, TX_READY);
 	return 0;
@@ -501,12 +385,12 @@ kick(pcap_t *p)
 static int
 refused_on_dead_link(pcap_t *p)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
 	if (tx->refused_since == 0 ||
 	    now_ns() - tx->refused_since < TX_REFUSED_CHECK_MS * 1000000LL)
 		return 0;
-	if (ring_link_running(tx->fd, tx_ifname(p)) != 0) {
+	if (ring_sock_link_running(tx->ring.fd, tx_ifname(p)) != 0) {
 		tx->refused_since = now_ns();
 		return 0;
 	}
@@ -524,7 +408,7 @@ refused_on_dead_link(pcap_t *p)
  * kick, EAGAIN if frames in flight fill SO_SNDBUF.
  */
 static int
-still_waiting_errno(const struct ring_tx *tx)
+still_waiting_errno(const struct pcap_ring_tx *tx)
 {
 	return tx->kick_err == ENOBUFS ? ENOBUFS : EAGAIN;
 }
@@ -554,7 +438,7 @@ pause_for(unsigned int step)
  * injection goes on.
  */
 static void
-back_off(struct ring_tx *tx, unsigned int step)
+back_off(struct pcap_ring_tx *tx, unsigned int step)
 {
 	pthread_mutex_unlock(&tx->lock);
 	pause_for(step);
@@ -570,15 +454,15 @@ back_off(struct ring_tx *tx, unsigned int step)
 static int
 make_room(pcap_t *p, int block)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	unsigned int step;
 
 	for (step = 0;; step++) {
-		if (tx->unsent > 0 && kick(p) == -1) {
+		if (tx->ring.unsent > 0 && kick(p) == -1) {
 			report_loss(p);
 			return -1;
 		}
-		if (frame_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE)
+		if (ring_tx_has_room(&tx->ring))
 			return 0;
 		/* It never blocks: non-blocking retries end there too. */
 		if (refused_on_dead_link(p) == -1) {
@@ -592,7 +476,7 @@ make_room(pcap_t *p, int block)
 			return -1;
 		}
 		if (step == 0)
-			tx->stat.tx_waits++;
+			tx->ring.stat.tx_waits++;
 		back_off(tx, step);
 	}
 }
@@ -608,15 +492,15 @@ make_room(pcap_t *p, int block)
 static int
 flush(pcap_t *p, int wait, long long due)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	int read_timeout = ((struct pcap_ring *)libpcap_priv(p))->timeout;
 	long long start = 0;
 	unsigned int step;
 
-	for (step = 0; tx->unsent > 0; step++) {
+	for (step = 0; tx->ring.unsent > 0; step++) {
 		if (kick(p) == -1)
 			return -1;
-		if (tx->unsent == 0)
+		if (tx->ring.unsent == 0)
 			break;
 		if (refused_on_dead_link(p) == -1)
 			return -1;
@@ -663,7 +547,7 @@ bad_frame(pcap_t *p, const void *buf, int size)
 static int
 max_frame_len(pcap_t *p, const void *buf, int size, unsigned int *max)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	unsigned int tag = 0;
 	int mtu;
 
@@ -672,7 +556,7 @@ max_frame_len(pcap_t *p, const void *buf, int size, unsigned int *max)
 	    ((const u_char *)buf)[12] == 0x81 && ((const u_char *)buf)[13] == 0x00)
 		tag = RING_VLAN_TAG_LEN;
 	if ((unsigned int)size > tx->max_len + tag) {
-		if ((mtu = ring_get_mtu(tx->fd, tx_ifname(p),
+		if ((mtu = ring_sock_mtu(tx->ring.fd, tx_ifname(p),
 		    libpcap_errbuf(p))) == -1)
 			return -1;
 		tx->max_len = (unsigned int)mtu + tx->mtu_extra;
@@ -692,7 +576,7 @@ max_frame_len(pcap_t *p, const void *buf, int size, unsigned int *max)
 static int
 check_frame(pcap_t *p, const void *buf, int size)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	unsigned int max;
 
 	if (bad_frame(p, buf, size))
@@ -712,11 +596,11 @@ check_frame(pcap_t *p, const void *buf, int size)
 		    tx_ifname(p), size, max);
 		return -1;
 	}
-	if ((unsigned int)size > tx->frame_size - tx->data_offset) {
+	if ((unsigned int)size > tx->ring.frame_size - tx->ring.data_offset) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
 		    PCAP_ERRBUF_SIZE, EMSGSIZE,
 		    "%s: send: a frame of %d bytes is longer than the TX ring's frames hold (%u, from the MTU at activation)",
-		    tx_ifname(p), size, tx->frame_size - tx->data_offset);
+		    tx_ifname(p), size, tx->ring.frame_size - tx->ring.data_offset);
 		return TX_FRAME_TOO_BIG;
 	}
 	return 0;
@@ -726,20 +610,12 @@ check_frame(pcap_t *p, const void *buf, int size)
 static int
 queue_frame(pcap_t *p, const void *buf, int size, int block)
 {
-	struct ring_tx *tx = tx_of(p);
-	struct tpacket2_hdr *h;
+	struct pcap_ring_tx *tx = tx_of(p);
 
-	if (frame_status(tx->map.frames[tx->head]) != TP_STATUS_AVAILABLE &&
-	    make_room(p, block) == -1)
+	if (!ring_tx_has_room(&tx->ring) && make_room(p, block) == -1)
 		return -1;
-	h = (void *)tx->map.frames[tx->head];
-	memcpy(tx->map.frames[tx->head] + tx->data_offset, buf, (size_t)size);
-	h->tp_len = (unsigned int)size;
-	set_frame_status(tx->map.frames[tx->head], TP_STATUS_SEND_REQUEST);
-	tx->head = next_slot(tx, tx->head);
-	tx->unsent++;
-	tx->unsent_bytes += (unsigned int)size;
-	tx->stat.tx_queued++;
+	/* make_room() left the head frame ours. */
+	(void)ring_tx_queue(&tx->ring, buf, (unsigned int)size);
 	if (tx->waiting == TX_IDLE)
 		set_waiting(tx, TX_READY);
 	return 0;
@@ -759,18 +635,18 @@ nonblocking(pcap_t *p)
 static int
 inject_beside_ring(pcap_t *p, const void *buf, int size)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
-	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
+	if (tx->ring.unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
 	    TX_WAIT_TAKEN, 0) == -1) {
 		report_loss(p);
 		return PCAP_ERROR;
 	}
-	if (tx->unsent > 0) {
+	if (tx->ring.unsent > 0) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
 		    PCAP_ERRBUF_SIZE, still_waiting_errno(tx),
 		    "%s: send: %u frames queued before this one still wait",
-		    tx_ifname(p), tx->unsent);
+		    tx_ifname(p), tx->ring.unsent);
 		return PCAP_ERROR;
 	}
 	return pcap_ring_inject(p, buf, size);
@@ -782,7 +658,7 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
  * injected from the read's own callback are sent by its next flush.
  */
 static int
-beside_read(const struct ring_tx *tx)
+beside_read(const struct pcap_ring_tx *tx)
 {
 	return __atomic_load_n(&tx->reading, __ATOMIC_RELAXED) &&
 	    !pthread_equal(tx->reader, pthread_self());
@@ -797,7 +673,7 @@ beside_read(const struct ring_tx *tx)
 static int
 inject_batched(pcap_t *p, const void *buf, int size)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	int ret = size, status;
 
 	pthread_mutex_lock(&tx->lock);
@@ -806,7 +682,7 @@ inject_batched(pcap_t *p, const void *buf, int size)
 		ret = inject_beside_ring(p, buf, size);
 	else if (status != 0 || queue_frame(p, buf, size, !nonblocking(p)) == -1)
 		ret = PCAP_ERROR;
-	else if ((tx->unsent >= (unsigned int)tx->batch || beside_read(tx)) &&
+	else if ((tx->ring.unsent >= (unsigned int)tx->batch || beside_read(tx)) &&
 	    kick(p) == -1) {
 		report_loss(p);
 		ret = PCAP_ERROR;	/* this frame was dropped with the batch */
@@ -831,10 +707,10 @@ pcap_ring_inject(pcap_t *p, const void *buf, int size)
 		    PCAP_ERRBUF_SIZE, errno, "send");
 		return PCAP_ERROR;
 	}
-	pr->tx.stat.tx_queued++;
-	pr->tx.stat.tx_sent++;
-	pr->tx.stat.tx_bytes += (uint64_t)ret;
-	pr->tx.stat.tx_kicks++;
+	pr->tx.ring.stat.tx_queued++;
+	pr->tx.ring.stat.tx_sent++;
+	pr->tx.ring.stat.tx_bytes += (uint64_t)ret;
+	pr->tx.ring.stat.tx_kicks++;
 	return (int)ret;
 }
 
@@ -845,10 +721,10 @@ pcap_ring_inject(pcap_t *p, const void *buf, int size)
 static void
 flush_waiting(pcap_t *p)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
 	pthread_mutex_lock(&tx->lock);
-	if (tx->unsent > 0)
+	if (tx->ring.unsent > 0)
 		(void)flush(p, TX_KICK_ONCE, 0);
 	pthread_mutex_unlock(&tx->lock);
 }
@@ -874,13 +750,13 @@ static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	int woken, ret;
 
 	pthread_mutex_lock(&tx->lock);
-	woken = tx->woke_reader || tx->unsent > 0;
+	woken = tx->woke_reader || tx->ring.unsent > 0;
 	tx->woke_reader = 0;
-	if (tx->unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
+	if (tx->ring.unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
 	    TX_WAIT_READ, 0) == TX_FLUSH_CUT) {
 		pthread_mutex_unlock(&tx->lock);
 		if (libpcap_check_break_loop(p))
@@ -958,12 +834,12 @@ const struct pcap_plugin_ops pcap_ring_batched_ops = {
 };
 
 void
-pcap_ring_tx_init(struct ring_tx *tx)
+pcap_ring_tx_init(struct pcap_ring_tx *tx)
 {
 	pthread_mutexattr_t attr;
 
 	memset(tx, 0, sizeof(*tx));
-	tx->fd = -1;
+	tx->ring.fd = -1;
 	tx->wake_fd = -1;
 	tx->retry_fd = -1;
 	tx->epoll_fd = -1;
@@ -990,12 +866,12 @@ static int
 bind_beside_capture(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
-	struct ring_tx *tx = &pr->tx;
+	struct pcap_ring_tx *tx = &pr->tx;
 
-	if (ring_attach_drop_all(tx->fd) == -1)
-		return ring_bind(tx->fd, pr->ifindex, 0, libpcap_errbuf(p));
+	if (ring_sock_drop_all(tx->ring.fd) == -1)
+		return ring_sock_bind(tx->ring.fd, pr->ifindex, 0, libpcap_errbuf(p));
 	tx->hidden = 1;
-	return ring_bind(tx->fd, pr->ifindex, ring_protocol(p),
+	return ring_sock_bind(tx->ring.fd, pr->ifindex, pcap_ring_protocol(p),
 	    libpcap_errbuf(p));
 }
 
@@ -1006,23 +882,23 @@ bind_beside_capture(pcap_t *p)
 int
 pcap_ring_tx_open(pcap_t *p)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	int n;
 
 	/* The API beats the environment. */
-	if ((!tx->batch_set && ring_env_number("PCAP_RING_TX_BATCH",
+	if ((!tx->batch_set && pcap_ring_env_number("PCAP_RING_TX_BATCH",
 	    TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||
-	    (!tx->ring_set && ring_env_number("PCAP_RING_TX_RING",
+	    (!tx->ring_set && pcap_ring_env_number("PCAP_RING_TX_RING",
 	    TX_MAX_RING_FRAMES, &tx->ring_frames, libpcap_errbuf(p)) != 0) ||
-	    (!tx->qdisc_bypass_set && ring_env_number("PCAP_RING_TX_QDISC_BYPASS",
+	    (!tx->qdisc_bypass_set && pcap_ring_env_number("PCAP_RING_TX_QDISC_BYPASS",
 	    1, &tx->qdisc_bypass, libpcap_errbuf(p)) != 0))
 		return PCAP_ERROR;
 	if (tx->batch == 0)
 		return 0;
-	n = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
+	n = pcap_ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 	if (n < 0)
 		return n;
-	tx->fd = n;
+	tx->ring.fd = n;
 	return 0;
 }
 
@@ -1034,37 +910,37 @@ static int
 setup_ring(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
-	struct ring_tx *tx = &pr->tx;
+	struct pcap_ring_tx *tx = &pr->tx;
 	struct ring_layout l;
-	unsigned int hdrlen, frames;
-	int status, arptype, mtu, one = 1, sndbuf, late = tx->fd == -1;
+	unsigned int hdrlen, frames, frame_size, data_offset;
+	int status, arptype, mtu, one = 1, sndbuf, late = tx->ring.fd == -1;
 
 	if (late) {
-		status = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
+		status = pcap_ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 		if (status < 0)
 			return status;
-		tx->fd = status;
+		tx->ring.fd = status;
 	}
-	arptype = ring_get_arptype(tx->fd, pr->ifname, libpcap_errbuf(p));
+	arptype = ring_sock_arptype(tx->ring.fd, pr->ifname, libpcap_errbuf(p));
 	if (arptype < 0)
 		return arptype;
-	if ((mtu = ring_get_mtu(tx->fd, pr->ifname, libpcap_errbuf(p))) == -1)
+	if ((mtu = ring_sock_mtu(tx->ring.fd, pr->ifname, libpcap_errbuf(p))) == -1)
 		return PCAP_ERROR;
 	tx->min_len = arptype == ARPHRD_NONE ? 1 : ETH_HLEN;
 	tx->mtu_extra = arptype == ARPHRD_NONE ? 0 : ETH_HLEN;
 	tx->max_len = (unsigned int)mtu + tx->mtu_extra;
 	tx->vlan_allowed = arptype == ARPHRD_ETHER;
 
-	if (ring_set_version(tx->fd, TPACKET_V2, &hdrlen, pr->ifname,
+	if (ring_sock_set_version(tx->ring.fd, TPACKET_V2, &hdrlen, pr->ifname,
 	    libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
 	/* The kernel reads frame data right after the aligned header. */
-	tx->data_offset = TPACKET_ALIGN(hdrlen);
-	tx->frame_size = (unsigned int)getpagesize() / 2;
-	while (tx->frame_size < tx->data_offset + tx->max_len + RING_VLAN_TAG_LEN)
-		tx->frame_size <<= 1;
+	data_offset = TPACKET_ALIGN(hdrlen);
+	frame_size = (unsigned int)getpagesize() / 2;
+	while (frame_size < data_offset + tx->max_len + RING_VLAN_TAG_LEN)
+		frame_size <<= 1;
 
-	if (tx->qdisc_bypass && setsockopt(tx->fd, SOL_PACKET,
+	if (tx->qdisc_bypass && setsockopt(tx->ring.fd, SOL_PACKET,
 	    PACKET_QDISC_BYPASS, &one, sizeof(one)) == -1) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
 		    PCAP_ERRBUF_SIZE, errno,
@@ -1073,19 +949,19 @@ setup_ring(pcap_t *p)
 	}
 	frames = tx->ring_frames != 0 ? (unsigned int)tx->ring_frames :
 	    TX_DEFAULT_RING_FRAMES;
-	if ((uint64_t)frames * tx->frame_size > TX_MAX_RING_BYTES)
-		frames = TX_MAX_RING_BYTES / tx->frame_size;
-	ring_layout_v2(&l, frames * tx->frame_size, tx->frame_size);
-	if (ring_setup(tx->fd, PACKET_TX_RING, TPACKET_V2, &l, 0, pr->ifname,
-	    libpcap_errbuf(p), &tx->map) == -1)
+	if ((uint64_t)frames * frame_size > TX_MAX_RING_BYTES)
+		frames = TX_MAX_RING_BYTES / frame_size;
+	ring_sock_layout_v2(&l, frames * frame_size, frame_size);
+	if (ring_sock_map_ring(tx->ring.fd, PACKET_TX_RING, TPACKET_V2, &l, 0,
+	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
+	    &tx->ring.map) == -1)
 		return PCAP_ERROR;
-	tx->frame_nr = l.frame_nr;
-	tx->head = 0;
+	ring_tx_init(&tx->ring, l.frame_nr, frame_size, data_offset);
 	tx->owner = getpid();
 
 	/* Let the whole ring be in flight, where privileges allow it. */
-	sndbuf = (int)(tx->frame_nr * (tx->frame_size + 1024));
-	(void)setsockopt(tx->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+	sndbuf = (int)(tx->ring.frame_nr * (tx->ring.frame_size + 1024));
+	(void)setsockopt(tx->ring.fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
 	    sizeof(sndbuf));
 
 	if ((status = bind_beside_capture(p)) != 0)
@@ -1100,7 +976,7 @@ setup_ring(pcap_t *p)
 static int
 setup_wakeup(pcap_t *p)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	struct epoll_event ev;
 
 	tx->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -1159,7 +1035,7 @@ static pthread_t exit_thread;		/* on this thread */
  * need glibc 2.30); a due in the past tries once.
  */
 static int
-lock_by(struct ring_tx *tx, long long due)
+lock_by(struct pcap_ring_tx *tx, long long due)
 {
 	long long left = due - now_ns(), at;
 	struct timespec ts;
@@ -1178,11 +1054,11 @@ lock_by(struct ring_tx *tx, long long due)
 static void
 send_waiting_by(pcap_t *p, long long due)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
 	if (lock_by(tx, due) != 0)
 		return;
-	if (tx->unsent > 0)
+	if (tx->ring.unsent > 0)
 		(void)flush(p, TX_WAIT_CLOSE, due);
 	pthread_mutex_unlock(&tx->lock);
 }
@@ -1195,16 +1071,16 @@ send_waiting_by(pcap_t *p, long long due)
 static unsigned int
 kick_at_exit(pcap_t *p, int give_up)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	unsigned int waiting;
 	int err;
 
 	if ((err = lock_by(tx, 0)) != 0)
 		return err == ETIMEDOUT;
-	if (tx->unsent > 0 && flush(p, TX_KICK_ONCE, 0) == 0 && give_up &&
-	    tx->unsent > 0)
+	if (tx->ring.unsent > 0 && flush(p, TX_KICK_ONCE, 0) == 0 && give_up &&
+	    tx->ring.unsent > 0)
 		drop_waiting(p, ETIMEDOUT);
-	waiting = tx->unsent;
+	waiting = tx->ring.unsent;
 	pthread_mutex_unlock(&tx->lock);
 	return waiting;
 }
@@ -1286,7 +1162,7 @@ forget_live_in_child(void)
 static int
 add_live(pcap_t *p)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	int status = 0;
 
 	pthread_mutex_lock(&live_lock);
@@ -1334,15 +1210,15 @@ remove_live(pcap_t *p)
 int
 pcap_ring_tx_activate(pcap_t *p)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	int status;
 
 	if (tx->batch == 0)
 		return 0;
 	if ((status = setup_ring(p)) != 0)
 		return status;
-	if ((unsigned int)tx->batch > tx->frame_nr)
-		tx->batch = (int)tx->frame_nr;
+	if ((unsigned int)tx->batch > tx->ring.frame_nr)
+		tx->batch = (int)tx->ring.frame_nr;
 	if ((status = setup_wakeup(p)) != 0)
 		return status;
 	return add_live(p);
@@ -1357,13 +1233,13 @@ pcap_ring_tx_activate(pcap_t *p)
 void
 pcap_ring_tx_cleanup(pcap_t *p)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
-	if (tx->map.base != NULL && tx->owner == getpid())
+	if (tx->ring.map.base != NULL && tx->owner == getpid())
 		send_waiting_by(p, now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL);
 	if (tx->live)
 		remove_live(p);
-	ring_teardown(&tx->map);
+	ring_sock_unmap_ring(&tx->ring.map);
 	if (tx->epoll_fd != -1) {
 		close(tx->epoll_fd);
 		tx->epoll_fd = -1;
@@ -1376,9 +1252,9 @@ pcap_ring_tx_cleanup(pcap_t *p)
 		close(tx->retry_fd);
 		tx->retry_fd = -1;
 	}
-	if (tx->fd != -1) {
-		close(tx->fd);
-		tx->fd = -1;
+	if (tx->ring.fd != -1) {
+		close(tx->ring.fd);
+		tx->ring.fd = -1;
 	}
 }
 
@@ -1403,7 +1279,7 @@ check_range(pcap_t *p, const char *func, int value, int min, int max)
 static int
 ring_set_tx_batch(pcap_t *p, int frames)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
 	if (check_range(p, "pcap_set_tx_batch", frames, 0,
 	    TX_MAX_RING_FRAMES) == -1)
@@ -1416,7 +1292,7 @@ ring_set_tx_batch(pcap_t *p, int frames)
 static int
 ring_set_tx_ring_size(pcap_t *p, int frames)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
 	if (check_range(p, "pcap_set_tx_ring_size", frames, 0,
 	    TX_MAX_RING_FRAMES) == -1)
@@ -1429,7 +1305,7 @@ ring_set_tx_ring_size(pcap_t *p, int frames)
 static int
 ring_set_tx_qdisc_bypass(pcap_t *p, int bypass)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
 	tx->qdisc_bypass = bypass != 0;
 	tx->qdisc_bypass_set = 1;
@@ -1439,23 +1315,23 @@ ring_set_tx_qdisc_bypass(pcap_t *p, int bypass)
 static int
 ring_inject_flush(pcap_t *p)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	int status = 0;
 
 	pthread_mutex_lock(&tx->lock);
-	if (tx->map.base != NULL)
+	if (tx->ring.map.base != NULL)
 		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
 	if (tx->error_pending) {
 		memcpy(libpcap_errbuf(p), tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
 		status = PCAP_ERROR;
-	} else if (tx->unsent > 0) {
+	} else if (tx->ring.unsent > 0) {
 		/* Non-blocking: as send() would, with the frames kept. */
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
 		    PCAP_ERRBUF_SIZE, still_waiting_errno(tx),
 		    "%s: send: %u queued frame%s still wait%s for room",
-		    tx_ifname(p), tx->unsent, tx->unsent == 1 ? "" : "s",
-		    tx->unsent == 1 ? "s" : "");
+		    tx_ifname(p), tx->ring.unsent, tx->ring.unsent == 1 ? "" : "s",
+		    tx->ring.unsent == 1 ? "s" : "");
 		status = PCAP_ERROR;
 	}
 	pthread_mutex_unlock(&tx->lock);
@@ -1465,13 +1341,13 @@ ring_inject_flush(pcap_t *p)
 static int
 ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 
 	pthread_mutex_lock(&tx->lock);
-	if (tx->map.base != NULL && tx->unsent > 0)
+	if (tx->ring.map.base != NULL && tx->ring.unsent > 0)
 		(void)flush(p, TX_KICK_ONCE, 0);
-	*ts = tx->stat;
-	ts->tx_pending = tx->unsent;
+	*ts = tx->ring.stat;
+	ts->tx_pending = tx->ring.unsent;
 	pthread_mutex_unlock(&tx->lock);
 	return 0;
 }
@@ -1563,7 +1439,7 @@ record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
 static u_int
 ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 {
-	struct ring_tx *tx = tx_of(p);
+	struct pcap_ring_tx *tx = tx_of(p);
 	struct pcap_pkthdr h;
 	unsigned long long n = 0;
 	long long due = 0, ts, prev_ts = 0;
@@ -1572,7 +1448,7 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	char why[PCAP_ERRBUF_SIZE];
 
 	pthread_mutex_lock(&tx->lock);
-	if (tx->map.base == NULL && setup_ring(p) != 0) {
+	if (tx->ring.map.base == NULL && setup_ring(p) != 0) {
 		pthread_mutex_unlock(&tx->lock);
 		memcpy(why, libpcap_errbuf(p), sizeof(why));
 		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
@@ -1589,7 +1465,7 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	 */
 	(void)flush(p, TX_WAIT_TAKEN, 0);
 	tx->in_sendqueue = 1;
-	tx->queue_seq0 = tx->stat.tx_queued;
+	tx->queue_seq0 = tx->ring.stat.tx_queued;
 	tx->queue_fail_seq = ULLONG_MAX;
 
 	while (off < queue->len) {
@@ -1624,7 +1500,7 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		if (check_frame(p, data, (int)h.caplen) != 0 ||
 		    queue_frame(p, data, (int)h.caplen, 1) == -1)
 			break;
-		if (tx->unsent >= (unsigned int)batch && kick(p) == -1)
+		if (tx->ring.unsent >= (unsigned int)batch && kick(p) == -1)
 			break;
 		off += (u_int)sizeof(h) + h.caplen;
 		n++;

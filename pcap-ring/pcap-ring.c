@@ -4,7 +4,9 @@
  * Claims Linux interfaces whose capture it reproduces exactly (Ethernet-like,
  * loopback, and devices without a link-layer header), and "ring:<ifname>"
  * explicitly; everything else is left to stock pcap-linux.  Ring mechanics
- * live in pcap-ring-setup.c, pcap-ring-rx.c and pcap-ring-tx.c.
+ * live in the layers that know no pcap_t (pcap-ring-layers.h:
+ * pcap-ring-setup.c, pcap-ring-rx.c, pcap-ring-txring.c); the read and
+ * inject operations that drive them in pcap-ring-read.c and pcap-ring-tx.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* secure_getenv */
@@ -43,6 +45,74 @@ ring_disabled_by_environment(void)
 	const char *v = secure_getenv("PCAP_RING_DISABLE");
 
 	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+/*
+ * Open a packet socket that receives nothing until it is bound with a
+ * protocol, so that rings can be set up without losing or half-filling.
+ */
+int
+pcap_ring_open_socket(char *errbuf, int type)
+{
+	int fd;
+
+	fd = socket(PF_PACKET, type, 0);
+	if (fd == -1) {
+		int err = errno;
+		int denied = err == EPERM || err == EACCES;
+
+		/*
+		 * Stock's wording, which tcpdump and dumpcap explain further;
+		 * until 1.10.6 the errno text overwrote stock's explanations,
+		 * and 1.10.5 made EAFNOSUPPORT (no packet sockets, as on
+		 * WSL1) PCAP_ERROR_CAPTURE_NOTSUP.
+		 */
+		int explained = libpcap_release_at_least(1, 10, 6);
+
+		if (explained && denied)
+			snprintf(errbuf, PCAP_ERRBUF_SIZE,
+			    "Attempt to create packet socket failed - CAP_NET_RAW may be required");
+		else if (explained && err == EAFNOSUPPORT)
+			snprintf(errbuf, PCAP_ERRBUF_SIZE,
+			    "PF_PACKET sockets not supported - is this WSL1?");
+		else
+			libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE,
+			    err, "socket");
+		if (denied)
+			return PCAP_ERROR_PERM_DENIED;
+		return err == EAFNOSUPPORT &&
+		    libpcap_release_at_least(1, 10, 5) ?
+		    PCAP_ERROR_CAPTURE_NOTSUP : PCAP_ERROR;
+	}
+	return fd;
+}
+
+/*
+ * A number from the environment into *value: 0 (*value unchanged if it
+ * is unset), or PCAP_ERROR (error set) if it is not a number from 0 to
+ * max.  Unset in secure execution (setuid and file-capability programs),
+ * where the user who runs the program must not change its capture or
+ * injection, or make it lock up to 1 GiB of ring per handle.
+ */
+int
+pcap_ring_env_number(const char *name, int max, int *value, char *errbuf)
+{
+	const char *v = secure_getenv(name);
+	char *end;
+	long n;
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > max) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE,
+		    "%s=\"%s\" is not a number from 0 to %d",
+		    name, v, max);
+		return PCAP_ERROR;
+	}
+	*value = (int)n;
+	return 0;
 }
 
 /*
@@ -113,7 +183,7 @@ decline_reason(const char *ifname)
 	fd = ioctl_socket();
 	if (fd == -1)
 		return "no socket to query it";
-	ring_ifreq(&ifr, ifname);
+	ring_sock_ifreq(&ifr, ifname);
 	ret = ioctl(fd, SIOCGIFHWADDR, &ifr);
 	close(fd);
 	if (ret == -1)
@@ -158,7 +228,7 @@ set_tstamp_types(pcap_t *p, const char *ifname)
 		    "socket for SIOCETHTOOL(ETHTOOL_GET_TS_INFO)");
 		return -1;
 	}
-	ring_ifreq(&ifr, ifname);
+	ring_sock_ifreq(&ifr, ifname);
 	memset(&info, 0, sizeof(info));
 	info.cmd = ETHTOOL_GET_TS_INFO;
 	ifr.ifr_data = (void *)&info;
@@ -240,7 +310,7 @@ pcap_ring_cleanup(pcap_t *p)
 	/* Frames waiting in the TX ring go out first. */
 	pcap_ring_tx_cleanup(p);
 	pcap_ring_grow_cleanup(p);
-	ring_teardown(&pr->rx_map);
+	ring_sock_unmap_ring(&pr->rx_map);
 	pr->rx.slots = NULL;
 	free(pr->rx.copy_buf);
 	pr->rx.copy_buf = NULL;
@@ -519,7 +589,7 @@ set_adapter_tstamp(pcap_t *p)
 	memset(&hwconfig, 0, sizeof(hwconfig));
 	hwconfig.tx_type = HWTSTAMP_TX_ON;
 	hwconfig.rx_filter = HWTSTAMP_FILTER_ALL;
-	ring_ifreq(&ifr, pr->ifname);
+	ring_sock_ifreq(&ifr, pr->ifname);
 	ifr.ifr_data = (void *)&hwconfig;
 	if (ioctl(libpcap_fd(p), SIOCSHWTSTAMP, &ifr) == -1) {
 		if (errno == EPERM) {
@@ -560,7 +630,7 @@ v2_frame_size(pcap_t *p, unsigned int hdrlen, unsigned int *frame_size,
 	unsigned int data, netoff, macoff;
 	int mtu;
 
-	if ((mtu = ring_get_mtu(libpcap_fd(p), pr->ifname,
+	if ((mtu = ring_sock_mtu(libpcap_fd(p), pr->ifname,
 	    libpcap_errbuf(p))) == -1)
 		return PCAP_ERROR;
 	data = (unsigned int)mtu + ETH_HLEN + RING_VLAN_TAG_LEN;
@@ -625,20 +695,20 @@ setup_rx_ring(pcap_t *p)
 
 	buffer_size = libpcap_get_buffer_size(p) != 0 ?
 	    (unsigned int)libpcap_get_buffer_size(p) : RING_DEFAULT_BUFFER_SIZE;
-	if (ring_set_version(fd, version, &hdrlen, pr->ifname,
+	if (ring_sock_set_version(fd, version, &hdrlen, pr->ifname,
 	    libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
-	if (ring_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
+	if (ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
 	if (version == TPACKET_V3) {
-		ring_layout_v3(&l, pr->grow.size);
+		ring_sock_layout_v3(&l, pr->grow.size);
 	} else {
 		if ((ret = v2_frame_size(p, hdrlen, &frame_size, &whole_len)) != 0)
 			return ret;
 		if (whole_len != 0 &&
 		    (ret = enable_whole_packet_copies(p, whole_len)) != 0)
 			return ret;
-		ring_layout_v2(&l, buffer_size, frame_size);
+		ring_sock_layout_v2(&l, buffer_size, frame_size);
 	}
 	if ((tstamp_status = set_adapter_tstamp(p)) < 0)
 		return tstamp_status;
@@ -651,15 +721,15 @@ setup_rx_ring(pcap_t *p)
 		tov = UINT_MAX;
 	else
 		tov = 0;
-	if (ring_setup(fd, PACKET_RX_RING, version, &l, tov, pr->ifname,
-	    libpcap_errbuf(p), &pr->rx_map) == -1)
+	if (ring_sock_map_ring(fd, PACKET_RX_RING, version, &l, tov,
+	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
+	    &pr->rx_map) == -1)
 		return PCAP_ERROR;
 	pr->grow.retire_tov = tov;
 	pr->grow.hdrlen = hdrlen;
 	if (version == TPACKET_V3)
 		pr->grow.size = l.block_size * l.block_nr;
-	pr->rx.slots = pr->rx_map.frames;
-	ring_rx_init(&pr->rx, version, fd, l.frame_nr,
+	ring_rx_init(&pr->rx, version, fd, pr->rx_map.frames, l.frame_nr,
 	    version == TPACKET_V3 ? l.block_size : l.frame_size, hdrlen);
 	pcap_ring_set_poll_timeout(pr);
 	return tstamp_status;
@@ -713,7 +783,7 @@ ring_activate(pcap_t *p)
 	/* The order of creation matters to the fanout group (pcap-ring-grow.c). */
 	if ((status = pcap_ring_tx_open(p)) != 0)
 		goto fail;
-	fd = status = ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
+	fd = status = pcap_ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
 	if (status < 0)
 		goto fail;
 	libpcap_set_fd(p, fd);
@@ -721,18 +791,18 @@ ring_activate(pcap_t *p)
 		goto fail;
 	pr->lo_ifindex = (int)if_nametoindex("lo");
 
-	status = ring_get_arptype(fd, pr->ifname, libpcap_errbuf(p));
+	status = ring_sock_arptype(fd, pr->ifname, libpcap_errbuf(p));
 	if (status < 0)
 		goto fail;
 	if ((status = set_linktype(p, status)) != 0)
 		goto fail;
-	pr->ifindex = ring_get_ifindex(fd, pr->ifname, libpcap_errbuf(p));
+	pr->ifindex = ring_sock_ifindex(fd, pr->ifname, libpcap_errbuf(p));
 	if (pr->ifindex == -1) {
 		status = PCAP_ERROR;
 		goto fail;
 	}
 	/* Protocol 0 receives nothing while the ring is being set up. */
-	if ((status = ring_bind(fd, pr->ifindex, 0, libpcap_errbuf(p))) != 0)
+	if ((status = ring_sock_bind(fd, pr->ifindex, 0, libpcap_errbuf(p))) != 0)
 		goto fail;
 	if (libpcap_get_promisc(p) &&
 	    (status = pcap_ring_set_promiscuous(p, fd)) != 0)
@@ -743,9 +813,9 @@ ring_activate(pcap_t *p)
 	warning = status;
 
 	/* It joins the fanout group before it receives anything. */
-	if (pr->grow.group_wanted && ring_attach_drop_all(fd) == -1)
+	if (pr->grow.group_wanted && ring_sock_drop_all(fd) == -1)
 		pr->grow.group_wanted = 0;
-	if ((status = ring_bind(fd, pr->ifindex, ring_protocol(p),
+	if ((status = ring_sock_bind(fd, pr->ifindex, pcap_ring_protocol(p),
 	    libpcap_errbuf(p))) != 0)
 		goto fail;
 
