@@ -212,7 +212,11 @@ v3_hands_each_block_back_after_its_last_packet(void)
 	CHECK(block_status(1) == TP_STATUS_USER, "block 1 went back unread");
 
 	/* pcap_next_ex(): the block is kept until the next call. */
-	read_packet(2, 100);
+	CHECK(ring_rx_next(&rx, &pkt, errbuf) == 1, "packet 2: %s", errbuf);
+	check_packet(&pkt, 2, 100);
+	CHECK(!ring_rx_caught_up(&rx),
+	    "caught up, with a packet of the block still unread");
+	ring_rx_consume(&rx, 0);
 	CHECK(ring_rx_next(&rx, &pkt, errbuf) == 1, "packet 3: %s", errbuf);
 	check_packet(&pkt, 3, 200);
 	CHECK(ring_rx_caught_up(&rx), "not caught up on the last packet");
@@ -332,11 +336,18 @@ v3_checks_packets_inside_block(void)
 	block(0)->hdr.bh1.blk_len = BLOCK_SIZE + 8;
 	check_corrupt("blk_len beyond the block");
 
-	/* The first packet beyond the block's bytes. */
+	/*
+	 * The first packet beyond the block's bytes, whole and plausible
+	 * there: only the block's own length tells that it is not its own.
+	 */
 	new_ring(TPACKET_V3, 2, BLOCK_SIZE);
-	hand_over_block(0, 1, 2, 0, len);
-	block(0)->hdr.bh1.offset_to_first_pkt = block(0)->hdr.bh1.blk_len;
+	hand_over_block(0, 1, 1, 0, len);
+	memmove(slots[0] + block(0)->hdr.bh1.blk_len + 64, slots[0] + FIRST_PACKET,
+	    block(0)->hdr.bh1.blk_len - FIRST_PACKET);
+	block(0)->hdr.bh1.offset_to_first_pkt = block(0)->hdr.bh1.blk_len + 64;
 	check_corrupt("a first packet beyond blk_len");
+	CHECK(strstr(errbuf, "has its first packet at") != NULL,
+	    "the error says \"%s\"", errbuf);
 }
 
 static struct tpacket2_hdr *
