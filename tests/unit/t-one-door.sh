@@ -7,7 +7,9 @@
 #   door lists all the module takes from libpcap (comments do not count);
 # - pcap-ring.so exports pcap_plugin_entry alone, and every libpcap
 #   function it needs is declared in <pcap/pcap.h> or <pcap/pcap-plugin.h>:
-#   it uses no symbol of libpcap's internals.
+#   it uses no symbol of libpcap's internals;
+# - the ring layers know no pcap_t and include neither the door nor
+#   pcap-ring-int.h.
 . "$TESTSRCDIR/lib/common.sh"
 
 src=${TOP_SRCDIR:?}/pcap-ring
@@ -54,6 +56,21 @@ $(printf '%s\n' "$hits" | sed 's/^/    /')"
 done
 [ -z "$bad" ] || fail "pcap_plugin_*() called outside $door:$bad"
 echo "ok: only pcap-ring-libpcap.h calls pcap_plugin_*()"
+
+# The ring layers (pcap-ring-layers.h) know no pcap_t and call nothing of
+# libpcap, not even through the door: their unit tests build them alone.
+layers=0
+for f in "$src"/pcap-ring-layers.h "$src"/pcap-ring-setup.c "$src"/pcap-ring-rx.c \
+    "$src"/pcap-ring-txring.c; do
+	[ -f "$f" ] || fail "no ring layer file $f"
+	layers=$((layers + 1))
+	text=$(code "$f") || fail "$cc cannot read $f"
+	hits=$(printf '%s\n' "$text" |
+		grep -E '\bpcap_t\b|\blibpcap_[a-z_]+|\bpcap_plugin_|pcap-ring-int\.h|pcap-ring-libpcap\.h' || true)
+	[ -z "$hits" ] || fail "${f#"$src"/}, a ring layer, reaches for libpcap or a pcap_t:
+$(printf '%s\n' "$hits" | sed 's/^/    /')"
+done
+echo "ok: the $layers ring layer files know no pcap_t and call nothing of libpcap"
 
 exported=$(nm -D --defined-only "$plugin" | awk '$2 ~ /^[A-Z]$/ { print $3 }')
 assert_eq "what pcap-ring.so exports" pcap_plugin_entry "$exported"
