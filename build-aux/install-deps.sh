@@ -33,6 +33,7 @@ dpkg-source		dpkg-dev
 dpkg-buildpackage	dpkg-dev
 dpkg-checkbuilddeps	dpkg-dev
 dpkg-architecture	dpkg-dev
+dpkg-deb		dpkg
 dh			debhelper
 quilt			quilt
 cmake			cmake
@@ -45,6 +46,8 @@ ethtool			ethtool
 timeout			coreutils
 setpriv			util-linux
 chrt			util-linux
+unshare			util-linux
+mount			mount
 setcap			libcap2-bin
 sysctl			procps
 ps			procps
