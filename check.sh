@@ -145,7 +145,7 @@ run_target() {
 	esac
 	echo "=== $name: build"
 	if [ -n "${with_deb:-}" ]; then
-		echo "=== $name: make deb (Debian's source package with the series)"
+		echo "=== $name: make deb (Debian's libpcap with the series, and the plugin's package)"
 		if ! make -C "$dir" deb > "$dir/deb.log" 2>&1; then
 			tail -n 40 "$dir/deb.log"
 			broken="$broken $name-deb"

@@ -54,6 +54,13 @@ installed() {
 	fi
 }
 
+# A kernel without overlayfs, or a container that refuses mounts, cannot
+# run these tests; under CI that is a failure.
+err=$(unshare -m sh -c "$installed_sh" sh "$lib_root" "$libdir" true 2>&1) || {
+	in_ci && fail "cannot lay the packages over $libdir: $err"
+	skip "needs an overlay mount in a private mount namespace (unshare -m): $err"
+}
+
 # capture ROOT TOOL NAME DEV: unchanged tcpdump or dumpcap (TOOL) captures
 # $count frames on $VETH_B's peer side, with ROOT installed, named DEV,
 # traced; its log is $BED_TMP/NAME.log (the file's name left out, so that
