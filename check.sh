@@ -52,6 +52,14 @@ upstream_tarball() {
 	echo "$1"
 }
 
+# One pcap-ring.so serves every libpcap with the loader: the first target
+# builds it, and the others (but the sanitizer build, whose plugin is
+# instrumented) load that same file.
+shared_plugin() {
+	case $first in *-sanitizers) return ;; esac
+	[ "$1" = "$first" ] || echo "--with-pcap-ring-plugin=$top/build/check-$first/plugins/pcap-ring.so"
+}
+
 # for_target TARGET ACTION: ACTION NAME TESTS configure-args... for TARGET
 # (TESTS empty for the whole suite); with_deb says whether it makes the
 # Debian package.
@@ -61,18 +69,19 @@ for_target() {
 	1.10.3)
 		# This is a Debian 12 host: its libpcap source package is 1.10.3's.
 		with_deb=1
-		$2 "$1" '' --with-libpcap-version=1.10.3 ;;
+		$2 "$1" '' --with-libpcap-version=1.10.3 $(shared_plugin "$1") ;;
 	1.10.3-sanitizers)
 		$2 "$1" "$module_programs" --with-libpcap-version=1.10.3 --enable-sanitizers ;;
 	1.10.5)
-		$2 "$1" "$within_branch" --with-libpcap-version=1.10.5 ;;
+		$2 "$1" "$within_branch" --with-libpcap-version=1.10.5 $(shared_plugin "$1") ;;
 	1.10.6)
 		tarball=$(upstream_tarball 'libpcap-1.10.6.tar.*') || return 1
-		$2 "$1" "$all_but_deb" --with-libpcap="$tarball" ;;
+		$2 "$1" "$all_but_deb" --with-libpcap="$tarball" $(shared_plugin "$1") ;;
 	master)
 		tarball=$(upstream_tarball 'libpcap-master-*.tar.*') || return 1
 		# Master's pcap.h differs most from 1.10.3's, which the whole suite checks.
-		$2 "$1" "$smoke_and_diff headers/t-disable-pcap-ring" --with-libpcap="$tarball" ;;
+		$2 "$1" "$smoke_and_diff headers/t-plugins-off" --with-libpcap="$tarball" \
+			$(shared_plugin "$1") ;;
 	*)
 		echo "check: unknown target $1" >&2
 		return 1 ;;
@@ -95,8 +104,10 @@ build_target() {
 	fi
 }
 
-# Background mode (see prebuild below): build the targets named, nothing else.
+# Background mode (see prebuild below): build the targets named, nothing
+# else, with the plugin of the target the foreground built.
 if [ "${CHECK_BUILD_ONLY:-0}" = 1 ]; then
+	first=$CHECK_FIRST
 	for target; do
 		# A target it cannot build is reported by the foreground.
 		for_target "$target" build_target 2>/dev/null
@@ -179,7 +190,7 @@ first=$1
 shift
 for_target "$first" build_target || broken="$broken $first"
 if [ $# -gt 0 ]; then
-	CHECK_BUILD_ONLY=1 chrt --idle 0 "$top/check.sh" "$@" > build/prebuild.log 2>&1 &
+	CHECK_BUILD_ONLY=1 CHECK_FIRST=$first chrt --idle 0 "$top/check.sh" "$@" > build/prebuild.log 2>&1 &
 	prebuild=$!
 fi
 for target in $targets; do
@@ -187,6 +198,20 @@ for target in $targets; do
 	for_target "$target" run_target || broken="$broken $target"
 done
 [ -z "$prebuild" ] || wait "$prebuild"
+
+# The targets that ran their tests with the first target's plugin: the
+# same file, byte for byte.
+for target in $targets; do
+	plugin=build/check-$target/plugins/pcap-ring.so
+	case $target in *-sanitizers) continue ;; esac
+	[ -f "$plugin" ] || continue
+	if cmp -s "$plugin" "build/check-$first/plugins/pcap-ring.so"; then
+		echo "=== $target: tested with the pcap-ring.so of $first ($(sha256sum < "$plugin" | cut -c1-16))"
+	else
+		echo "=== $target: FAIL: its pcap-ring.so is not the one $first built"
+		broken="$broken $target-plugin"
+	fi
+done
 
 if [ -n "$broken" ]; then
 	echo "build or test run broken for:$broken"

@@ -44,6 +44,8 @@ tc			iproute2
 ss			iproute2
 ethtool			ethtool
 timeout			coreutils
+sha256sum		coreutils
+cmp			diffutils
 setpriv			util-linux
 chrt			util-linux
 unshare			util-linux

@@ -1,5 +1,5 @@
-# libpcap's CMake build of the patched tree builds neither the module nor
-# the plugin loader, but installs pcap/pcap-plugin.h: it must export the
+# libpcap's CMake build of the patched tree loads no plugins, but
+# installs pcap/pcap-plugin.h: it must export the
 # functions that header declares, as the configure build does, publish
 # plugindir in libpcap.pc, and install no template (*.in) with the
 # headers.

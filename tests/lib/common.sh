@@ -119,6 +119,13 @@ assert_declined() {
 	echo "ok: $1: pcap-ring leaves $3 to stock pcap-linux ($4)"
 }
 
+# assert_ring_library WHAT PROGRAM: PROGRAM, run with lib_env ring, loads
+# the ring build's libpcap (the dynamic linker lists what it would load).
+assert_ring_library() {
+	assert_match "$1 loads the ring library" "libpcap\.so[.0-9]* => $(lib_dir ring)/" \
+		"$(env $(lib_env ring) LD_TRACE_LOADED_OBJECTS=1 "$2" 2>&1)"
+}
+
 # assert_untraced WHAT FILE: the module was not consulted (the stock
 # library, or PCAP_RING_DISABLE).
 assert_untraced() {

@@ -37,10 +37,9 @@ from scapy.config import conf
 conf.use_pcap = True
 conf.verb = 0
 from scapy.all import rdpcap, sendp
-from scapy.libs.winpcapy import pcap_lib_version
-if b"pcap-ring" not in pcap_lib_version():
-    sys.exit("scapy did not load the ring build: %r" % pcap_lib_version())
 sendp(rdpcap(sys.argv[2]), iface=sys.argv[1])
+if "/pcap-ring.so" not in open("/proc/self/maps").read():
+    sys.exit("scapy's libpcap did not load pcap-ring.so")
 PY
 cat > "$BED_TMP/srp.py" <<'PY'
 import sys

@@ -2,6 +2,7 @@
  * Support for C tests on the namespace test bed; see bed.h.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -117,6 +118,32 @@ tx_stats_function(void)
 	return fn;
 }
 
+static int
+find_ring_plugin(struct dl_phdr_info *info, size_t size, void *found)
+{
+	const char *slash = strrchr(info->dlpi_name, '/');
+
+	(void)size;
+	if (slash != NULL && strcmp(slash + 1, "pcap-ring.so") == 0)
+		*(int *)found = 1;
+	return 0;
+}
+
+int
+bed_plugin_loaded(void)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p;
+	int found = 0;
+
+	/* libpcap loads its plugins when it is first asked for a device. */
+	p = pcap_create("lo", errbuf);
+	if (p != NULL)
+		pcap_close(p);
+	dl_iterate_phdr(find_ring_plugin, &found);
+	return found;
+}
+
 void
 bed_enter(int argc, char **argv, const char *libs)
 {
@@ -156,11 +183,11 @@ bed_enter(int argc, char **argv, const char *libs)
 	bed.veth_a = env_or_die("BED_VETH_A");
 	bed.veth_b = env_or_die("BED_VETH_B");
 	bed.tmp = env_or_die("BED_TMP");
-	bed.ring = strstr(pcap_lib_version(), "pcap-ring") != NULL;
+	bed.ring = bed_plugin_loaded();
 	/* A test that ran one library twice would prove nothing. */
 	if (bed.ring != (strcmp(bed.lib, "ring") == 0))
-		bed_fatal("BED_LIB is %s but the library is \"%s\"", bed.lib,
-		    pcap_lib_version());
+		bed_fatal("BED_LIB is %s but pcap-ring.so is %sloaded (%s)",
+		    bed.lib, bed.ring ? "" : "not ", pcap_lib_version());
 	if (bed.ring != (tx_stats_function() != NULL))
 		bed_fatal("the %s library %s pcap_tx_stats()", bed.lib,
 		    bed.ring ? "lacks" : "has");

@@ -43,6 +43,8 @@ extern int bed_failures;
 } while (0)
 
 void	bed_enter(int argc, char **argv, const char *libs);
+/* Whether libpcap loaded pcap-ring.so (it loads plugins on first use). */
+int	bed_plugin_loaded(void);
 int	bed_finish(void);
 void	bed_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	bed_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

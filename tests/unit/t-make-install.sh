@@ -1,6 +1,7 @@
 # make install honours DESTDIR and installs what upstream's install does:
 # the shared and static library, headers, pcap-config, libpcap.pc and man
-# pages, all from the ring build.
+# pages, all from the ring build, and pcap-ring.so in the directory that
+# library loads plugins from (libpcap.pc's plugindir).
 . "$TESTSRCDIR/lib/common.sh"
 
 dest=$(mktemp -d /tmp/pcap-ring-install.XXXXXX)
@@ -16,11 +17,10 @@ for f in lib/libpcap.so lib/libpcap.a include/pcap/pcap.h include/pcap.h \
 done
 echo "ok: library, headers, pcap-config, libpcap.pc and man pages under DESTDIR$prefix"
 lib=$(readlink -f "$dest$prefix/lib/libpcap.so")
-strings "$lib" | grep -q "pcap-ring [0-9]" || fail "installed $lib is not the ring build"
+need "nm" binutils command -v nm
+nm -D --defined-only "$lib" | grep -q ' T pcap_set_tx_batch$' ||
+	fail "installed $lib is not the ring build (no pcap_set_tx_batch)"
 echo "ok: the installed library is the ring build"
-[ -z "$(find "$dest" -path "$dest$prefix" -prune -o -type f -print)" ] ||
-	fail "files installed outside the prefix"
-echo "ok: nothing installed outside DESTDIR$prefix"
 
 # The plugin interface (patches/0006): its header and man page, and
 # libpcap.pc's plugindir, which names the directory the library loads
@@ -31,11 +31,14 @@ done
 echo "ok: pcap/pcap-plugin.h and pcap_plugin(3PCAP) installed"
 need "pkg-config(1)" pkgconf command -v pkg-config
 plugindir=$(PKG_CONFIG_PATH="$dest$prefix/lib/pkgconfig" pkg-config --variable=plugindir libpcap)
-assert_eq "libpcap.pc plugindir" "$prefix/lib/pcap/plugins" "$plugindir"
-if [ "${PLUGIN_LOADER:-no}" = yes ]; then
-	strings "$lib" | grep -qx "$plugindir" ||
-		fail "the installed library does not load plugins from $plugindir"
-	echo "ok: the library loads plugins from $plugindir"
-else
-	skip_case "the ring library is built without its plugin loader (configure --disable-plugins)"
-fi
+assert_eq "libpcap.pc plugindir is where the ring build loads plugins from" \
+	"$(sed -n 's/^plugindir="*\([^"]*\)"*$/\1/p' "$BUILDDIR/libpcap-$LIBPCAP_VERSION-ring/libpcap.pc")" "$plugindir"
+strings "$lib" | grep -qx "$plugindir" ||
+	fail "the installed library does not load plugins from $plugindir"
+echo "ok: the library loads plugins from $plugindir"
+cmp "$RING_PLUGIN" "$dest$plugindir/pcap-ring.so" ||
+	fail "make install did not put pcap-ring.so in DESTDIR$plugindir"
+echo "ok: pcap-ring.so installed in DESTDIR$plugindir"
+[ -z "$(find "$dest" -path "$dest$prefix" -prune -o -path "$dest$plugindir/pcap-ring.so" -prune -o -type f -print)" ] ||
+	fail "files installed outside the prefix and the plugin directory"
+echo "ok: nothing installed outside DESTDIR$prefix but the plugin"

@@ -1,64 +1,67 @@
-# The module reaches libpcap through one door, pcap-ring/pcap-ring-libpcap.h:
-# no other file of pcap-ring/ includes pcap-int.h (or pcap-plugin-int.h),
-# calls a pcapint_ function or names a member of a pcap_t (p->..., or
-# through any other pcap_t pointer it declares), so that the plugin build
-# changes only the door's shims; nor does it call a pcap_plugin_ accessor
-# itself, so that the door lists all the module takes from libpcap.
-# Comments do not count; code does.
+# pcap-ring reaches libpcap through one door, pcap-ring/pcap-ring-libpcap.h,
+# and through the plugin interface alone:
+# - every file of pcap-ring/ compiles with nothing but the ring build's
+#   installed public headers on the include path (no pcap-int.h, no
+#   config.h), where a pcap_t is opaque, so no code can reach into one;
+# - no file but the door calls a pcap_plugin_*() accessor, so that the
+#   door lists all the module takes from libpcap (comments do not count);
+# - pcap-ring.so exports pcap_plugin_entry alone, and every libpcap
+#   function it needs is declared in <pcap/pcap.h> or <pcap/pcap-plugin.h>:
+#   it uses no symbol of libpcap's internals.
 . "$TESTSRCDIR/lib/common.sh"
 
 src=${TOP_SRCDIR:?}/pcap-ring
 door=$src/pcap-ring-libpcap.h
+plugin=${RING_PLUGIN:?}
+include=${RING_INCLUDE:?}
 cc=${CC:-cc}
 
 [ -f "$door" ] || fail "no door header $door"
+[ -f "$plugin" ] || fail "no plugin $plugin"
 # CC may be a command with words (ccache gcc).
-have "a C compiler" gcc $cc --version || skip "needs a C compiler to strip comments"
+have "a C compiler" gcc $cc --version || skip "needs a C compiler"
+need "nm" binutils command -v nm
 
-# The file's code without its comments; #include lines stay as written.
-# Called as $(code FILE) || fail: a failure must not pass for a clean file.
+# The include path is the installed headers alone: pcap-int.h must not be there.
+[ ! -e "$include/pcap-int.h" ] || fail "$include holds libpcap's private pcap-int.h"
+work=$(mktemp -d /tmp/pcap-ring-door.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+files=0
+for f in "$src"/*.c; do
+	files=$((files + 1))
+	$cc -std=gnu99 -Wall -Wextra -Werror -fsyntax-only -I"$include" "$f" \
+		> "$work/cc.log" 2>&1 ||
+		fail "${f#"$src"/} does not compile with the public headers alone: $(cat "$work/cc.log")"
+done
+[ "$files" -gt 0 ] || fail "no module sources in $src"
+echo "ok: the $files .c files of pcap-ring/ compile against the public headers alone"
+
+# The file's code without its comments.  Called as $(code FILE) || fail:
+# a failure must not pass for a clean file.
 code() {
 	$cc -fpreprocessed -dD -E -P -x c "$1" 2>/dev/null
 }
-
-# The door itself is where the internals are, so that the test looks for
-# the right spellings.
-door_code=$(code "$door") || fail "$cc cannot read $door"
-assert_match "the door includes pcap-int.h" '#include "pcap-int.h"' "$door_code"
-assert_match "the door names pcap_t members" 'p->priv' "$door_code"
-assert_match "the door calls pcapint_ functions" 'pcapint_[a-z_]+\(' "$door_code"
-
+accessor_call='\bpcap_plugin_[a-z_]+[[:space:]]*\('
+assert_match "the door calls the accessors" "$accessor_call" "$(code "$door")"
 bad=
-files=0
 for f in "$src"/*.c "$src"/*.h; do
 	[ "$f" = "$door" ] && continue
-	files=$((files + 1))
-	name=${f#"$src"/}
 	text=$(code "$f") || fail "$cc cannot read $f"
-	# Every name the file gives a pcap_t pointer, p always among them.
-	ptrs=$(printf '%s\n' "$text" |
-	    grep -oE 'pcap_t[[:space:]]*\*+[[:space:]]*[A-Za-z_][A-Za-z0-9_]*' |
-	    sed 's/.*[*[:space:]]//' | sort -u)
-	members=
-	for v in p $ptrs; do
-		m=$(printf '%s\n' "$text" |
-		    grep -E "(^|[^A-Za-z0-9_.>])$v->|(^|[^A-Za-z0-9_])\(\*$v\)->" ||
-		    true)
-		members="$members$m"
-	done
-	include=$(printf '%s\n' "$text" | grep -E '#[[:space:]]*include[[:space:]]*[<"]pcap-(plugin-)?int\.h[>"]' || true)
-	pcapint=$(printf '%s\n' "$text" | grep -E '\bpcapint_[A-Za-z0-9_]*' || true)
-	accessor=$(printf '%s\n' "$text" | grep -E '\bpcap_plugin_[a-z_]+[[:space:]]*\(' || true)
-	cast=$(printf '%s\n' "$text" | grep -E '\((const[[:space:]]+)?(pcap_t|struct[[:space:]]+pcap)[[:space:]]*\*\)[^;]*\)->' || true)
-	spcap=$(printf '%s\n' "$text" | grep -E '\bstruct[[:space:]]+pcap\b[^_]' || true)
-	for what in include pcapint accessor members cast spcap; do
-		eval "hits=\$$what"
-		[ -n "$hits" ] || continue
-		bad="$bad
-$name ($what):
+	hits=$(printf '%s\n' "$text" | grep -E "$accessor_call" || true)
+	[ -z "$hits" ] || bad="$bad
+${f#"$src"/}:
 $(printf '%s\n' "$hits" | sed 's/^/    /')"
-	done
 done
-[ "$files" -gt 0 ] || fail "no module sources in $src"
-[ -z "$bad" ] || fail "libpcap internals used outside $door:$bad"
-echo "ok: $files files of pcap-ring/ reach libpcap only through pcap-ring-libpcap.h"
+[ -z "$bad" ] || fail "pcap_plugin_*() called outside $door:$bad"
+echo "ok: only pcap-ring-libpcap.h calls pcap_plugin_*()"
+
+exported=$(nm -D --defined-only "$plugin" | awk '$2 ~ /^[A-Z]$/ { print $3 }')
+assert_eq "what pcap-ring.so exports" pcap_plugin_entry "$exported"
+header_functions "$include/pcap/pcap-plugin.h" > "$work/public"
+header_functions "$include/pcap/pcap.h" >> "$work/public"
+nm -D --undefined-only "$plugin" | awk '{ print $2 }' | sed 's/@.*//' |
+	grep -E '^pcap' | LC_ALL=C sort -u > "$work/used"
+[ -s "$work/used" ] || fail "pcap-ring.so calls no libpcap function"
+internal=$(LC_ALL=C sort -u "$work/public" | LC_ALL=C comm -23 "$work/used" -)
+[ -z "$internal" ] || fail "pcap-ring.so needs what the public headers do not declare: $(echo $internal)"
+echo "ok: pcap-ring.so needs $(wc -l < "$work/used") libpcap functions, all of the public headers"

@@ -1,24 +1,24 @@
-# libpcap built from the patched tree with --disable-pcap-ring declares
-# none of the module's API in its installed headers and exports none of
-# it: exactly stock's symbols and the plugin interface's.  The ring build's headers declare it, so
-# that the same program builds there (the control).
+# libpcap built from the patched tree without --enable-plugins (the
+# series' default, as upstream wants) declares none of the injection API
+# in its installed headers and exports none of it: exactly stock's
+# symbols and the plugin interface's.  The ring build's headers declare
+# it, so that the same program builds there (the control).
 . "$TESTSRCDIR/lib/common.sh"
 
 need "nm" binutils command -v nm
 
-work=$(mktemp -d /tmp/pcap-ring-disable.XXXXXX)
+work=$(mktemp -d /tmp/pcap-ring-plugins-off.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# The series applied and the module's sources added, as for the ring build,
-# then configured without the module.
+# The series applied, as for the ring build, and configured with its defaults.
 # shellcheck disable=SC2086
 sh "$TOP_SRCDIR/build-aux/build-libpcap.sh" ring "$TOP_SRCDIR" "$PRISTINE_TREE" \
 	"$work/tree" "$work/stage" "$work/dropin" --prefix=/usr $LIBPCAP_PINS \
-	--disable-pcap-ring > "$work/build.log" 2>&1 ||
-	{ tail -n 30 "$work/build.log"; fail "the --disable-pcap-ring build failed"; }
-! grep -q '^#define PCAP_SUPPORT_RING' "$work/tree/config.h" ||
-	fail "--disable-pcap-ring still built the module"
-echo "ok: libpcap $LIBPCAP_VERSION built with --disable-pcap-ring"
+	> "$work/build.log" 2>&1 ||
+	{ tail -n 30 "$work/build.log"; fail "the build without plugins failed"; }
+! grep -q '^#define PCAP_SUPPORT_PLUGINS' "$work/tree/config.h" ||
+	fail "the series' default configuration loads plugins"
+echo "ok: libpcap $LIBPCAP_VERSION built from the patched tree without --enable-plugins"
 
 include=$work/stage/usr/include
 lib=$work/stage/usr/lib
@@ -99,19 +99,19 @@ echo "ok: the ring build's headers declare the API (batch.c, sendqueue.c, featur
 
 for prog in batch sendqueue; do
 	compile "off-$prog" "$include" "$work/$prog.c" &&
-		fail "$prog.c builds against the --disable-pcap-ring headers"
+		fail "$prog.c builds against the headers of the build without plugins"
 	grep -q 'implicit declaration of function .pcap_\|unknown type name .pcap_send_queue' \
 		"$work/off-$prog.log" ||
-		fail "$prog.c fails against the --disable-pcap-ring headers for another reason: $(cat "$work/off-$prog.log")"
+		fail "$prog.c fails against the headers of the build without plugins for another reason: $(cat "$work/off-$prog.log")"
 done
-echo "ok: without the module, <pcap/pcap.h> declares neither pcap_set_tx_batch() nor pcap_sendqueue_alloc()"
+echo "ok: without plugins, <pcap/pcap.h> declares neither pcap_set_tx_batch() nor pcap_sendqueue_alloc()"
 compile off-feature-test "$include" "$work/feature-test.c" "$lib" ||
-	fail "feature-test.c does not build against the --disable-pcap-ring headers: $(cat "$work/off-feature-test.log")"
+	fail "feature-test.c does not build against the headers of the build without plugins: $(cat "$work/off-feature-test.log")"
 echo "ok: a program that tests PCAP_HAVE_TX_RING and PCAP_HAVE_SENDQUEUE builds with both"
 
 [ -f "$include/pcap/ring-config.h" ] || fail "no pcap/ring-config.h installed"
 ! grep -q 'define PCAP_HAVE_TX_RING' "$include/pcap/ring-config.h" ||
-	fail "pcap/ring-config.h of a build without the module defines PCAP_HAVE_TX_RING"
+	fail "pcap/ring-config.h of a build without plugins defines PCAP_HAVE_TX_RING"
 grep -q 'define PCAP_HAVE_TX_RING' "$RING_INCLUDE/pcap/ring-config.h" ||
 	fail "the ring build's pcap/ring-config.h does not define PCAP_HAVE_TX_RING"
 echo "ok: pcap/ring-config.h defines PCAP_HAVE_TX_RING in the ring build only"
@@ -128,7 +128,7 @@ exported "$RING_DROPIN/libpcap.so.1" > "$work/ring.syms"
 LC_ALL=C comm -13 "$work/stock.syms" "$work/ring.syms" > "$work/new.syms"
 [ -s "$work/new.syms" ] || fail "the ring library exports nothing stock does not"
 echo "ok: the ring library adds $(wc -l < "$work/new.syms") symbols: $(echo $(cat "$work/new.syms"))"
-# The plugin interface (patches/0006) is built whatever the options, so
+# The plugin interface (patches/0001) is built whatever the options, so
 # that the exported set does not depend on them: stock's symbols plus the
 # functions pcap/pcap-plugin.h declares.
 header_functions "$include/pcap/pcap-plugin.h" > "$work/plugin.syms"
@@ -136,8 +136,8 @@ header_functions "$include/pcap/pcap-plugin.h" > "$work/plugin.syms"
 LC_ALL=C sort -u "$work/stock.syms" "$work/plugin.syms" > "$work/expected.syms"
 extra=$(LC_ALL=C comm -13 "$work/expected.syms" "$work/off.syms")
 [ -z "$extra" ] ||
-	fail "the --disable-pcap-ring library exports what neither stock nor pcap-plugin.h has: $(echo $extra)"
+	fail "the library without plugins exports what neither stock nor pcap-plugin.h has: $(echo $extra)"
 missing=$(LC_ALL=C comm -23 "$work/expected.syms" "$work/off.syms")
 [ -z "$missing" ] ||
-	fail "the --disable-pcap-ring library lacks stock or pcap-plugin.h symbols: $(echo $missing)"
-echo "ok: the --disable-pcap-ring library exports exactly stock's $(wc -l < "$work/stock.syms") symbols and the $(wc -l < "$work/plugin.syms") of pcap-plugin.h"
+	fail "the library without plugins lacks stock or pcap-plugin.h symbols: $(echo $missing)"
+echo "ok: the library without plugins exports exactly stock's $(wc -l < "$work/stock.syms") symbols and the $(wc -l < "$work/plugin.syms") of pcap-plugin.h"
