@@ -25,7 +25,7 @@ die() {
 	exit 1
 }
 
-for tool in apt-get apt-cache dpkg-source dpkg-buildpackage quilt; do
+for tool in apt-get apt-cache dpkg-source dpkg-buildpackage dpkg-deb quilt pkg-config; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		die "needs $tool: run build-aux/install-deps.sh"
 done
