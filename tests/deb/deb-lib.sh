@@ -61,9 +61,9 @@ err=$(unshare -m sh -c "$installed_sh" sh "$lib_root" "$libdir" true 2>&1) || {
 	skip "needs an overlay mount in a private mount namespace (unshare -m): $err"
 }
 
-# capture ROOT TOOL NAME DEV: unchanged tcpdump or dumpcap (TOOL) captures
-# $count frames on $VETH_B's peer side, with ROOT installed, named DEV,
-# traced; its log is $BED_TMP/NAME.log (the file's name left out, so that
+# capture ROOT TOOL NAME DEV: unchanged tcpdump or dumpcap (TOOL), with
+# ROOT installed, captures on DEV in $NS_B the $count frames ring-gen
+# sends from $VETH_A, traced; its log is $BED_TMP/NAME.log (the file's name left out, so that
 # logs compare), its file $BED_TMP/NAME.pcap, its trace
 # $BED_TMP/NAME.trace; $bytes is what the generator sent.  A lost frame
 # fails the test rather than hanging it: hence the timeout.
