@@ -47,6 +47,8 @@ sha256sum		coreutils
 cmp			diffutils
 setpriv			util-linux
 chrt			util-linux
+unshare			util-linux
+mount			mount
 setcap			libcap2-bin
 sysctl			procps
 ps			procps
