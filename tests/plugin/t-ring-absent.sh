@@ -36,6 +36,9 @@ mount --bind "$cover" "$plugin_dir" || fail "mount --bind $cover $plugin_dir"
 	fail "pcap-ring.so is still in $plugin_dir"
 DIFF_PLUGIN=hidden
 bed_setup
+# Interfaces with a carrier are listed first: compare once it is there.
+wait_until 100 in_b grep -qx up "/sys/class/net/$VETH_B/operstate" ||
+	fail "$VETH_B has no carrier after 10 s"
 
 stock=$(in_b env $(lib_env stock) "$TCPDUMP" -D 2>&1) || fail "tcpdump -D, stock: $stock"
 ring=$(in_b env $(lib_env ring) "$TCPDUMP" -D 2>&1) || fail "tcpdump -D, ring: $ring"
