@@ -200,8 +200,9 @@ done
 [ -z "$prebuild" ] || wait "$prebuild"
 
 # The targets that ran their tests with the first target's plugin: the
-# same file, byte for byte.
-for target in $targets; do
+# same file, byte for byte (a sanitizer build first shares none).
+case $first in *-sanitizers) targets_sharing= ;; *) targets_sharing=$targets ;; esac
+for target in $targets_sharing; do
 	plugin=build/check-$target/plugins/pcap-ring.so
 	case $target in *-sanitizers) continue ;; esac
 	[ -f "$plugin" ] || continue
