@@ -225,6 +225,12 @@ mutant tx-ops-not-installed pcap-ring.c \
 	's/libpcap_set_tx_ops(p, &pcap_ring_tx_ops);/(void)0;/' \
 	"test-tx-api tx/t-inject-modes"
 
+# The door drops the filter compiler's VLAN extensions: "vlan" misses
+# the frames whose tag the kernel took out.
+mutant bpf-vlan-dropped pcap-ring-libpcap.h \
+	's/\tpcap_plugin_add_bpf_flags(p, flags);/\tpcap_plugin_add_bpf_flags(p, flags \& ~PCAP_PLUGIN_BPF_VLAN);/' \
+	"test-setfilter-traffic diff/t-vlan-rxvlan-on"
+
 # libpcap lets a TX setting reach the capture source after activation.
 mutant tx-set-after-activation pcap-plugin-api.c \
 	's/if (pcapint_check_activated(p))/if (0)/' \
@@ -234,6 +240,12 @@ mutant tx-set-after-activation pcap-plugin-api.c \
 mutant tx-ops-size-ignored pcap-plugin-api.c \
 	's/(p)->tx_ops->size >= /(size_t)-1 >= /' \
 	"plugin/t-tx-ops"
+
+# The loader's VLAN-aware filter for plugins drops the tag: frames in
+# the ring when "vlan" is set, filtered again in userland, are lost.
+mutant filter-vlan-no-tag pcap-plugin-api.c \
+	's/aux_data.vlan_tag_present = (u_short)(vlan_tag_present != 0);/aux_data.vlan_tag_present = 0;/' \
+	"test-setfilter-traffic"
 
 # A failed activation does not undo what it set up.
 mutant failed-activation-leak pcap-ring.c \
