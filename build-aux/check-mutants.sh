@@ -225,6 +225,12 @@ mutant tx-ops-not-installed pcap-ring.c \
 	's/libpcap_set_tx_ops(p, &pcap_ring_tx_ops);/(void)0;/' \
 	"test-tx-api tx/t-inject-modes"
 
+# The door's release check inverted: 1.10.3's socket errors worded and
+# coded as 1.10.6's (and the other way round).
+mutant release-check-inverted pcap-ring-libpcap.h \
+	'/^libpcap_release_at_least(/,/^}/{s/return 1;/return 0;/;s/ > / < /;s/ >= / < /;}' \
+	"test-activate-errors"
+
 # The door drops the filter compiler's VLAN extensions: "vlan" misses
 # the frames whose tag the kernel took out.
 mutant bpf-vlan-dropped pcap-ring-libpcap.h \
@@ -246,6 +252,12 @@ mutant tx-ops-size-ignored pcap-plugin-api.c \
 mutant filter-vlan-no-tag pcap-plugin-api.c \
 	's/aux_data.vlan_tag_present = (u_short)(vlan_tag_present != 0);/aux_data.vlan_tag_present = 0;/' \
 	"test-setfilter-traffic"
+
+# The loader's direction accessor stores nothing: pcap_setdirection()
+# succeeds and both directions are still captured.
+mutant set-direction-ignored pcap-plugin-api.c \
+	'/^pcap_plugin_set_direction(/,/^}/s/p->direction = direction;/(void)p; (void)direction;/' \
+	"test-options diff/t-tcpdump-snaplen-direction"
 
 # A failed activation does not undo what it set up.
 mutant failed-activation-leak pcap-ring.c \
@@ -277,6 +289,12 @@ mutant plugin-load-per-call pcap-plugin.c \
 mutant plugin-env-ignored pcap-plugin.c \
 	's/\t\t\tload_directory(dir);/\t\t\t(void)dir;/' \
 	"plugin/t-loader plugin/t-secure-env"
+
+# PCAP_PLUGIN_DIR used in secure execution: whoever runs a setuid or
+# file-capability program chooses the code it loads.
+mutant plugin-env-secure pcap-plugin.c \
+	's/secure_execution() ? NULL : getenv("PCAP_PLUGIN_DIR")/getenv("PCAP_PLUGIN_DIR")/' \
+	"plugin/t-secure-env"
 
 if [ "$missed" -ne 0 ]; then
 	echo "check-mutants: $missed mutant(s) missed or broken"
