@@ -231,6 +231,11 @@ mutant release-check-inverted pcap-ring-libpcap.h \
 	'/^libpcap_release_at_least(/,/^}/{s/return 1;/return 0;/;s/ > / < /;s/ >= / < /;}' \
 	"test-activate-errors"
 
+# The door asks for 32-bit ring addresses when pcap_init() did not.
+mutant mmap-32bit-inverted pcap-ring-libpcap.h \
+	's/return pcap_plugin_get_mmap_32bit() ? MAP_32BIT : 0;/return pcap_plugin_get_mmap_32bit() ? 0 : MAP_32BIT;/' \
+	"test-options"
+
 # The door drops the filter compiler's VLAN extensions: "vlan" misses
 # the frames whose tag the kernel took out.
 mutant bpf-vlan-dropped pcap-ring-libpcap.h \

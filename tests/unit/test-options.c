@@ -8,9 +8,13 @@
  * - snaplen 0, negative or above 262144 becomes MAXIMUM_SNAPLEN (262144),
  *   and a small snaplen cuts frames;
  * - pcap_set_buffer_size() of 1 byte and of INT_MAX: activation succeeds
- *   and every frame is captured.
+ *   and every frame is captured;
+ * - the packet ring is mapped below 4 GiB (MAP_32BIT) once
+ *   pcap_init(PCAP_MMAP_32BIT) asked for it (libpcap master), and not
+ *   before.
  */
 #include <limits.h>
+#include <string.h>
 #include <unistd.h>
 #include <net/if.h>
 
@@ -215,6 +219,65 @@ buffer_size(int immediate, int size)
 	pcap_close(p);
 }
 
+/*
+ * CHECK where the mappings of the handle's socket lie: all of them below
+ * 4 GiB with low, none without.  Without MAP_32BIT, x86-64 maps high.
+ */
+static void
+ring_mapping(int low, const char *what)
+{
+	char link[64], sock[64], line[512], path[256];
+	unsigned long start, end, n = 0, below = 0;
+	ssize_t len;
+	FILE *f;
+	pcap_t *p;
+
+	p = open_capture(bed.veth_b, 0, 0, 0, 0);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", pcap_fileno(p));
+	len = readlink(link, sock, sizeof(sock) - 1);
+	if (len <= 0)
+		bed_fatal("readlink %s", link);
+	sock[len] = '\0';
+	f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		bed_fatal("/proc/self/maps");
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255s", &start, &end,
+		    path) == 3 && strcmp(path, sock) == 0) {
+			n++;
+			below += end <= 0x100000000UL;
+		}
+	fclose(f);
+	CHECK(n > 0 && below == (low ? n : 0),
+	    "%s: %lu of the %lu mappings of %s below 4 GiB", what, below, n,
+	    sock);
+	if (n > 0 && below == (low ? n : 0))
+		bed_ok("%s: %lu of the %lu mappings of the socket below 4 GiB",
+		    what, below, n);
+	pcap_close(p);
+}
+
+/* Last: pcap_init(PCAP_MMAP_32BIT) cannot be undone. */
+static void
+mmap_32bit(void)
+{
+#ifdef __x86_64__
+	ring_mapping(0, "without pcap_init(PCAP_MMAP_32BIT)");
+#ifdef PCAP_MMAP_32BIT
+	char errbuf[PCAP_ERRBUF_SIZE];
+
+	if (pcap_init(PCAP_MMAP_32BIT, errbuf) != 0)
+		bed_fatal("pcap_init(PCAP_MMAP_32BIT): %s", errbuf);
+	ring_mapping(1, "after pcap_init(PCAP_MMAP_32BIT)");
+#else
+	bed_skip_case("pcap_init(PCAP_MMAP_32BIT): not in %s",
+	    pcap_lib_version());
+#endif
+#else
+	bed_skip_case("where the ring is mapped: MAP_32BIT is x86-64's");
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -238,5 +301,6 @@ main(int argc, char **argv)
 		buffer_size(immediate, 1);
 		buffer_size(immediate, INT_MAX);
 	}
+	mmap_32bit();
 	return bed_finish();
 }
