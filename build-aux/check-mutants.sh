@@ -197,7 +197,7 @@ mutant env-bad-value-accepted pcap-ring-setup.c \
 
 # Send-queue sync ignored: the time stamps' gaps are not kept.
 mutant sync-ignored pcap-ring-tx.c \
-	's/if (sync) {/if (0) {/' \
+	's/if (sync) {/if (sync \&\& 0) {/' \
 	"tx/t-inject-modes"
 
 # Send-queue sync keeps twice the gaps.
