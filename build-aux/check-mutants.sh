@@ -236,6 +236,24 @@ mutant mmap-32bit-inverted pcap-ring-libpcap.h \
 	's/return pcap_plugin_get_mmap_32bit() ? MAP_32BIT : 0;/return pcap_plugin_get_mmap_32bit() ? 0 : MAP_32BIT;/' \
 	"test-options"
 
+# The door takes a count of 0 for a limit: pcap_dispatch(cnt=0)
+# delivers one packet instead of every one waiting.
+mutant count-zero-limited pcap-ring-libpcap.h \
+	's/\treturn count <= 0;/\treturn count < 0;/' \
+	"test-nonblock-timeout"
+
+# The door never sees pcap_set_rfmon(): a device without monitor mode
+# activates instead of failing with PCAP_ERROR_RFMON_NOTSUP.
+mutant rfmon-ignored pcap-ring-libpcap.h \
+	's/\treturn pcap_plugin_get_rfmon(p);/\treturn ((void)p, 0);/' \
+	"test-activate-errors"
+
+# The door never tells pcap_next_ex()'s callback: the packet it returns
+# is given back to the kernel, which overwrites it before the next call.
+mutant oneshot-never pcap-ring-libpcap.h \
+	's/\treturn pcap_plugin_is_oneshot(p, callback);/\treturn ((void)p, (void)callback, 0);/' \
+	"test-select-dispatch"
+
 # The door drops the filter compiler's VLAN extensions: "vlan" misses
 # the frames whose tag the kernel took out.
 mutant bpf-vlan-dropped pcap-ring-libpcap.h \
