@@ -116,10 +116,10 @@ mutant() {
 	cp "$orig" "$copy"
 }
 
-# The plugin declines every device, as if PCAP_RING_DISABLE were set
-# (which setuid programs ignore): caught by the plain test of the claim,
-# and by a setuid program run by nobody in a network namespace, which
-# proves that the mount reaches those too.
+# The plugin declines every device, as if PCAP_RING_DISABLE were set:
+# caught by the plain test of the claim, and by tx/t-secure-env, whose
+# setuid ring-tx runs in a network namespace (ip netns exec), which
+# proves that the mount reaches such programs too.
 mutant declines-all pcap-ring.c \
 	's/^\tif (ring_disabled_by_environment())$/\tif (ring_disabled_by_environment() || 1)/' \
 	"test-create-decline tx/t-secure-env"

@@ -219,6 +219,7 @@ buffer_size(int immediate, int size)
 	pcap_close(p);
 }
 
+#ifdef __x86_64__
 /*
  * CHECK where the mappings of the handle's socket lie: all of them below
  * 4 GiB with low, none without.  Without MAP_32BIT, x86-64 maps high.
@@ -256,23 +257,23 @@ ring_mapping(int low, const char *what)
 		    what, below, n);
 	pcap_close(p);
 }
+#endif
 
 /* Last: pcap_init(PCAP_MMAP_32BIT) cannot be undone. */
 static void
 mmap_32bit(void)
 {
-#ifdef __x86_64__
-	ring_mapping(0, "without pcap_init(PCAP_MMAP_32BIT)");
-#ifdef PCAP_MMAP_32BIT
+#if defined(__x86_64__) && defined(PCAP_MMAP_32BIT)
 	char errbuf[PCAP_ERRBUF_SIZE];
 
+	ring_mapping(0, "without pcap_init(PCAP_MMAP_32BIT)");
 	if (pcap_init(PCAP_MMAP_32BIT, errbuf) != 0)
 		bed_fatal("pcap_init(PCAP_MMAP_32BIT): %s", errbuf);
 	ring_mapping(1, "after pcap_init(PCAP_MMAP_32BIT)");
-#else
+#elif defined(__x86_64__)
+	ring_mapping(0, "without pcap_init(PCAP_MMAP_32BIT)");
 	bed_skip_case("pcap_init(PCAP_MMAP_32BIT): not in %s",
 	    pcap_lib_version());
-#endif
 #else
 	bed_skip_case("where the ring is mapped: MAP_32BIT is x86-64's");
 #endif
