@@ -254,6 +254,11 @@ mutant oneshot-never pcap-ring-libpcap.h \
 	's/\treturn pcap_plugin_is_oneshot(p, callback);/\treturn ((void)p, (void)callback, 0);/' \
 	"test-select-dispatch"
 
+# The door never sees pcap_set_protocol_linux(): every protocol comes.
+mutant protocol-ignored pcap-ring-libpcap.h \
+	's/\treturn pcap_plugin_get_protocol(p);/\treturn ((void)p, 0);/' \
+	"test-options"
+
 # The door drops the filter compiler's VLAN extensions: "vlan" misses
 # the frames whose tag the kernel took out.
 mutant bpf-vlan-dropped pcap-ring-libpcap.h \

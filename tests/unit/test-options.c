@@ -2,6 +2,7 @@
  * Capture options as stock libpcap applies them (run with both libraries):
  * - pcap_setdirection(): IN sees only what the peer sent, OUT only what
  *   this side sent, INOUT both;
+ * - pcap_set_protocol_linux(ETH_P_ARP): only the ARP frames;
  * - promiscuous mode: on a bridge, which passes frames for a foreign MAC
  *   up to its own device only when it is promiscuous, they are captured
  *   only with promisc on, and frames for its own address always;
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <linux/if_ether.h>
 
 #include "bed.h"
 
@@ -83,6 +85,32 @@ direction(pcap_direction_t d, const char *name, unsigned int want_in,
 	if (in == want_in && out == want_out)
 		bed_ok("pcap_setdirection(%s): %u incoming, %u outgoing frames",
 		    name, in, out);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
+/* MIX_ALL's frame i is ARP when i % 8 is 7: 10 of 80. */
+static void
+protocol_arp(void)
+{
+	struct bed_tally t;
+	unsigned int arp = 0, i;
+	pcap_t *p = bed_create(bed.veth_b);
+
+	MUST(pcap_set_protocol_linux(p, ETH_P_ARP));
+	MUST(pcap_set_timeout(p, 50));
+	bed_activate(p);
+	MUST(pcap_setnonblock(p, 1, pcap_geterr(p)));
+	bed_tally_init(&t, 0, 80);
+	bed_send(sender_a, 0, 80, 60, 1514, MIX_ALL, NULL);
+	drain(p, bed_tally_cb, (u_char *)&t);
+	for (i = 7; i < 80; i += 8)
+		arp += t.seen[i] != 0;
+	CHECK(arp == 10 && t.frames == 10 && t.other == 0 && t.bad == 0,
+	    "pcap_set_protocol_linux(ETH_P_ARP): %u of 10 ARP frames, %lu frames in all, %lu other, %lu bad",
+	    arp, t.frames, t.other, t.bad);
+	if (arp == 10 && t.frames == 10 && t.other == 0)
+		bed_ok("pcap_set_protocol_linux(ETH_P_ARP): the 10 ARP frames of 80");
 	bed_tally_free(&t);
 	pcap_close(p);
 }
@@ -293,6 +321,7 @@ main(int argc, char **argv)
 	direction(PCAP_D_IN, "PCAP_D_IN", 10, 0);
 	direction(PCAP_D_OUT, "PCAP_D_OUT", 0, 10);
 	direction(PCAP_D_INOUT, "PCAP_D_INOUT", 10, 10);
+	protocol_arp();
 	inbound_filter();
 	promiscuous();
 	for (immediate = 0; immediate <= 1; immediate++) {
