@@ -259,6 +259,12 @@ mutant protocol-ignored pcap-ring-libpcap.h \
 	's/\treturn pcap_plugin_get_protocol(p);/\treturn ((void)p, 0);/' \
 	"test-options"
 
+# The door never sees a pending pcap_breakloop() while a blocking read
+# flushes the TX ring: on a slow link the read goes on for seconds.
+mutant break-request-unseen pcap-ring-libpcap.h \
+	's/\treturn pcap_plugin_break_loop_requested(p);/\treturn ((void)p, 0);/' \
+	"tx/t-read-flush"
+
 # The door drops the filter compiler's VLAN extensions: "vlan" misses
 # the frames whose tag the kernel took out.
 mutant bpf-vlan-dropped pcap-ring-libpcap.h \
