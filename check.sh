@@ -156,7 +156,7 @@ run_target() {
 	esac
 	echo "=== $name: build"
 	if [ -n "${with_deb:-}" ]; then
-		echo "=== $name: make deb (Debian's source package with the series)"
+		echo "=== $name: make deb (Debian's libpcap with the series, and the plugin's package)"
 		if ! make -C "$dir" deb > "$dir/deb.log" 2>&1; then
 			tail -n 40 "$dir/deb.log"
 			broken="$broken $name-deb"
@@ -200,8 +200,9 @@ done
 [ -z "$prebuild" ] || wait "$prebuild"
 
 # The targets that ran their tests with the first target's plugin: the
-# same file, byte for byte.
-for target in $targets; do
+# same file, byte for byte (a sanitizer build first shares none).
+case $first in *-sanitizers) targets_sharing= ;; *) targets_sharing=$targets ;; esac
+for target in $targets_sharing; do
 	plugin=build/check-$target/plugins/pcap-ring.so
 	case $target in *-sanitizers) continue ;; esac
 	[ -f "$plugin" ] || continue

@@ -33,6 +33,7 @@ dpkg-source		dpkg-dev
 dpkg-buildpackage	dpkg-dev
 dpkg-checkbuilddeps	dpkg-dev
 dpkg-architecture	dpkg-dev
+dpkg-deb		dpkg
 dh			debhelper
 quilt			quilt
 cmake			cmake
@@ -47,6 +48,8 @@ sha256sum		coreutils
 cmp			diffutils
 setpriv			util-linux
 chrt			util-linux
+unshare			util-linux
+mount			mount
 setcap			libcap2-bin
 sysctl			procps
 ps			procps

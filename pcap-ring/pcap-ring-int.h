@@ -198,6 +198,13 @@ struct pcap_ring {
 	struct ring_grow grow;
 };
 
+/*
+ * pcap-ring.c: whether the libpcap the plugin runs in is release
+ * major.minor.micro or later, for behaviour of stock's that changed
+ * between releases.
+ */
+int	ring_libpcap_release_at_least(int major, int minor, int micro);
+
 /* pcap-ring-setup.c: sockets, layouts and mappings shared by RX and TX. */
 int	ring_open_socket(char *errbuf, int type);
 /* A request about ifname, zeroed. */

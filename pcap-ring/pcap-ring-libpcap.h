@@ -29,6 +29,13 @@
 /* The extended ABI: this entry goes on with a size, and the calls below. */
 #define RING_PLUGIN_ABI	(PCAP_PLUGIN_ABI_VERSION | PCAP_PLUGIN_ABI_EXTENDED)
 
+/* An address in the libpcap that loaded the plugin: one of its accessors. */
+static inline void *
+libpcap_loader_address(void)
+{
+	return (void *)pcap_plugin_create_handle;
+}
+
 /* Creating a handle; type is the module's private state. */
 #define libpcap_create_handle(ebuf, type) \
 	pcap_plugin_create_handle((ebuf), sizeof(type))
@@ -304,26 +311,6 @@ static inline void
 libpcap_breakloop(pcap_t *p)
 {
 	pcap_plugin_breakloop(p);
-}
-
-/*
- * Whether the libpcap the plugin runs in is release major.minor.micro or
- * later, for behaviour of stock's that changed between releases; master
- * reports the release it leads to.
- */
-static inline int
-libpcap_release_at_least(int major, int minor, int micro)
-{
-	int have_major, have_minor, have_micro;
-
-	if (sscanf(pcap_lib_version(), "libpcap version %d.%d.%d",
-	    &have_major, &have_minor, &have_micro) != 3)
-		return 1;
-	if (have_major != major)
-		return have_major > major;
-	if (have_minor != minor)
-		return have_minor > minor;
-	return have_micro >= micro;
 }
 
 #endif

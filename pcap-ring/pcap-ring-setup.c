@@ -38,7 +38,7 @@ ring_open_socket(char *errbuf, int type)
 		 * and 1.10.5 made EAFNOSUPPORT (no packet sockets, as on
 		 * WSL1) PCAP_ERROR_CAPTURE_NOTSUP.
 		 */
-		int explained = libpcap_release_at_least(1, 10, 6);
+		int explained = ring_libpcap_release_at_least(1, 10, 6);
 
 		if (explained && denied)
 			snprintf(errbuf, PCAP_ERRBUF_SIZE,
@@ -52,7 +52,7 @@ ring_open_socket(char *errbuf, int type)
 		if (denied)
 			return PCAP_ERROR_PERM_DENIED;
 		return err == EAFNOSUPPORT &&
-		    libpcap_release_at_least(1, 10, 5) ?
+		    ring_libpcap_release_at_least(1, 10, 5) ?
 		    PCAP_ERROR_CAPTURE_NOTSUP : PCAP_ERROR;
 	}
 	return fd;

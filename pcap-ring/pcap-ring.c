@@ -10,6 +10,7 @@
 #define _GNU_SOURCE	/* secure_getenv */
 #endif
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -35,6 +36,57 @@
 
 /* What stock pcap-linux reserves for a link-layer header in a V2 frame. */
 #define RING_MAX_LINKHEADER_SIZE	256
+
+/*
+ * A public function of the libpcap that loaded the plugin.  A process may
+ * hold two libpcaps (a program linked with one, a library that dlopen()s
+ * another), and a plain call binds to the one the dynamic linker found
+ * first.  The pcap_plugin_*() accessors exist only in a libpcap with the
+ * loader, which makes the library that defines them ours.  Not called
+ * where it would cost: on failures, and once per read of the version.
+ */
+static void *
+own_libpcap_function(const char *name)
+{
+	Dl_info info;
+	void *lib, *function = NULL;
+
+	if (dladdr(libpcap_loader_address(), &info) != 0 &&
+	    info.dli_fname != NULL &&
+	    (lib = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD)) != NULL) {
+		function = dlsym(lib, name);
+		dlclose(lib);
+	}
+	return function != NULL ? function : dlsym(RTLD_DEFAULT, name);
+}
+
+/* pcap_close() of our libpcap, for a handle that create gives up on. */
+static void
+close_own_handle(pcap_t *p)
+{
+	void (*close_handle)(pcap_t *) =
+	    (void (*)(pcap_t *))own_libpcap_function("pcap_close");
+
+	close_handle(p);
+}
+
+int
+ring_libpcap_release_at_least(int major, int minor, int micro)
+{
+	const char *(*lib_version)(void) =
+	    (const char *(*)(void))own_libpcap_function("pcap_lib_version");
+	int have_major, have_minor, have_micro;
+
+	/* "libpcap version 1.10.3 (with TPACKET_V3)"; master: "1.11.0-PRE-GIT". */
+	if (sscanf(lib_version(), "libpcap version %d.%d.%d", &have_major,
+	    &have_minor, &have_micro) != 3)
+		return 1;
+	if (have_major != major)
+		return have_major > major;
+	if (have_minor != minor)
+		return have_minor > minor;
+	return have_micro >= micro;
+}
 
 static int
 ring_disabled_by_environment(void)
@@ -421,9 +473,13 @@ pcap_ring_setfilter(pcap_t *p, struct bpf_program *fp)
 		else if (errno == ENOMEM)
 			fprintf(stderr,
 			    "Warning: Couldn't allocate kernel memory for filter: try increasing net.core.optmem_max with sysctl\n");
-		else if (errno != ENOPROTOOPT && errno != EOPNOTSUPP)
-			fprintf(stderr, "Warning: Kernel filter failed: %s\n",
-			    pcap_strerror(errno));
+		else if (errno != ENOPROTOOPT && errno != EOPNOTSUPP) {
+			char msg[PCAP_ERRBUF_SIZE];
+
+			libpcap_fmt_errmsg_for_errno(msg, sizeof(msg), errno,
+			    "Warning: Kernel filter failed");
+			fprintf(stderr, "%s\n", msg);
+		}
 	}
 	/* A ring still filling behind the one being read gets it too. */
 	if (pr->grow.draining) {
@@ -823,7 +879,7 @@ ring_create(const char *device, char *ebuf, int *is_ours)
 	if (set_tstamp_types(p, ifname) == -1 ||
 	    set_tstamp_precisions(p) == -1) {
 		memcpy(ebuf, libpcap_errbuf(p), PCAP_ERRBUF_SIZE);
-		pcap_close(p);
+		close_own_handle(p);
 		return NULL;
 	}
 	return p;

@@ -22,6 +22,10 @@ logdir=${TEST_LOGDIR:-$PWD/test-logs}
 limit=${TEST_TIMEOUT:-600}
 mkdir -p "$logdir"
 export TESTSRCDIR="$srcdir"
+# The ring library loads plugins from $PCAP_PLUGIN_DIR before its own
+# directory: a caller's would put another pcap-ring.so under test.  The
+# tests that use it set it themselves.
+unset PCAP_PLUGIN_DIR
 command -v timeout >/dev/null 2>&1 || {
 	echo "run-tests: needs timeout(1) from coreutils to bound each test"
 	exit 1

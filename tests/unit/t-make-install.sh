@@ -42,3 +42,13 @@ echo "ok: pcap-ring.so installed in DESTDIR$plugindir"
 [ -z "$(find "$dest" -path "$dest$prefix" -prune -o -path "$dest$plugindir/pcap-ring.so" -prune -o -type f -print)" ] ||
 	fail "files installed outside the prefix and the plugin directory"
 echo "ok: nothing installed outside DESTDIR$prefix but the plugin"
+
+# Without DESTDIR, the plugin is where the library loads it from already
+# when that is the build directory (the default): nothing to copy onto
+# itself, and the build's file stays.
+if [ "$plugindir" = "$(dirname "$RING_PLUGIN")" ]; then
+	before=$(sha256sum < "$RING_PLUGIN")
+	make -C "$BUILDDIR" install-plugin DESTDIR= > "$dest/plugin.log" 2>&1 ||
+		fail "make install-plugin without DESTDIR: $(cat "$dest/plugin.log")"
+	assert_eq "pcap-ring.so unchanged by make install-plugin without DESTDIR" "$before" "$(sha256sum < "$RING_PLUGIN")"
+fi
