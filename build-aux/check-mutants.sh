@@ -225,10 +225,10 @@ mutant tx-ops-not-installed pcap-ring.c \
 	's/libpcap_set_tx_ops(p, &pcap_ring_tx_ops);/(void)0;/' \
 	"test-tx-api tx/t-inject-modes"
 
-# The door's release check inverted: 1.10.3's socket errors worded and
-# coded as 1.10.6's (and the other way round).
-mutant release-check-inverted pcap-ring-libpcap.h \
-	'/^libpcap_release_at_least(/,/^}/{s/return 1;/return 0;/;s/ > / < /;s/ >= / < /;}' \
+# The release check inverted: 1.10.3's socket errors worded and coded
+# as 1.10.6's (and the other way round).
+mutant release-check-inverted pcap-ring.c \
+	'/^ring_libpcap_release_at_least(/,/^}/{s/return 1;/return 0;/;s/ > / < /;s/ >= / < /;}' \
 	"test-activate-errors"
 
 # The door asks for 32-bit ring addresses when pcap_init() did not.
