@@ -1,33 +1,71 @@
 #!/bin/sh
-# make check-mutants: build deliberately broken variants of the ring
-# library, one small sed edit of a module source each, and run the tests
-# that must catch it.  A mutant is caught when every one of its tests
-# fails; one line per mutant says "caught" or "MISSED", and the script
-# exits non-zero if any was missed or could not be built.
+# make check-mutants: build deliberately broken variants of pcap-ring.so
+# and of the ring library's plugin loader, one small sed edit of a source
+# each, and run the tests that must catch it.  A mutant is caught when
+# every one of its tests fails; one line per mutant says "caught" or
+# "MISSED", and the script exits non-zero if any was missed or could not
+# be built.
 #
 # usage: check-mutants.sh TOPSRCDIR RING_TREE WORKDIR
-# with make check's environment (RING_DROPIN and the rest).  The ring
-# tree is copied once to WORKDIR; each mutant edits its copy of a module
-# source there, rebuilds only that and the shared library, and its tests
-# run with RING_DROPIN pointing at it.  MUTANTS='name ...' runs only
-# those.  Each mutant's test logs stay in WORKDIR/NAME.
+# with make check's environment (RING_PLUGIN, RING_DROPIN and the rest)
+# and the Makefile's plugin build: PLUGIN_COMPILE -o FILE PLUGIN_SOURCES
+# PLUGIN_LIBS, run in a directory holding a pcap-ring/.
+#
+# A mutant of a file of pcap-ring/ is a plugin: pcap-ring/ is copied once
+# to WORKDIR, the mutant edits its copy there and is built as
+# WORKDIR/NAME.so.  A mutant of a file the series adds to libpcap (the
+# plugin loader) is a library: the ring tree is copied once to
+# WORKDIR/tree, the mutant edits its copy and make rebuilds only that and
+# the shared library.  Either way the tests run in a private mount
+# namespace where the mutant is bind-mounted over the real file
+# (RING_PLUGIN, or the library RING_DROPIN leads to), so that every test
+# process loads it: those of ip netns exec, and setuid and file-capability
+# programs, which ignore PCAP_PLUGIN_DIR and LD_LIBRARY_PATH.
+# MUTANTS='name ...' runs only those.  Each mutant's test logs stay in
+# WORKDIR/NAME.
 set -u
 
 top=$1 ring_tree=$2 work=$3
 tree=$work/tree
+: "${RING_PLUGIN:?}" "${RING_DROPIN:?}" "${PLUGIN_COMPILE:?}" "${PLUGIN_SOURCES:?}"
 
 rm -rf "$work"
 mkdir -p "$work"
-# Time stamps kept, so that make rebuilds only what a mutant touches.
-cp -a "$ring_tree" "$tree" || exit 1
-RING_DROPIN=$work/dropin
-export RING_DROPIN
-mkdir -p "$RING_DROPIN"
-version=$(cat "$tree/VERSION")
-ln -s "$tree/libpcap.so.$version" "$RING_DROPIN/libpcap.so.0.8"
-ln -s "$tree/libpcap.so.$version" "$RING_DROPIN/libpcap.so.1"
+cp -a "$top/pcap-ring" "$work/pcap-ring" || exit 1
+real_library=$(readlink -f "$RING_DROPIN/libpcap.so.1")
+library=$tree/$(basename "$real_library")
 
 missed=0
+
+# The ring tree, copied when the first library mutant needs it.  Time
+# stamps kept, so that make rebuilds only what a mutant touches.
+copy_tree() {
+	[ -d "$tree" ] || cp -a "$ring_tree" "$tree"
+}
+
+# build NAME: the mutant's plugin or library; its file, or nothing.
+build() {
+	if [ "$kind" = plugin ]; then
+		(cd "$work" && eval "$PLUGIN_COMPILE -o \"\$work/\$1.so\" \
+			$PLUGIN_SOURCES ${PLUGIN_LIBS:-}") \
+			> "$work/$1.build.log" 2>&1 && echo "$work/$1.so"
+	else
+		make -C "$tree" shared > "$work/$1.build.log" 2>&1 &&
+			echo "$library"
+	fi
+}
+
+# in_place FILE REAL TESTS: run-tests.sh with FILE mounted over REAL, in
+# a mount namespace of its own (unshare makes its mounts private).
+in_place() {
+	TESTS=$3 unshare -m sh -c '
+		mount --bind "$1" "$2" || {
+			echo "FAIL: the mutant is not in place of $2"
+			exit 1
+		}
+		exec sh "$3/tests/run-tests.sh" "$3/tests"' \
+		in-place "$1" "$2" "$top"
+}
 
 # mutant NAME FILE SED-SCRIPT TESTS: FILE (of pcap-ring/, or a file the
 # series adds to libpcap, such as the plugin loader's) edited by
@@ -35,22 +73,28 @@ missed=0
 mutant() {
 	name=$1 file=$2 edit=$3 tests=$4
 	case " ${MUTANTS:-$name} " in *" $name "*) ;; *) return ;; esac
-	orig=$top/pcap-ring/$file
-	[ -f "$orig" ] || orig=$ring_tree/$file
-	sed -e "$edit" "$orig" > "$tree/$file"
-	if cmp -s "$orig" "$tree/$file"; then
+	if [ -f "$top/pcap-ring/$file" ]; then
+		kind=plugin orig=$top/pcap-ring/$file copy=$work/pcap-ring/$file
+		real=$RING_PLUGIN
+	else
+		copy_tree || exit 1
+		kind=library orig=$ring_tree/$file copy=$tree/$file
+		real=$real_library
+	fi
+	sed -e "$edit" "$orig" > "$copy"
+	if cmp -s "$orig" "$copy"; then
 		echo "BROKEN: $name: the edit no longer applies to $orig"
 		missed=$((missed + 1))
 		return
 	fi
-	if ! make -C "$tree" shared > "$work/$name.build.log" 2>&1; then
+	if ! built=$(build "$name"); then
 		echo "BROKEN: $name: does not build (see $work/$name.build.log)"
 		missed=$((missed + 1))
-		cp "$orig" "$tree/$file"
+		cp "$orig" "$copy"
 		return
 	fi
-	TEST_LOGDIR=$work/$name TESTS=$tests \
-		sh "$top/tests/run-tests.sh" "$top/tests" > "$work/$name.log" 2>&1
+	TEST_LOGDIR=$work/$name in_place "$built" "$real" "$tests" \
+		> "$work/$name.log" 2>&1
 	caught= passed=
 	for t in $tests; do
 		if grep -q "^FAIL: ${t}[ :]" "$work/$name.log"; then
@@ -59,15 +103,26 @@ mutant() {
 			passed="$passed $t"
 		fi
 	done
-	if [ -z "$passed" ]; then
+	if grep -q "^FAIL: the mutant is not in place" "$work/$name.log"; then
+		echo "BROKEN: $name: not mounted in place of $real (see $work/$name.log)"
+		missed=$((missed + 1))
+	elif [ -z "$passed" ]; then
 		echo "caught: $name, by:$caught"
 	else
 		echo "MISSED: $name: passed or skipped:$passed (see $work/$name.log)"
 		missed=$((missed + 1))
 	fi
 	# Back to the real source: the next build drops this mutant.
-	cp "$orig" "$tree/$file"
+	cp "$orig" "$copy"
 }
+
+# The plugin declines every device, as if PCAP_RING_DISABLE were set:
+# caught by the plain test of the claim, and by tx/t-secure-env, whose
+# setuid ring-tx runs in a network namespace (ip netns exec), which
+# proves that the mount reaches such programs too.
+mutant declines-all pcap-ring.c \
+	's/^\tif (ring_disabled_by_environment())$/\tif (ring_disabled_by_environment() || 1)/' \
+	"test-create-decline tx/t-secure-env"
 
 # The module leaves loopback and tun (ARPHRD_NONE) to stock pcap-linux:
 # the differential cases would compare stock with stock.
@@ -142,7 +197,7 @@ mutant env-bad-value-accepted pcap-ring.c \
 
 # Send-queue sync ignored: the time stamps' gaps are not kept.
 mutant sync-ignored pcap-ring-tx.c \
-	's/if (sync) {/if (0) {/' \
+	's/if (sync) {/if (sync \&\& 0) {/' \
 	"tx/t-inject-modes"
 
 # Send-queue sync keeps twice the gaps.
@@ -170,6 +225,58 @@ mutant tx-ops-not-installed pcap-ring.c \
 	's/libpcap_set_tx_ops(p, &pcap_ring_tx_ops);/(void)0;/' \
 	"test-tx-api tx/t-inject-modes"
 
+# The release check inverted: 1.10.3's socket errors worded and coded
+# as 1.10.6's (and the other way round).
+mutant release-check-inverted pcap-ring.c \
+	'/^ring_libpcap_release_at_least(/,/^}/{s/return 1;/return 0;/;s/ > / < /;s/ >= / < /;}' \
+	"test-activate-errors"
+
+# The door asks for 32-bit ring addresses when pcap_init() did not.
+mutant mmap-32bit-inverted pcap-ring-libpcap.h \
+	's/return pcap_plugin_get_mmap_32bit() ? MAP_32BIT : 0;/return pcap_plugin_get_mmap_32bit() ? 0 : MAP_32BIT;/' \
+	"test-options"
+
+# The door takes a count of 0 for a limit: pcap_dispatch(cnt=0)
+# delivers one packet instead of every one waiting.
+mutant count-zero-limited pcap-ring-libpcap.h \
+	's/\treturn count <= 0;/\treturn count < 0;/' \
+	"test-nonblock-timeout"
+
+# The door never sees pcap_set_rfmon(): a device without monitor mode
+# activates instead of failing with PCAP_ERROR_RFMON_NOTSUP.
+mutant rfmon-ignored pcap-ring-libpcap.h \
+	's/\treturn pcap_plugin_get_rfmon(p);/\treturn ((void)p, 0);/' \
+	"test-activate-errors"
+
+# The door never tells pcap_next_ex()'s callback: the packet it returns
+# is given back to the kernel, which overwrites it before the next call.
+mutant oneshot-never pcap-ring-libpcap.h \
+	's/\treturn pcap_plugin_is_oneshot(p, callback);/\treturn ((void)p, (void)callback, 0);/' \
+	"test-select-dispatch"
+
+# The door never sees pcap_set_protocol_linux(): every protocol comes.
+mutant protocol-ignored pcap-ring-libpcap.h \
+	's/\treturn pcap_plugin_get_protocol(p);/\treturn ((void)p, 0);/' \
+	"test-options"
+
+# The door never sees a pending pcap_breakloop() while a blocking read
+# flushes the TX ring: on a slow link the read goes on for seconds.
+mutant break-request-unseen pcap-ring-libpcap.h \
+	's/\treturn pcap_plugin_break_loop_requested(p);/\treturn ((void)p, 0);/' \
+	"tx/t-read-flush"
+
+# The door never hands libpcap the select timeout: a program polling a
+# device that went down is not told to come back and learn it.
+mutant select-timeout-unset pcap-ring-libpcap.h \
+	's/\tpcap_plugin_set_select_timeout(p, tv);/\t(void)p; (void)tv;/' \
+	"test-iface-faults"
+
+# The door drops the filter compiler's VLAN extensions: "vlan" misses
+# the frames whose tag the kernel took out.
+mutant bpf-vlan-dropped pcap-ring-libpcap.h \
+	's/\tpcap_plugin_add_bpf_flags(p, flags);/\tpcap_plugin_add_bpf_flags(p, flags \& ~PCAP_PLUGIN_BPF_VLAN);/' \
+	"test-setfilter-traffic diff/t-vlan-rxvlan-on"
+
 # libpcap lets a TX setting reach the capture source after activation.
 mutant tx-set-after-activation pcap-plugin-api.c \
 	's/if (pcapint_check_activated(p))/if (0)/' \
@@ -180,12 +287,24 @@ mutant tx-ops-size-ignored pcap-plugin-api.c \
 	's/(p)->tx_ops->size >= /(size_t)-1 >= /' \
 	"plugin/t-tx-ops"
 
+# The loader's VLAN-aware filter for plugins drops the tag: frames in
+# the ring when "vlan" is set, filtered again in userland, are lost.
+mutant filter-vlan-no-tag pcap-plugin-api.c \
+	's/aux_data.vlan_tag_present = (u_short)(vlan_tag_present != 0);/aux_data.vlan_tag_present = 0;/' \
+	"test-setfilter-traffic"
+
+# The loader's direction accessor stores nothing: pcap_setdirection()
+# succeeds and both directions are still captured.
+mutant set-direction-ignored pcap-plugin-api.c \
+	'/^pcap_plugin_set_direction(/,/^}/s/p->direction = direction;/(void)p; (void)direction;/' \
+	"test-options diff/t-tcpdump-snaplen-direction"
+
 # A failed activation does not undo what it set up.
 mutant failed-activation-leak pcap-ring.c \
-	'/^fail:$/{n;s/ring_cleanup(p);/(void)p;/;}' \
+	'/^fail:$/{n;s/^\tpcap_ring_cleanup(p);$/\t(void)p;/;}' \
 	"test-open-close-leaks"
 
-# The plugin loader (patches/0006) loads a plugin of any ABI version.
+# The plugin loader (patches/0001) loads a plugin of any ABI version.
 mutant plugin-any-abi pcap-plugin.c \
 	's/^\tdefault:/\tcase 2:\n\t\tbreak;\n\tdefault:/' \
 	"plugin/t-loader"
@@ -205,12 +324,17 @@ mutant plugin-load-per-call pcap-plugin.c \
 	's/pthread_once(&load_once, load_plugins);/load_plugins();/' \
 	"plugin/t-loader"
 
-# PCAP_PLUGIN_DIR ignored.  (Its being ignored in secure execution,
-# tests/plugin/t-secure-env.sh, runs a program whose run path names the
-# ring library, which a mutant does not replace.)
+# PCAP_PLUGIN_DIR ignored.  (t-secure-env's normal run uses it too, with
+# the ring library its program's run path names, where the mutant is.)
 mutant plugin-env-ignored pcap-plugin.c \
 	's/\t\t\tload_directory(dir);/\t\t\t(void)dir;/' \
-	"plugin/t-loader"
+	"plugin/t-loader plugin/t-secure-env"
+
+# PCAP_PLUGIN_DIR used in secure execution: whoever runs a setuid or
+# file-capability program chooses the code it loads.
+mutant plugin-env-secure pcap-plugin.c \
+	's/secure_execution() ? NULL : getenv("PCAP_PLUGIN_DIR")/getenv("PCAP_PLUGIN_DIR")/' \
+	"plugin/t-secure-env"
 
 if [ "$missed" -ne 0 ]; then
 	echo "check-mutants: $missed mutant(s) missed or broken"

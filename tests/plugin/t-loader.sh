@@ -1,4 +1,4 @@
-# The plugin loader (patches/0006): with PCAP_PLUGIN_DIR pointing at it,
+# The plugin loader (patches/0001): with PCAP_PLUGIN_DIR pointing at it,
 # a pcap-*.so capture source lists its device and delivers its packets
 # through pcap_loop(); plugins of a wrong ABI are skipped with a message
 # and the rest works; a missing directory leaves the library as stock.

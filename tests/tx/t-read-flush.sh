@@ -13,7 +13,8 @@
 # delay, so a select() loop comes back a few times per frame, not tens of
 # thousands of times.  pcap_breakloop() and the read timeout cut a blocking
 # read's flush short: on a 20 kbit/s link that would take the read tens of
-# seconds, it returns within the 1 s timeout (breakloop also at 1 s).
+# seconds, it returns within the 1 s timeout (breakloop also at 1 s), and
+# within 0.8 s when pcap_breakloop() comes at 0.2 s.
 . "$TESTSRCDIR/lib/common.sh"
 . "$TESTSRCDIR/lib/netns.sh"
 . "$TESTSRCDIR/tx/tx-lib.sh"
@@ -85,4 +86,12 @@ echo "$out"
 took=$(echo "$out" | sed -n 's/^read returned after \([0-9]*\) ms$/\1/p')
 [ -n "$took" ] && [ "$took" -le 2500 ] ||
 	fail "breakloop: a blocking read with a 1 s timeout, broken at 1 s, returned after ${took:-?} ms (bound 2.5 s)"
+# The break alone, well before the timeout.
+out=$(in_a timeout 60 setpriv --bounding-set -net_admin env $(tool_env ring) \
+	"$TOOLS/ring-tx" -i "$VETH_A" -n 250 -l 1000-1000 -b 256 -r 512 -R -B 200 2>&1) ||
+	fail "ring-tx -B 200: $out"
+echo "$out"
+took=$(echo "$out" | sed -n 's/^read returned after \([0-9]*\) ms$/\1/p')
+[ -n "$took" ] && [ "$took" -lt 800 ] ||
+	fail "breakloop: a blocking read with a 1 s timeout, broken at 0.2 s, returned after ${took:-?} ms (bound 0.8 s)"
 tc -n "$NS_A" qdisc del dev "$VETH_A" root

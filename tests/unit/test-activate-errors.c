@@ -8,7 +8,9 @@
  *   disappears between pcap_create() and pcap_activate(), pcap-ring has
  *   claimed it and must say the same;
  * - an interface that is down: PCAP_ERROR_IFACE_NOT_UP;
- * - an unprivileged user: PCAP_ERROR_PERM_DENIED.
+ * - an unprivileged user: PCAP_ERROR_PERM_DENIED;
+ * - monitor mode asked of a device without it (pcap_set_rfmon()):
+ *   PCAP_ERROR_RFMON_NOTSUP.
  */
 #include <grp.h>
 #include <string.h>
@@ -129,6 +131,20 @@ interface_down(int immediate)
 	bed_sh("ip link del %s", veth);
 }
 
+static void
+rfmon_unsupported(int immediate)
+{
+	char what[64];
+	pcap_t *p = bed_create(bed.veth_b);
+
+	snprintf(what, sizeof(what), "rfmon-immediate%d", immediate);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_rfmon(p, 1));
+	expect(what, pcap_activate(p), PCAP_ERROR_RFMON_NOTSUP, pcap_geterr(p));
+	check_ring(what, bed_ring_handle(p));
+	pcap_close(p);
+}
+
 /*
  * Activate as nobody in a child; its status, whether pcap-ring had the
  * handle, and the message come back by pipe.
@@ -184,6 +200,7 @@ main(int argc, char **argv)
 	for (immediate = 0; immediate <= 1; immediate++) {
 		no_such_device(immediate);
 		interface_down(immediate);
+		rfmon_unsupported(immediate);
 		unprivileged(immediate);
 	}
 	return bed_finish();

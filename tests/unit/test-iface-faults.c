@@ -6,7 +6,11 @@
  * - deleted: pcap_loop() returns PCAP_ERROR promptly with "The interface
  *   disappeared";
  * - in immediate mode, set down and up while whole copies of offload
- *   packets wait on the socket: each is captured whole.
+ *   packets wait on the socket: each is captured whole;
+ * - an event loop's non-blocking reads: once the interface is down,
+ *   pcap_get_required_select_timeout() is no longer NULL (the loop must
+ *   come back though the descriptor stays quiet), and NULL again once it
+ *   is up.
  */
 #include <pthread.h>
 #include <string.h>
@@ -267,6 +271,53 @@ down_with_copies_queued(void)
 	bed_sh("ip link set lo mtu 65536");
 }
 
+/* Non-blocking reads until the required select timeout is set or not. */
+static int
+read_until_select_timeout(pcap_t *p, int set)
+{
+	struct bed_tally t;
+	double end = bed_now() + 3;
+	int is_set;
+
+	bed_tally_init(&t, 0, 0);
+	do {
+		if (pcap_dispatch(p, -1, bed_tally_cb, (u_char *)&t) < 0)
+			bed_fatal("pcap_dispatch: %s", pcap_geterr(p));
+		is_set = pcap_get_required_select_timeout(p) != NULL;
+		if (is_set != set)
+			bed_sleep(0.01);
+	} while (is_set != set && bed_now() < end);
+	bed_tally_free(&t);
+	return is_set == set;
+}
+
+static void
+event_loop_netdown(int immediate)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = open_capture(bed.veth_b, immediate);
+	int up, down, up_again;
+
+	if (pcap_setnonblock(p, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	up = read_until_select_timeout(p, 0);
+	if (bed_sh("ip link set %s down", bed.veth_b) != 0)
+		bed_fatal("cannot set %s down", bed.veth_b);
+	down = read_until_select_timeout(p, 1);
+	if (bed_sh("ip link set %s up", bed.veth_b) != 0 ||
+	    !bed_wait_link_up(10))
+		bed_fatal("cannot set %s up", bed.veth_b);
+	up_again = read_until_select_timeout(p, 0);
+	CHECK(up && down && up_again,
+	    "immediate %d: a required select timeout: %s while up, %s for 3 s down, %s for 3 s up again",
+	    immediate, up ? "none" : "one", down ? "one" : "none",
+	    up_again ? "none" : "one");
+	if (up && down && up_again)
+		bed_ok("immediate %d: down, a required select timeout; up, none",
+		    immediate);
+	pcap_close(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,6 +328,7 @@ main(int argc, char **argv)
 	for (immediate = 0; immediate <= 1; immediate++) {
 		set_down_during_capture(immediate);
 		deleted_during_capture(immediate);
+		event_loop_netdown(immediate);
 	}
 	down_with_copies_queued();
 	return bed_finish();

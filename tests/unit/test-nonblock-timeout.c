@@ -5,6 +5,7 @@
  * - non-blocking with no traffic, pcap_dispatch() and pcap_next_ex()
  *   return 0 at once; pcap_getnonblock() says so, set before or after
  *   activation; back in blocking mode pcap_dispatch() waits again;
+ * - pcap_dispatch(cnt=0), as cnt=-1, delivers every packet waiting;
  * - with a timeout and no traffic a blocking pcap_dispatch() does not
  *   return (the timer starts with the first packet), and once a single
  *   packet arrives it is delivered within the timeout, without filling a
@@ -13,6 +14,7 @@
  *   otherwise a dispatch returns once a buffer block is full, and not
  *   before, however slowly the traffic comes.
  */
+#include <poll.h>
 #include <pthread.h>
 
 #include "bed.h"
@@ -69,6 +71,7 @@ nonblocking(int immediate)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
+	struct pollfd pfd = { -1, POLLIN, 0 };
 	const u_char *data;
 	struct bed_tally t;
 	double start, took;
@@ -100,6 +103,20 @@ nonblocking(int immediate)
 	bed_drain(handle, bed_tally_cb, (u_char *)&t, &t.packets, 20, 2.0);
 	bed_tally_check(&t, immediate ?
 	    "immediate mode, non-blocking: 20 frames" : "non-blocking: 20 frames");
+	bed_tally_free(&t);
+
+	/* Once the fd is readable all 20 are in the ring (or its block). */
+	bed_tally_init(&t, 20, 20);
+	bed_send(sender_fd, 20, 20, 60, 1514, MIX_ALL, NULL);
+	bed_sleep(0.3);
+	pfd.fd = pcap_get_selectable_fd(handle);
+	CHECK(poll(&pfd, 1, 3000) == 1, "cnt=0: the fd did not become readable");
+	ret = pcap_dispatch(handle, 0, bed_tally_cb, (u_char *)&t);
+	CHECK(ret == 20 && t.packets == 20,
+	    "pcap_dispatch(cnt=0) returned %d, %lu packets, want 20", ret,
+	    t.packets);
+	bed_tally_check(&t, immediate ?
+	    "immediate mode, one pcap_dispatch(cnt=0)" : "one pcap_dispatch(cnt=0)");
 	bed_tally_free(&t);
 
 	CHECK(pcap_setnonblock(handle, 0, errbuf) == 0, "pcap_setnonblock(0): %s",

@@ -1,29 +1,34 @@
 /*
  * 1,000 pcap_create/pcap_activate/pcap_close cycles on a veth, taking
  * turns: the TPACKET_V3 ring, immediate mode, a batched handle (TX
- * socket and ring, epoll set, eventfd), and an activation that fails on
- * a bad PCAP_RING_TX_BATCH after the capture ring is set up; they leak
+ * socket and ring, epoll set, eventfd), an activation that fails on a bad
+ * PCAP_RING_TX_BATCH before anything is opened, and one that fails for
+ * want of a file descriptor after the capture ring is set up; they leak
  * no file descriptor and no mapping.  One cycle of each, with traffic,
  * is clean under valgrind (unless the build has sanitizers, which
  * valgrind cannot host).  A pcap-ring property: ring library only.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "bed.h"
 
 #define CYCLES	1000
 
-enum kind { V3, IMMEDIATE, BATCHED, BAD_ENVIRONMENT, KINDS };
+enum kind { V3, IMMEDIATE, BATCHED, BAD_ENVIRONMENT, NO_FD_LEFT, KINDS };
 
 static const char *const kind_names[KINDS] = {
-	"V3", "immediate", "batched", "bad PCAP_RING_TX_BATCH"
+	"V3", "immediate", "batched", "bad PCAP_RING_TX_BATCH",
+	"no fd left after the ring"
 };
 
 static int sender_fd = -1;
-static unsigned long bad_environment_accepted;
+static unsigned long bad_environment_accepted, no_fd_left_accepted;
 
 static int
 count_fds(void)
@@ -59,7 +64,7 @@ count_maps(int *all, int *sockets)
 	fclose(f);
 }
 
-/* An activation that must fail on the environment, after the capture ring is set up. */
+/* An activation that must fail on the environment, before it opens anything. */
 static void
 fail_on_environment(pcap_t *p)
 {
@@ -75,6 +80,36 @@ fail_on_environment(pcap_t *p)
 }
 
 /*
+ * An activation that must fail after the capture ring is set up: the
+ * file descriptor limit leaves room for the capture socket alone, so
+ * that the eventfd made after the ring fails with EMFILE.  (Immediate
+ * mode: no spare sockets for ring growth are opened before the ring.)
+ */
+static void
+fail_for_want_of_fd(pcap_t *p)
+{
+	struct rlimit old, tight;
+	int lowest, status;
+
+	/* The capture socket gets the lowest free descriptor. */
+	lowest = open("/dev/null", O_RDONLY);
+	if (lowest == -1 || getrlimit(RLIMIT_NOFILE, &old) != 0)
+		bed_fatal("open /dev/null, getrlimit");
+	close(lowest);
+	tight = old;
+	tight.rlim_cur = (rlim_t)lowest + 1;
+	if (setrlimit(RLIMIT_NOFILE, &tight) != 0)
+		bed_fatal("setrlimit");
+	status = pcap_activate(p);
+	if (setrlimit(RLIMIT_NOFILE, &old) != 0)
+		bed_fatal("setrlimit");
+	if (status != PCAP_ERROR ||
+	    strstr(pcap_geterr(p), strerror(EMFILE)) == NULL)
+		no_fd_left_accepted++;
+	bed_check_claimed(p, "no fd left after the ring");
+}
+
+/*
  * One cycle; with traffic, one frame is captured through it, and a
  * batched handle sends one through its TX ring.
  */
@@ -87,7 +122,7 @@ cycle(enum kind kind, int traffic)
 	pcap_t *p = bed_create(bed.veth_b);
 	int len;
 
-	MUST(pcap_set_immediate_mode(p, kind == IMMEDIATE));
+	MUST(pcap_set_immediate_mode(p, kind == IMMEDIATE || kind == NO_FD_LEFT));
 	MUST(pcap_set_timeout(p, 20));
 	/* Allocating and freeing the default 32 MiB ring a thousand times
 	 * takes minutes; cycles without traffic use a small ring, which
@@ -96,8 +131,11 @@ cycle(enum kind kind, int traffic)
 		MUST(pcap_set_buffer_size(p, 1024 * 1024));
 	if (kind == BATCHED)
 		MUST(pcap_set_tx_batch(p, 64));
-	if (kind == BAD_ENVIRONMENT) {
-		fail_on_environment(p);
+	if (kind == BAD_ENVIRONMENT || kind == NO_FD_LEFT) {
+		if (kind == BAD_ENVIRONMENT)
+			fail_on_environment(p);
+		else
+			fail_for_want_of_fd(p);
 		pcap_close(p);
 		return;
 	}
@@ -138,6 +176,9 @@ cycles(void)
 	CHECK(bad_environment_accepted == 0,
 	    "%lu activations with PCAP_RING_TX_BATCH=lots did not fail naming it",
 	    bad_environment_accepted);
+	CHECK(no_fd_left_accepted == 0,
+	    "%lu activations with no fd left did not fail with EMFILE",
+	    no_fd_left_accepted);
 	fds1 = count_fds();
 	count_maps(&maps1, &socks1);
 	CHECK(fds1 == fds0, "%d fds before %d cycles, %d after", fds0, CYCLES,
@@ -149,7 +190,7 @@ cycles(void)
 	CHECK(maps1 == maps0, "%d mappings before, %d after", maps0, maps1);
 #endif
 	if (fds1 == fds0 && socks1 == 0)
-		bed_ok("%d create/activate/close cycles (V3, immediate, batched, failing on the environment) in %.1f s: fds %d -> %d, mappings %d -> %d, ring mappings %d",
+		bed_ok("%d create/activate/close cycles (V3, immediate, batched, failing on the environment, failing for want of an fd) in %.1f s: fds %d -> %d, mappings %d -> %d, ring mappings %d",
 		    CYCLES, bed_now() - start, fds0, fds1, maps0, maps1, socks1);
 }
 
@@ -187,6 +228,8 @@ main(int argc, char **argv)
 			cycle(kind, 1);
 		CHECK(bad_environment_accepted == 0,
 		    "PCAP_RING_TX_BATCH=lots did not fail the activation");
+		CHECK(no_fd_left_accepted == 0,
+		    "with no fd left the activation did not fail with EMFILE");
 		return bed_finish();
 	}
 	cycles();

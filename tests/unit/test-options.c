@@ -2,17 +2,23 @@
  * Capture options as stock libpcap applies them (run with both libraries):
  * - pcap_setdirection(): IN sees only what the peer sent, OUT only what
  *   this side sent, INOUT both;
+ * - pcap_set_protocol_linux(ETH_P_ARP): only the ARP frames;
  * - promiscuous mode: on a bridge, which passes frames for a foreign MAC
  *   up to its own device only when it is promiscuous, they are captured
  *   only with promisc on, and frames for its own address always;
  * - snaplen 0, negative or above 262144 becomes MAXIMUM_SNAPLEN (262144),
  *   and a small snaplen cuts frames;
  * - pcap_set_buffer_size() of 1 byte and of INT_MAX: activation succeeds
- *   and every frame is captured.
+ *   and every frame is captured;
+ * - the packet ring is mapped below 4 GiB (MAP_32BIT) once
+ *   pcap_init(PCAP_MMAP_32BIT) asked for it (libpcap master), and not
+ *   before.
  */
 #include <limits.h>
+#include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <linux/if_ether.h>
 
 #include "bed.h"
 
@@ -79,6 +85,32 @@ direction(pcap_direction_t d, const char *name, unsigned int want_in,
 	if (in == want_in && out == want_out)
 		bed_ok("pcap_setdirection(%s): %u incoming, %u outgoing frames",
 		    name, in, out);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
+/* MIX_ALL's frame i is ARP when i % 8 is 7: 10 of 80. */
+static void
+protocol_arp(void)
+{
+	struct bed_tally t;
+	unsigned int arp = 0, i;
+	pcap_t *p = bed_create(bed.veth_b);
+
+	MUST(pcap_set_protocol_linux(p, ETH_P_ARP));
+	MUST(pcap_set_timeout(p, 50));
+	bed_activate(p);
+	MUST(pcap_setnonblock(p, 1, pcap_geterr(p)));
+	bed_tally_init(&t, 0, 80);
+	bed_send(sender_a, 0, 80, 60, 1514, MIX_ALL, NULL);
+	drain(p, bed_tally_cb, (u_char *)&t);
+	for (i = 7; i < 80; i += 8)
+		arp += t.seen[i] != 0;
+	CHECK(arp == 10 && t.frames == 10 && t.other == 0 && t.bad == 0,
+	    "pcap_set_protocol_linux(ETH_P_ARP): %u of 10 ARP frames, %lu frames in all, %lu other, %lu bad",
+	    arp, t.frames, t.other, t.bad);
+	if (arp == 10 && t.frames == 10 && t.other == 0)
+		bed_ok("pcap_set_protocol_linux(ETH_P_ARP): the 10 ARP frames of 80");
 	bed_tally_free(&t);
 	pcap_close(p);
 }
@@ -215,6 +247,66 @@ buffer_size(int immediate, int size)
 	pcap_close(p);
 }
 
+#ifdef __x86_64__
+/*
+ * CHECK where the mappings of the handle's socket lie: all of them below
+ * 4 GiB with low, none without.  Without MAP_32BIT, x86-64 maps high.
+ */
+static void
+ring_mapping(int low, const char *what)
+{
+	char link[64], sock[64], line[512], path[256];
+	unsigned long start, end, n = 0, below = 0;
+	ssize_t len;
+	FILE *f;
+	pcap_t *p;
+
+	p = open_capture(bed.veth_b, 0, 0, 0, 0);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", pcap_fileno(p));
+	len = readlink(link, sock, sizeof(sock) - 1);
+	if (len <= 0)
+		bed_fatal("readlink %s", link);
+	sock[len] = '\0';
+	f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		bed_fatal("/proc/self/maps");
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255s", &start, &end,
+		    path) == 3 && strcmp(path, sock) == 0) {
+			n++;
+			below += end <= 0x100000000UL;
+		}
+	fclose(f);
+	CHECK(n > 0 && below == (low ? n : 0),
+	    "%s: %lu of the %lu mappings of %s below 4 GiB", what, below, n,
+	    sock);
+	if (n > 0 && below == (low ? n : 0))
+		bed_ok("%s: %lu of the %lu mappings of the socket below 4 GiB",
+		    what, below, n);
+	pcap_close(p);
+}
+#endif
+
+/* Last: pcap_init(PCAP_MMAP_32BIT) cannot be undone. */
+static void
+mmap_32bit(void)
+{
+#if defined(__x86_64__) && defined(PCAP_MMAP_32BIT)
+	char errbuf[PCAP_ERRBUF_SIZE];
+
+	ring_mapping(0, "without pcap_init(PCAP_MMAP_32BIT)");
+	if (pcap_init(PCAP_MMAP_32BIT, errbuf) != 0)
+		bed_fatal("pcap_init(PCAP_MMAP_32BIT): %s", errbuf);
+	ring_mapping(1, "after pcap_init(PCAP_MMAP_32BIT)");
+#elif defined(__x86_64__)
+	ring_mapping(0, "without pcap_init(PCAP_MMAP_32BIT)");
+	bed_skip_case("pcap_init(PCAP_MMAP_32BIT): not in %s",
+	    pcap_lib_version());
+#else
+	bed_skip_case("where the ring is mapped: MAP_32BIT is x86-64's");
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -229,6 +321,7 @@ main(int argc, char **argv)
 	direction(PCAP_D_IN, "PCAP_D_IN", 10, 0);
 	direction(PCAP_D_OUT, "PCAP_D_OUT", 0, 10);
 	direction(PCAP_D_INOUT, "PCAP_D_INOUT", 10, 10);
+	protocol_arp();
 	inbound_filter();
 	promiscuous();
 	for (immediate = 0; immediate <= 1; immediate++) {
@@ -238,5 +331,6 @@ main(int argc, char **argv)
 		buffer_size(immediate, 1);
 		buffer_size(immediate, INT_MAX);
 	}
+	mmap_32bit();
 	return bed_finish();
 }

@@ -7,6 +7,11 @@
  * to .2 still in the ring, which the old filter passed, none may be
  * delivered; the 100 frames to .3 sent after the change are delivered
  * once each, in order, and nothing else.
+ *
+ * The frames in the ring are filtered again in userland, where the VLAN
+ * tag the kernel took out of a frame is metadata that "vlan" must see:
+ * with no filter, 400 frames go by, 50 802.1Q-tagged and 50 802.1ad+Q;
+ * then "vlan" must deliver those 100 and nothing else.
  */
 #include <string.h>
 
@@ -126,6 +131,54 @@ change_during_traffic(int immediate, int next_ex)
 	pcap_close(p);
 }
 
+struct tagged {
+	unsigned long tagged, other;
+};
+
+/* MIX_ALL's frame i is tagged when i % 8 is 5 (802.1Q) or 6 (802.1ad). */
+static void
+count_tagged(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct tagged *t = (struct tagged *)user;
+	int intact;
+	int64_t seq = frame_seq(bytes, h->caplen, h->len, &intact);
+
+	if (seq >= 0 && intact && (seq % 8 == 5 || seq % 8 == 6))
+		t->tagged++;
+	else
+		t->other++;
+}
+
+static void
+vlan_in_the_ring(int immediate)
+{
+	char what[128], errbuf[PCAP_ERRBUF_SIZE];
+	struct tagged t = { 0, 0 };
+	pcap_t *p;
+
+	snprintf(what, sizeof(what), "immediate %d: \"vlan\" set with %d frames in the ring",
+	    immediate, BURST);
+	p = bed_create(bed.veth_b);
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, 100));
+	MUST(pcap_set_buffer_size(p, 64 * 1024 * 1024));
+	bed_activate(p);
+	if (pcap_setnonblock(p, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	bed_deadline(30, what);
+	bed_send(sender_fd, 0, BURST, 60, 1514, MIX_ALL, NULL);
+	bed_sleep(0.3);
+	set_filter(p, "vlan");
+	bed_drain(p, count_tagged, (u_char *)&t, NULL, 0, 0.5);
+	bed_deadline_clear();
+	CHECK(t.tagged == BURST / 4 && t.other == 0,
+	    "%s: %lu tagged frames (want %d), %lu other", what, t.tagged,
+	    BURST / 4, t.other);
+	if (t.tagged == BURST / 4 && t.other == 0)
+		bed_ok("%s: the %lu tagged ones delivered", what, t.tagged);
+	pcap_close(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -136,6 +189,7 @@ main(int argc, char **argv)
 	for (immediate = 0; immediate <= 1; immediate++) {
 		change_during_traffic(immediate, 0);
 		change_during_traffic(immediate, 1);
+		vlan_in_the_ring(immediate);
 	}
 	return bed_finish();
 }
