@@ -545,9 +545,9 @@ bad_frame(pcap_t *p, const void *buf, int size)
  * activation, and the system call is then the price of that one frame.
  */
 static int
-max_frame_len(pcap_t *p, const void *buf, int size, unsigned int *max)
+max_frame_len(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size,
+    unsigned int *max)
 {
-	struct pcap_ring_tx *tx = tx_of(p);
 	unsigned int tag = 0;
 	int mtu;
 
@@ -574,9 +574,8 @@ max_frame_len(pcap_t *p, const void *buf, int size, unsigned int *max)
 #define TX_FRAME_TOO_BIG	(-2)
 
 static int
-check_frame(pcap_t *p, const void *buf, int size)
+check_frame(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size)
 {
-	struct pcap_ring_tx *tx = tx_of(p);
 	unsigned int max;
 
 	if (bad_frame(p, buf, size))
@@ -587,7 +586,7 @@ check_frame(pcap_t *p, const void *buf, int size)
 		    tx_ifname(p), size, tx->min_len);
 		return -1;
 	}
-	if (max_frame_len(p, buf, size, &max) == -1)
+	if (max_frame_len(p, tx, buf, size, &max) == -1)
 		return -1;
 	if ((unsigned int)size > max) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
@@ -608,10 +607,9 @@ check_frame(pcap_t *p, const void *buf, int size)
 
 /* Copy one checked frame into the ring.  0, or -1 with the error set. */
 static int
-queue_frame(pcap_t *p, const void *buf, int size, int block)
+queue_frame(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size,
+    int block)
 {
-	struct pcap_ring_tx *tx = tx_of(p);
-
 	if (!ring_tx_has_room(&tx->ring) && make_room(p, block) == -1)
 		return -1;
 	/* make_room() left the head frame ours. */
@@ -622,9 +620,9 @@ queue_frame(pcap_t *p, const void *buf, int size, int block)
 }
 
 static int
-nonblocking(pcap_t *p)
+nonblocking(const struct pcap_ring *pr)
 {
-	return ((struct pcap_ring *)libpcap_priv(p))->timeout < 0;
+	return pr->timeout < 0;
 }
 
 /*
@@ -637,8 +635,9 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	if (tx->ring.unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
-	    TX_WAIT_TAKEN, 0) == -1) {
+	if (tx->ring.unsent > 0 && flush(p,
+	    nonblocking(libpcap_priv(p)) ? TX_KICK_ONCE : TX_WAIT_TAKEN,
+	    0) == -1) {
 		report_loss(p);
 		return PCAP_ERROR;
 	}
@@ -673,14 +672,17 @@ beside_read(const struct pcap_ring_tx *tx)
 static int
 inject_batched(pcap_t *p, const void *buf, int size)
 {
-	struct pcap_ring_tx *tx = tx_of(p);
+	/* Once per frame: a plugin reaches its private data through a call. */
+	struct pcap_ring *pr = libpcap_priv(p);
+	struct pcap_ring_tx *tx = &pr->tx;
 	int ret = size, status;
 
 	pthread_mutex_lock(&tx->lock);
-	status = check_frame(p, buf, size);
+	status = check_frame(p, tx, buf, size);
 	if (status == TX_FRAME_TOO_BIG)
 		ret = inject_beside_ring(p, buf, size);
-	else if (status != 0 || queue_frame(p, buf, size, !nonblocking(p)) == -1)
+	else if (status != 0 ||
+	    queue_frame(p, tx, buf, size, !nonblocking(pr)) == -1)
 		ret = PCAP_ERROR;
 	else if ((tx->ring.unsent >= (unsigned int)tx->batch || beside_read(tx)) &&
 	    kick(p) == -1) {
@@ -756,8 +758,9 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	pthread_mutex_lock(&tx->lock);
 	woken = tx->woke_reader || tx->ring.unsent > 0;
 	tx->woke_reader = 0;
-	if (tx->ring.unsent > 0 && flush(p, nonblocking(p) ? TX_KICK_ONCE :
-	    TX_WAIT_READ, 0) == TX_FLUSH_CUT) {
+	if (tx->ring.unsent > 0 && flush(p,
+	    nonblocking(libpcap_priv(p)) ? TX_KICK_ONCE : TX_WAIT_READ,
+	    0) == TX_FLUSH_CUT) {
 		pthread_mutex_unlock(&tx->lock);
 		if (libpcap_check_break_loop(p))
 			return PCAP_ERROR_BREAK;
@@ -1320,7 +1323,8 @@ ring_inject_flush(pcap_t *p)
 
 	pthread_mutex_lock(&tx->lock);
 	if (tx->ring.map.base != NULL)
-		(void)flush(p, nonblocking(p) ? TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
+		(void)flush(p, nonblocking(libpcap_priv(p)) ?
+		    TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
 	if (tx->error_pending) {
 		memcpy(libpcap_errbuf(p), tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
@@ -1497,8 +1501,8 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		 */
 		if (tx->queue_fail_seq != ULLONG_MAX)
 			break;
-		if (check_frame(p, data, (int)h.caplen) != 0 ||
-		    queue_frame(p, data, (int)h.caplen, 1) == -1)
+		if (check_frame(p, tx, data, (int)h.caplen) != 0 ||
+		    queue_frame(p, tx, data, (int)h.caplen, 1) == -1)
 			break;
 		if (tx->ring.unsent >= (unsigned int)batch && kick(p) == -1)
 			break;
