@@ -50,6 +50,14 @@ R=pcap-ring-rx.c
 # A block or frame is not handed back after its last packet.
 mutant rx-no-handback $R test-rx-layer \
 	'/^ring_rx_consume/,/^}/s/slot_release(rx, rx->slot);/(void)0;/'
+# Only a block with nothing but TP_STATUS_USER is read: those the timer
+# closed (TP_STATUS_BLK_TMO) or after drops (TP_STATUS_LOSING), and frames
+# with a time stamp bit, are left.
+mutant rx-user-status-only $R test-rx-layer \
+	's/slot_status(rx, rx->slot) == TP_STATUS_KERNEL \&\&/slot_status(rx, rx->slot) != TP_STATUS_USER \&\&/; s/if (status == TP_STATUS_KERNEL)/if (status != TP_STATUS_USER)/'
+# The block the kernel still has open is read before a larger ring took over.
+mutant rx-open-block-read $R test-rx-layer \
+	's/!(rx->final \&\& h1->seq_num == rx->last_seq + 1))/!(h1->seq_num == rx->last_seq + 1))/'
 # A block goes back while packets of it are unread.
 mutant rx-handback-early $R test-rx-layer \
 	's/rx->next_packet += h3->tp_next_offset;/slot_release(rx, rx->slot); rx->next_packet += h3->tp_next_offset;/'

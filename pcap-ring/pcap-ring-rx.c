@@ -124,7 +124,7 @@ v3_take_block(struct ring_rx *rx, char *errbuf)
 {
 	const struct tpacket_block_desc *bd = (void *)rx->slots[rx->slot];
 	const struct tpacket_hdr_v1 *h1 = &bd->hdr.bh1;
-	unsigned int first = h1->offset_to_first_pkt;
+	unsigned int first;
 
 	/*
 	 * Once nothing more comes (a larger ring took over), the block the
@@ -135,6 +135,8 @@ v3_take_block(struct ring_rx *rx, char *errbuf)
 	if (slot_status(rx, rx->slot) == TP_STATUS_KERNEL &&
 	    !(rx->final && h1->seq_num == rx->last_seq + 1))
 		return 0;
+	/* Read only once the status said the block is ours. */
+	first = h1->offset_to_first_pkt;
 	if (h1->seq_num != rx->last_seq + 1)
 		return corrupt(errbuf,
 		    "block %u is number %llu, where %llu comes next",

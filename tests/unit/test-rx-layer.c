@@ -71,6 +71,15 @@ packet_at(unsigned int b, unsigned int offset)
 }
 
 /*
+ * What the kernel adds to TP_STATUS_USER when it closes a block:
+ * prb_retire_current_block() passes TP_STATUS_BLK_TMO when the timer
+ * closed it, prb_close_block() adds TP_STATUS_LOSING after drops.
+ */
+static const unsigned int closed_by[] = {
+	0, TP_STATUS_BLK_TMO, TP_STATUS_BLK_TMO | TP_STATUS_LOSING
+};
+
+/*
  * The kernel closes block b, numbered seq, holding n packets with ids
  * from id0 and the snapshot lengths caplen[] (wire length + 100), laid
  * out as prb_fill_curr_block() lays them out.
@@ -84,7 +93,7 @@ hand_over_block(unsigned int b, uint64_t seq, unsigned int n,
 
 	memset(slots[b], 0, BLOCK_SIZE);
 	block(b)->version = TPACKET_V3;
-	h1->offset_to_first_pkt = n != 0 ? FIRST_PACKET : 0;
+	h1->offset_to_first_pkt = FIRST_PACKET;
 	h1->num_pkts = n;
 	h1->seq_num = seq;
 	for (i = 0; i < n; i++) {
@@ -104,7 +113,8 @@ hand_over_block(unsigned int b, uint64_t seq, unsigned int n,
 		off += step;
 	}
 	h1->blk_len = off;
-	__atomic_store_n(&h1->block_status, TP_STATUS_USER, __ATOMIC_RELEASE);
+	__atomic_store_n(&h1->block_status, TP_STATUS_USER | closed_by[seq % 3],
+	    __ATOMIC_RELEASE);
 }
 
 /* Packet id with caplen bytes: its lengths, time stamp and bytes. */
@@ -166,6 +176,34 @@ check_corrupt(const char *why)
 	CHECK(ret == -1, "a second ring_rx_next() returned %d", ret);
 }
 
+/*
+ * Once nothing more comes (a larger ring took over: final), the block the
+ * kernel had open is complete and is read although the kernel still has
+ * it, but only the one numbered after the last block taken; until then it
+ * is not touched.
+ */
+static void
+v3_reads_the_open_block_only_once_final(void)
+{
+	static const unsigned int len0[] = { 100 }, len1[] = { 200 };
+
+	new_ring(TPACKET_V3, 4, BLOCK_SIZE);
+	hand_over_block(0, 1, 1, 0, len0);
+	read_packet(0, 100);
+	/* Block 1 is still open in the kernel: number 2, one packet so far. */
+	hand_over_block(1, 2, 1, 1, len1);
+	__atomic_store_n(&block(1)->hdr.bh1.block_status, TP_STATUS_KERNEL,
+	    __ATOMIC_RELEASE);
+	check_nothing_ready();
+	CHECK(ring_rx_drained(&rx), "an open block counts as waiting before the switch");
+	rx.final = 1;
+	CHECK(!ring_rx_drained(&rx), "the open block is not waiting once final");
+	read_packet(1, 200);
+	/* Block 2 keeps number 0 from the start: not the next, not read. */
+	check_nothing_ready();
+	CHECK(ring_rx_drained(&rx), "not drained after the open block was read");
+}
+
 /* Three blocks of 3, 1 and 2 packets: every one, in order, exactly. */
 static void
 v3_delivers_every_packet_in_order(void)
@@ -200,7 +238,7 @@ v3_hands_each_block_back_after_its_last_packet(void)
 	hand_over_block(0, 1, 2, 0, len);
 	hand_over_block(1, 2, 2, 2, len);
 	read_packet(0, 100);
-	CHECK(block_status(0) == TP_STATUS_USER,
+	CHECK((block_status(0) & TP_STATUS_USER),
 	    "block 0 went back (status %u) with a packet still unread",
 	    block_status(0));
 	CHECK(ring_rx_next(&rx, &pkt, errbuf) == 1, "packet 1: %s", errbuf);
@@ -209,7 +247,7 @@ v3_hands_each_block_back_after_its_last_packet(void)
 	ring_rx_consume(&rx, 0);
 	CHECK(block_status(0) == TP_STATUS_KERNEL,
 	    "block 0 kept (status %u) after its last packet", block_status(0));
-	CHECK(block_status(1) == TP_STATUS_USER, "block 1 went back unread");
+	CHECK((block_status(1) & TP_STATUS_USER), "block 1 went back unread");
 
 	/* pcap_next_ex(): the block is kept until the next call. */
 	CHECK(ring_rx_next(&rx, &pkt, errbuf) == 1, "packet 2: %s", errbuf);
@@ -221,7 +259,7 @@ v3_hands_each_block_back_after_its_last_packet(void)
 	check_packet(&pkt, 3, 200);
 	CHECK(ring_rx_caught_up(&rx), "not caught up on the last packet");
 	ring_rx_consume(&rx, 1);
-	CHECK(block_status(1) == TP_STATUS_USER,
+	CHECK((block_status(1) & TP_STATUS_USER),
 	    "block 1 went back while its packet was held");
 	check_nothing_ready();
 	CHECK(block_status(1) == TP_STATUS_KERNEL,
@@ -268,7 +306,7 @@ v3_checks_block_sequence_numbers(void)
 	check_corrupt("block 3 after block 1");
 	CHECK(strstr(errbuf, "number 3, where 2 comes next") != NULL,
 	    "the error says \"%s\"", errbuf);
-	CHECK(block_status(1) == TP_STATUS_USER, "the bad block went back");
+	CHECK((block_status(1) & TP_STATUS_USER), "the bad block went back");
 
 	/* A block of an earlier round, still marked the user's. */
 	new_ring(TPACKET_V3, 2, BLOCK_SIZE);
@@ -370,7 +408,9 @@ hand_over_frame(unsigned int f, unsigned int id, unsigned int caplen)
 	h2->tp_sec = id;
 	for (j = 0; j < caplen; j++)
 		slots[f][MAC_V2 + j] = pattern(id, j);
-	__atomic_store_n(&h2->tp_status, TP_STATUS_USER, __ATOMIC_RELEASE);
+	/* With the bits tpacket_rcv() adds: a time stamp, and an unchecked sum. */
+	__atomic_store_n(&h2->tp_status, TP_STATUS_USER | TP_STATUS_TS_SOFTWARE |
+	    (id % 2 ? TP_STATUS_CSUMNOTREADY : 0), __ATOMIC_RELEASE);
 }
 
 /* V2: one packet a frame, each frame back as it is read, around the ring. */
@@ -383,7 +423,7 @@ v2_delivers_and_hands_back_each_frame(void)
 	for (i = 0; i < 3; i++)
 		hand_over_frame(i, i, 10 + i);
 	for (i = 0; i < 3; i++) {
-		CHECK(frame(i)->tp_status == TP_STATUS_USER,
+		CHECK((frame(i)->tp_status & TP_STATUS_USER),
 		    "frame %u went back unread", i);
 		read_packet(i, 10 + i);
 		CHECK(frame(i)->tp_status == TP_STATUS_KERNEL,
@@ -413,7 +453,7 @@ v2_checks_packet_inside_frame(void)
 	check_corrupt("a frame one byte too long");
 	CHECK(strstr(errbuf, "runs 1 bytes past its 512-byte slot") != NULL,
 	    "the error says \"%s\"", errbuf);
-	CHECK(frame(1)->tp_status == TP_STATUS_USER, "the bad frame went back");
+	CHECK((frame(1)->tp_status & TP_STATUS_USER), "the bad frame went back");
 }
 
 static const struct layer_case cases[] = {
@@ -423,6 +463,7 @@ static const struct layer_case cases[] = {
 	{ "V3: block sequence numbers", v3_checks_block_sequence_numbers },
 	{ "V3: tp_next_offset inside the block", v3_checks_next_offset_inside_block },
 	{ "V3: packets inside the block", v3_checks_packets_inside_block },
+	{ "V3: the open block, only once final", v3_reads_the_open_block_only_once_final },
 	{ "V2: each frame, back as it is read", v2_delivers_and_hands_back_each_frame },
 	{ "V2: packets inside their frame", v2_checks_packet_inside_frame },
 };
