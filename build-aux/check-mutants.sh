@@ -293,10 +293,10 @@ mutant filter-vlan-no-tag pcap-plugin-api.c \
 	's/aux_data.vlan_tag_present = (u_short)(vlan_tag_present != 0);/aux_data.vlan_tag_present = 0;/' \
 	"test-setfilter-traffic"
 
-# The loader's direction accessor stores nothing: pcap_setdirection()
-# succeeds and both directions are still captured.
-mutant set-direction-ignored pcap-plugin-api.c \
-	'/^pcap_plugin_set_direction(/,/^}/s/p->direction = direction;/(void)p; (void)direction;/' \
+# The setdirection op forgets the direction the read path keeps:
+# pcap_setdirection() succeeds and both directions are still captured.
+mutant set-direction-ignored pcap-ring.c \
+	's/((struct pcap_ring \*)libpcap_priv(p))->direction = d;/(void)0;/' \
 	"test-options diff/t-tcpdump-snaplen-direction"
 
 # A failed activation does not undo what it set up.

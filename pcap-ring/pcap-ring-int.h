@@ -113,6 +113,10 @@ struct pcap_ring {
 	int netdown;			/* ENETDOWN seen; the device may be going away */
 	int filter_in_userland;
 	int vlan_offset;		/* where a VLAN tag goes back in, -1 for none */
+	/* For the read path, where each libpcap_*() is a call into libpcap. */
+	unsigned int snapshot;		/* the handle's, once activated */
+	int nano;			/* time stamps in nanoseconds */
+	pcap_direction_t direction;	/* what pcap_setdirection() set */
 	long long sysfs_dropped;
 	struct pcap_stat stat;
 	struct pcap_ring_tx tx;

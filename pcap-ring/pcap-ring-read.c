@@ -202,17 +202,15 @@ wait_for_packets(pcap_t *p)
 }
 
 static int
-direction_wanted(pcap_t *p, const struct sockaddr_ll *sll)
+direction_wanted(const struct pcap_ring *pr, const struct sockaddr_ll *sll)
 {
-	const struct pcap_ring *pr = libpcap_priv(p);
-
 	if (sll->sll_pkttype == PACKET_OUTGOING) {
 		/* Loopback shows each packet again as incoming. */
 		if (sll->sll_ifindex == pr->lo_ifindex)
 			return 0;
-		return libpcap_get_direction(p) != PCAP_D_IN;
+		return pr->direction != PCAP_D_IN;
 	}
-	return libpcap_get_direction(p) != PCAP_D_OUT;
+	return pr->direction != PCAP_D_OUT;
 }
 
 /*
@@ -223,10 +221,9 @@ direction_wanted(pcap_t *p, const struct sockaddr_ll *sll)
  * not wanted.
  */
 static int
-deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
-    u_char *user, int copy)
+deliver(pcap_t *p, struct pcap_ring *pr, const struct ring_packet *pkt,
+    pcap_handler callback, u_char *user, int copy)
 {
-	struct pcap_ring *pr = libpcap_priv(p);
 	struct pcap_pkthdr h;
 	u_char *bp = pkt->data;
 
@@ -235,13 +232,11 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 	    libpcap_filter_with_aux_data(libpcap_get_filter(p), bp, pkt->len,
 	    pkt->caplen, pkt->vlan_valid, pkt->vlan_tci & 0x0fff) == 0)
 		return 0;
-	if (!direction_wanted(p, pkt->sll))
+	if (!direction_wanted(pr, pkt->sll))
 		return 0;
 
 	h.ts.tv_sec = pkt->sec;
-	h.ts.tv_usec =
-	    libpcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO ?
-	    pkt->nsec : pkt->nsec / 1000;
+	h.ts.tv_usec = pr->nano ? pkt->nsec : pkt->nsec / 1000;
 	h.caplen = pkt->caplen;
 	h.len = pkt->len;
 
@@ -258,8 +253,8 @@ deliver(pcap_t *p, const struct ring_packet *pkt, pcap_handler callback,
 		h.caplen += RING_VLAN_TAG_LEN;
 		h.len += RING_VLAN_TAG_LEN;
 	}
-	if (h.caplen > (bpf_u_int32)libpcap_get_snapshot(p))
-		h.caplen = libpcap_get_snapshot(p);
+	if (h.caplen > pr->snapshot)
+		h.caplen = pr->snapshot;
 	if (copy) {
 		memcpy(pr->oneshot_buffer, bp, h.caplen);
 		bp = pr->oneshot_buffer;
@@ -321,7 +316,7 @@ again:
 	n = 0;
 	do {
 		copy = oneshot && ring_rx_caught_up(&pr->rx);
-		delivered = deliver(p, &pkt, callback, user, copy);
+		delivered = deliver(p, pr, &pkt, callback, user, copy);
 		n += delivered;
 		ring_rx_consume(&pr->rx, delivered && oneshot && !copy);
 		/* A reader that never catches up never starts a new read. */

@@ -413,6 +413,7 @@ pcap_ring_set_datalink(pcap_t *p, int dlt)
 int
 pcap_ring_setdirection(pcap_t *p, pcap_direction_t d)
 {
+	((struct pcap_ring *)libpcap_priv(p))->direction = d;
 	libpcap_set_direction(p, d);
 	return 0;
 }
@@ -836,6 +837,9 @@ ring_activate(pcap_t *p)
 	if (libpcap_get_snapshot(p) <= 0 ||
 	    libpcap_get_snapshot(p) > PCAP_PLUGIN_SNAPLEN_MAX)
 		libpcap_set_snapshot(p, PCAP_PLUGIN_SNAPLEN_MAX);
+	pr->snapshot = (unsigned int)libpcap_get_snapshot(p);
+	pr->nano = libpcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+	pr->direction = libpcap_get_direction(p);
 	pr->timeout = libpcap_get_timeout(p);
 	if (libpcap_get_promisc(p))
 		pr->sysfs_dropped = interface_drops(pr->ifname);
