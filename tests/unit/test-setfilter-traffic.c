@@ -87,10 +87,30 @@ read_packets(pcap_t *p, int next_ex, unsigned long n, struct seen *s)
 	}
 }
 
+/*
+ * A non-blocking handle on the bed's receiving end (reads that find nothing
+ * return at once) with room for a burst, also in stock's immediate-mode
+ * ring.
+ */
+static pcap_t *
+open_for_burst(int immediate)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = bed_create(bed.veth_b);
+
+	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_timeout(p, 100));
+	MUST(pcap_set_buffer_size(p, 64 * 1024 * 1024));
+	bed_activate(p);
+	if (pcap_setnonblock(p, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	return p;
+}
+
 static void
 change_during_traffic(int immediate, int next_ex)
 {
-	char what[128], errbuf[PCAP_ERRBUF_SIZE];
+	char what[128];
 	struct seen before, after;
 	pcap_t *p;
 
@@ -99,15 +119,7 @@ change_during_traffic(int immediate, int next_ex)
 	memset(&before, 0, sizeof(before));
 	memset(&after, 0, sizeof(after));
 	before.last = after.last = -1;
-	p = bed_create(bed.veth_b);
-	MUST(pcap_set_immediate_mode(p, immediate));
-	MUST(pcap_set_timeout(p, 100));
-	/* Room for the burst in stock's immediate-mode ring too. */
-	MUST(pcap_set_buffer_size(p, 64 * 1024 * 1024));
-	bed_activate(p);
-	/* Reads that find nothing return at once. */
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
+	p = open_for_burst(immediate);
 	set_filter(p, "dst host 198.51.100.2");
 	bed_deadline(30, what);
 	bed_send(sender_fd, 0, BURST, 60, 1514, MIX_UDP, NULL);
@@ -152,19 +164,13 @@ count_tagged(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 static void
 vlan_in_the_ring(int immediate)
 {
-	char what[128], errbuf[PCAP_ERRBUF_SIZE];
+	char what[128];
 	struct tagged t = { 0, 0 };
 	pcap_t *p;
 
 	snprintf(what, sizeof(what), "immediate %d: \"vlan\" set with %d frames in the ring",
 	    immediate, BURST);
-	p = bed_create(bed.veth_b);
-	MUST(pcap_set_immediate_mode(p, immediate));
-	MUST(pcap_set_timeout(p, 100));
-	MUST(pcap_set_buffer_size(p, 64 * 1024 * 1024));
-	bed_activate(p);
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
+	p = open_for_burst(immediate);
 	bed_deadline(30, what);
 	bed_send(sender_fd, 0, BURST, 60, 1514, MIX_ALL, NULL);
 	bed_sleep(0.3);
