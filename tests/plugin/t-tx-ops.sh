@@ -1,4 +1,4 @@
-# Batched injection and send queues through a plugin (patches/0006): on a
+# Batched injection and send queues through a plugin (patches/0001): on a
 # handle whose plugin installed tx ops (pcap-plugtest-tx.so, device
 # plugtx0), each public call reaches the plugin with the program's
 # arguments, and what the plugin returns (its status, error text and

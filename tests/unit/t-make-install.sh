@@ -22,7 +22,7 @@ nm -D --defined-only "$lib" | grep -q ' T pcap_set_tx_batch$' ||
 	fail "installed $lib is not the ring build (no pcap_set_tx_batch)"
 echo "ok: the installed library is the ring build"
 
-# The plugin interface (patches/0006): its header and man page, and
+# The plugin interface (patches/0001, 0002): its header and man page, and
 # libpcap.pc's plugindir, which names the directory the library loads
 # plugins from.
 for f in include/pcap/pcap-plugin.h share/man/man3/pcap_plugin.3pcap; do
