@@ -643,6 +643,23 @@ bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
 	bed_deadline_clear();
 }
 
+unsigned long
+bed_ring_mapping_bytes(void)
+{
+	unsigned long start, end, total = 0;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (f == NULL)
+		bed_fatal("/proc/self/maps");
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "socket:[") != NULL &&
+		    sscanf(line, "%lx-%lx", &start, &end) == 2)
+			total += end - start;
+	fclose(f);
+	return total;
+}
+
 int
 bed_wait_link_up(double secs)
 {

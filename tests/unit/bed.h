@@ -175,4 +175,7 @@ int	bed_inject_flush(pcap_t *p);
 void	bed_drain(pcap_t *p, pcap_handler cb, u_char *user,
 	    const unsigned long *count, unsigned long want, double idle);
 
+/* Bytes of packet-socket rings (capture and TX) mapped into this process. */
+unsigned long	bed_ring_mapping_bytes(void);
+
 #endif

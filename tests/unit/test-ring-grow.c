@@ -26,24 +26,6 @@
 
 static int sender_fd;
 
-/* Bytes of packet-socket rings mapped into this process. */
-static unsigned long
-ring_mapping_bytes(void)
-{
-	unsigned long start, end, total = 0;
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	if (f == NULL)
-		bed_fatal("/proc/self/maps");
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "socket:[") != NULL &&
-		    sscanf(line, "%lx-%lx", &start, &end) == 2)
-			total += end - start;
-	fclose(f);
-	return total;
-}
-
 /* How many of frames first..first+n-1 the tally saw. */
 static unsigned long
 seen(const struct bed_tally *t, uint32_t first, uint32_t n)
@@ -126,9 +108,9 @@ grows_on_burst(int next_ex)
 	pcap_t *p;
 
 	p = bed_open_nonblocking(2 * MIB, 50);
-	before = ring_mapping_bytes();
+	before = bed_ring_mapping_bytes();
 	burst_while_stalled(p, &t, &ps, next_ex);
-	after = ring_mapping_bytes();
+	after = bed_ring_mapping_bytes();
 	second = seen(&t, BURST, BURST);
 	CHECK(before == 2 * MIB && after > 2 * MIB,
 	    "%s: ring of %lu bytes at the start, %lu after the burst", how,
@@ -158,7 +140,7 @@ pinned(const char *max)
 	p = bed_open_nonblocking(2 * MIB, 50);
 	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
 	burst_while_stalled(p, &t, &ps, 0);
-	after = ring_mapping_bytes();
+	after = bed_ring_mapping_bytes();
 	CHECK(after == 2 * MIB && ps.ps_drop > 0,
 	    "PCAP_RING_BUFFER_MAX %s: ring of %lu bytes after the bursts, ps_drop %u",
 	    max != NULL ? max : "unset", after, ps.ps_drop);
@@ -185,7 +167,7 @@ slow_traffic(void)
 		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, i + 20, 1.0);
 	}
 	bed_sleep(0.3);
-	after = ring_mapping_bytes();
+	after = bed_ring_mapping_bytes();
 	CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
 	bed_tally_check(&t, "slow traffic");
 	CHECK(after == 2 * MIB && ps.ps_drop == 0,
@@ -289,7 +271,7 @@ batched_down_up(void)
 		snprintf(when, sizeof(when), "after down/up %d", cycle);
 		both_ways(p, cycle * 1000, 50, when);
 	}
-	after = ring_mapping_bytes();
+	after = bed_ring_mapping_bytes();
 	/* The TX ring is mapped too (512 KiB at MTU 1500). */
 	CHECK(after >= 8 * MIB, "the batched handle did not grow: %lu bytes mapped",
 	    after);
@@ -317,7 +299,7 @@ open_block_at_switch(void)
 	bed_send(sender_fd, 0, 1100, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.3);
 	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, 1100, 2.0);
-	after = ring_mapping_bytes();
+	after = bed_ring_mapping_bytes();
 	CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
 	CHECK(after > 2 * MIB && t.frames == 1100 && t.dup == 0 &&
 	    t.reorder == 0 && ps.ps_drop == 0,
