@@ -13,8 +13,11 @@
  * (every group gets a program when it is formed for that reason).  The
  * reader empties the old ring, including the block the kernel had open,
  * and then the new socket takes the old one's descriptor number (dup3),
- * so the selectable descriptor never changes; the old ring is unmapped
- * only after pcap_next_ex()'s caller is done with its last packet.
+ * so pcap_fileno() never changes; the old ring is unmapped only after
+ * pcap_next_ex()'s caller is done with its last packet.  The selectable
+ * descriptor is an epoll set holding the capture socket, moved to the new
+ * one: a program's own epoll set keys the file behind a number, and would
+ * no longer hear a new socket on the old number.
  *
  * The kernel's array of members changes as sockets join (at the end),
  * leave (the last member moves into the hole) or are re-registered: an
@@ -66,8 +69,7 @@
 
 /*
  * Growth is opt-in until the limits in README are lifted: a growing
- * handle's socket is in a fanout group a program cannot join, and the
- * switch to a new socket is not seen by the program's own epoll sets.
+ * handle's socket is in a fanout group a program cannot join.
  */
 #ifndef PCAP_RING_BUFFER_MAX_MIB
 #define PCAP_RING_BUFFER_MAX_MIB	0
@@ -408,14 +410,16 @@ pcap_ring_grow_finish(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	struct pcap_ring_tx *tx = &pr->tx;
 	struct epoll_event ev;
 	int capture = libpcap_fd(p), flags, fdflags, i, dummy;
 
 	if (pcap_ring_add_stats(p, capture) == -1)
 		return PCAP_ERROR;
-	if (tx->epoll_fd != -1)
-		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, capture, NULL);
+	/*
+	 * The set keys the old file, which a copy of the descriptor (a
+	 * dup(), a forked child) may keep open after the dup3().
+	 */
+	(void)epoll_ctl(pr->epoll_fd, EPOLL_CTL_DEL, capture, NULL);
 	flags = fcntl(capture, F_GETFL);
 	fdflags = fcntl(capture, F_GETFD);
 	if (flags == -1 || fdflags == -1 ||
@@ -447,15 +451,13 @@ pcap_ring_grow_finish(pcap_t *p)
 	g->refilter = 0;
 	g->size = g->next_size;
 	g->draining = 0;
-	if (tx->epoll_fd != -1) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, capture, &ev) == -1) {
-			libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-			    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl",
-			    pr->ifname);
-			return PCAP_ERROR;
-		}
+	/* The selectable descriptor, that programs wait on, hears the new socket. */
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	if (epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, capture, &ev) == -1) {
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", pr->ifname);
+		return PCAP_ERROR;
 	}
 	/* Back to the capture socket in the middle: a new dummy after it. */
 	if (g->dummy != -1) {

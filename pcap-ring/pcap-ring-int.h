@@ -43,7 +43,6 @@ struct pcap_ring_tx {
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	long long refused_since;	/* ns: refusals taking nothing began, or 0 */
 	int kick_err;			/* errno of the last kick, or 0 */
-	int epoll_fd;			/* the selectable fd of a batched handle */
 	int waiting;
 	int woke_reader;		/* readable for frames since the last read */
 	int reading;			/* a read runs, and its wait would not see new frames */
@@ -109,6 +108,7 @@ struct pcap_ring {
 	int poll_timeout;
 	int wait_once;			/* the next wait ends at the first poll() timeout */
 	int breakloop_fd;		/* eventfd that wakes poll() for pcap_breakloop() */
+	int epoll_fd;			/* the selectable fd of a batched or growing handle, or -1 */
 	u_char *oneshot_buffer;		/* pcap_next_ex()'s packet when its slot went back */
 	int netdown;			/* ENETDOWN seen; the device may be going away */
 	int filter_in_userland;
@@ -158,6 +158,7 @@ int	pcap_ring_set_promiscuous(pcap_t *, int fd);
 int	pcap_ring_add_stats(pcap_t *, int fd);
 int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
 int	pcap_ring_open_socket(char *errbuf, int type);
+int	pcap_ring_epoll_open(pcap_t *);
 int	pcap_ring_env_number(const char *name, int max, int *value,
 	    char *errbuf);
 

@@ -84,6 +84,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,17 @@ tx_of(pcap_t *p)
 	return &((struct pcap_ring *)libpcap_priv(p))->tx;
 }
 
+/*
+ * The handle's selectable epoll set, which set_waiting() changes: tx is
+ * always the one in a struct pcap_ring.
+ */
+static int
+selectable_set(const struct pcap_ring_tx *tx)
+{
+	return ((const struct pcap_ring *)((const char *)tx -
+	    offsetof(struct pcap_ring, tx)))->epoll_fd;
+}
+
 static const char *
 tx_ifname(pcap_t *p)
 {
@@ -207,10 +219,12 @@ set_waiting(struct pcap_ring_tx *tx, int state)
 	if (state == TX_STALLED) {
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLOUT;
-		if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->ring.fd, &ev) == -1)
+		if (epoll_ctl(selectable_set(tx), EPOLL_CTL_ADD, tx->ring.fd,
+		    &ev) == -1)
 			state = TX_READY;
 	} else if (tx->waiting == TX_STALLED) {
-		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, tx->ring.fd, NULL);
+		(void)epoll_ctl(selectable_set(tx), EPOLL_CTL_DEL, tx->ring.fd,
+		    NULL);
 	}
 	if (state == TX_READY && tx->waiting != TX_READY) {
 		if (write(tx->wake_fd, &value, sizeof(value)) == -1) {
@@ -845,7 +859,6 @@ pcap_ring_tx_init(struct pcap_ring_tx *tx)
 	tx->ring.fd = -1;
 	tx->wake_fd = -1;
 	tx->retry_fd = -1;
-	tx->epoll_fd = -1;
 	tx->queue_fail_seq = ULLONG_MAX;
 	/* Such a mutex holds no resources: it needs no destroy. */
 	pthread_mutexattr_init(&attr);
@@ -979,33 +992,32 @@ setup_ring(pcap_t *p)
 static int
 setup_wakeup(pcap_t *p)
 {
-	struct pcap_ring_tx *tx = tx_of(p);
+	struct pcap_ring *pr = libpcap_priv(p);
+	struct pcap_ring_tx *tx = &pr->tx;
 	struct epoll_event ev;
 
+	if (pcap_ring_epoll_open(p) != 0)
+		return PCAP_ERROR;
 	tx->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	tx->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (tx->wake_fd == -1 || tx->epoll_fd == -1) {
+	if (tx->wake_fd == -1) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "%s: %s", tx_ifname(p),
-		    tx->wake_fd == -1 ? "eventfd" : "epoll_create1");
+		    PCAP_ERRBUF_SIZE, errno, "%s: eventfd", pr->ifname);
 		return PCAP_ERROR;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	if (epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, libpcap_fd(p), &ev) == -1 ||
-	    epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->wake_fd, &ev) == -1) {
+	if (epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, tx->wake_fd, &ev) == -1) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", tx_ifname(p));
+		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", pr->ifname);
 		return PCAP_ERROR;
 	}
 	/* Without it, a refused kick makes the descriptor readable at once. */
 	tx->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (tx->retry_fd != -1 &&
-	    epoll_ctl(tx->epoll_fd, EPOLL_CTL_ADD, tx->retry_fd, &ev) == -1) {
+	    epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, tx->retry_fd, &ev) == -1) {
 		close(tx->retry_fd);
 		tx->retry_fd = -1;
 	}
-	libpcap_set_selectable_fd(p, tx->epoll_fd);
 	return 0;
 }
 
@@ -1243,10 +1255,6 @@ pcap_ring_tx_cleanup(pcap_t *p)
 	if (tx->live)
 		remove_live(p);
 	ring_sock_unmap_ring(&tx->ring.map);
-	if (tx->epoll_fd != -1) {
-		close(tx->epoll_fd);
-		tx->epoll_fd = -1;
-	}
 	if (tx->wake_fd != -1) {
 		close(tx->wake_fd);
 		tx->wake_fd = -1;

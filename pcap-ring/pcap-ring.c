@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if_arp.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -141,6 +142,40 @@ pcap_ring_open_socket(char *errbuf, int type)
 		    PCAP_ERROR_CAPTURE_NOTSUP : PCAP_ERROR;
 	}
 	return fd;
+}
+
+/*
+ * The selectable descriptor as an epoll set holding the capture socket,
+ * for a handle whose capture socket changes (a growth step) or that must
+ * also wake event loops for frames to send (batched injection adds its
+ * eventfd and timerfd): a program's own epoll set keys the file it was
+ * given, so it must stay the same.  An epoll set is readable exactly
+ * while one of its members is, so select() or poll() on it says what
+ * they said on the socket.  A handle that is both gets one.
+ */
+int
+pcap_ring_epoll_open(pcap_t *p)
+{
+	struct pcap_ring *pr = libpcap_priv(p);
+	struct epoll_event ev;
+
+	if (pr->epoll_fd != -1)
+		return 0;
+	pr->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (pr->epoll_fd == -1) {
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_create1", pr->ifname);
+		return PCAP_ERROR;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	if (epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, libpcap_fd(p), &ev) == -1) {
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", pr->ifname);
+		return PCAP_ERROR;
+	}
+	libpcap_set_selectable_fd(p, pr->epoll_fd);
+	return 0;
 }
 
 /*
@@ -375,6 +410,10 @@ pcap_ring_cleanup(pcap_t *p)
 	if (pr->breakloop_fd != -1) {
 		close(pr->breakloop_fd);
 		pr->breakloop_fd = -1;
+	}
+	if (pr->epoll_fd != -1) {
+		close(pr->epoll_fd);
+		pr->epoll_fd = -1;
 	}
 	libpcap_cleanup_live(p);
 }
@@ -904,6 +943,9 @@ ring_activate(pcap_t *p)
 		goto fail;
 	if ((status = pcap_ring_group_form(p)) != 0)
 		goto fail;
+	/* A growth step changes the capture socket (pcap-ring-grow.c). */
+	if (pr->grow.max != 0 && (status = pcap_ring_epoll_open(p)) != 0)
+		goto fail;
 	/* The handle's mode, chosen once: it stays after activation. */
 	libpcap_set_ops(p, pr->tx.batch != 0 ? &pcap_ring_batched_ops :
 	    &plain_ops);
@@ -949,6 +991,7 @@ ring_create(const char *device, char *ebuf, int *is_ours)
 	pr = libpcap_priv(p);
 	strncpy(pr->ifname, ifname, sizeof(pr->ifname) - 1);
 	pr->breakloop_fd = -1;
+	pr->epoll_fd = -1;
 	pcap_ring_tx_init(&pr->tx);
 	pcap_ring_grow_init(&pr->grow);
 	libpcap_set_activate(p, ring_activate);

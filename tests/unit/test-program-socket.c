@@ -1,11 +1,14 @@
 /*
  * What programs do with a default handle's descriptors works as with
- * stock (ring growth, which would change each, is opt-in):
+ * stock (ring growth is opt-in):
  * - their own PACKET_FANOUT group on pcap_fileno() (load balancing
  *   across processes);
  * - their own epoll set on pcap_get_selectable_fd() (libuv, asyncio,
  *   libevent) still wakes after a burst larger than the ring asked for,
- *   also while a forked child (tcpdump -z) holds the socket;
+ *   also while a forked child (tcpdump -z) holds the socket, and is not
+ *   readable once every packet is read; with growth opted into (pcap-ring
+ *   only), also after the burst made the ring grow, which replaces the
+ *   capture socket;
  * - activation in a process with two descriptors left.
  */
 #include <dirent.h>
@@ -41,13 +44,19 @@ own_fanout_group(void)
 }
 
 static void
-own_epoll_after_burst(void)
+own_epoll_after_burst(int grow)
 {
+	const char *how = grow ? "growing" : "default";
 	struct epoll_event ev, out;
 	struct bed_tally t;
-	int ep, woken, held;
-	pcap_t *p = bed_open_nonblocking(2 * MIB, 50);
+	unsigned long ring;
+	int ep, woken, idle, held;
+	pcap_t *p;
 
+	if (grow)
+		setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+	p = bed_open_nonblocking(2 * MIB, 50);
+	unsetenv("PCAP_RING_BUFFER_MAX");
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
@@ -62,16 +71,24 @@ own_epoll_after_burst(void)
 	bed_sleep(0.3);
 	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
 	bed_tally_free(&t);
+	ring = bed_ring_mapping_bytes();
+	if (grow)
+		CHECK(ring > 2 * MIB, "%s: the ring did not grow (%lu bytes)",
+		    how, ring);
 
 	bed_tally_init(&t, 50000, 10);
 	bed_send(sender_fd, 50000, 10, 60, 60, MIX_UDP, NULL);
 	woken = epoll_wait(ep, &out, 1, 2000);
 	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, 10, 1.0);
-	CHECK(woken == 1 && t.frames == 10,
-	    "after a burst: epoll_wait returned %d, %lu of 10 frames captured",
-	    woken, t.frames);
-	if (woken == 1 && t.frames == 10)
-		bed_ok("after a burst: the program's epoll set wakes, 10 of 10 frames");
+	/* The last block went back with its last packet: nothing waits. */
+	bed_sleep(0.2);
+	idle = epoll_wait(ep, &out, 1, 0);
+	CHECK(woken == 1 && t.frames == 10 && idle == 0,
+	    "%s, after a burst: epoll_wait returned %d, %lu of 10 frames captured, then %d with nothing to read",
+	    how, woken, t.frames, idle);
+	if (woken == 1 && t.frames == 10 && idle == 0)
+		bed_ok("%s, after a burst (ring of %lu MiB): the program's epoll set wakes, 10 of 10 frames, then not readable",
+		    how, ring / MIB);
 	bed_tally_free(&t);
 	close(held);
 	close(ep);
@@ -122,7 +139,10 @@ main(int argc, char **argv)
 	bed_enter(argc, argv, "ring stock");
 	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
 	own_fanout_group();
-	own_epoll_after_burst();
+	own_epoll_after_burst(0);
+	/* Growth is pcap-ring's: stock ignores the variable. */
+	if (bed.ring)
+		own_epoll_after_burst(1);
 	two_descriptors_left();
 	return bed_finish();
 }
