@@ -39,6 +39,15 @@
  * While a step is under way (the old ring draining), a down/up of the
  * interface re-links members in an order the number may not fit; frames
  * can then go to a member that drops them.
+ *
+ * A socket leaves the group only when its last reference goes: a copy of
+ * the capture socket (a dup() of pcap_fileno(), a forked child such as
+ * tcpdump -z's compressor) keeps the old one a member after the step, for
+ * as long as the copy lives.  The number the step set picks the new
+ * socket with the old one in the array and without it (n and n - 1
+ * members), so it holds whenever the copy goes; but every later change of
+ * the group would need a number for each combination, so a handle whose
+ * old socket stayed grows no further and keeps its group as it is.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* dup3 */
@@ -51,6 +60,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "pcap-ring-int.h"
 
@@ -66,6 +76,9 @@
 
 #define GROW_FACTOR		4
 #define GROW_ENV_MAX_MIB	2048	/* ring sizes are unsigned int */
+
+/* In member[]: a former capture socket that a copy outside the handle keeps. */
+#define RETIRED_MEMBER		-1
 
 /*
  * Growth is opt-in until the limits in README are lifted: a growing
@@ -299,7 +312,8 @@ pcap_ring_group_form(pcap_t *p)
 /*
  * A TX ring set up after activation (send queues) joins the group there
  * is, or one of its own with the capture socket.  Not while a larger ring
- * takes over: the handle then merely sees its frames.
+ * takes over, nor while a retired capture socket may leave at any time:
+ * the handle then merely sees its frames.
  */
 void
 pcap_ring_group_add_tx(pcap_t *p)
@@ -309,7 +323,8 @@ pcap_ring_group_add_tx(pcap_t *p)
 	char errbuf[PCAP_ERRBUF_SIZE];
 	int capture = libpcap_fd(p);
 
-	if (g->draining)
+	if (g->draining ||
+	    member_index(g->member, g->member_nr, RETIRED_MEMBER) >= 0)
 		return;
 	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	if (g->group_id != -1 || join(p, capture, capture) == 0)
@@ -384,7 +399,11 @@ pcap_ring_grow_check(pcap_t *p)
 		drop_next(g);
 		goto out;
 	}
-	/* Not picked yet, it receives nothing until the program says so. */
+	/*
+	 * Not picked yet, it receives nothing until the program says so.
+	 * The number picks it with the old socket a member and without it,
+	 * so that it holds whether or not a copy keeps that one (see top).
+	 */
 	next_nr = after_leave(g, capture, next);
 	if (pcap_ring_set_kernel_filter(p, fd) == -1 ||
 	    route(p, fd, next, next_nr) == -1) {
@@ -402,8 +421,40 @@ out:
 }
 
 /*
+ * Whether the packet socket with inode old is still open: 1, 0, or -1
+ * when /proc/net/packet cannot tell (unreadable, or of another network
+ * namespace than the capture socket, inode capture, which it must list).
+ * packet_release() takes a socket off that list first, then out of its
+ * fanout group, and it runs before the close() or munmap() that dropped
+ * the last reference returns (the file's release is task work, run on
+ * the way back to user space).
+ */
+static int
+still_open(ino_t old, ino_t capture)
+{
+	char line[256];
+	unsigned long inode;
+	int found = 0, capture_found = 0;
+	FILE *f = fopen("/proc/net/packet", "re");
+
+	if (f == NULL)
+		return -1;
+	/* sk RefCnt Type Proto Iface R Rmem User Inode; the header has no numbers. */
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%*s %*d %*d %*x %*d %*d %*u %*u %lu",
+		    &inode) != 1)
+			continue;
+		found |= inode == old;
+		capture_found |= inode == capture;
+	}
+	fclose(f);
+	return capture_found ? found : -1;
+}
+
+/*
  * The old ring is empty and nothing from it is held for the caller: the
- * new socket takes over the descriptor number, and the old one leaves.
+ * new socket takes over the descriptor number, and the old one leaves
+ * unless a copy of it outside the handle keeps it in the group.
  */
 int
 pcap_ring_grow_finish(pcap_t *p)
@@ -411,10 +462,15 @@ pcap_ring_grow_finish(pcap_t *p)
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	struct epoll_event ev;
-	int capture = libpcap_fd(p), flags, fdflags, i, dummy;
+	struct stat old, new;
+	int capture = libpcap_fd(p), flags, fdflags, i, dummy, stayed;
+	int next[RING_GROUP_MAX];
 
 	if (pcap_ring_add_stats(p, capture) == -1)
 		return PCAP_ERROR;
+	/* Their names in /proc/net/packet, once the old one has no number. */
+	if (fstat(capture, &old) == -1 || fstat(g->next_fd, &new) == -1)
+		old.st_ino = new.st_ino = 0;
 	/*
 	 * The set keys the old file, which a copy of the descriptor (a
 	 * dup(), a forked child) may keep open after the dup3().
@@ -432,14 +488,22 @@ pcap_ring_grow_finish(pcap_t *p)
 	}
 	/* Only now: on an error above, the reader still had the old ring. */
 	ring_sock_unmap_ring(&pr->rx_map);
-	/* The old socket has left (the route was set for it); the new one has its number. */
+	/* The new socket has the old one's number. */
 	i = member_index(g->member, g->member_nr, capture);
-	g->member[i] = g->member[g->member_nr - 1];
-	g->member_nr--;
+	g->member[i] = RETIRED_MEMBER;
 	i = member_index(g->member, g->member_nr, g->next_fd);
 	g->member[i] = capture;
 	close(g->next_fd);
 	g->next_fd = -1;
+	/* Our last references (number and mapping) are gone: did it leave? */
+	stayed = old.st_ino == 0 || still_open(old.st_ino, new.st_ino) != 0;
+	if (!stayed) {
+		g->member_nr = after_leave(g, RETIRED_MEMBER, next);
+		memcpy(g->member, next, sizeof(next));
+	} else {
+		/* The step's route holds whether it leaves or not; no other would. */
+		g->max = 0;
+	}
 
 	pr->rx_map = g->next_map;
 	memset(&g->next_map, 0, sizeof(g->next_map));
@@ -460,7 +524,7 @@ pcap_ring_grow_finish(pcap_t *p)
 		return PCAP_ERROR;
 	}
 	/* Back to the capture socket in the middle: a new dummy after it. */
-	if (g->dummy != -1) {
+	if (g->dummy != -1 && !stayed) {
 		dummy = take_spare(g);
 		if (dummy == -1 || join_dummy(p, dummy) == -1 ||
 		    leave(p, g->dummy, capture) == -1)

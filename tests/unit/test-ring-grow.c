@@ -11,12 +11,20 @@
  *   variable, keeps the ring at the size asked for;
  * - a batched handle (PCAP_RING_TX_BATCH) captures the peer's frames and
  *   never its own, through interface down/up cycles before and after a
- *   growth step (its fanout group's member order changes on each).
+ *   growth step (its fanout group's member order changes on each);
+ * - a copy of the capture socket held across a growth step (a dup() of
+ *   pcap_fileno(), a forked child as tcpdump -z's compressor) keeps the
+ *   old socket in the fanout group: every frame sent after the step, while
+ *   the copy lives and after it is gone, arrives once and in order, and
+ *   the frames captured and ps_drop add up to the frames sent; plain and
+ *   batched handles (whose group has more members).
  * The ring's size is the size of the handle's packet-socket mappings in
  * /proc/self/maps.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "bed.h"
 
@@ -312,6 +320,90 @@ open_block_at_switch(void)
 	pcap_close(p);
 }
 
+/* Frames first..first+n-1 from the peer, read as they come: all of them, once, in order. */
+static void
+frames_arrive(pcap_t *p, uint32_t first, uint32_t n, const char *what)
+{
+	struct bed_tally t;
+
+	bed_tally_init(&t, first, n);
+	bed_send(sender_fd, first, n, 60, 1514, MIX_UDP, NULL);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, n, 1.0);
+	bed_tally_check(&t, what);
+	bed_tally_free(&t);
+}
+
+/*
+ * A forked child that holds all the parent's descriptors, the capture
+ * socket among them, until the parent closes *release_fd.
+ */
+static pid_t
+fork_holder(int *release_fd)
+{
+	int pipefd[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(pipefd) == -1 || (pid = fork()) == -1)
+		bed_fatal("pipe or fork");
+	if (pid == 0) {
+		close(pipefd[1]);
+		while (read(pipefd[0], &c, 1) > 0)
+			continue;
+		_exit(0);
+	}
+	close(pipefd[0]);
+	*release_fd = pipefd[1];
+	return pid;
+}
+
+static void
+copy_held_across_step(int child, int batched)
+{
+	char what[128];
+	const char *how = child ? "a forked child" : "a dup()";
+	const char *kind = batched ? "batched" : "plain";
+	struct pcap_stat ps;
+	struct bed_tally t;
+	unsigned long sent = 2 * BURST, captured, after;
+	int held, status;
+	pid_t pid = -1;
+	pcap_t *p;
+
+	if (batched)
+		setenv("PCAP_RING_TX_BATCH", "8", 1);
+	p = bed_open_nonblocking(2 * MIB, 50);
+	unsetenv("PCAP_RING_TX_BATCH");
+	if (child)
+		pid = fork_holder(&held);
+	else
+		held = dup(pcap_fileno(p));
+
+	burst_while_stalled(p, &t, &ps, 0);
+	captured = t.frames;
+	bed_tally_free(&t);
+	after = bed_ring_mapping_bytes();
+	CHECK(after > 2 * MIB + (batched ? MIB : 0),
+	    "%s handle, %s holding the socket: the ring did not grow (%lu bytes mapped)",
+	    kind, how, after);
+	snprintf(what, sizeof(what), "%s handle, after the step, %s holding the old socket",
+	    kind, how);
+	frames_arrive(p, 10000, 200, what);
+	close(held);
+	if (child && waitpid(pid, &status, 0) != pid)
+		bed_fatal("waitpid");
+	snprintf(what, sizeof(what), "%s handle, after the step, %s gone",
+	    kind, how);
+	frames_arrive(p, 20000, 200, what);
+	sent += 400;
+	captured += 400;	/* counted by the checks above */
+	CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
+	CHECK(ps.ps_recv == sent && captured + ps.ps_drop == sent,
+	    "%s handle, %s: %lu sent, ps_recv %u, ps_drop %u",
+	    kind, how, sent, ps.ps_recv, ps.ps_drop);
+	pcap_close(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -326,5 +418,9 @@ main(int argc, char **argv)
 	pinned("0");
 	pinned(NULL);
 	batched_down_up();
+	copy_held_across_step(0, 0);
+	copy_held_across_step(1, 0);
+	copy_held_across_step(0, 1);
+	copy_held_across_step(1, 1);
 	return bed_finish();
 }
