@@ -461,7 +461,6 @@ pcap_ring_grow_finish(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	struct epoll_event ev;
 	struct stat old, new;
 	int capture = libpcap_fd(p), flags, fdflags, i, dummy, stayed;
 	int next[RING_GROUP_MAX];
@@ -516,13 +515,8 @@ pcap_ring_grow_finish(pcap_t *p)
 	g->size = g->next_size;
 	g->draining = 0;
 	/* The selectable descriptor, that programs wait on, hears the new socket. */
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	if (epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, capture, &ev) == -1) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", pr->ifname);
+	if (pcap_ring_epoll_add(p, capture) != 0)
 		return PCAP_ERROR;
-	}
 	/* Back to the capture socket in the middle: a new dummy after it. */
 	if (g->dummy != -1 && !stayed) {
 		dummy = take_spare(g);

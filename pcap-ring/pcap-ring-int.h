@@ -159,6 +159,7 @@ int	pcap_ring_add_stats(pcap_t *, int fd);
 int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
 int	pcap_ring_open_socket(char *errbuf, int type);
 int	pcap_ring_epoll_open(pcap_t *);
+int	pcap_ring_epoll_add(pcap_t *, int fd);
 int	pcap_ring_env_number(const char *name, int max, int *value,
 	    char *errbuf);
 

@@ -1004,14 +1004,14 @@ setup_wakeup(pcap_t *p)
 		    PCAP_ERRBUF_SIZE, errno, "%s: eventfd", pr->ifname);
 		return PCAP_ERROR;
 	}
+	if (pcap_ring_epoll_add(p, tx->wake_fd) != 0)
+		return PCAP_ERROR;
+	/*
+	 * Without it, a refused kick makes the descriptor readable at once;
+	 * its failure is no error, and leaves the handle's error text alone.
+	 */
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	if (epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, tx->wake_fd, &ev) == -1) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", pr->ifname);
-		return PCAP_ERROR;
-	}
-	/* Without it, a refused kick makes the descriptor readable at once. */
 	tx->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (tx->retry_fd != -1 &&
 	    epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, tx->retry_fd, &ev) == -1) {

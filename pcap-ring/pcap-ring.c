@@ -157,7 +157,6 @@ int
 pcap_ring_epoll_open(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
-	struct epoll_event ev;
 
 	if (pr->epoll_fd != -1)
 		return 0;
@@ -167,14 +166,26 @@ pcap_ring_epoll_open(pcap_t *p)
 		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_create1", pr->ifname);
 		return PCAP_ERROR;
 	}
+	if (pcap_ring_epoll_add(p, libpcap_fd(p)) != 0)
+		return PCAP_ERROR;
+	libpcap_set_selectable_fd(p, pr->epoll_fd);
+	return 0;
+}
+
+/* fd joins the handle's epoll set, which is readable while fd is. */
+int
+pcap_ring_epoll_add(pcap_t *p, int fd)
+{
+	struct pcap_ring *pr = libpcap_priv(p);
+	struct epoll_event ev;
+
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	if (epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, libpcap_fd(p), &ev) == -1) {
+	if (epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
 		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", pr->ifname);
 		return PCAP_ERROR;
 	}
-	libpcap_set_selectable_fd(p, pr->epoll_fd);
 	return 0;
 }
 
