@@ -416,6 +416,14 @@ pcap_ring_grow_check(pcap_t *p)
 	}
 	pr->rx.final = 1;
 	g->draining = 1;
+	/*
+	 * Until the step ends, a read finds the packets of both rings.  The
+	 * old socket is never readable for the block the kernel had open
+	 * (packet_poll() looks at the block behind it), which the reader
+	 * takes from now on: the selectable descriptor hears the new socket
+	 * too, lest only the old ring's retire timer wake it.
+	 */
+	(void)pcap_ring_epoll_add(p, fd);
 out:
 	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
 }
@@ -492,6 +500,8 @@ pcap_ring_grow_finish(pcap_t *p)
 	g->member[i] = RETIRED_MEMBER;
 	i = member_index(g->member, g->member_nr, g->next_fd);
 	g->member[i] = capture;
+	/* The set hears it under its new number, below. */
+	(void)epoll_ctl(pr->epoll_fd, EPOLL_CTL_DEL, g->next_fd, NULL);
 	close(g->next_fd);
 	g->next_fd = -1;
 	/* Our last references (number and mapping) are gone: did it leave? */

@@ -5,7 +5,9 @@
  *   the reader came back arrives once and in order, and ps_drop is
  *   exactly the frames that did not arrive; read with pcap_dispatch() and
  *   with pcap_next_ex(), whose packets must stay valid across the switch;
- * - a step while the kernel still fills a block loses none of its packets;
+ * - a step while the kernel still fills a block loses none of its packets,
+ *   and dumpcap's loop (poll(), then one packet) is woken for the new
+ *   ring's packets while that block, never readable, is being read;
  * - slow traffic, read as it comes, leaves the ring at 2 MiB;
  * - growth is opted into with PCAP_RING_BUFFER_MAX (64 here): 0, or no
  *   variable, keeps the ring at the size asked for;
@@ -21,6 +23,7 @@
  * The ring's size is the size of the handle's packet-socket mappings in
  * /proc/self/maps.
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -320,6 +323,69 @@ open_block_at_switch(void)
 	pcap_close(p);
 }
 
+/*
+ * Read one packet per poll() of the selectable descriptor, as dumpcap
+ * does, until the tally has want frames or poll() waited 2 s for
+ * nothing; the number of such waits.
+ */
+static int
+one_per_poll(pcap_t *p, struct bed_tally *t, unsigned long want)
+{
+	struct pollfd pfd = { pcap_get_selectable_fd(p), POLLIN, 0 };
+
+	bed_deadline(60, "reading one packet per poll()");
+	while (t->frames < want) {
+		if (poll(&pfd, 1, 2000) == 0) {
+			bed_deadline_clear();
+			return 1;
+		}
+		if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)t) < 0) {
+			CHECK(0, "pcap_dispatch: %s", pcap_geterr(p));
+			break;
+		}
+	}
+	bed_deadline_clear();
+	return 0;
+}
+
+/*
+ * A step taken while the kernel fills a block with a long retire timeout
+ * (the burst past three quarters of the ring): the old socket is not
+ * readable for that block, so a loop that polls before each packet
+ * stalls there; the new ring's packets must wake it, not the old ring's
+ * timer 10 s later.  The new ring's own open block waits for its timer,
+ * as any block does: the check stops short of it.
+ */
+static void
+open_block_one_per_poll(void)
+{
+	struct pcap_stat ps;
+	struct bed_tally t;
+	unsigned long first;
+	int stalled;
+	pcap_t *p = bed_open_nonblocking(2 * MIB, 10000);
+
+	bed_tally_init(&t, 0, 2600);
+	bed_send(sender_fd, 0, 1100, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.3);
+	(void)one_per_poll(p, &t, 1100);
+	first = t.frames;
+	/* Blocks of the new ring that fill, and retire, at once. */
+	bed_send(sender_fd, 1100, 1500, 1514, 1514, MIX_UDP, NULL);
+	stalled = one_per_poll(p, &t, 2100);
+	CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
+	CHECK(!stalled && seen(&t, 0, 2100) == 2100 && t.dup == 0 &&
+	    t.reorder == 0 && ps.ps_drop == 0,
+	    "one packet per poll across an open block: %lu read before it, then %s, %lu of frames 0-2099 (dup %lu, reorder %lu), ps_drop %u",
+	    first, stalled ? "poll() waited 2 s with packets in the new ring" :
+	    "no stall", seen(&t, 0, 2100), t.dup, t.reorder, ps.ps_drop);
+	if (bed_failures == 0)
+		bed_ok("one packet per poll across an open block: %lu read before it, then woken by the new ring, frames 0-2099 once, in order",
+		    first);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
 /* Frames first..first+n-1 from the peer, read as they come: all of them, once, in order. */
 static void
 frames_arrive(pcap_t *p, uint32_t first, uint32_t n, const char *what)
@@ -414,6 +480,7 @@ main(int argc, char **argv)
 	grows_on_burst(0);
 	grows_on_burst(1);
 	open_block_at_switch();
+	open_block_one_per_poll();
 	slow_traffic();
 	pinned("0");
 	pinned(NULL);
