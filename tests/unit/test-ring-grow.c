@@ -19,14 +19,18 @@
  *   old socket in the fanout group: every frame sent after the step, while
  *   the copy lives and after it is gone, arrives once and in order, and
  *   the frames captured and ps_drop add up to the frames sent; plain and
- *   batched handles (whose group has more members).
+ *   batched handles (whose group has more members);
+ * - where /proc/net/packet cannot say whether the old socket left, the
+ *   handle takes that step and no other, and loses no frame to it.
  * The ring's size is the size of the handle's packet-socket mappings in
  * /proc/self/maps.
  */
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
 #include "bed.h"
@@ -470,6 +474,60 @@ copy_held_across_step(int child, int batched)
 	pcap_close(p);
 }
 
+/*
+ * Growth without /proc/net/packet (an empty directory over /proc/PID/net,
+ * in a mount namespace of this process's own): one step, then the ring
+ * stays.
+ */
+static void
+no_packet_list(void)
+{
+	struct pcap_stat ps;
+	struct bed_tally t;
+	unsigned long sent = 2 * BURST, captured, after;
+	char net[64];
+	pcap_t *p;
+
+	snprintf(net, sizeof(net), "/proc/%d/net", (int)getpid());
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("none", net, "tmpfs", 0, NULL) == -1) {
+		bed_skip_case("no /proc/net/packet: cannot hide it here");
+		return;
+	}
+	CHECK(access("/proc/net/packet", F_OK) == -1,
+	    "no /proc/net/packet: it is still there");
+	p = bed_open_nonblocking(2 * MIB, 50);
+	burst_while_stalled(p, &t, &ps, 0);
+	captured = t.frames;
+	bed_tally_free(&t);
+	/* Three quarters of 8 MiB and more, which would grow it again. */
+	bed_tally_init(&t, 100000, 2 * BURST);
+	bed_send(sender_fd, 100000, 2 * BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, 2 * BURST, 1.0);
+	sent += 2 * BURST;
+	captured += t.frames;
+	CHECK(t.dup == 0 && t.reorder == 0 && t.bad == 0,
+	    "no /proc/net/packet: dup %lu reorder %lu bad %lu", t.dup,
+	    t.reorder, t.bad);
+	bed_tally_free(&t);
+	after = bed_ring_mapping_bytes();
+	frames_arrive(p, 200000, 200, "no /proc/net/packet, after the step");
+	sent += 200;
+	captured += 200;	/* counted by frames_arrive() */
+	CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
+	CHECK(after == 8 * MIB && ps.ps_recv == sent &&
+	    captured + ps.ps_drop == sent,
+	    "no /proc/net/packet: ring of %lu bytes after two bursts; %lu sent, ps_recv %u, %lu captured + ps_drop %u",
+	    after, sent, ps.ps_recv, captured, ps.ps_drop);
+	if (bed_failures == 0)
+		bed_ok("no /proc/net/packet: one step to %lu MiB and no more, %lu captured + %u dropped = %lu sent",
+		    after / MIB, captured, ps.ps_drop, sent);
+	pcap_close(p);
+	(void)umount2(net, MNT_DETACH);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -489,5 +547,7 @@ main(int argc, char **argv)
 	copy_held_across_step(1, 0);
 	copy_held_across_step(0, 1);
 	copy_held_across_step(1, 1);
+	/* Last: it leaves this process in a mount namespace of its own. */
+	no_packet_list();
 	return bed_finish();
 }
