@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -130,6 +131,18 @@ pcap_ring_protocol(pcap_t *p)
 	int protocol = libpcap_get_protocol(p);
 
 	return htons(protocol != 0 ? protocol : ETH_P_ALL);
+}
+
+#define NSEC_PER_SEC	1000000000LL
+
+/* The clock of the TX glue's deadlines and of the send queues' schedule. */
+static inline long long
+pcap_ring_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 /* pcap-ring-read.c: the read operation. */

@@ -124,8 +124,6 @@
  */
 #define TX_SYNC_MAX_GAP_S	3600
 
-#define NSEC_PER_SEC	1000000000LL
-
 /* How long flush() waits for the kernel to take the waiting frames. */
 #define TX_KICK_ONCE	0	/* not at all: one kick */
 #define TX_WAIT_TAKEN	1	/* until it takes them, or an error ends it */
@@ -168,15 +166,6 @@ static const char *
 tx_ifname(pcap_t *p)
 {
 	return ((struct pcap_ring *)libpcap_priv(p))->ifname;
-}
-
-static long long
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 /*
@@ -364,7 +353,7 @@ kick(pcap_t *p)
 	if (err != ENOBUFS || tx->ring.unsent < unsent)
 		tx->refused_since = 0;
 	else if (tx->refused_since == 0)
-		tx->refused_since = now_ns();
+		tx->refused_since = pcap_ring_now_ns();
 	if (tx->ring.unsent == 0)
 		set_waiting(tx, TX_IDLE);
 	else if (err == EAGAIN)
@@ -387,11 +376,11 @@ refused_on_dead_link(pcap_t *p)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	if (tx->refused_since == 0 ||
-	    now_ns() - tx->refused_since < TX_REFUSED_CHECK_MS * 1000000LL)
+	if (tx->refused_since == 0 || pcap_ring_now_ns() - tx->refused_since <
+	    TX_REFUSED_CHECK_MS * 1000000LL)
 		return 0;
 	if (ring_sock_link_running(tx->ring.fd, tx_ifname(p)) != 0) {
-		tx->refused_since = now_ns();
+		tx->refused_since = pcap_ring_now_ns();
 		return 0;
 	}
 	/*
@@ -507,14 +496,14 @@ flush(pcap_t *p, int wait, long long due)
 		if (wait == TX_KICK_ONCE)
 			break;
 		if (step == 0) {
-			start = now_ns();
-		} else if (wait == TX_WAIT_CLOSE && now_ns() > due) {
+			start = pcap_ring_now_ns();
+		} else if (wait == TX_WAIT_CLOSE && pcap_ring_now_ns() > due) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
 		} else if (wait == TX_WAIT_READ &&
 		    (libpcap_break_loop_requested(p) ||
 		    (read_timeout > 0 &&
-		    now_ns() - start > read_timeout * 1000000LL))) {
+		    pcap_ring_now_ns() - start > read_timeout * 1000000LL))) {
 			return TX_FLUSH_CUT;
 		}
 		back_off(tx, step);
@@ -1040,7 +1029,7 @@ static pthread_t exit_thread;		/* on this thread */
 static int
 lock_by(struct pcap_ring_tx *tx, long long due)
 {
-	long long left = due - now_ns(), at;
+	long long left = due - pcap_ring_now_ns(), at;
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1127,7 +1116,7 @@ set_exit_flushing(int on)
 static void
 flush_live_at_exit(void)
 {
-	long long due = now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL;
+	long long due = pcap_ring_now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL;
 	pid_t self = getpid();
 	unsigned int step, waiting;
 	int give_up = 0;
@@ -1143,7 +1132,7 @@ flush_live_at_exit(void)
 		}
 		if (waiting == 0 || give_up)
 			break;
-		give_up = now_ns() > due;
+		give_up = pcap_ring_now_ns() > due;
 		if (!give_up)
 			pause_for(step);
 	}
@@ -1239,7 +1228,8 @@ pcap_ring_tx_cleanup(pcap_t *p)
 	struct pcap_ring_tx *tx = tx_of(p);
 
 	if (tx->ring.map.base != NULL && tx->owner == getpid())
-		send_waiting_by(p, now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL);
+		send_waiting_by(p,
+		    pcap_ring_now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL);
 	if (tx->live)
 		remove_live(p);
 	ring_sock_unmap_ring(&tx->ring.map);
@@ -1360,7 +1350,7 @@ ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 static void
 wait_until(long long due)
 {
-	long long left = due - now_ns();
+	long long left = due - pcap_ring_now_ns();
 	struct timespec ts;
 
 	if (left > TX_SPIN_NS) {
@@ -1371,7 +1361,7 @@ wait_until(long long due)
 		    NULL) == EINTR)
 			;
 	}
-	while (now_ns() < due)
+	while (pcap_ring_now_ns() < due)
 		;
 }
 
@@ -1481,11 +1471,11 @@ ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 			if ((ts = record_time_ns(p, &h, n)) == -1)
 				break;
 			if (n == 0)
-				due = now_ns();
+				due = pcap_ring_now_ns();
 			else if ((due = record_due(p, ts, prev_ts, due, n)) == -1)
 				break;
 			prev_ts = ts;
-			if (due > now_ns()) {
+			if (due > pcap_ring_now_ns()) {
 				/* What is due now goes out before the wait. */
 				if (kick(p) == -1)
 					break;
