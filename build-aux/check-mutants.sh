@@ -196,12 +196,12 @@ mutant env-bad-value-accepted pcap-ring.c \
 	"test-open-close-leaks"
 
 # Send-queue sync ignored: the time stamps' gaps are not kept.
-mutant sync-ignored pcap-ring-tx.c \
+mutant sync-ignored pcap-ring-sendqueue.c \
 	's/if (sync) {/if (sync \&\& 0) {/' \
 	"tx/t-inject-modes"
 
 # Send-queue sync keeps twice the gaps.
-mutant sync-slow pcap-ring-tx.c \
+mutant sync-slow pcap-ring-sendqueue.c \
 	's/return prev_due + (ts - prev_ts);/return prev_due + 2 * (ts - prev_ts);/' \
 	"tx/t-inject-modes"
 

@@ -182,5 +182,14 @@ int	pcap_ring_tx_open(pcap_t *);
 int	pcap_ring_tx_activate(pcap_t *);
 void	pcap_ring_tx_cleanup(pcap_t *);
 extern const struct pcap_plugin_tx_ops pcap_ring_tx_ops;
+/* What the send queues use of it. */
+int	pcap_ring_tx_setup_ring(pcap_t *);
+int	pcap_ring_tx_kick(pcap_t *);
+int	pcap_ring_tx_queue(pcap_t *, const void *, int);
+void	pcap_ring_tx_drain(pcap_t *);
+
+/* pcap-ring-sendqueue.c: the send queues, through the TX ring. */
+u_int	pcap_ring_sendqueue_transmit(pcap_t *, struct pcap_send_queue *,
+	    int sync);
 
 #endif
