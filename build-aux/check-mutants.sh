@@ -180,6 +180,11 @@ mutant tx-no-lock pcap-ring-tx.c \
 	's/pthread_mutex_lock(&tx->lock);/(void)0;/' \
 	"test-tx-threads"
 
+# The eventfd of sent frames is never cleared: select() loops spin.
+mutant wake-never-cleared pcap-ring-tx.c \
+	's/^\tif (!tx->wake_set)$/\tif (1)/' \
+	"test-select-dispatch"
+
 # PCAP_RING_TX_BATCH capped at 4 frames.
 mutant env-batch-4 pcap-ring-tx.c \
 	's/TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||/\0 (!tx->batch_set \&\& tx->batch > 4 \&\& (tx->batch = 4) < 0) ||/' \

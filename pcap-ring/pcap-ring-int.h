@@ -40,6 +40,7 @@ struct pcap_ring_tx {
 	int vlan_allowed;		/* an 802.1Q tag may come on top of the MTU */
 
 	int wake_fd;			/* eventfd, readable while frames wait */
+	int wake_set;			/* it is readable (also once they are sent) */
 	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	long long refused_since;	/* ns: refusals taking nothing began, or 0 */

@@ -151,12 +151,31 @@ tx_ifname(pcap_t *p)
 }
 
 /*
+ * The eventfd is left readable when the frames it stood for are sent:
+ * a program that only injects then makes no system call for it.  The
+ * next read, which a select() loop would make, clears it (a read woken
+ * for frames waits no longer than its timeout).
+ */
+static void
+clear_wake(struct pcap_ring_tx *tx)
+{
+	uint64_t value;
+
+	if (!tx->wake_set)
+		return;
+	if (read(tx->wake_fd, &value, sizeof(value)) == -1) {
+		/* Nothing to read: it is not readable. */
+	}
+	tx->wake_set = 0;
+}
+
+/*
  * The selectable descriptor is readable while frames wait and a kick can
  * send them: the eventfd while the kernel can take them, the TX socket's
  * POLLOUT while frames in flight fill SO_SNDBUF, the retry timer after a
  * queue discipline refused them (the eventfd would make event loops spin
  * until they drain).  Each changes only when that changes, once per batch
- * at most.
+ * at most; the eventfd not even then (clear_wake()).
  */
 static void
 set_waiting(struct pcap_ring_tx *tx, int state)
@@ -183,14 +202,13 @@ set_waiting(struct pcap_ring_tx *tx, int state)
 	} else if (tx->waiting == TX_STALLED) {
 		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, tx->ring.fd, NULL);
 	}
-	if (state == TX_READY && tx->waiting != TX_READY) {
+	if (state == TX_READY && !tx->wake_set) {
 		if (write(tx->wake_fd, &value, sizeof(value)) == -1) {
 			/* The counter is saturated: it is readable already. */
 		}
-	} else if (state != TX_READY && tx->waiting == TX_READY) {
-		if (read(tx->wake_fd, &value, sizeof(value)) == -1) {
-			/* Nothing to read: it is not readable. */
-		}
+		tx->wake_set = 1;
+	} else if (state == TX_STALLED || state == TX_RETRY) {
+		clear_wake(tx);
 	}
 	tx->waiting = state;
 	if (state != TX_IDLE)
@@ -549,6 +567,11 @@ check_frame(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size)
 {
 	unsigned int max;
 
+	/* What nearly every frame is, in a few comparisons. */
+	if (buf != NULL && size >= (int)tx->min_len &&
+	    (unsigned int)size <= tx->max_len &&
+	    (unsigned int)size <= tx->ring.frame_size - tx->ring.data_offset)
+		return 0;
 	if (bad_frame(p, buf, size))
 		return -1;
 	if (size < (int)tx->min_len) {
@@ -581,10 +604,12 @@ static int
 queue_frame(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size,
     int block)
 {
-	if (!ring_tx_has_room(&tx->ring) && make_room(p, block) == -1)
-		return -1;
-	/* make_room() left the head frame ours. */
-	(void)ring_tx_queue(&tx->ring, buf, (unsigned int)size);
+	if (ring_tx_queue(&tx->ring, buf, (unsigned int)size) == -1) {
+		if (make_room(p, block) == -1)
+			return -1;
+		/* make_room() left the head frame ours. */
+		(void)ring_tx_queue(&tx->ring, buf, (unsigned int)size);
+	}
 	if (tx->waiting == TX_IDLE)
 		set_waiting(tx, TX_READY);
 	return 0;
@@ -737,6 +762,8 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 			return PCAP_ERROR_BREAK;
 		return 0;
 	}
+	if (tx->waiting == TX_IDLE)
+		clear_wake(tx);
 	/* Set under the lock: an injection after it sees it. */
 	tx->reader = pthread_self();
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
@@ -1332,6 +1359,8 @@ ring_inject_flush(pcap_t *p)
 	if (tx->ring.map.base != NULL)
 		(void)flush(p, nonblocking(libpcap_priv(p)) ?
 		    TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
+	if (tx->waiting == TX_IDLE)
+		clear_wake(tx);
 	if (tx->error_pending) {
 		memcpy(libpcap_errbuf(p), tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
