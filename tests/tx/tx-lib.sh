@@ -21,6 +21,15 @@ tx_peer_one_cpu() {
 	done' sh "${TX_PEER:-$VETH_B}" || fail "RPS on ${TX_PEER:-$VETH_B}"
 }
 
+# tx_slow_link RATE [DEV]: tbf holds DEV (default VETH_A) in NS_A to RATE,
+# its queue empty: frames an earlier case left in flight would fill the
+# 1 MB limit, and tbf would then drop new frames rather than hold them.
+tx_slow_link() {
+	tc -n "$NS_A" qdisc del dev "${2:-$VETH_A}" root 2>/dev/null
+	tc -n "$NS_A" qdisc add dev "${2:-$VETH_A}" root tbf rate "$1" burst 10kb limit 1mb ||
+		fail "tc qdisc add tbf rate $1 on ${2:-$VETH_A}"
+}
+
 # tx_capture NAME EXPECTED [ring-cap options]: start a capture on VETH_B
 # (or on TX_PEER, an interface of NS_B, if set)
 # that stops after EXPECTED test frames or 10 s of silence (non-blocking,
