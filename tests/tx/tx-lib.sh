@@ -57,6 +57,21 @@ tx_check_capture() {
 		"$(cat "$BED_TMP/cap.$1")"
 }
 
+# tx_check_some NAME MIN: the capture got at least MIN of the frames, from
+# frame 0, in order, once each, intact; how many in CAP_GOT, the last in
+# CAP_LAST.
+tx_check_some() {
+	wait "$CAP_PID"
+	_cap=$(cat "$BED_TMP/cap.$1")
+	assert_match "$1: frames on the peer in order, once each, intact" \
+		"^frames [0-9]+ bytes [0-9]+ first 0 last [0-9]+ dup 0 reorder 0 bad 0 other 0$" "$_cap"
+	CAP_GOT=$(echo "$_cap" | awk '{print $2}')
+	CAP_LAST=$(echo "$_cap" | awk '{print $8}')
+	[ "$CAP_GOT" -ge "$2" ] ||
+		fail "$1: the peer got $CAP_GOT frames, of the $2 counted as sent"
+	echo "ok: $1: the peer got $CAP_GOT frames (at least the $2 counted as sent)"
+}
+
 # tx_env_words [env WORD... --] ...: the environment words of such a
 # prefix in TX_ENV, and in TX_ENV_SHIFT how many arguments the prefix
 # takes, for the caller to shift.
