@@ -180,6 +180,11 @@ mutant tx-no-lock pcap-ring-tx.c \
 	's/pthread_mutex_lock(&tx->lock);/(void)0;/' \
 	"test-tx-threads"
 
+# The eventfd of sent frames is never cleared: select() loops spin.
+mutant wake-never-cleared pcap-ring-tx.c \
+	's/^\tif (!tx->wake_set)$/\tif (1)/' \
+	"test-select-dispatch"
+
 # PCAP_RING_TX_BATCH capped at 4 frames.
 mutant env-batch-4 pcap-ring-tx.c \
 	's/TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||/\0 (!tx->batch_set \&\& tx->batch > 4 \&\& (tx->batch = 4) < 0) ||/' \
@@ -196,12 +201,12 @@ mutant env-bad-value-accepted pcap-ring.c \
 	"test-open-close-leaks"
 
 # Send-queue sync ignored: the time stamps' gaps are not kept.
-mutant sync-ignored pcap-ring-tx.c \
+mutant sync-ignored pcap-ring-sendqueue.c \
 	's/if (sync) {/if (sync \&\& 0) {/' \
 	"tx/t-inject-modes"
 
 # Send-queue sync keeps twice the gaps.
-mutant sync-slow pcap-ring-tx.c \
+mutant sync-slow pcap-ring-sendqueue.c \
 	's/return prev_due + (ts - prev_ts);/return prev_due + 2 * (ts - prev_ts);/' \
 	"tx/t-inject-modes"
 

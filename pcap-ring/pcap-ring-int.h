@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -39,6 +40,7 @@ struct pcap_ring_tx {
 	int vlan_allowed;		/* an 802.1Q tag may come on top of the MTU */
 
 	int wake_fd;			/* eventfd, readable while frames wait */
+	int wake_set;			/* it is readable (also once they are sent) */
 	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	long long refused_since;	/* ns: refusals taking nothing began, or 0 */
@@ -132,6 +134,18 @@ pcap_ring_protocol(pcap_t *p)
 	return htons(protocol != 0 ? protocol : ETH_P_ALL);
 }
 
+#define NSEC_PER_SEC	1000000000LL
+
+/* The clock of the TX glue's deadlines and of the send queues' schedule. */
+static inline long long
+pcap_ring_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
 /* pcap-ring-read.c: the read operation. */
 int	pcap_ring_read(pcap_t *, int, pcap_handler, u_char *);
 void	pcap_ring_set_poll_timeout(struct pcap_ring *);
@@ -169,5 +183,14 @@ int	pcap_ring_tx_open(pcap_t *);
 int	pcap_ring_tx_activate(pcap_t *);
 void	pcap_ring_tx_cleanup(pcap_t *);
 extern const struct pcap_plugin_tx_ops pcap_ring_tx_ops;
+/* What the send queues use of it. */
+int	pcap_ring_tx_setup_ring(pcap_t *);
+int	pcap_ring_tx_kick(pcap_t *);
+int	pcap_ring_tx_queue(pcap_t *, const void *, int);
+void	pcap_ring_tx_drain(pcap_t *);
+
+/* pcap-ring-sendqueue.c: the send queues, through the TX ring. */
+u_int	pcap_ring_sendqueue_transmit(pcap_t *, struct pcap_send_queue *,
+	    int sync);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * pcap-ring: injection, the glue between a pcap_t and the TX ring of
  * pcap-ring-txring.c (which queues, kicks, reaps and handles rejects):
- * when to kick and wait, the selectable descriptor, errors, the exit hook,
- * threads and send queues.
+ * when to kick and wait, the selectable descriptor, errors, the exit hook
+ * and threads.  The send queues, which go through the same ring, are a
+ * concern of their own: pcap-ring-sendqueue.c.
  *
  * Design, from measurements on veth and on an ifb sink (a 2-core VM):
  *
@@ -70,15 +71,7 @@
  *   poll() does not wait for frames to send.  Close and exit do not wait for the mutex held by
  *   their own thread (a signal handler), nor touch the ring of a parent
  *   process after fork().
- *
- * - pcap_sendqueue_*() have Npcap's signatures and semantics.  On a
- *   pcap-ring handle the queue goes through the TX ring, which is created
- *   on first use if batching did not create it at activation (that needs
- *   the privileges to open a packet socket); on other handles each record
- *   goes through pcap_inject().
  */
-/* <pcap/pcap.h> declares the send queues, defined here, only on request. */
-#define PCAP_WANT_SENDQUEUE
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -106,25 +99,12 @@
 #define TX_DEFAULT_RING_FRAMES	256
 #define TX_MAX_RING_FRAMES	65536
 #define TX_MAX_RING_BYTES	(1U << 30)
-#define TX_DEFAULT_BATCH	64
 
 /*
  * How long pcap_close() waits for the kernel to take waiting frames
  * before it drops them; exit() waits as long for all handles together.
  */
 #define TX_CLOSE_LIMIT_MS	2000
-
-/* Below this, pcap_sendqueue_transmit() spins rather than sleeps. */
-#define TX_SPIN_NS		100000
-
-/*
- * The longest gap between records sync waits for: an hour is a pause in
- * a capture, a longer one most likely a bad time stamp (a queue that
- * would wait for days or years looks hung).
- */
-#define TX_SYNC_MAX_GAP_S	3600
-
-#define NSEC_PER_SEC	1000000000LL
 
 /* How long flush() waits for the kernel to take the waiting frames. */
 #define TX_KICK_ONCE	0	/* not at all: one kick */
@@ -170,13 +150,23 @@ tx_ifname(pcap_t *p)
 	return ((struct pcap_ring *)libpcap_priv(p))->ifname;
 }
 
-static long long
-now_ns(void)
+/*
+ * The eventfd is left readable when the frames it stood for are sent:
+ * a program that only injects then makes no system call for it.  The
+ * next read, which a select() loop would make, clears it (a read woken
+ * for frames waits no longer than its timeout).
+ */
+static void
+clear_wake(struct pcap_ring_tx *tx)
 {
-	struct timespec ts;
+	uint64_t value;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+	if (!tx->wake_set)
+		return;
+	if (read(tx->wake_fd, &value, sizeof(value)) == -1) {
+		/* Nothing to read: it is not readable. */
+	}
+	tx->wake_set = 0;
 }
 
 /*
@@ -185,7 +175,7 @@ now_ns(void)
  * POLLOUT while frames in flight fill SO_SNDBUF, the retry timer after a
  * queue discipline refused them (the eventfd would make event loops spin
  * until they drain).  Each changes only when that changes, once per batch
- * at most.
+ * at most; the eventfd not even then (clear_wake()).
  */
 static void
 set_waiting(struct pcap_ring_tx *tx, int state)
@@ -212,14 +202,13 @@ set_waiting(struct pcap_ring_tx *tx, int state)
 	} else if (tx->waiting == TX_STALLED) {
 		(void)epoll_ctl(tx->epoll_fd, EPOLL_CTL_DEL, tx->ring.fd, NULL);
 	}
-	if (state == TX_READY && tx->waiting != TX_READY) {
+	if (state == TX_READY && !tx->wake_set) {
 		if (write(tx->wake_fd, &value, sizeof(value)) == -1) {
 			/* The counter is saturated: it is readable already. */
 		}
-	} else if (state != TX_READY && tx->waiting == TX_READY) {
-		if (read(tx->wake_fd, &value, sizeof(value)) == -1) {
-			/* Nothing to read: it is not readable. */
-		}
+		tx->wake_set = 1;
+	} else if (state == TX_STALLED || state == TX_RETRY) {
+		clear_wake(tx);
 	}
 	tx->waiting = state;
 	if (state != TX_IDLE)
@@ -364,7 +353,7 @@ kick(pcap_t *p)
 	if (err != ENOBUFS || tx->ring.unsent < unsent)
 		tx->refused_since = 0;
 	else if (tx->refused_since == 0)
-		tx->refused_since = now_ns();
+		tx->refused_since = pcap_ring_now_ns();
 	if (tx->ring.unsent == 0)
 		set_waiting(tx, TX_IDLE);
 	else if (err == EAGAIN)
@@ -387,11 +376,11 @@ refused_on_dead_link(pcap_t *p)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	if (tx->refused_since == 0 ||
-	    now_ns() - tx->refused_since < TX_REFUSED_CHECK_MS * 1000000LL)
+	if (tx->refused_since == 0 || pcap_ring_now_ns() - tx->refused_since <
+	    TX_REFUSED_CHECK_MS * 1000000LL)
 		return 0;
 	if (ring_sock_link_running(tx->ring.fd, tx_ifname(p)) != 0) {
-		tx->refused_since = now_ns();
+		tx->refused_since = pcap_ring_now_ns();
 		return 0;
 	}
 	/*
@@ -507,14 +496,14 @@ flush(pcap_t *p, int wait, long long due)
 		if (wait == TX_KICK_ONCE)
 			break;
 		if (step == 0) {
-			start = now_ns();
-		} else if (wait == TX_WAIT_CLOSE && now_ns() > due) {
+			start = pcap_ring_now_ns();
+		} else if (wait == TX_WAIT_CLOSE && pcap_ring_now_ns() > due) {
 			drop_waiting(p, ETIMEDOUT);
 			return -1;
 		} else if (wait == TX_WAIT_READ &&
 		    (libpcap_break_loop_requested(p) ||
 		    (read_timeout > 0 &&
-		    now_ns() - start > read_timeout * 1000000LL))) {
+		    pcap_ring_now_ns() - start > read_timeout * 1000000LL))) {
 			return TX_FLUSH_CUT;
 		}
 		back_off(tx, step);
@@ -578,6 +567,11 @@ check_frame(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size)
 {
 	unsigned int max;
 
+	/* What nearly every frame is, in a few comparisons. */
+	if (buf != NULL && size >= (int)tx->min_len &&
+	    (unsigned int)size <= tx->max_len &&
+	    (unsigned int)size <= tx->ring.frame_size - tx->ring.data_offset)
+		return 0;
 	if (bad_frame(p, buf, size))
 		return -1;
 	if (size < (int)tx->min_len) {
@@ -610,10 +604,12 @@ static int
 queue_frame(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size,
     int block)
 {
-	if (!ring_tx_has_room(&tx->ring) && make_room(p, block) == -1)
-		return -1;
-	/* make_room() left the head frame ours. */
-	(void)ring_tx_queue(&tx->ring, buf, (unsigned int)size);
+	if (ring_tx_queue(&tx->ring, buf, (unsigned int)size) == -1) {
+		if (make_room(p, block) == -1)
+			return -1;
+		/* make_room() left the head frame ours. */
+		(void)ring_tx_queue(&tx->ring, buf, (unsigned int)size);
+	}
 	if (tx->waiting == TX_IDLE)
 		set_waiting(tx, TX_READY);
 	return 0;
@@ -766,6 +762,8 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 			return PCAP_ERROR_BREAK;
 		return 0;
 	}
+	if (tx->waiting == TX_IDLE)
+		clear_wake(tx);
 	/* Set under the lock: an injection after it sees it. */
 	tx->reader = pthread_self();
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
@@ -909,8 +907,8 @@ pcap_ring_tx_open(pcap_t *p)
  * The TX socket and ring.  Frames hold the longest frame the MTU allows
  * (with an 802.1Q tag) behind the TPACKET_V2 header, in a power of two.
  */
-static int
-setup_ring(pcap_t *p)
+int
+pcap_ring_tx_setup_ring(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct pcap_ring_tx *tx = &pr->tx;
@@ -1040,7 +1038,7 @@ static pthread_t exit_thread;		/* on this thread */
 static int
 lock_by(struct pcap_ring_tx *tx, long long due)
 {
-	long long left = due - now_ns(), at;
+	long long left = due - pcap_ring_now_ns(), at;
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1127,7 +1125,7 @@ set_exit_flushing(int on)
 static void
 flush_live_at_exit(void)
 {
-	long long due = now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL;
+	long long due = pcap_ring_now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL;
 	pid_t self = getpid();
 	unsigned int step, waiting;
 	int give_up = 0;
@@ -1143,7 +1141,7 @@ flush_live_at_exit(void)
 		}
 		if (waiting == 0 || give_up)
 			break;
-		give_up = now_ns() > due;
+		give_up = pcap_ring_now_ns() > due;
 		if (!give_up)
 			pause_for(step);
 	}
@@ -1218,7 +1216,7 @@ pcap_ring_tx_activate(pcap_t *p)
 
 	if (tx->batch == 0)
 		return 0;
-	if ((status = setup_ring(p)) != 0)
+	if ((status = pcap_ring_tx_setup_ring(p)) != 0)
 		return status;
 	if ((unsigned int)tx->batch > tx->ring.frame_nr)
 		tx->batch = (int)tx->ring.frame_nr;
@@ -1239,7 +1237,8 @@ pcap_ring_tx_cleanup(pcap_t *p)
 	struct pcap_ring_tx *tx = tx_of(p);
 
 	if (tx->ring.map.base != NULL && tx->owner == getpid())
-		send_waiting_by(p, now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL);
+		send_waiting_by(p,
+		    pcap_ring_now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL);
 	if (tx->live)
 		remove_live(p);
 	ring_sock_unmap_ring(&tx->ring.map);
@@ -1259,6 +1258,41 @@ pcap_ring_tx_cleanup(pcap_t *p)
 		close(tx->ring.fd);
 		tx->ring.fd = -1;
 	}
+}
+
+/*
+ * What the send queues (pcap-ring-sendqueue.c) use of the TX glue, with
+ * the TX lock held.
+ */
+
+/* kick(): 0, or -1 with the loss noted (a rejected record stops a queue). */
+int
+pcap_ring_tx_kick(pcap_t *p)
+{
+	return kick(p);
+}
+
+/*
+ * Check a record as send() would and copy it into the ring, waiting for
+ * room even on a non-blocking handle.  0, or -1 with the error set: a
+ * record longer than the ring's frames hold is an error.
+ */
+int
+pcap_ring_tx_queue(pcap_t *p, const void *buf, int size)
+{
+	struct pcap_ring_tx *tx = tx_of(p);
+
+	if (check_frame(p, tx, buf, size) != 0 ||
+	    queue_frame(p, tx, buf, size, 1) == -1)
+		return -1;
+	return 0;
+}
+
+/* Wait until the kernel has taken every waiting frame; losses are noted. */
+void
+pcap_ring_tx_drain(pcap_t *p)
+{
+	(void)flush(p, TX_WAIT_TAKEN, 0);
 }
 
 /*
@@ -1325,6 +1359,8 @@ ring_inject_flush(pcap_t *p)
 	if (tx->ring.map.base != NULL)
 		(void)flush(p, nonblocking(libpcap_priv(p)) ?
 		    TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
+	if (tx->waiting == TX_IDLE)
+		clear_wake(tx);
 	if (tx->error_pending) {
 		memcpy(libpcap_errbuf(p), tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;
@@ -1356,174 +1392,6 @@ ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 	return 0;
 }
 
-/* Sleep until shortly before the deadline, then spin to it. */
-static void
-wait_until(long long due)
-{
-	long long left = due - now_ns();
-	struct timespec ts;
-
-	if (left > TX_SPIN_NS) {
-		left = due - TX_SPIN_NS;
-		ts.tv_sec = (time_t)(left / NSEC_PER_SEC);
-		ts.tv_nsec = (long)(left % NSEC_PER_SEC);
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
-		    NULL) == EINTR)
-			;
-	}
-	while (now_ns() < due)
-		;
-}
-
-/* Offset of record n of the queue. */
-static u_int
-record_offset(const pcap_send_queue *queue, unsigned long long n)
-{
-	struct pcap_pkthdr h;
-	u_int off = 0;
-
-	while (n-- > 0) {
-		memcpy(&h, queue->buffer + off, sizeof(h));
-		off += (u_int)sizeof(h) + h.caplen;
-	}
-	return off;
-}
-
-/*
- * With sync, a record's time stamp in nanoseconds (the handle's
- * precision says how to read tv_usec), or -1 with the error set if it is
- * not a time stamp.
- */
-static long long
-record_time_ns(pcap_t *p, const struct pcap_pkthdr *h, unsigned long long n)
-{
-	int nano =
-	    libpcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-	long long units = nano ? NSEC_PER_SEC : 1000000;
-
-	if (h->ts.tv_sec < 0 || h->ts.tv_sec >= LLONG_MAX / NSEC_PER_SEC ||
-	    h->ts.tv_usec < 0 || h->ts.tv_usec >= units) {
-		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "pcap_sendqueue_transmit: record %llu has time stamp %lld.%0*ld, which sync cannot use: seconds must be from 0 to %lld and the fraction below %lld %s",
-		    n, (long long)h->ts.tv_sec, nano ? 9 : 6,
-		    (long)h->ts.tv_usec, LLONG_MAX / NSEC_PER_SEC - 1, units,
-		    nano ? "ns (a nanosecond-precision handle)" : "us");
-		return -1;
-	}
-	return h->ts.tv_sec * NSEC_PER_SEC +
-	    h->ts.tv_usec * (nano ? 1 : NSEC_PER_SEC / 1000000);
-}
-
-/*
- * With sync, when record n (time stamp ts) is due.  -1 with the error
- * set if its time stamp goes back, or comes more than TX_SYNC_MAX_GAP_S
- * after the previous one: such a gap is taken for a bad time stamp rather
- * than waited for.
- */
-static long long
-record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
-    unsigned long long n)
-{
-	if (ts < prev_ts) {
-		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "pcap_sendqueue_transmit: record %llu is time stamped %lld ns before the previous record; with sync, time stamps must not go back",
-		    n, prev_ts - ts);
-		return -1;
-	}
-	if (ts - prev_ts > TX_SYNC_MAX_GAP_S * NSEC_PER_SEC) {
-		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "pcap_sendqueue_transmit: record %llu is time stamped %lld s after the previous record; with sync, gaps of more than %d s are refused",
-		    n, (ts - prev_ts) / NSEC_PER_SEC, TX_SYNC_MAX_GAP_S);
-		return -1;
-	}
-	return prev_due + (ts - prev_ts);
-}
-
-/* Each record goes through the TX ring, as batched pcap_inject() calls. */
-static u_int
-ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
-{
-	struct pcap_ring_tx *tx = tx_of(p);
-	struct pcap_pkthdr h;
-	unsigned long long n = 0;
-	long long due = 0, ts, prev_ts = 0;
-	u_int off = 0;
-	int batch = TX_DEFAULT_BATCH;
-	char why[PCAP_ERRBUF_SIZE];
-
-	pthread_mutex_lock(&tx->lock);
-	if (tx->ring.map.base == NULL && setup_ring(p) != 0) {
-		pthread_mutex_unlock(&tx->lock);
-		memcpy(why, libpcap_errbuf(p), sizeof(why));
-		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "pcap_sendqueue_transmit: no TX ring: %.*s",
-		    PCAP_ERRBUF_SIZE - 40, why);
-		pcap_ring_tx_cleanup(p);
-		return 0;
-	}
-	if (tx->batch > 0)
-		batch = tx->batch;
-	/*
-	 * Frames injected before go first; what they lose is
-	 * pcap_inject_flush()'s to report, and the queue still goes.
-	 */
-	(void)flush(p, TX_WAIT_TAKEN, 0);
-	tx->in_sendqueue = 1;
-	tx->queue_seq0 = tx->ring.stat.tx_queued;
-	tx->queue_fail_seq = ULLONG_MAX;
-
-	while (off < queue->len) {
-		const u_char *data = (const u_char *)queue->buffer + off + sizeof(h);
-
-		if (libpcap_sendqueue_record(p, queue, off, n, &h) != 0)
-			break;
-		if (sync) {
-			if ((ts = record_time_ns(p, &h, n)) == -1)
-				break;
-			if (n == 0)
-				due = now_ns();
-			else if ((due = record_due(p, ts, prev_ts, due, n)) == -1)
-				break;
-			prev_ts = ts;
-			if (due > now_ns()) {
-				/* What is due now goes out before the wait. */
-				if (kick(p) == -1)
-					break;
-				pthread_mutex_unlock(&tx->lock);
-				wait_until(due);
-				pthread_mutex_lock(&tx->lock);
-			}
-		}
-		/*
-		 * While the lock was released (waits for time or room),
-		 * another thread's flush may have met a rejected record:
-		 * nothing after it goes.
-		 */
-		if (tx->queue_fail_seq != ULLONG_MAX)
-			break;
-		if (check_frame(p, tx, data, (int)h.caplen) != 0 ||
-		    queue_frame(p, tx, data, (int)h.caplen, 1) == -1)
-			break;
-		if (tx->ring.unsent >= (unsigned int)batch && kick(p) == -1)
-			break;
-		off += (u_int)sizeof(h) + h.caplen;
-		n++;
-	}
-	/* An error that stopped the loop stays the one reported. */
-	memcpy(why, libpcap_errbuf(p), sizeof(why));
-	(void)flush(p, TX_WAIT_TAKEN, 0);
-	tx->in_sendqueue = 0;
-	if (tx->queue_fail_seq != ULLONG_MAX) {
-		/* The kernel took the records before it, and no other. */
-		off = record_offset(queue, tx->queue_fail_seq - tx->queue_seq0);
-		memcpy(libpcap_errbuf(p), tx->queue_error, PCAP_ERRBUF_SIZE);
-	} else if (off < queue->len) {
-		memcpy(libpcap_errbuf(p), why, PCAP_ERRBUF_SIZE);
-	}
-	pthread_mutex_unlock(&tx->lock);
-	return off;
-}
-
 /* Installed on each of the module's handles when it is created. */
 const struct pcap_plugin_tx_ops pcap_ring_tx_ops = {
 	.size = sizeof(struct pcap_plugin_tx_ops),
@@ -1532,5 +1400,5 @@ const struct pcap_plugin_tx_ops pcap_ring_tx_ops = {
 	.set_tx_qdisc_bypass = ring_set_tx_qdisc_bypass,
 	.inject_flush = ring_inject_flush,
 	.tx_stats = ring_tx_stats,
-	.sendqueue_transmit = ring_sendqueue_transmit,
+	.sendqueue_transmit = pcap_ring_sendqueue_transmit,
 };

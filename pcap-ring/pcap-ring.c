@@ -6,7 +6,8 @@
  * explicitly; everything else is left to stock pcap-linux.  Ring mechanics
  * live in the layers that know no pcap_t (pcap-ring-layers.h:
  * pcap-ring-setup.c, pcap-ring-rx.c, pcap-ring-txring.c); the read and
- * inject operations that drive them in pcap-ring-read.c and pcap-ring-tx.c.
+ * inject operations that drive them in pcap-ring-read.c and pcap-ring-tx.c,
+ * the send queues in pcap-ring-sendqueue.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* secure_getenv */

@@ -322,10 +322,12 @@ idle_after_burst(int immediate, int next_ex)
 
 /*
  * Frames a batched handle queued: a readable fd leads to one read that
- * returns within the timeout, after which the fd is not readable.
+ * returns within the timeout, after which the fd is not readable.  Also
+ * when a whole batch went out inside pcap_inject() (the descriptor is
+ * left readable for them until the next read).
  */
 static void
-idle_after_batched_inject(int next_ex)
+idle_after_batched_inject(int next_ex, int frames)
 {
 	const double slack = IDLE_TIMEOUT_MS / 1000.0 + 0.4;
 	char what[128];
@@ -335,15 +337,15 @@ idle_after_batched_inject(int next_ex)
 	pcap_t *p;
 	int i, readable;
 
-	snprintf(what, sizeof(what), "batched inject, then select + %s",
-	    next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
+	snprintf(what, sizeof(what), "batched inject of %d, then select + %s",
+	    frames, next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
 	setenv("PCAP_RING_TX_BATCH", "64", 1);
 	p = bed_create(bed.veth_b);
 	MUST(pcap_set_timeout(p, IDLE_TIMEOUT_MS));
 	bed_activate(p);
 	unsetenv("PCAP_RING_TX_BATCH");
 	frame_build(frame, 0, sizeof(frame), MIX_UDP);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < frames; i++)
 		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
 		    "%s: pcap_inject: %s", what, pcap_geterr(p));
 	bed_tally_init(&t, 0, 0);
@@ -377,7 +379,9 @@ main(int argc, char **argv)
 		idle_after_burst(immediate, 0);
 		idle_after_burst(immediate, 1);
 	}
-	idle_after_batched_inject(0);
-	idle_after_batched_inject(1);
+	idle_after_batched_inject(0, 3);
+	idle_after_batched_inject(1, 3);
+	idle_after_batched_inject(0, 64);
+	idle_after_batched_inject(1, 64);
 	return bed_finish();
 }
