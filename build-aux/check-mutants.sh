@@ -233,7 +233,7 @@ mutant exit-hook-not-waited-for pcap-ring-tx.c \
 
 # The exit hook never gives up: frames stuck on a slow link hold exit().
 mutant exit-hook-no-deadline pcap-ring-tx.c \
-	's/give_up = now_ns() > due;/give_up = due < 0;/' \
+	's/give_up = pcap_ring_now_ns() > due;/give_up = due < 0;/' \
 	"tx/t-exit-threads tx/t-blocking"
 
 # The module's handles get no tx ops: the TX API says "not supported".
