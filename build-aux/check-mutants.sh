@@ -225,6 +225,17 @@ mutant tx-blocking-gives-up pcap-ring-tx.c \
 	's/wait == TX_WAIT_CLOSE \&\&/wait != TX_KICK_ONCE \&\&/' \
 	"tx/t-blocking"
 
+# pcap_close() on another thread does not wait for the exit hook, which
+# walks the list of handles without a lock.
+mutant exit-hook-not-waited-for pcap-ring-tx.c \
+	's/while (exit_flushing \&\& !pthread_equal(exit_thread, pthread_self()))/while (0)/' \
+	"tx/t-exit-threads"
+
+# The exit hook never gives up: frames stuck on a slow link hold exit().
+mutant exit-hook-no-deadline pcap-ring-tx.c \
+	's/give_up = pcap_ring_now_ns() > due;/give_up = due < 0;/' \
+	"tx/t-exit-threads tx/t-blocking"
+
 # The module's handles get no tx ops: the TX API says "not supported".
 mutant tx-ops-not-installed pcap-ring.c \
 	's/libpcap_set_tx_ops(p, &pcap_ring_tx_ops);/(void)0;/' \
