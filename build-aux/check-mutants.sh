@@ -176,8 +176,8 @@ mutant batch-ignored pcap-ring-tx.c \
 	"tx/t-inject-modes"
 
 # No TX lock: a reader's flush and an injection change the ring at once.
-mutant tx-no-lock pcap-ring-tx.c \
-	's/pthread_mutex_lock(&tx->lock);/(void)0;/' \
+mutant tx-no-lock pcap-ring-int.h \
+	's/^\tpthread_mutex_lock(&tx->lock);$/\t(void)0;/' \
 	"test-tx-threads"
 
 # The eventfd of sent frames is never cleared: select() loops spin.
@@ -224,6 +224,17 @@ mutant tx-mtu-read-once pcap-ring-tx.c \
 mutant tx-blocking-gives-up pcap-ring-tx.c \
 	's/wait == TX_WAIT_CLOSE \&\&/wait != TX_KICK_ONCE \&\&/' \
 	"tx/t-blocking"
+
+# pcap_close() on another thread does not wait for the exit hook, which
+# walks the list of handles without a lock.
+mutant exit-hook-not-waited-for pcap-ring-tx.c \
+	's/while (exit_flushing \&\& !pthread_equal(exit_thread, pthread_self()))/while (0)/' \
+	"tx/t-exit-threads"
+
+# The exit hook never gives up: frames stuck on a slow link hold exit().
+mutant exit-hook-no-deadline pcap-ring-tx.c \
+	's/give_up = pcap_ring_now_ns() > due;/give_up = due < 0;/' \
+	"tx/t-exit-threads tx/t-blocking"
 
 # The module's handles get no tx ops: the TX API says "not supported".
 mutant tx-ops-not-installed pcap-ring.c \

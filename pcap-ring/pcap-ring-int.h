@@ -61,12 +61,32 @@ struct pcap_ring_tx {
 	unsigned long long queue_fail_seq;	/* the record that failed, or ULLONG_MAX */
 	char queue_error[PCAP_ERRBUF_SIZE];
 	/*
-	 * Held while the ring state changes, never while a read waits.  It
-	 * checks its owner, so that exit() or pcap_close() from a signal
-	 * handler that interrupted an injection does not wait for itself.
+	 * Held while the ring state changes, never while a read waits
+	 * (pcap_ring_tx_lock()).
 	 */
 	pthread_mutex_t lock;
+	pthread_t holder;		/* the thread holding it, or 0 */
 };
+
+/*
+ * The TX lock is a plain mutex: an error-checking one costs more than the
+ * rest of a batched pcap_inject().  Its holder is kept instead, so that
+ * exit() or pcap_close() from a signal handler that interrupted it on the
+ * same thread does not wait for itself (the ring is then half changed).
+ */
+static inline void
+pcap_ring_tx_lock(struct pcap_ring_tx *tx)
+{
+	pthread_mutex_lock(&tx->lock);
+	__atomic_store_n(&tx->holder, pthread_self(), __ATOMIC_RELAXED);
+}
+
+static inline void
+pcap_ring_tx_unlock(struct pcap_ring_tx *tx)
+{
+	__atomic_store_n(&tx->holder, (pthread_t)0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&tx->lock);
+}
 
 /*
  * The handle's private fanout group (pcap-ring-grow.c) and ring growth.

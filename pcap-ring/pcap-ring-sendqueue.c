@@ -130,9 +130,9 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	int batch = TX_DEFAULT_BATCH;
 	char why[PCAP_ERRBUF_SIZE];
 
-	pthread_mutex_lock(&tx->lock);
+	pcap_ring_tx_lock(tx);
 	if (tx->ring.map.base == NULL && pcap_ring_tx_setup_ring(p) != 0) {
-		pthread_mutex_unlock(&tx->lock);
+		pcap_ring_tx_unlock(tx);
 		memcpy(why, libpcap_errbuf(p), sizeof(why));
 		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: no TX ring: %.*s",
@@ -168,9 +168,9 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 				/* What is due now goes out before the wait. */
 				if (pcap_ring_tx_kick(p) == -1)
 					break;
-				pthread_mutex_unlock(&tx->lock);
+				pcap_ring_tx_unlock(tx);
 				wait_until(due);
-				pthread_mutex_lock(&tx->lock);
+				pcap_ring_tx_lock(tx);
 			}
 		}
 		/*
@@ -199,6 +199,6 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	} else if (off < queue->len) {
 		memcpy(libpcap_errbuf(p), why, PCAP_ERRBUF_SIZE);
 	}
-	pthread_mutex_unlock(&tx->lock);
+	pcap_ring_tx_unlock(tx);
 	return off;
 }

@@ -333,8 +333,8 @@ note_reject(pcap_t *p, const struct ring_tx_reject *rej)
  * it could take none and they were dropped, or when it rejected a record
  * of a send queue (which stops there).
  */
-static int
-kick(pcap_t *p)
+int
+pcap_ring_tx_kick(pcap_t *p)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 	struct ring_tx_reject rej;
@@ -443,9 +443,9 @@ pause_for(unsigned int step)
 static void
 back_off(struct pcap_ring_tx *tx, unsigned int step)
 {
-	pthread_mutex_unlock(&tx->lock);
+	pcap_ring_tx_unlock(tx);
 	pause_for(step);
-	pthread_mutex_lock(&tx->lock);
+	pcap_ring_tx_lock(tx);
 }
 
 /*
@@ -461,7 +461,7 @@ make_room(pcap_t *p, int block)
 	unsigned int step;
 
 	for (step = 0;; step++) {
-		if (tx->ring.unsent > 0 && kick(p) == -1) {
+		if (tx->ring.unsent > 0 && pcap_ring_tx_kick(p) == -1) {
 			report_loss(p);
 			return -1;
 		}
@@ -501,7 +501,7 @@ flush(pcap_t *p, int wait, long long due)
 	unsigned int step;
 
 	for (step = 0; tx->ring.unsent > 0; step++) {
-		if (kick(p) == -1)
+		if (pcap_ring_tx_kick(p) == -1)
 			return -1;
 		if (tx->ring.unsent == 0)
 			break;
@@ -581,11 +581,6 @@ check_frame(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size)
 {
 	unsigned int max;
 
-	/* What nearly every frame is, in a few comparisons. */
-	if (buf != NULL && size >= (int)tx->min_len &&
-	    (unsigned int)size <= tx->max_len &&
-	    (unsigned int)size <= tx->ring.frame_size - tx->ring.data_offset)
-		return 0;
 	if (bad_frame(p, buf, size))
 		return -1;
 	if (size < (int)tx->min_len) {
@@ -611,6 +606,15 @@ check_frame(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size)
 		return TX_FRAME_TOO_BIG;
 	}
 	return 0;
+}
+
+/* What nearly every frame is: check_frame() in a few comparisons. */
+static int
+frame_fits(const struct pcap_ring_tx *tx, const void *buf, int size)
+{
+	return buf != NULL && size >= (int)tx->min_len &&
+	    (unsigned int)size <= tx->max_len &&
+	    (unsigned int)size <= tx->ring.frame_size - tx->ring.data_offset;
 }
 
 /* Copy one checked frame into the ring.  0, or -1 with the error set. */
@@ -687,19 +691,19 @@ inject_batched(pcap_t *p, const void *buf, int size)
 	struct pcap_ring_tx *tx = &pr->tx;
 	int ret = size, status;
 
-	pthread_mutex_lock(&tx->lock);
-	status = check_frame(p, tx, buf, size);
+	pcap_ring_tx_lock(tx);
+	status = frame_fits(tx, buf, size) ? 0 : check_frame(p, tx, buf, size);
 	if (status == TX_FRAME_TOO_BIG)
 		ret = inject_beside_ring(p, buf, size);
 	else if (status != 0 ||
 	    queue_frame(p, tx, buf, size, !nonblocking(pr)) == -1)
 		ret = PCAP_ERROR;
 	else if ((tx->ring.unsent >= (unsigned int)tx->batch || beside_read(tx)) &&
-	    kick(p) == -1) {
+	    pcap_ring_tx_kick(p) == -1) {
 		report_loss(p);
 		ret = PCAP_ERROR;	/* this frame was dropped with the batch */
 	}
-	pthread_mutex_unlock(&tx->lock);
+	pcap_ring_tx_unlock(tx);
 	return ret;
 }
 
@@ -735,10 +739,10 @@ flush_waiting(pcap_t *p)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	pthread_mutex_lock(&tx->lock);
+	pcap_ring_tx_lock(tx);
 	if (tx->ring.unsent > 0)
 		(void)flush(p, TX_KICK_ONCE, 0);
-	pthread_mutex_unlock(&tx->lock);
+	pcap_ring_tx_unlock(tx);
 }
 
 /*
@@ -765,13 +769,13 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	struct pcap_ring_tx *tx = tx_of(p);
 	int woken, ret;
 
-	pthread_mutex_lock(&tx->lock);
+	pcap_ring_tx_lock(tx);
 	woken = tx->woke_reader || tx->ring.unsent > 0;
 	tx->woke_reader = 0;
 	if (tx->ring.unsent > 0 && flush(p,
 	    nonblocking(libpcap_priv(p)) ? TX_KICK_ONCE : TX_WAIT_READ,
 	    0) == TX_FLUSH_CUT) {
-		pthread_mutex_unlock(&tx->lock);
+		pcap_ring_tx_unlock(tx);
 		if (libpcap_check_break_loop(p))
 			return PCAP_ERROR_BREAK;
 		return 0;
@@ -781,7 +785,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	/* Set under the lock: an injection after it sees it. */
 	tx->reader = pthread_self();
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&tx->lock);
+	pcap_ring_tx_unlock(tx);
 	if (!woken || pr->timeout <= 0) {
 		ret = pcap_ring_read(p, cnt, callback, user);
 	} else {
@@ -851,18 +855,13 @@ const struct pcap_plugin_ops pcap_ring_batched_ops = {
 void
 pcap_ring_tx_init(struct pcap_ring_tx *tx)
 {
-	pthread_mutexattr_t attr;
-
 	memset(tx, 0, sizeof(*tx));
 	tx->ring.fd = -1;
 	tx->wake_fd = -1;
 	tx->retry_fd = -1;
 	tx->queue_fail_seq = ULLONG_MAX;
 	/* Such a mutex holds no resources: it needs no destroy. */
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
-	pthread_mutex_init(&tx->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&tx->lock, NULL);
 }
 
 /*
@@ -1052,12 +1051,18 @@ lock_by(struct pcap_ring_tx *tx, long long due)
 {
 	long long left = due - pcap_ring_now_ns(), at;
 	struct timespec ts;
+	int err;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	at = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec + (left > 0 ? left : 0);
 	ts.tv_sec = (time_t)(at / NSEC_PER_SEC);
 	ts.tv_nsec = (long)(at % NSEC_PER_SEC);
-	return pthread_mutex_timedlock(&tx->lock, &ts);
+	if (pthread_equal(__atomic_load_n(&tx->holder, __ATOMIC_RELAXED),
+	    pthread_self()))
+		return EDEADLK;
+	if ((err = pthread_mutex_timedlock(&tx->lock, &ts)) == 0)
+		__atomic_store_n(&tx->holder, pthread_self(), __ATOMIC_RELAXED);
+	return err;
 }
 
 /*
@@ -1073,7 +1078,7 @@ send_waiting_by(pcap_t *p, long long due)
 		return;
 	if (tx->ring.unsent > 0)
 		(void)flush(p, TX_WAIT_CLOSE, due);
-	pthread_mutex_unlock(&tx->lock);
+	pcap_ring_tx_unlock(tx);
 }
 
 /*
@@ -1094,7 +1099,7 @@ kick_at_exit(pcap_t *p, int give_up)
 	    tx->ring.unsent > 0)
 		drop_waiting(p, ETIMEDOUT);
 	waiting = tx->ring.unsent;
-	pthread_mutex_unlock(&tx->lock);
+	pcap_ring_tx_unlock(tx);
 	return waiting;
 }
 
@@ -1273,13 +1278,6 @@ pcap_ring_tx_cleanup(pcap_t *p)
  * the TX lock held.
  */
 
-/* kick(): 0, or -1 with the loss noted (a rejected record stops a queue). */
-int
-pcap_ring_tx_kick(pcap_t *p)
-{
-	return kick(p);
-}
-
 /*
  * Check a record as send() would and copy it into the ring, waiting for
  * room even on a non-blocking handle.  0, or -1 with the error set: a
@@ -1363,7 +1361,7 @@ ring_inject_flush(pcap_t *p)
 	struct pcap_ring_tx *tx = tx_of(p);
 	int status = 0;
 
-	pthread_mutex_lock(&tx->lock);
+	pcap_ring_tx_lock(tx);
 	if (tx->ring.map.base != NULL)
 		(void)flush(p, nonblocking(libpcap_priv(p)) ?
 		    TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
@@ -1382,7 +1380,7 @@ ring_inject_flush(pcap_t *p)
 		    tx->ring.unsent == 1 ? "s" : "");
 		status = PCAP_ERROR;
 	}
-	pthread_mutex_unlock(&tx->lock);
+	pcap_ring_tx_unlock(tx);
 	return status;
 }
 
@@ -1391,12 +1389,12 @@ ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	pthread_mutex_lock(&tx->lock);
+	pcap_ring_tx_lock(tx);
 	if (tx->ring.map.base != NULL && tx->ring.unsent > 0)
 		(void)flush(p, TX_KICK_ONCE, 0);
 	*ts = tx->ring.stat;
 	ts->tx_pending = tx->ring.unsent;
-	pthread_mutex_unlock(&tx->lock);
+	pcap_ring_tx_unlock(tx);
 	return 0;
 }
 

@@ -5,7 +5,7 @@
  * usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all]
  *                [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k]
  *                [-E] [-A before|after] [-X EXTRA [-I IFACE2]] [-F] [-R [-B MS]]
- *                [-w FILE] [-T LEN] [-s [-W]]
+ *                [-w FILE] [-T LEN] [-s [-W]] [-Y exit|close|inject|flood]
  *   -b BATCH  pcap_set_tx_batch() (without it, PCAP_RING_TX_BATCH applies)
  *   -r RING   pcap_set_tx_ring_size()
  *   -Q        one send queue with every frame, pcap_sendqueue_transmit()
@@ -35,6 +35,20 @@
  *   -T LEN    also print how many frames are longer than LEN
  *   -s        print pcap_tx_stats() (after pcap_inject_flush(), and how
  *             long that took: "flush took T ms")
+ *   -Y WHAT   exit() after the last frame, printing "exit() at T ms" (the
+ *             realtime clock, which date(1) reads too), while another
+ *             thread acts as soon as it sees the module's exit hook at
+ *             work: kicking the last EXTRA handle (-X), or else IFACE's
+ *             (frames must wait there meanwhile).  It prints IFACE's
+ *             handle's pcap_tx_stats() ("exiting tx ..."), then: exit
+ *             calls exit(3); close calls pcap_close() on that handle and
+ *             prints "close took T ms"; inject injects COUNT more frames
+ *             into it (from FIRST + COUNT) and prints "injected N frames B
+ *             bytes"; flood injects frames into it until the process ends.
+ *             After close and inject it prints the last EXTRA handle's
+ *             pcap_tx_stats() ("other tx ..."), and an atexit handler
+ *             registered before any handle was opened (so it runs after
+ *             the exit hook) waits for that.
  *
  * Prints "sent N frames B bytes" (frames the calls accepted), with -Q
  * "transmit took U us" (pcap_sendqueue_transmit()), and, with -s,
@@ -42,6 +56,7 @@
  * Fails at once if pcap-ring left IFACE to stock pcap-linux.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,21 +76,28 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k] [-E] [-A before|after] [-X EXTRA [-I IFACE2]] [-F] [-R [-B MS]] [-w FILE] [-T LEN] [-s [-W]]\n");
+	    "usage: ring-tx -i IFACE -n COUNT [-f FIRST] [-l MIN-MAX] [-m udp|all] [-b BATCH] [-r RING] [-Q] [-S] [-g GAP_US] [-N [-O]] [-k] [-E] [-A before|after] [-X EXTRA [-I IFACE2]] [-F] [-R [-B MS]] [-w FILE] [-T LEN] [-s [-W]] [-Y exit|close|inject|flood]\n");
 	exit(2);
 }
 
 static void
-print_stats(pcap_t *p)
+get_stats(pcap_t *p, struct pcap_tx_stat *ts)
 {
-	struct pcap_tx_stat ts;
-
-	if (pcap_tx_stats(p, &ts) != 0) {
+	if (pcap_tx_stats(p, ts) != 0) {
 		fprintf(stderr, "ring-tx: pcap_tx_stats: %s\n", pcap_geterr(p));
 		exit(1);
 	}
-	printf("tx queued %llu sent %llu bytes %llu rejected %llu dropped %llu kicks %llu waits %llu pending %llu\n",
-	    (unsigned long long)ts.tx_queued, (unsigned long long)ts.tx_sent,
+}
+
+/* pcap_tx_stats(), on a line that starts with label. */
+static void
+print_stats(pcap_t *p, const char *label)
+{
+	struct pcap_tx_stat ts;
+
+	get_stats(p, &ts);
+	printf("%s queued %llu sent %llu bytes %llu rejected %llu dropped %llu kicks %llu waits %llu pending %llu\n",
+	    label, (unsigned long long)ts.tx_queued, (unsigned long long)ts.tx_sent,
 	    (unsigned long long)ts.tx_bytes, (unsigned long long)ts.tx_rejected,
 	    (unsigned long long)ts.tx_dropped, (unsigned long long)ts.tx_kicks,
 	    (unsigned long long)ts.tx_waits, (unsigned long long)ts.tx_pending);
@@ -253,6 +275,131 @@ wait_for_go(const char *file)
 		usleep(10000);
 }
 
+/* -Y: what the other thread does while the exit hook runs, and with what. */
+static struct {
+	const char *what;
+	pcap_t *other;			/* the last EXTRA handle, if any */
+	unsigned long first;		/* the frames it injects */
+	unsigned long count;
+	size_t min_len, max_len;
+	enum frame_mix mix;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int done;
+} during = {
+	.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER
+};
+
+/*
+ * Wait until something other than this thread kicks p, whose frames wait
+ * on a link too slow for them: at exit, only the module's hook does.
+ * Each pcap_tx_stats() here kicks p at most once itself.
+ */
+static void
+see_exit_hook_at_work(pcap_t *p)
+{
+	struct pcap_tx_stat ts;
+	unsigned long long start, mine = 0;
+	long long due = now_us() + 10000000;
+
+	get_stats(p, &ts);
+	start = ts.tx_kicks;
+	do {
+		if (now_us() > due) {
+			fprintf(stderr, "ring-tx: the exit hook was not seen kicking a handle within 10 s\n");
+			_exit(1);
+		}
+		usleep(1000);
+		get_stats(p, &ts);
+		mine++;
+	} while (ts.tx_kicks - start <= mine);
+}
+
+/* Inject frames first to first + count - 1 into handle; how many went. */
+static unsigned long
+inject_more(unsigned long first, unsigned long count, unsigned long long *bytes)
+{
+	static uint8_t frame[FRAME_MAX_LEN];
+	unsigned long i;
+	size_t len;
+
+	for (i = first; i - first < count; i++) {
+		len = frame_build(frame, (uint32_t)i,
+		    frame_len((uint32_t)i, during.min_len, during.max_len),
+		    during.mix);
+		if (pcap_inject(handle, frame, len) != (int)len) {
+			fprintf(stderr, "ring-tx: during exit: frame %lu: %s\n",
+			    i, pcap_geterr(handle));
+			break;
+		}
+		*bytes += len;
+	}
+	return i - first;
+}
+
+static void *
+act_during_exit(void *arg)
+{
+	unsigned long long bytes = 0;
+	unsigned long n;
+	long long start;
+
+	(void)arg;
+	see_exit_hook_at_work(during.other != NULL ? during.other : handle);
+	print_stats(handle, "exiting tx");
+	fflush(stdout);
+	if (strcmp(during.what, "exit") == 0) {
+		exit(3);
+	} else if (strcmp(during.what, "close") == 0) {
+		start = now_us();
+		pcap_close(handle);
+		printf("close took %lld ms\n", (now_us() - start) / 1000);
+	} else if (strcmp(during.what, "inject") == 0) {
+		n = inject_more(during.first, during.count, &bytes);
+		printf("injected %lu frames %llu bytes\n", n, bytes);
+	} else {
+		(void)inject_more(during.first, ULONG_MAX - during.first, &bytes);
+		for (;;)
+			pause();
+	}
+	if (during.other != NULL)
+		print_stats(during.other, "other tx");
+	fflush(stdout);
+	pthread_mutex_lock(&during.lock);
+	during.done = 1;
+	pthread_cond_signal(&during.cond);
+	pthread_mutex_unlock(&during.lock);
+	return NULL;
+}
+
+/* Run after the exit hook: the process lives until the thread reports. */
+static void
+wait_for_report(void)
+{
+	struct timespec due;
+	int err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &due);
+	due.tv_sec += 10;
+	pthread_mutex_lock(&during.lock);
+	while (!during.done && err == 0)
+		err = pthread_cond_timedwait(&during.cond, &during.lock, &due);
+	pthread_mutex_unlock(&during.lock);
+	if (err != 0) {
+		fprintf(stderr, "ring-tx: the thread acting during exit did not report within 10 s\n");
+		_exit(1);
+	}
+}
+
+static long long
+realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -269,12 +416,12 @@ main(int argc, char **argv)
 	int nonblock = 0, stop_when_full = 0, keep_going = 0, no_close = 0;
 	int stats = 0, flush_again = 0, flushes, opt, ret;
 	int fork_child = 0, read_one = 0, break_ms = -1, extra = 0;
-	pthread_t breaker;
+	pthread_t breaker, actor;
 	const char *close_hook = NULL;
 	struct pcap_tx_stat ts;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:X:I:FRB:w:T:sW")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:X:I:FRB:w:T:sWY:")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -317,6 +464,15 @@ main(int argc, char **argv)
 		case 'T': threshold = strtoul(optarg, NULL, 0); break;
 		case 's': stats = 1; break;
 		case 'W': flush_again = 1; break;
+		case 'Y':
+			if (strcmp(optarg, "exit") != 0 &&
+			    strcmp(optarg, "close") != 0 &&
+			    strcmp(optarg, "inject") != 0 &&
+			    strcmp(optarg, "flood") != 0)
+				usage();
+			during.what = optarg;
+			no_close = 1;
+			break;
 		default: usage();
 		}
 	}
@@ -325,6 +481,9 @@ main(int argc, char **argv)
 
 	if (close_hook != NULL && strcmp(close_hook, "before") == 0 &&
 	    atexit(close_at_exit) != 0)
+		return 1;
+	if (during.what != NULL && (strcmp(during.what, "close") == 0 ||
+	    strcmp(during.what, "inject") == 0) && atexit(wait_for_report) != 0)
 		return 1;
 	for (; extra > 0; extra--) {
 		p = open_handle(extra_ifname != NULL ? extra_ifname : ifname,
@@ -338,6 +497,7 @@ main(int argc, char **argv)
 				return 1;
 			}
 		}
+		during.other = p;
 	}
 	p = open_handle(ifname, batch, ring, break_ms >= 0 ? 1000 : -1);
 	handle = p;
@@ -449,6 +609,16 @@ main(int argc, char **argv)
 	if (threshold != 0)
 		printf("longer than %zu: %lu\n", threshold, longer);
 	if (no_close) {
+		if (during.what != NULL) {
+			during.first = first + count;
+			during.count = count;
+			during.min_len = min_len;
+			during.max_len = max_len;
+			during.mix = mix;
+			if (pthread_create(&actor, NULL, act_during_exit, NULL) != 0)
+				return 1;
+			printf("exit() at %lld ms\n", realtime_ms());
+		}
 		/* What waits is sent at exit, or by close_at_exit(). */
 		fflush(stdout);
 		exit(0);
@@ -467,7 +637,7 @@ main(int argc, char **argv)
 			printf("flushes %d\n", flushes);
 		if (ret != 0)
 			printf("flush: %s\n", pcap_geterr(p));
-		print_stats(p);
+		print_stats(p, "tx");
 	}
 	pcap_close(p);
 	return 0;

@@ -26,21 +26,12 @@ bed_setup
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# slow_link RATE: tbf holds VETH_A to RATE, its queue empty: frames an
-# earlier case left in flight would fill the 1 MB limit, and tbf would
-# then drop new frames rather than hold them.
-slow_link() {
-	tc -n "$NS_A" qdisc del dev "$VETH_A" root 2>/dev/null
-	tc -n "$NS_A" qdisc add dev "$VETH_A" root tbf rate "$1" burst 10kb limit 1mb ||
-		fail "tc qdisc add tbf rate $1"
-}
-
 # queued_on_link: tbf holds frames.
 queued_on_link() {
 	tc -n "$NS_A" -s qdisc show dev "$VETH_A" | grep -q 'backlog [1-9]'
 }
 
-slow_link 1mbit
+tx_slow_link 1mbit
 
 tx_capture blocking 500
 start=$(ms)
@@ -59,7 +50,7 @@ tx_check_capture blocking 500 500000
 
 # The close bound: 500 KB at 100 kbit/s take 40 s; pcap_close() gives up
 # after 2 s and drops what waits (the frames in flight still go).
-slow_link 100kbit
+tx_slow_link 100kbit
 start=$(ms)
 out=$(in_a setpriv --bounding-set -net_admin env $(tool_env ring) "$TOOLS/ring-tx" \
 	-i "$VETH_A" -n 500 -l 1000-1000 -b 64 -r 512 2>&1) || fail "ring-tx: $out"
@@ -70,7 +61,7 @@ echo "close: took $took ms"
 
 # Three handles, some 300 frames stuck in each: exit() gives up on all of
 # them together after 2 s (it used to wait 2 s for each, 6 s).
-slow_link 100kbit
+tx_slow_link 100kbit
 start=$(ms)
 out=$(in_a setpriv --bounding-set -net_admin env $(tool_env ring) "$TOOLS/ring-tx" \
 	-i "$VETH_A" -n 500 -l 1000-1000 -b 64 -r 512 -X 2 -E 2>&1) || fail "ring-tx: $out"
@@ -91,7 +82,7 @@ ip -n "$NS_A" link set "$FAST_A" up
 ip -n "$NS_B" link set "$FAST_B" up
 tc -n "$NS_A" qdisc add dev "$FAST_A" root tbf rate 20mbit burst 20kb limit 1mb ||
 	fail "tc qdisc add tbf rate 20mbit"
-slow_link 100kbit
+tx_slow_link 100kbit
 TX_PEER=$FAST_B tx_capture exit-fast 2000
 TX_PEER=
 start=$(ms)
@@ -108,7 +99,7 @@ ip -n "$NS_A" link del "$FAST_A"
 # Non-blocking, the 500 frames fit in the ring and some 200 in the send
 # buffer: pcap_inject_flush() returns at once (it used to wait 2 s, then
 # drop them), and the counters say what still waits.
-slow_link 100kbit
+tx_slow_link 100kbit
 out=$(in_a setpriv --bounding-set -net_admin env $(tool_env ring) "$TOOLS/ring-tx" \
 	-i "$VETH_A" -n 500 -l 1000-1000 -b 64 -r 512 -N -s 2>&1) || fail "ring-tx: $out"
 echo "$out"
@@ -124,7 +115,7 @@ set -- $counts
 
 # Batch = ring: nothing is kicked before the flush, so frames held by tbf
 # mean that ring-tx waits in pcap_inject_flush().
-slow_link 100kbit
+tx_slow_link 100kbit
 start=$(ms)
 bed_bg in_a setpriv --bounding-set -net_admin env $(tool_env ring) "$TOOLS/ring-tx" \
 	-i "$VETH_A" -n 500 -l 1000-1000 -b 512 -r 512 -s > "$BED_TMP/down.out" 2>&1

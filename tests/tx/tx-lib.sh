@@ -21,6 +21,15 @@ tx_peer_one_cpu() {
 	done' sh "${TX_PEER:-$VETH_B}" || fail "RPS on ${TX_PEER:-$VETH_B}"
 }
 
+# tx_slow_link RATE [DEV]: tbf holds DEV (default VETH_A) in NS_A to RATE,
+# its queue empty: frames an earlier case left in flight would fill the
+# 1 MB limit, and tbf would then drop new frames rather than hold them.
+tx_slow_link() {
+	tc -n "$NS_A" qdisc del dev "${2:-$VETH_A}" root 2>/dev/null
+	tc -n "$NS_A" qdisc add dev "${2:-$VETH_A}" root tbf rate "$1" burst 10kb limit 1mb ||
+		fail "tc qdisc add tbf rate $1 on ${2:-$VETH_A}"
+}
+
 # tx_capture NAME EXPECTED [ring-cap options]: start a capture on VETH_B
 # (or on TX_PEER, an interface of NS_B, if set)
 # that stops after EXPECTED test frames or 10 s of silence (non-blocking,
@@ -46,6 +55,21 @@ tx_check_capture() {
 	assert_eq "$1: frames on the peer" \
 		"frames $2 bytes $3 first 0 last $(($2 - 1)) dup 0 reorder 0 bad 0 other 0" \
 		"$(cat "$BED_TMP/cap.$1")"
+}
+
+# tx_check_some NAME MIN: the capture got at least MIN of the frames, from
+# frame 0, in order, once each, intact; how many in CAP_GOT, the last in
+# CAP_LAST.
+tx_check_some() {
+	wait "$CAP_PID"
+	_cap=$(cat "$BED_TMP/cap.$1")
+	assert_match "$1: frames on the peer in order, once each, intact" \
+		"^frames [0-9]+ bytes [0-9]+ first 0 last [0-9]+ dup 0 reorder 0 bad 0 other 0$" "$_cap"
+	CAP_GOT=$(echo "$_cap" | awk '{print $2}')
+	CAP_LAST=$(echo "$_cap" | awk '{print $8}')
+	[ "$CAP_GOT" -ge "$2" ] ||
+		fail "$1: the peer got $CAP_GOT frames, of the $2 counted as sent"
+	echo "ok: $1: the peer got $CAP_GOT frames (at least the $2 counted as sent)"
 }
 
 # tx_env_words [env WORD... --] ...: the environment words of such a
