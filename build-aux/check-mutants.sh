@@ -210,10 +210,26 @@ mutant sync-slow pcap-ring-sendqueue.c \
 	's/return prev_due + (ts - prev_ts);/return prev_due + 2 * (ts - prev_ts);/' \
 	"tx/t-inject-modes"
 
-# A batched handle's epoll set is never closed.
-mutant tx-epoll-leak pcap-ring-tx.c \
-	's/close(tx->epoll_fd);/(void)0;/' \
+# A batched (or growing) handle's epoll set is never closed.
+mutant tx-epoll-leak pcap-ring.c \
+	's/close(pr->epoll_fd);/(void)0;/' \
 	"test-open-close-leaks"
+
+# A growing handle's selectable descriptor is its capture socket, which a
+# growth step replaces under the program's own epoll set.
+mutant growth-selectable-socket pcap-ring.c \
+	's/if (pr->grow.max != 0 && (status = pcap_ring_epoll_open(p))/if (0 \&\& (status = pcap_ring_epoll_open(p))/' \
+	"test-program-socket"
+
+# While the old ring drains, the selectable descriptor hears only it.
+mutant growth-drain-unheard pcap-ring-grow.c \
+	's/^\t(void)pcap_ring_epoll_add(p, fd);$/\t(void)0;/' \
+	"test-ring-grow"
+
+# A copy of the capture socket that outlives a step is taken to have left.
+mutant growth-copy-ignored pcap-ring-grow.c \
+	's/still_open(old.st_ino, new.st_ino) != 0;/still_open(old.st_ino, new.st_ino) == 2;/' \
+	"test-ring-grow"
 
 # The MTU is not read again: a raised MTU refuses longer frames.
 mutant tx-mtu-read-once pcap-ring-tx.c \
