@@ -158,6 +158,83 @@ def capture_goals(rows):
     if worse:
         lines.append("- Elsewhere ring costs more CPU per captured packet than stock: "
                      + ", ".join(worse) + " (median of per-run ratios).")
+    lines += capture_goals_wireshark(rows)
+    return lines
+
+
+def capture_goals_wireshark(rows):
+    """Issue 9's rows: tcpdump at 64 B and in immediate mode, and dumpcap's
+    2 MiB request at the maximum and at a moderate rate."""
+    lines = []
+    key = ("capture", "tcpdump", 64)
+    rt = ratio(values(rows, key, "stock", "cpu_ns_per_pkt"),
+               values(rows, key, "ring", "cpu_ns_per_pkt"))
+    if rt is not None:
+        lines.append("- Unchanged tcpdump, 64 B from one sender CPU, CPU per captured packet "
+                     "no worse than stock: x%.2f, %s." % (rt, "met" if rt <= 1.0 else "NOT met"))
+    for size in (1514, 64):
+        im = summary(values(rows, ("capture", "tcpdump-immediate", size), "ring", "drop_pct"))
+        if im:
+            lines.append("- tcpdump --immediate-mode, %d B: ring drops %.1f %% at most, "
+                         "goal 0 %%: %s." % (size, im[2], "met" if im[2] == 0 else "NOT met"))
+    key = ("capture", "dumpcap-maxrate", 1514)
+    st = summary(values(rows, key, "stock", "drop_pct"))
+    for path in ("ring", "ring-grow"):
+        rg = summary(values(rows, key, path, "drop_pct"))
+        pps = summary(values(rows, key, path, "pps"))
+        if st and rg and pps:
+            lines.append("- Unchanged dumpcap (2 MiB request), max rate, 1514 B, path %s: "
+                         "stock drops %.1f %%, %s %.1f %% (medians), while dumpcap captures "
+                         "%.0f packets/s. Goal \"<= 0.5 %% where stock >= 10 %%\": %s."
+                         % (path, st[0], path, rg[0], pps[0],
+                            "met" if st[0] >= 10 and rg[2] <= 0.5 else "NOT met"))
+    key = ("capture", "dumpcap-moderate", 64)
+    for path in ("ring", "ring-grow"):
+        kib = summary(values(rows, key, path, "ring_kib"))
+        rt = ratio(values(rows, key, "stock", "cpu_ns_per_pkt"),
+                   values(rows, key, path, "cpu_ns_per_pkt"))
+        if kib and rt is not None:
+            lines.append("- dumpcap at a moderate rate, 64 B, path %s: ring ends at %.0f KiB "
+                         "at most (it asked for 2048), CPU per packet x%.2f of stock: %s."
+                         % (path, kib[2], rt,
+                            "met" if kib[2] <= 2048 and rt <= 1.0 else "NOT met"))
+    return lines
+
+
+def tx_goals(rows):
+    """Issue 10's rows: batched injection against stock and trafgen."""
+    lines = []
+    for size in (64, 1514):
+        key = ("tx", "ifb", size)
+        for path in ("ring-b64", "ring-b256", "ring-b256-bypass"):
+            pps = ratio(values(rows, key, "stock", "pps"), values(rows, key, path, "pps"))
+            cpu = ratio(values(rows, key, "stock", "cpu_ns_per_pkt"),
+                        values(rows, key, path, "cpu_ns_per_pkt"))
+            if pps is not None and cpu is not None:
+                lines.append("- ifb, %d B, %s: x%.2f stock's rate at x%.2f its CPU per frame. "
+                             "Goal \">= 1.75x at <= 0.55x\": %s."
+                             % (size, path, pps, cpu,
+                                "met" if pps >= 1.75 and cpu <= 0.55 else "NOT met"))
+    for size in (64, 1514):
+        key = ("tx", "veth", size)
+        for path in ("ring-b256", "ring-b256-bypass"):
+            pps = ratio(values(rows, key, "stock", "pps"), values(rows, key, path, "pps"))
+            if pps is not None:
+                lines.append("- veth, %d B, %s: x%.2f stock's rate. Goal \">= 1.2x\": %s."
+                             % (size, path, pps, "met" if pps >= 1.2 else "NOT met"))
+    for iface in ("ifb", "veth"):
+        for size in (64, 1514):
+            key = ("tx", iface, size)
+            pps = ratio(values(rows, key, "trafgen", "pps"),
+                        values(rows, key, "ring-b256-bypass", "pps"))
+            cpu = ratio(values(rows, key, "trafgen", "cpu_ns_per_pkt"),
+                        values(rows, key, "ring-b256-bypass", "cpu_ns_per_pkt"))
+            if pps is not None and cpu is not None:
+                lines.append("- Like for like with trafgen (both bypass the qdisc), %s, %d B: "
+                             "ring-b256-bypass at x%.2f its rate and x%.2f its CPU per frame "
+                             "(median of per-run ratios). Goal \">= 1.0x at <= 1.0x\": %s."
+                             % (iface, size, pps, cpu,
+                                "met" if pps >= 1.0 and cpu <= 1.0 else "NOT met"))
     return lines
 
 
@@ -270,6 +347,8 @@ def main():
         md.append("")
     for part in sorted({r["part"] for r in rows} - {"capture"}):
         md += ["## %s" % ("Injection" if part == "tx" else part), "", table(rows, part), ""]
+        if part == "tx":
+            md += ["Goals:", ""] + tx_goals(rows) + [""]
     md += ["![results](%s)" % os.path.basename(a.png), ""]
     with open(a.md, "w") as f:
         f.write("\n".join(md))

@@ -5,13 +5,15 @@
 # usage: run-bench.sh [--quick]       (as root; run through `make bench`,
 #                                      which sets the library and tool paths)
 #   --quick  2 runs of 2 s per case instead of 5 runs of 4 s
+#   BENCH_RUNS and BENCH_SECS set other numbers (the injection part
+#   alone takes about 64 cases times RUNS times SECS).
 # Writes bench/results.md and bench/results.png (the raw rows go to
 # bench/out/), and prints where.  Each part builds its namespace bed and
 # removes it on exit; if a part is killed, this script removes what it left.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-runs=5 secs=4
+runs=${BENCH_RUNS:-5} secs=${BENCH_SECS:-4}
 case "${1:-}" in
 --quick) runs=2 secs=2 ;;
 '') ;;

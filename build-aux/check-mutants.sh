@@ -185,6 +185,12 @@ mutant wake-never-cleared pcap-ring-tx.c \
 	's/^\tif (!tx->wake_set)$/\tif (1)/' \
 	"test-select-dispatch"
 
+# The TX lock's holder is not recognised: a close from a signal handler
+# that interrupted an injection waits for itself.
+mutant tx-holder-ignored pcap-ring-tx.c \
+	's/^\t\treturn EDEADLK;$/\t\t(void)0;/' \
+	"test-tx-threads"
+
 # PCAP_RING_TX_BATCH capped at 4 frames.
 mutant env-batch-4 pcap-ring-tx.c \
 	's/TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||/\0 (!tx->batch_set \&\& tx->batch > 4 \&\& (tx->batch = 4) < 0) ||/' \
