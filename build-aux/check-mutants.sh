@@ -191,6 +191,11 @@ mutant tx-holder-ignored pcap-ring-tx.c \
 	's/^\t\treturn EDEADLK;$/\t\t(void)0;/' \
 	"test-tx-threads"
 
+# A read that select() woke for sent frames blocks without a timeout.
+mutant woken-read-blocks pcap-ring-tx.c \
+	's/if (!woken || pr->timeout < 0) {/if (!woken || pr->timeout <= 0) {/' \
+	"test-select-dispatch"
+
 # PCAP_RING_TX_BATCH capped at 4 frames.
 mutant env-batch-4 pcap-ring-tx.c \
 	's/TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||/\0 (!tx->batch_set \&\& tx->batch > 4 \&\& (tx->batch = 4) < 0) ||/' \

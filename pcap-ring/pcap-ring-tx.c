@@ -758,9 +758,11 @@ flush_waiting(pcap_t *p)
  * waits for packets.
  *
  * The selectable descriptor may have been readable for waiting frames
- * rather than for a packet, also when another thread has sent them since;
- * a read with a timeout then waits no longer than that (on an idle link a
- * V3 block never times out).
+ * rather than for a packet, also when they have been sent since (by the
+ * injection itself, or another thread); a read with a timeout then waits
+ * no longer than that (on an idle link a V3 block never times out), and
+ * one without (0, pcap_create()'s default) does not wait: a read after
+ * select() said readable must not block.
  */
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
@@ -786,7 +788,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	tx->reader = pthread_self();
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pcap_ring_tx_unlock(tx);
-	if (!woken || pr->timeout <= 0) {
+	if (!woken || pr->timeout < 0) {
 		ret = pcap_ring_read(p, cnt, callback, user);
 	} else {
 		pr->poll_timeout = pr->timeout;
