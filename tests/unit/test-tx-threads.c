@@ -4,9 +4,10 @@
  * the read, and with batching (PCAP_RING_TX_BATCH) the read's flush and
  * the injection change the same TX ring.  The peer must receive every
  * injected frame once, intact, and the counters must account for each.
- * Not in order: frames sent from two CPUs (the reader's flush sends some)
- * may reach the peer's socket out of order, as a thread that migrates
- * between stock's send()s may see too.  The peer sends traffic meanwhile,
+ * In order only where the threads share one CPU (the last two rounds):
+ * frames sent from two CPUs (the reader's flush sends some) may reach the
+ * peer's socket out of order, as a thread that migrates between stock's
+ * send()s may see too.  The peer sends traffic meanwhile,
  * so that the reader's calls return (and flush) all the time.  Run with
  * both libraries.
  *
@@ -29,6 +30,7 @@
  * handle at once, and leaves the parent's ring alone.
  */
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,10 +117,21 @@ inject_while_reading(int round)
 	struct reader r;
 	struct peer peer;
 	uint32_t base = (uint32_t)round * INJECTED, i;
+	cpu_set_t all_cpus, cpu;
 	size_t len;
-	int rx, ret;
+	int rx, ret, one_cpu;
 
 	rx = bed_receiver(bed.ns_a, bed.veth_a);
+	/* The last two rounds on one CPU, where the peer must see the order. */
+	one_cpu = round >= ROUNDS - 2;
+	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus) != 0)
+		bed_fatal("sched_getaffinity");
+	if (one_cpu) {
+		CPU_ZERO(&cpu);
+		CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &cpu);
+		if (sched_setaffinity(0, sizeof(cpu), &cpu) != 0)
+			bed_fatal("sched_setaffinity");
+	}
 	memset(&r, 0, sizeof(r));
 	r.p = bed_create(bed.veth_b);
 	r.next_ex = round % 2;
@@ -160,9 +173,11 @@ inject_while_reading(int round)
 	CHECK(!r.error, "round %d: the reader failed: %s", round,
 	    pcap_geterr(r.p));
 
+	if (one_cpu && sched_setaffinity(0, sizeof(all_cpus), &all_cpus) != 0)
+		bed_fatal("sched_setaffinity");
 	bed_tally_init(&peer_seen, base, INJECTED);
 	/* The reader's flushes send some of the frames from its CPU. */
-	peer_seen.any_order = 1;
+	peer_seen.any_order = !one_cpu;
 	bed_receive(rx, &peer_seen, 2.0);
 	bed_tally_check(&peer_seen, r.next_ex ?
 	    "frames injected next to pcap_next_ex()" :
@@ -431,10 +446,16 @@ end_in_handler(int sig)
  * exit() (or pcap_close() then _exit()) from a SIGALRM handler that
  * interrupts a loop of pcap_inject(): the process ends within 3 s, as
  * with stock, although the handler may have interrupted an injection
- * that holds the TX lock, which the exit hook and the close take.
+ * that holds the TX lock, which the exit hook and the close take.  It
+ * ends sooner than the 2 s close bound: the handler must see that its
+ * own thread holds the lock rather than wait for it.  Three tries, of
+ * which one may take the bound: a signal that lands between taking the
+ * lock and noting its holder cannot be told from another thread's hold.
  */
-static void
-end_from_signal_handler(int close_first)
+#define END_TRIES	3
+
+static double
+end_once(int close_first)
 {
 	static u_char frame[60];
 	struct itimerval due;
@@ -457,16 +478,32 @@ end_from_signal_handler(int close_first)
 			if (pcap_inject(signalled, frame, sizeof(frame)) == -1)
 				bed_sleep(0.001);	/* as a program would retry */
 	}
-	/*
-	 * The signal comes at 0.2 s.  Waiting for the lock the interrupted
-	 * injection holds would take pcap_close()'s 2 s bound.
-	 */
-	CHECK(child_exits(pid, 1.5, &took),
-	    "%s from a signal handler during pcap_inject(): the process did not end with 0 within 1.5 s (%.2f s)",
-	    close_first ? "pcap_close()" : "exit()", took);
+	return child_exits(pid, 3.0, &took) ? took : -1;
+}
+
+static void
+end_from_signal_handler(int close_first)
+{
+	const char *what = close_first ? "pcap_close()" : "exit()";
+	double took, slowest = 0;
+	int i, quick = 0;
+
+	for (i = 0; i < END_TRIES; i++) {
+		took = end_once(close_first);
+		CHECK(took >= 0,
+		    "%s from a signal handler during pcap_inject(): the process did not end with 0 within 3 s",
+		    what);
+		/* The signal comes at 0.2 s. */
+		quick += took >= 0 && took <= 1.5;
+		if (took > slowest)
+			slowest = took;
+	}
+	CHECK(quick >= END_TRIES - 1,
+	    "%s from a signal handler during pcap_inject(): %d of %d tries ended within 1.5 s (slowest %.2f s): the handler waited for its own lock",
+	    what, quick, END_TRIES, slowest);
 	if (bed_failures == 0)
-		bed_ok("%s from a signal handler during pcap_inject() ended the process in %.2f s",
-		    close_first ? "pcap_close()" : "exit()", took);
+		bed_ok("%s from a signal handler during pcap_inject() ended the process within %.2f s, %d of %d within 1.5 s",
+		    what, slowest, quick, END_TRIES);
 }
 
 /*
