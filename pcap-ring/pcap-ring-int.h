@@ -40,7 +40,7 @@ struct pcap_ring_tx {
 	int vlan_allowed;		/* an 802.1Q tag may come on top of the MTU */
 
 	int wake_fd;			/* eventfd, readable while frames wait */
-	int wake_set;			/* it is readable (also once they are sent) */
+	int wake_set;			/* it is readable */
 	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	long long refused_since;	/* ns: refusals taking nothing began, or 0 */
@@ -51,7 +51,8 @@ struct pcap_ring_tx {
 	pthread_t reader;		/* the thread it runs on */
 	int live;			/* on the list of handles flushed at exit */
 	pcap_t *next_live;
-	pid_t owner;			/* the process that activated the handle */
+	pid_t owner;			/* the process that activated the handle, or took it over */
+	unsigned int fork_generation;	/* the fork()s it had come through then */
 	int in_sendqueue;		/* pcap_sendqueue_transmit() is running */
 
 	char loss[PCAP_ERRBUF_SIZE];	/* why frames were lost last */

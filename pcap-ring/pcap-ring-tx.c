@@ -70,7 +70,8 @@
  *   another thread, each injected frame is kicked at once: the read's
  *   poll() does not wait for frames to send.  Close and exit do not wait for the mutex held by
  *   their own thread (a signal handler), nor touch the ring of a parent
- *   process after fork().
+ *   process after fork(), unless the child injects: it then takes the ring
+ *   over (take_over_in_child()).
  */
 #include <errno.h>
 #include <limits.h>
@@ -162,12 +163,7 @@ tx_ifname(pcap_t *p)
 	return ((struct pcap_ring *)libpcap_priv(p))->ifname;
 }
 
-/*
- * The eventfd is left readable when the frames it stood for are sent:
- * a program that only injects then makes no system call for it.  The
- * next read, which a select() loop would make, clears it (a read woken
- * for frames waits no longer than its timeout).
- */
+/* The eventfd is readable no longer. */
 static void
 clear_wake(struct pcap_ring_tx *tx)
 {
@@ -187,7 +183,9 @@ clear_wake(struct pcap_ring_tx *tx)
  * POLLOUT while frames in flight fill SO_SNDBUF, the retry timer after a
  * queue discipline refused them (the eventfd would make event loops spin
  * until they drain).  Each changes only when that changes, once per batch
- * at most; the eventfd not even then (clear_wake()).
+ * at most.  Not readable once they are sent: a select() loop would wake
+ * into a read that finds nothing, and a read without a timeout, which a
+ * program that does not select() expects to block, must then block.
  */
 static void
 set_waiting(struct pcap_ring_tx *tx, int state)
@@ -221,7 +219,7 @@ set_waiting(struct pcap_ring_tx *tx, int state)
 			/* The counter is saturated: it is readable already. */
 		}
 		tx->wake_set = 1;
-	} else if (state == TX_STALLED || state == TX_RETRY) {
+	} else if (state != TX_READY) {
 		clear_wake(tx);
 	}
 	tx->waiting = state;
@@ -677,6 +675,18 @@ beside_read(const struct pcap_ring_tx *tx)
 	    !pthread_equal(tx->reader, pthread_self());
 }
 
+static unsigned int fork_generation;	/* the fork()s this process came through */
+static void take_over_in_child(pcap_t *);
+
+/* A forked child that uses the ring takes it over. */
+static void
+own_ring(pcap_t *p, struct pcap_ring_tx *tx)
+{
+	if (tx->fork_generation !=
+	    __atomic_load_n(&fork_generation, __ATOMIC_RELAXED))
+		take_over_in_child(p);
+}
+
 /*
  * The inject_op of a batched handle.  The TX lock makes injecting next to
  * a read on another thread (whose flush changes the same ring state) as
@@ -691,6 +701,7 @@ inject_batched(pcap_t *p, const void *buf, int size)
 	struct pcap_ring_tx *tx = &pr->tx;
 	int ret = size, status;
 
+	own_ring(p, tx);
 	pcap_ring_tx_lock(tx);
 	status = frame_fits(tx, buf, size) ? 0 : check_frame(p, tx, buf, size);
 	if (status == TX_FRAME_TOO_BIG)
@@ -758,11 +769,9 @@ flush_waiting(pcap_t *p)
  * waits for packets.
  *
  * The selectable descriptor may have been readable for waiting frames
- * rather than for a packet, also when they have been sent since (by the
- * injection itself, or another thread); a read with a timeout then waits
- * no longer than that (on an idle link a V3 block never times out), and
- * one without (0, pcap_create()'s default) does not wait: a read after
- * select() said readable must not block.
+ * rather than for a packet, also when another thread has sent them since;
+ * a read with a timeout then waits no longer than that (on an idle link a
+ * V3 block never times out).
  */
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
@@ -771,6 +780,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	struct pcap_ring_tx *tx = tx_of(p);
 	int woken, ret;
 
+	own_ring(p, tx);
 	pcap_ring_tx_lock(tx);
 	woken = tx->woke_reader || tx->ring.unsent > 0;
 	tx->woke_reader = 0;
@@ -782,13 +792,11 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 			return PCAP_ERROR_BREAK;
 		return 0;
 	}
-	if (tx->waiting == TX_IDLE)
-		clear_wake(tx);
 	/* Set under the lock: an injection after it sees it. */
 	tx->reader = pthread_self();
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pcap_ring_tx_unlock(tx);
-	if (!woken || pr->timeout < 0) {
+	if (!woken || pr->timeout <= 0) {
 		ret = pcap_ring_read(p, cnt, callback, user);
 	} else {
 		pr->poll_timeout = pr->timeout;
@@ -973,6 +981,7 @@ pcap_ring_tx_setup_ring(pcap_t *p)
 		return PCAP_ERROR;
 	ring_tx_init(&tx->ring, l.frame_nr, frame_size, data_offset);
 	tx->owner = getpid();
+	tx->fork_generation = __atomic_load_n(&fork_generation, __ATOMIC_RELAXED);
 
 	/* Let the whole ring be in flight, where privileges allow it. */
 	sndbuf = (int)(tx->ring.frame_nr * (tx->ring.frame_size + 1024));
@@ -1177,12 +1186,46 @@ forget_live_in_child(void)
 	pthread_mutex_init(&live_lock, NULL);
 	live_handles = NULL;
 	exit_flushing = 0;
+	__atomic_add_fetch(&fork_generation, 1, __ATOMIC_RELAXED);
+}
+
+/* With live_lock held: p's waiting frames are sent at exit. */
+static void
+link_live(pcap_t *p)
+{
+	struct pcap_ring_tx *tx = tx_of(p);
+
+	tx->next_live = live_handles;
+	live_handles = p;
+	tx->live = 1;
+}
+
+/*
+ * A forked child that injects, flushes or reads takes the ring over, as
+ * a daemon does whose parent exits once the handle is open: its close and
+ * its exit then send what waits.  The parent must not use the handle
+ * after that (one ring, two writers).  The TX lock may have been held at
+ * fork() by a thread the child does not have.
+ */
+static void
+take_over_in_child(pcap_t *p)
+{
+	struct pcap_ring_tx *tx = tx_of(p);
+
+	pthread_mutex_lock(&live_lock);
+	if (tx->fork_generation != fork_generation) {
+		tx->fork_generation = fork_generation;
+		tx->owner = getpid();
+		pthread_mutex_init(&tx->lock, NULL);
+		tx->holder = 0;
+		link_live(p);
+	}
+	pthread_mutex_unlock(&live_lock);
 }
 
 static int
 add_live(pcap_t *p)
 {
-	struct pcap_ring_tx *tx = tx_of(p);
 	int status = 0;
 
 	pthread_mutex_lock(&live_lock);
@@ -1197,11 +1240,8 @@ add_live(pcap_t *p)
 			status = PCAP_ERROR;
 		}
 	}
-	if (status == 0) {
-		tx->next_live = live_handles;
-		live_handles = p;
-		tx->live = 1;
-	}
+	if (status == 0)
+		link_live(p);
 	pthread_mutex_unlock(&live_lock);
 	return status;
 }
@@ -1363,12 +1403,11 @@ ring_inject_flush(pcap_t *p)
 	struct pcap_ring_tx *tx = tx_of(p);
 	int status = 0;
 
+	own_ring(p, tx);
 	pcap_ring_tx_lock(tx);
 	if (tx->ring.map.base != NULL)
 		(void)flush(p, nonblocking(libpcap_priv(p)) ?
 		    TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
-	if (tx->waiting == TX_IDLE)
-		clear_wake(tx);
 	if (tx->error_pending) {
 		memcpy(libpcap_errbuf(p), tx->error, PCAP_ERRBUF_SIZE);
 		tx->error_pending = 0;

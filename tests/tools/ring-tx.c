@@ -23,6 +23,8 @@
  *   -I IFACE2 ... on IFACE2 instead (IFACE's handle is opened after them)
  *   -F        after the last frame, fork a child that exit()s at once, and
  *             print "child sent N", the packets IFACE sent meanwhile
+ *   -D        once the handle is open, fork, as a daemon does: the parent
+ *             _exit()s at once and the child does the rest
  *   -R        after the last frame, read one packet (pcap_dispatch(), no
  *             flush first; blocking with no timeout) and print "read N";
  *             with -N, then print "readable R" (select() on the selectable
@@ -415,13 +417,13 @@ main(int argc, char **argv)
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
 	int nonblock = 0, stop_when_full = 0, keep_going = 0, no_close = 0;
 	int stats = 0, flush_again = 0, flushes, opt, ret;
-	int fork_child = 0, read_one = 0, break_ms = -1, extra = 0;
+	int fork_child = 0, daemonize = 0, read_one = 0, break_ms = -1, extra = 0;
 	pthread_t breaker, actor;
 	const char *close_hook = NULL;
 	struct pcap_tx_stat ts;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:X:I:FRB:w:T:sWY:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:X:I:FDRB:w:T:sWY:")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -458,6 +460,7 @@ main(int argc, char **argv)
 		case 'X': extra = atoi(optarg); break;
 		case 'I': extra_ifname = optarg; break;
 		case 'F': fork_child = 1; break;
+		case 'D': daemonize = 1; break;
 		case 'R': read_one = 1; break;
 		case 'B': break_ms = atoi(optarg); break;
 		case 'w': go = optarg; break;
@@ -513,6 +516,16 @@ main(int argc, char **argv)
 	if (nonblock && pcap_setnonblock(p, 1, errbuf) != 0) {
 		fprintf(stderr, "ring-tx: %s\n", errbuf);
 		return 1;
+	}
+	if (daemonize) {
+		pid_t pid = fork();
+
+		if (pid == -1) {
+			perror("ring-tx: fork");
+			return 1;
+		}
+		if (pid != 0)
+			_exit(0);
 	}
 	if (go != NULL)
 		wait_for_go(go);

@@ -3,7 +3,8 @@
 # without closing it (the module's exit hook), and when the program closes
 # it from its own atexit handler, registered before or after the handle
 # was opened (the exit hook must free nothing), with the API and with
-# PCAP_RING_TX_BATCH.  A forked child's exit leaves the frames waiting in
+# PCAP_RING_TX_BATCH, also in a daemon's child whose parent left once the
+# handle was open.  A forked child's exit leaves the frames waiting in
 # its parent's ring to the parent.  Counts (not multiples of the batch) and content
 # are checked on the peer.
 . "$TESTSRCDIR/lib/common.sh"
@@ -35,6 +36,11 @@ tx_run_quiet close-env 5003 env PCAP_RING_TX_BATCH=200 --
 tx_run_quiet atexit-close-before 10 env PCAP_RING_TX_BATCH=64 -- -A before
 tx_run_quiet atexit-close-after 10 env PCAP_RING_TX_BATCH=64 -- -A after
 tx_run_quiet atexit-close-before-api 1001 -b 64 -A before
+
+# A daemon opens the handle, forks, and its parent leaves: the child's
+# frames go out at its close and at its exit.
+tx_run_quiet daemon-close 10 -b 64 -D
+tx_run_quiet daemon-exit 1001 env PCAP_RING_TX_BATCH=64 -- -D -E
 
 tx_capture fork-child 10
 out=$(in_a env $(tool_env ring) PCAP_RING_TX_BATCH=64 "$TOOLS/ring-tx" -i "$VETH_A" -n 10 -F 2>&1) ||
