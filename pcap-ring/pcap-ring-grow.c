@@ -59,6 +59,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -75,6 +76,11 @@
 #endif
 
 #define GROW_FACTOR		4
+/*
+ * Descriptors that activation opens after the spares: the breakloop
+ * eventfd, the epoll set, a batched handle's eventfd.
+ */
+#define GROW_FD_RESERVE		3
 #define GROW_ENV_MAX_MIB	2048	/* ring sizes are unsigned int */
 
 /* In member[]: a former capture socket that a copy outside the handle keeps. */
@@ -107,9 +113,11 @@ pcap_ring_grow_open(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
+	char errbuf[PCAP_ERRBUF_SIZE];
 	unsigned int size;
 	int buffer_size = libpcap_get_buffer_size(p);
-	int mib, steps = 0, n, fd;
+	int batched = pr->tx.ring.fd != -1 ? 1 : 0;
+	int mib, steps = 0, i, fd, reserve[GROW_FD_RESERVE], nreserve = 0;
 
 	g->size = buffer_size != 0 ? (unsigned int)buffer_size :
 	    RING_START_BUFFER_SIZE;
@@ -125,19 +133,42 @@ pcap_ring_grow_open(pcap_t *p)
 	for (size = g->size; size < g->max && steps < RING_GROW_MAX_STEPS;
 	    steps++)
 		size = size > g->max / GROW_FACTOR ? g->max : size * GROW_FACTOR;
-	if (steps == 0)
-		g->max = 0;
+	/*
+	 * A batched handle's dummy, then a socket (and dummy) per step.  A
+	 * process short of descriptors (the capture socket opened, so it is
+	 * not a matter of privilege) gets as many steps as it has spares for,
+	 * none if it cannot also keep the descriptors activation opens after
+	 * the spares: stock would need no spares.  The dummy is part of
+	 * batching, which needs descriptors of its own anyway.
+	 */
+	while (steps > 0 && nreserve < GROW_FD_RESERVE &&
+	    (reserve[nreserve] = eventfd(0, EFD_CLOEXEC)) != -1)
+		nreserve++;
+	if (nreserve < GROW_FD_RESERVE)
+		steps = 0;
+	while (g->spare_nr < steps * (1 + batched) + batched) {
+		fd = pcap_ring_open_socket(errbuf, SOCK_RAW);
+		if (fd < 0) {
+			steps = (g->spare_nr - batched) / (1 + batched);
+			if (g->spare_nr >= batched)
+				break;
+			while (nreserve > 0)
+				close(reserve[--nreserve]);
+			memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
+			return fd;
+		}
+		g->spare[g->spare_nr++] = fd;
+	}
+	while (nreserve > 0)
+		close(reserve[--nreserve]);
+	while (g->spare_nr > steps * (1 + batched) + batched)
+		close(g->spare[--g->spare_nr]);
+	for (size = g->size, i = 0; i < steps; i++)
+		size = size > g->max / GROW_FACTOR ? g->max : size * GROW_FACTOR;
+	g->max = steps > 0 ? size : 0;
 	/* Without growth, a handle that asked for nothing gets the larger default. */
 	if (g->max == 0 && buffer_size == 0 && !libpcap_get_immediate(p))
 		g->size = RING_DEFAULT_BUFFER_SIZE;
-	/* A batched handle's dummy, then a socket (and dummy) per step. */
-	n = steps * (pr->tx.ring.fd != -1 ? 2 : 1) + (pr->tx.ring.fd != -1 ? 1 : 0);
-	while (g->spare_nr < n) {
-		fd = pcap_ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
-		if (fd < 0)
-			return fd;
-		g->spare[g->spare_nr++] = fd;
-	}
 	g->group_wanted = g->spare_nr > 0;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * Support for C tests on the namespace test bed; see bed.h.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <errno.h>
@@ -661,6 +662,49 @@ bed_ring_mapping_bytes(void)
 			total += end - start;
 	fclose(f);
 	return total;
+}
+
+void
+bed_descriptors_leave(struct bed_fd_limit *l, int n)
+{
+	struct rlimit lim;
+	struct dirent *e;
+	int highest = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (d == NULL)
+		bed_fatal("/proc/self/fd: %s", strerror(errno));
+	/* Not counting the directory's own descriptor, closed below. */
+	while ((e = readdir(d)) != NULL)
+		if (atoi(e->d_name) > highest && atoi(e->d_name) != dirfd(d))
+			highest = atoi(e->d_name);
+	closedir(d);
+	if (getrlimit(RLIMIT_NOFILE, &l->old) == -1)
+		bed_fatal("getrlimit: %s", strerror(errno));
+	lim = l->old;
+	lim.rlim_cur = (rlim_t)(highest + 1 + n);
+	if (setrlimit(RLIMIT_NOFILE, &lim) == -1)
+		bed_fatal("setrlimit: %s", strerror(errno));
+	/* The free numbers below the highest one in use, taken. */
+	l->fill = calloc((size_t)(highest + 1 + n), sizeof(int));
+	if (l->fill == NULL)
+		bed_fatal("calloc");
+	l->nfill = 0;
+	while ((l->fill[l->nfill] = open("/dev/null", O_RDONLY)) != -1)
+		l->nfill++;
+	if (errno != EMFILE)
+		bed_fatal("taking the free descriptors: %s", strerror(errno));
+	while (l->nfill > 0 && l->fill[l->nfill - 1] > highest)
+		close(l->fill[--l->nfill]);
+}
+
+void
+bed_descriptors_restore(struct bed_fd_limit *l)
+{
+	while (l->nfill > 0)
+		close(l->fill[--l->nfill]);
+	free(l->fill);
+	(void)setrlimit(RLIMIT_NOFILE, &l->old);
 }
 
 int

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <pcap/pcap.h>
 
 #include "../tools/frames.h"
@@ -183,5 +184,18 @@ void	bed_drain(pcap_t *p, pcap_handler cb, u_char *user,
 
 /* Bytes of packet-socket rings (capture and TX) mapped into this process. */
 unsigned long	bed_ring_mapping_bytes(void);
+
+/*
+ * A process short of descriptors: bed_descriptors_leave() lets it open
+ * only n more (RLIMIT_NOFILE, and every free number below it taken),
+ * bed_descriptors_restore() undoes that.
+ */
+struct bed_fd_limit {
+	struct rlimit old;
+	int *fill;
+	int nfill;
+};
+void	bed_descriptors_leave(struct bed_fd_limit *, int n);
+void	bed_descriptors_restore(struct bed_fd_limit *);
 
 #endif

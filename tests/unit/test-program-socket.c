@@ -9,15 +9,14 @@
  *   readable once every packet is read; with growth opted into (pcap-ring
  *   only), also after the burst made the ring grow, which replaces the
  *   capture socket;
- * - activation in a process with two descriptors left.
+ * - activation in a process with two descriptors left, also with growth
+ *   opted into (its spare sockets are then not to be had: no growth).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 
@@ -96,41 +95,25 @@ own_epoll_after_burst(int grow)
 }
 
 static void
-two_descriptors_left(void)
+two_descriptors_left(int grow)
 {
-	struct rlimit old, lim;
-	struct dirent *e;
-	int highest = 0, fill[64], nfill = 0, status;
-	DIR *d = opendir("/proc/self/fd");
+	const char *how = grow ? "growing" : "default";
+	struct bed_fd_limit lim;
+	int status;
 	pcap_t *p;
 
-	if (d == NULL)
-		bed_fatal("/proc/self/fd: %s", strerror(errno));
-	while ((e = readdir(d)) != NULL)
-		if (atoi(e->d_name) > highest)
-			highest = atoi(e->d_name);
-	closedir(d);
-	/* Every descriptor below the limit in use but the last two. */
-	if (getrlimit(RLIMIT_NOFILE, &old) == -1)
-		bed_fatal("getrlimit: %s", strerror(errno));
-	lim = old;
-	lim.rlim_cur = (rlim_t)highest + 3;
-	if (setrlimit(RLIMIT_NOFILE, &lim) == -1)
-		bed_fatal("setrlimit: %s", strerror(errno));
-	while (nfill < 64 && (fill[nfill] = dup(0)) != -1)
-		nfill++;
-	while (nfill > 0 && fill[nfill - 1] > highest)
-		close(fill[--nfill]);
+	bed_descriptors_leave(&lim, 2);
+	if (grow)
+		setenv("PCAP_RING_BUFFER_MAX", "64", 1);
 	p = bed_create(bed.veth_b);
 	status = pcap_activate(p);
-	CHECK(status == 0, "with 2 descriptors left: pcap_activate %d: %s",
-	    status, pcap_geterr(p));
+	unsetenv("PCAP_RING_BUFFER_MAX");
+	CHECK(status == 0, "%s, with 2 descriptors left: pcap_activate %d: %s",
+	    how, status, pcap_geterr(p));
 	if (status == 0)
-		bed_ok("with 2 descriptors left: activated");
+		bed_ok("%s, with 2 descriptors left: activated", how);
 	pcap_close(p);
-	while (nfill > 0)
-		close(fill[--nfill]);
-	(void)setrlimit(RLIMIT_NOFILE, &old);
+	bed_descriptors_restore(&lim);
 }
 
 int
@@ -143,6 +126,8 @@ main(int argc, char **argv)
 	/* Growth is pcap-ring's: stock ignores the variable. */
 	if (bed.ring)
 		own_epoll_after_burst(1);
-	two_descriptors_left();
+	two_descriptors_left(0);
+	if (bed.ring)
+		two_descriptors_left(1);
 	return bed_finish();
 }

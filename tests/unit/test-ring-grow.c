@@ -528,6 +528,41 @@ no_packet_list(void)
 	(void)umount2(net, MNT_DETACH);
 }
 
+/*
+ * A process short of descriptors: activation succeeds, and the ring grows
+ * as far as the spare sockets it could open allow.  Five left: the capture
+ * socket, three held back for what activation opens after the spares, and
+ * one spare: one step, to 8 MiB, then no more.
+ */
+static void
+short_of_descriptors(void)
+{
+	struct bed_fd_limit lim;
+	struct pcap_stat ps;
+	struct bed_tally t;
+	unsigned long after;
+	pcap_t *p;
+
+	bed_descriptors_leave(&lim, 5);
+	p = bed_open_nonblocking(2 * MIB, 50);
+	bed_descriptors_restore(&lim);
+	burst_while_stalled(p, &t, &ps, 0);
+	bed_tally_free(&t);
+	/* Three quarters of 8 MiB and more, which would grow it again. */
+	bed_tally_init(&t, 100000, 2 * BURST);
+	bed_send(sender_fd, 100000, 2 * BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, 2 * BURST, 1.0);
+	bed_tally_free(&t);
+	after = bed_ring_mapping_bytes();
+	CHECK(after == 8 * MIB,
+	    "short of descriptors: ring of %lu bytes after two bursts (one spare: 8 MiB)",
+	    after);
+	if (bed_failures == 0)
+		bed_ok("short of descriptors: activated, one step to 8 MiB and no more");
+	pcap_close(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -547,6 +582,7 @@ main(int argc, char **argv)
 	copy_held_across_step(1, 0);
 	copy_held_across_step(0, 1);
 	copy_held_across_step(1, 1);
+	short_of_descriptors();
 	/* Last: it leaves this process in a mount namespace of its own. */
 	no_packet_list();
 	return bed_finish();
