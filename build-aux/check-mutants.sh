@@ -196,6 +196,12 @@ mutant child-no-take-over pcap-ring-tx.c \
 	's/^\tif (tx->fork_generation != fork_generation) {$/\tif (0) {/' \
 	"tx/t-close-exit"
 
+# Short of descriptors, a size-less handle takes one step from 2 MiB
+# instead of the 32 MiB default.
+mutant short-below-default pcap-ring-grow.c \
+	's/^\tif (buffer_size == 0 \&\& size < RING_DEFAULT_BUFFER_SIZE)$/\tif (0)/' \
+	"test-ring-grow"
+
 # PCAP_RING_TX_BATCH capped at 4 frames.
 mutant env-batch-4 pcap-ring-tx.c \
 	's/TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||/\0 (!tx->batch_set \&\& tx->batch > 4 \&\& (tx->batch = 4) < 0) ||/' \

@@ -77,10 +77,15 @@
 
 #define GROW_FACTOR		4
 /*
- * Descriptors that activation opens after the spares: the breakloop
- * eventfd, the epoll set, a batched handle's eventfd.
+ * Descriptors the handle opens after the spares: the breakloop eventfd
+ * and the epoll set, a batched handle's eventfd and timerfd, and one to
+ * read /proc/net/packet at a growth step.  And some the program itself
+ * opens after activation (tcpdump -w its file): spares are taken only
+ * from a process that can spare all of them.
  */
-#define GROW_FD_RESERVE		3
+#define GROW_FD_AFTER(batched)	(3 + 2 * (batched))
+#define GROW_FD_PROGRAM		8
+#define GROW_FD_RESERVE_MAX	(GROW_FD_AFTER(1) + GROW_FD_PROGRAM)
 #define GROW_ENV_MAX_MIB	2048	/* ring sizes are unsigned int */
 
 /* In member[]: a former capture socket that a copy outside the handle keeps. */
@@ -117,7 +122,8 @@ pcap_ring_grow_open(pcap_t *p)
 	unsigned int size;
 	int buffer_size = libpcap_get_buffer_size(p);
 	int batched = pr->tx.ring.fd != -1 ? 1 : 0;
-	int mib, steps = 0, i, fd, reserve[GROW_FD_RESERVE], nreserve = 0;
+	int mib, steps = 0, i, fd, reserve[GROW_FD_RESERVE_MAX], nreserve = 0;
+	int want_reserve = GROW_FD_AFTER(batched) + GROW_FD_PROGRAM;
 
 	g->size = buffer_size != 0 ? (unsigned int)buffer_size :
 	    RING_START_BUFFER_SIZE;
@@ -135,16 +141,16 @@ pcap_ring_grow_open(pcap_t *p)
 		size = size > g->max / GROW_FACTOR ? g->max : size * GROW_FACTOR;
 	/*
 	 * A batched handle's dummy, then a socket (and dummy) per step.  A
-	 * process short of descriptors (the capture socket opened, so it is
-	 * not a matter of privilege) gets as many steps as it has spares for,
-	 * none if it cannot also keep the descriptors activation opens after
-	 * the spares: stock would need no spares.  The dummy is part of
-	 * batching, which needs descriptors of its own anyway.
+	 * process short of descriptors gets as many steps as it has spares
+	 * for, none if it cannot also keep those held back above: stock would
+	 * need no spares.  Growth is best effort, so any failure to open one
+	 * ends it.  The dummy is part of batching, which needs descriptors of
+	 * its own anyway.
 	 */
-	while (steps > 0 && nreserve < GROW_FD_RESERVE &&
+	while (steps > 0 && nreserve < want_reserve &&
 	    (reserve[nreserve] = eventfd(0, EFD_CLOEXEC)) != -1)
 		nreserve++;
-	if (nreserve < GROW_FD_RESERVE)
+	if (nreserve < want_reserve)
 		steps = 0;
 	while (g->spare_nr < steps * (1 + batched) + batched) {
 		fd = pcap_ring_open_socket(errbuf, SOCK_RAW);
@@ -161,16 +167,28 @@ pcap_ring_grow_open(pcap_t *p)
 	}
 	while (nreserve > 0)
 		close(reserve[--nreserve]);
-	while (g->spare_nr > steps * (1 + batched) + batched)
-		close(g->spare[--g->spare_nr]);
 	for (size = g->size, i = 0; i < steps; i++)
 		size = size > g->max / GROW_FACTOR ? g->max : size * GROW_FACTOR;
+	/* Short of the default a program that asked for nothing would get. */
+	if (buffer_size == 0 && size < RING_DEFAULT_BUFFER_SIZE)
+		steps = 0;
+	while (g->spare_nr > steps * (1 + batched) + batched)
+		close(g->spare[--g->spare_nr]);
 	g->max = steps > 0 ? size : 0;
 	/* Without growth, a handle that asked for nothing gets the larger default. */
 	if (g->max == 0 && buffer_size == 0 && !libpcap_get_immediate(p))
 		g->size = RING_DEFAULT_BUFFER_SIZE;
 	g->group_wanted = g->spare_nr > 0;
 	return 0;
+}
+
+/* Growth is over for this handle: its spares go back to the program. */
+static void
+stop_growing(struct ring_grow *g)
+{
+	g->max = 0;
+	while (g->spare_nr > g->spare_next)
+		close(g->spare[--g->spare_nr]);
 }
 
 static int
@@ -335,7 +353,7 @@ pcap_ring_group_form(pcap_t *p)
 		return PCAP_ERROR;
 	}
 	if (!ok || member_index(g->member, g->member_nr, capture) < 0)
-		g->max = 0;
+		stop_growing(g);
 	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
 	return 0;
 }
@@ -370,7 +388,7 @@ drop_next(struct ring_grow *g)
 	if (g->next_fd != -1)
 		close(g->next_fd);
 	g->next_fd = -1;
-	g->max = 0;
+	stop_growing(g);
 }
 
 /* A larger ring on a spare socket, bound, not yet picked. */
@@ -442,7 +460,7 @@ pcap_ring_grow_check(pcap_t *p)
 		if (leave(p, fd, capture) == -1)
 			close(fd);
 		g->next_fd = -1;
-		g->max = 0;
+		stop_growing(g);
 		goto out;
 	}
 	pr->rx.final = 1;
@@ -542,7 +560,7 @@ pcap_ring_grow_finish(pcap_t *p)
 		memcpy(g->member, next, sizeof(next));
 	} else {
 		/* The step's route holds whether it leaves or not; no other would. */
-		g->max = 0;
+		stop_growing(g);
 	}
 
 	pr->rx_map = g->next_map;
@@ -563,7 +581,7 @@ pcap_ring_grow_finish(pcap_t *p)
 		dummy = take_spare(g);
 		if (dummy == -1 || join_dummy(p, dummy) == -1 ||
 		    leave(p, g->dummy, capture) == -1)
-			g->max = 0;
+			stop_growing(g);
 		else
 			g->dummy = dummy;
 	}

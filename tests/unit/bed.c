@@ -690,7 +690,7 @@ bed_descriptors_leave(struct bed_fd_limit *l, int n)
 	if (l->fill == NULL)
 		bed_fatal("calloc");
 	l->nfill = 0;
-	while ((l->fill[l->nfill] = open("/dev/null", O_RDONLY)) != -1)
+	while ((l->fill[l->nfill] = open("/dev/null", O_RDONLY | O_CLOEXEC)) != -1)
 		l->nfill++;
 	if (errno != EMFILE)
 		bed_fatal("taking the free descriptors: %s", strerror(errno));

@@ -110,8 +110,13 @@ two_descriptors_left(int grow)
 	unsetenv("PCAP_RING_BUFFER_MAX");
 	CHECK(status == 0, "%s, with 2 descriptors left: pcap_activate %d: %s",
 	    how, status, pcap_geterr(p));
+	/* Growth is off: the selectable descriptor is the socket itself. */
 	if (status == 0)
-		bed_ok("%s, with 2 descriptors left: activated", how);
+		CHECK(pcap_get_selectable_fd(p) == pcap_fileno(p),
+		    "%s, with 2 descriptors left: selectable %d, socket %d", how,
+		    pcap_get_selectable_fd(p), pcap_fileno(p));
+	if (bed_failures == 0)
+		bed_ok("%s, with 2 descriptors left: activated, not growing", how);
 	pcap_close(p);
 	bed_descriptors_restore(&lim);
 }

@@ -530,9 +530,10 @@ no_packet_list(void)
 
 /*
  * A process short of descriptors: activation succeeds, and the ring grows
- * as far as the spare sockets it could open allow.  Five left: the capture
- * socket, three held back for what activation opens after the spares, and
- * one spare: one step, to 8 MiB, then no more.
+ * as far as the spare sockets it could open allow.  Thirteen left: the
+ * capture socket, eleven held back (three the handle opens after the
+ * spares, eight for the program), and one spare: one step, to 8 MiB, then
+ * no more.
  */
 static void
 short_of_descriptors(void)
@@ -543,7 +544,7 @@ short_of_descriptors(void)
 	unsigned long after;
 	pcap_t *p;
 
-	bed_descriptors_leave(&lim, 5);
+	bed_descriptors_leave(&lim, 13);
 	p = bed_open_nonblocking(2 * MIB, 50);
 	bed_descriptors_restore(&lim);
 	burst_while_stalled(p, &t, &ps, 0);
@@ -560,6 +561,18 @@ short_of_descriptors(void)
 	    after);
 	if (bed_failures == 0)
 		bed_ok("short of descriptors: activated, one step to 8 MiB and no more");
+	pcap_close(p);
+
+	/* One step would stay below the 32 MiB a size-less handle gets without growth. */
+	bed_descriptors_leave(&lim, 13);
+	p = bed_open_nonblocking(0, 50);
+	bed_descriptors_restore(&lim);
+	after = bed_ring_mapping_bytes();
+	CHECK(after == 32 * MIB,
+	    "short of descriptors, no size asked: ring of %lu bytes (the default: 32 MiB)",
+	    after);
+	if (bed_failures == 0)
+		bed_ok("short of descriptors, no size asked: the 32 MiB default, not one step from 2 MiB");
 	pcap_close(p);
 }
 
