@@ -199,7 +199,7 @@ mutant child-no-take-over pcap-ring-tx.c \
 # Short of descriptors, a size-less handle takes one step from 2 MiB
 # instead of the 32 MiB default.
 mutant short-below-default pcap-ring-grow.c \
-	's/^\tif (buffer_size == 0 \&\& size < RING_DEFAULT_BUFFER_SIZE)$/\tif (0)/' \
+	's/^\tif (steps < wanted \&\& buffer_size == 0 \&\& size < RING_DEFAULT_BUFFER_SIZE)$/\tif (steps < wanted \&\& 0)/' \
 	"test-ring-grow"
 
 # PCAP_RING_TX_BATCH capped at 4 frames.

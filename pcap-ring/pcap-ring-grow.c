@@ -122,7 +122,8 @@ pcap_ring_grow_open(pcap_t *p)
 	unsigned int size;
 	int buffer_size = libpcap_get_buffer_size(p);
 	int batched = pr->tx.ring.fd != -1 ? 1 : 0;
-	int mib, steps = 0, i, fd, reserve[GROW_FD_RESERVE_MAX], nreserve = 0;
+	int mib, steps = 0, wanted, i, fd, reserve[GROW_FD_RESERVE_MAX];
+	int nreserve = 0;
 	int want_reserve = GROW_FD_AFTER(batched) + GROW_FD_PROGRAM;
 
 	g->size = buffer_size != 0 ? (unsigned int)buffer_size :
@@ -147,6 +148,7 @@ pcap_ring_grow_open(pcap_t *p)
 	 * ends it.  The dummy is part of batching, which needs descriptors of
 	 * its own anyway.
 	 */
+	wanted = steps;
 	while (steps > 0 && nreserve < want_reserve &&
 	    (reserve[nreserve] = eventfd(0, EFD_CLOEXEC)) != -1)
 		nreserve++;
@@ -169,8 +171,11 @@ pcap_ring_grow_open(pcap_t *p)
 		close(reserve[--nreserve]);
 	for (size = g->size, i = 0; i < steps; i++)
 		size = size > g->max / GROW_FACTOR ? g->max : size * GROW_FACTOR;
-	/* Short of the default a program that asked for nothing would get. */
-	if (buffer_size == 0 && size < RING_DEFAULT_BUFFER_SIZE)
+	/*
+	 * Cut short by the descriptors, below the default a program that
+	 * asked for nothing would get (a cap below it is the user's choice).
+	 */
+	if (steps < wanted && buffer_size == 0 && size < RING_DEFAULT_BUFFER_SIZE)
 		steps = 0;
 	while (g->spare_nr > steps * (1 + batched) + batched)
 		close(g->spare[--g->spare_nr]);

@@ -574,6 +574,18 @@ short_of_descriptors(void)
 	if (bed_failures == 0)
 		bed_ok("short of descriptors, no size asked: the 32 MiB default, not one step from 2 MiB");
 	pcap_close(p);
+
+	/* A cap below the default is the user's: 2 MiB, growing to 8, not 32. */
+	setenv("PCAP_RING_BUFFER_MAX", "8", 1);
+	p = bed_open_nonblocking(0, 50);
+	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+	after = bed_ring_mapping_bytes();
+	CHECK(after == 2 * MIB,
+	    "no size asked, cap 8 MiB: ring of %lu bytes (2 MiB, growing to 8)",
+	    after);
+	if (bed_failures == 0)
+		bed_ok("no size asked, cap 8 MiB: starts at 2 MiB, within the cap");
+	pcap_close(p);
 }
 
 int
