@@ -177,7 +177,12 @@ mutant batch-ignored pcap-ring-tx.c \
 
 # No TX lock: a reader's flush and an injection change the ring at once.
 mutant tx-no-lock pcap-ring-int.h \
-	's/^\tpthread_mutex_lock(&tx->lock);$/\t(void)0;/' \
+	's/^\t\tpthread_mutex_lock(&tx->lock);$/\t\t(void)0;/' \
+	"test-tx-threads"
+
+# No mutex although the process has threads.
+mutant tx-lock-alone-with-threads pcap-ring-int.h \
+	's/(__libc_single_threaded != 0)/1/' \
 	"test-tx-threads"
 
 # The eventfd is never cleared once frames are sent: select() loops spin.
@@ -185,9 +190,10 @@ mutant wake-never-cleared pcap-ring-tx.c \
 	's/^\tif (!tx->wake_set)$/\tif (1)/' \
 	"test-select-dispatch"
 
-# The TX lock's holder is not recognised: a close from a signal handler
-# that interrupted an injection waits for itself.
-mutant tx-holder-ignored pcap-ring-tx.c \
+# The TX lock's holder is not recognised: an injection from a signal
+# handler that interrupted one waits for itself (or, with no other
+# thread, changes the ring under it).
+mutant tx-holder-ignored pcap-ring-int.h \
 	's/^\t\treturn EDEADLK;$/\t\t(void)0;/' \
 	"test-tx-threads"
 

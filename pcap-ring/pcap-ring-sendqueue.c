@@ -130,7 +130,10 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	int batch = TX_DEFAULT_BATCH;
 	char why[PCAP_ERRBUF_SIZE];
 
-	pcap_ring_tx_lock(tx);
+	if (pcap_ring_tx_lock(tx) != 0) {
+		(void)pcap_ring_tx_interrupted(p, "pcap_sendqueue_transmit");
+		return 0;
+	}
 	if (tx->ring.map.base == NULL && pcap_ring_tx_setup_ring(p) != 0) {
 		pcap_ring_tx_unlock(tx);
 		memcpy(why, libpcap_errbuf(p), sizeof(why));
@@ -170,7 +173,7 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 					break;
 				pcap_ring_tx_unlock(tx);
 				wait_until(due);
-				pcap_ring_tx_lock(tx);
+				(void)pcap_ring_tx_lock(tx);	/* not held here */
 			}
 		}
 		/*

@@ -443,7 +443,7 @@ back_off(struct pcap_ring_tx *tx, unsigned int step)
 {
 	pcap_ring_tx_unlock(tx);
 	pause_for(step);
-	pcap_ring_tx_lock(tx);
+	(void)pcap_ring_tx_lock(tx);	/* released just now: not held here */
 }
 
 /*
@@ -615,8 +615,11 @@ frame_fits(const struct pcap_ring_tx *tx, const void *buf, int size)
 	    (unsigned int)size <= tx->ring.frame_size - tx->ring.data_offset;
 }
 
-/* Copy one checked frame into the ring.  0, or -1 with the error set. */
-static int
+/*
+ * Copy one checked frame into the ring.  0, or -1 with the error set.
+ * Inline: it is most of a batched pcap_inject().
+ */
+static inline int
 queue_frame(pcap_t *p, struct pcap_ring_tx *tx, const void *buf, int size,
     int block)
 {
@@ -688,6 +691,20 @@ own_ring(pcap_t *p, struct pcap_ring_tx *tx)
 }
 
 /*
+ * A call from a signal handler that interrupted another call on the same
+ * handle, which holds the TX lock on this thread: the ring is half
+ * changed, and waiting for the lock would wait for good.
+ */
+int
+pcap_ring_tx_interrupted(pcap_t *p, const char *call)
+{
+	libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
+	    EDEADLK, "%s: %s from a signal handler that interrupted a call on this handle",
+	    tx_ifname(p), call);
+	return PCAP_ERROR;
+}
+
+/*
  * The inject_op of a batched handle.  The TX lock makes injecting next to
  * a read on another thread (whose flush changes the same ring state) as
  * safe as stock's send(); uncontended, it costs no system call.  Beside
@@ -702,7 +719,8 @@ inject_batched(pcap_t *p, const void *buf, int size)
 	int ret = size, status;
 
 	own_ring(p, tx);
-	pcap_ring_tx_lock(tx);
+	if (pcap_ring_tx_lock(tx) != 0)
+		return pcap_ring_tx_interrupted(p, "pcap_inject");
 	status = frame_fits(tx, buf, size) ? 0 : check_frame(p, tx, buf, size);
 	if (status == TX_FRAME_TOO_BIG)
 		ret = inject_beside_ring(p, buf, size);
@@ -750,7 +768,8 @@ flush_waiting(pcap_t *p)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	pcap_ring_tx_lock(tx);
+	if (pcap_ring_tx_lock(tx) != 0)
+		return;		/* the interrupted call sends them */
 	if (tx->ring.unsent > 0)
 		(void)flush(p, TX_KICK_ONCE, 0);
 	pcap_ring_tx_unlock(tx);
@@ -781,7 +800,8 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	int woken, ret;
 
 	own_ring(p, tx);
-	pcap_ring_tx_lock(tx);
+	if (pcap_ring_tx_lock(tx) != 0)
+		return pcap_ring_tx_interrupted(p, "read");
 	woken = tx->woke_reader || tx->ring.unsent > 0;
 	tx->woke_reader = 0;
 	if (tx->ring.unsent > 0 && flush(p,
@@ -1044,6 +1064,9 @@ setup_wakeup(pcap_t *p)
  * threads wait until the hook is done before they change the list.
  */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+
+__thread struct pcap_ring_tx *pcap_ring_tx_changing
+    __attribute__((tls_model("initial-exec")));
 static pcap_t *live_handles;
 static int hooks_registered;
 static int exit_flushing;		/* the hook walks the list */
@@ -1060,19 +1083,26 @@ static pthread_t exit_thread;		/* on this thread */
 static int
 lock_by(struct pcap_ring_tx *tx, long long due)
 {
-	long long left = due - pcap_ring_now_ns(), at;
+	pthread_t self = pthread_self();
+	struct pcap_ring_tx *outer;
+	long long left, at;
 	struct timespec ts;
 	int err;
 
+	if (pcap_ring_tx_busy_here(tx, self) || pcap_ring_single_threaded())
+		return pcap_ring_tx_lock(tx);
+	left = due - pcap_ring_now_ns();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	at = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec + (left > 0 ? left : 0);
 	ts.tv_sec = (time_t)(at / NSEC_PER_SEC);
 	ts.tv_nsec = (long)(at % NSEC_PER_SEC);
-	if (pthread_equal(__atomic_load_n(&tx->holder, __ATOMIC_RELAXED),
-	    pthread_self()))
-		return EDEADLK;
+	outer = pcap_ring_tx_changing;
+	pcap_ring_tx_changing = tx;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if ((err = pthread_mutex_timedlock(&tx->lock, &ts)) == 0)
-		__atomic_store_n(&tx->holder, pthread_self(), __ATOMIC_RELAXED);
+		pcap_ring_tx_mutex_taken(tx, self, outer);
+	else
+		pcap_ring_tx_changing = outer;
 	return err;
 }
 
@@ -1218,6 +1248,7 @@ take_over_in_child(pcap_t *p)
 		tx->owner = getpid();
 		pthread_mutex_init(&tx->lock, NULL);
 		tx->holder = 0;
+		tx->mutex_held = 0;
 		link_live(p);
 	}
 	pthread_mutex_unlock(&live_lock);
@@ -1404,7 +1435,8 @@ ring_inject_flush(pcap_t *p)
 	int status = 0;
 
 	own_ring(p, tx);
-	pcap_ring_tx_lock(tx);
+	if (pcap_ring_tx_lock(tx) != 0)
+		return pcap_ring_tx_interrupted(p, "pcap_inject_flush");
 	if (tx->ring.map.base != NULL)
 		(void)flush(p, nonblocking(libpcap_priv(p)) ?
 		    TX_KICK_ONCE : TX_WAIT_TAKEN, 0);
@@ -1430,7 +1462,8 @@ ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	pcap_ring_tx_lock(tx);
+	if (pcap_ring_tx_lock(tx) != 0)
+		return pcap_ring_tx_interrupted(p, "pcap_tx_stats");
 	if (tx->ring.map.base != NULL && tx->ring.unsent > 0)
 		(void)flush(p, TX_KICK_ONCE, 0);
 	*ts = tx->ring.stat;
