@@ -19,21 +19,31 @@ missed=0
 rm -rf "$work"
 mkdir -p "$work"
 
-# mutant NAME FILE TEST SED-SCRIPT
+# mutant NAME FILE TEST SED-SCRIPT: FILE is the layer's source, or
+# pcap-ring-layers.h (whose inline functions the source builds in).
 mutant() {
 	name=$1 file=$2 test=$3 edit=$4
 	case " ${MUTANTS:-$name} " in *" $name "*) ;; *) return ;; esac
+	case $test in
+	test-rx-layer) source=$R ;;
+	test-tx-layer) source=$T ;;
+	esac
+	# A copy of both trees, as the test includes the header by its path.
 	dir=$work/$name
-	mkdir -p "$dir"
-	sed -e "$edit" "$top/pcap-ring/$file" > "$dir/$file"
-	if cmp -s "$top/pcap-ring/$file" "$dir/$file"; then
+	mkdir -p "$dir/pcap-ring" "$dir/tests/unit"
+	cp "$top/pcap-ring/pcap-ring-layers.h" "$top/pcap-ring/$source" \
+	    "$dir/pcap-ring/"
+	cp "$top/tests/unit/$test.c" "$top/tests/unit/layer-test.h" \
+	    "$dir/tests/unit/"
+	sed -e "$edit" "$top/pcap-ring/$file" > "$dir/pcap-ring/$file"
+	if cmp -s "$top/pcap-ring/$file" "$dir/pcap-ring/$file"; then
 		echo "BROKEN: $name: the edit no longer applies to $file"
 		missed=$((missed + 1))
 		return
 	fi
-	cp "$top/pcap-ring/pcap-ring-layers.h" "$dir/"
 	if ! $cc -std=gnu99 -O2 -g -I"$include" -o "$dir/$test" \
-	    "$top/tests/unit/$test.c" "$dir/$file" > "$dir/build.log" 2>&1; then
+	    "$dir/tests/unit/$test.c" "$dir/pcap-ring/$source" \
+	    > "$dir/build.log" 2>&1; then
 		echo "BROKEN: $name: does not build (see $dir/build.log)"
 		missed=$((missed + 1))
 		return
@@ -47,6 +57,8 @@ mutant() {
 }
 
 R=pcap-ring-rx.c
+T=pcap-ring-txring.c
+L=pcap-ring-layers.h
 # A block or frame is not handed back after its last packet.
 mutant rx-no-handback $R test-rx-layer \
 	'/^ring_rx_consume/,/^}/s/slot_release(rx, rx->slot);/(void)0;/'
@@ -92,7 +104,6 @@ mutant rx-no-first-offset-check $R test-rx-layer \
 mutant rx-v2-no-bound $R test-rx-layer \
 	's/if ((uint64_t)h2->tp_mac + h2->tp_snaplen > rx->slot_size)/if (0)/'
 
-T=pcap-ring-txring.c
 # Every waiting frame counted as sent after a kick.
 mutant tx-reap-all $T test-tx-layer \
 	's/if (status != TP_STATUS_SEND_REQUEST \&\& status != TP_STATUS_WRONG_FORMAT) {/if (1) {/'
@@ -100,14 +111,14 @@ mutant tx-reap-all $T test-tx-layer \
 mutant tx-reap-no-prefix $T test-tx-layer \
 	's/^		if (status == TP_STATUS_SEND_REQUEST ||$/		if (0 \&\&/'
 # A frame the kernel still sends (TP_STATUS_SENDING) taken as free.
-mutant tx-room-while-sending $T test-tx-layer \
-	's/return frame_status(tx->map.frames\[tx->head\]) == TP_STATUS_AVAILABLE;/return frame_status(tx->map.frames[tx->head]) != TP_STATUS_SEND_REQUEST;/'
+mutant tx-room-while-sending $L test-tx-layer \
+	's/return ring_tx_status(tx->map.frames\[tx->head\]) == TP_STATUS_AVAILABLE;/return ring_tx_status(tx->map.frames[tx->head]) != TP_STATUS_SEND_REQUEST;/'
 # A frame queued over whatever is at the head.
-mutant tx-queue-no-room-check $T test-tx-layer \
+mutant tx-queue-no-room-check $L test-tx-layer \
 	'/^ring_tx_queue/,/^}/{/if (!ring_tx_has_room(tx))/{N;d;}}'
 # The frames behind a rejected one are not moved up: lost.
 mutant tx-reject-no-move $T test-tx-layer \
-	's/for (j = next_slot(tx, i); j != tx->head;/for (j = tx->head; j != tx->head;/'
+	's/for (j = ring_tx_next(tx, i); j != tx->head;/for (j = tx->head; j != tx->head;/'
 mutant tx-reject-uncounted $T test-tx-layer 's/tx->stat.tx_rejected++;/(void)0;/'
 # A send queue's frames behind its rejected record still go out.
 mutant tx-drop-behind-ignored $T test-tx-layer 's/if (drop_behind) {/if (0) {/'

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <net/if.h>
 #include <linux/if_packet.h>
@@ -164,12 +165,69 @@ struct ring_tx_reject {
 /* pcap-ring-txring.c */
 void	ring_tx_init(struct ring_tx *, unsigned int frame_nr,
 	    unsigned int frame_size, unsigned int data_offset);
-int	ring_tx_has_room(const struct ring_tx *);
-int	ring_tx_queue(struct ring_tx *, const void *buf, unsigned int len);
 int	ring_tx_kick(struct ring_tx *, int drop_behind,
 	    struct ring_tx_reject *);
 void	ring_tx_reap(struct ring_tx *);
 unsigned int ring_tx_drop_waiting(struct ring_tx *);
 unsigned long long ring_tx_first_unsent_seq(const struct ring_tx *);
 
+/*
+ * Queueing a frame is inline: it is nearly all that a batched
+ * pcap_inject() does, and calls cost a third as much again.
+ */
+
+/* The bits of tp_status that say who owns a TX frame (the rest are time stamp flags). */
+#define RING_TX_STATUS_MASK	(TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING | \
+				 TP_STATUS_WRONG_FORMAT)
+
+static inline unsigned int
+ring_tx_status(const u_char *frame)
+{
+	const struct tpacket2_hdr *h = (const void *)frame;
+
+	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) &
+	    RING_TX_STATUS_MASK;
+}
+
+static inline void
+ring_tx_set_status(u_char *frame, unsigned int status)
+{
+	struct tpacket2_hdr *h = (void *)frame;
+
+	__atomic_store_n(&h->tp_status, status, __ATOMIC_RELEASE);
+}
+
+static inline unsigned int
+ring_tx_next(const struct ring_tx *tx, unsigned int i)
+{
+	return i + 1 == tx->frame_nr ? 0 : i + 1;
+}
+
+/* Whether the frame at the head is ours to fill. */
+static inline int
+ring_tx_has_room(const struct ring_tx *tx)
+{
+	return ring_tx_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE;
+}
+
+/*
+ * Copy a frame of len bytes (that fits a ring frame) to the head, for the
+ * next kick: 0, or -1 if the kernel still owns the frame there.
+ */
+static inline int
+ring_tx_queue(struct ring_tx *tx, const void *buf, unsigned int len)
+{
+	u_char *frame = tx->map.frames[tx->head];
+
+	if (!ring_tx_has_room(tx))
+		return -1;
+	memcpy(frame + tx->data_offset, buf, len);
+	((struct tpacket2_hdr *)(void *)frame)->tp_len = len;
+	ring_tx_set_status(frame, TP_STATUS_SEND_REQUEST);
+	tx->head = ring_tx_next(tx, tx->head);
+	tx->unsent++;
+	tx->unsent_bytes += len;
+	tx->stat.tx_queued++;
+	return 0;
+}
 #endif

@@ -20,36 +20,10 @@
 
 #include "pcap-ring-layers.h"
 
-/* The bits of tp_status that say who owns a TX frame (the rest are time stamp flags). */
-#define TX_STATUS_MASK	(TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING | \
-			 TP_STATUS_WRONG_FORMAT)
-
-static unsigned int
-frame_status(const u_char *frame)
-{
-	const struct tpacket2_hdr *h = (const void *)frame;
-
-	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TX_STATUS_MASK;
-}
-
-static void
-set_frame_status(u_char *frame, unsigned int status)
-{
-	struct tpacket2_hdr *h = (void *)frame;
-
-	__atomic_store_n(&h->tp_status, status, __ATOMIC_RELEASE);
-}
-
 static unsigned int
 frame_len(const u_char *frame)
 {
 	return ((const struct tpacket2_hdr *)(const void *)frame)->tp_len;
-}
-
-static unsigned int
-next_slot(const struct ring_tx *tx, unsigned int i)
-{
-	return i + 1 == tx->frame_nr ? 0 : i + 1;
 }
 
 /* The oldest frame the kernel has not taken yet. */
@@ -90,34 +64,6 @@ ring_tx_init(struct ring_tx *tx, unsigned int frame_nr,
 	tx->kick = kick_kernel;
 }
 
-/* Whether the frame at the head is ours to fill. */
-int
-ring_tx_has_room(const struct ring_tx *tx)
-{
-	return frame_status(tx->map.frames[tx->head]) == TP_STATUS_AVAILABLE;
-}
-
-/*
- * Copy a frame of len bytes (that fits a ring frame) to the head, for the
- * next kick: 0, or -1 if the kernel still owns the frame there.
- */
-int
-ring_tx_queue(struct ring_tx *tx, const void *buf, unsigned int len)
-{
-	u_char *frame = tx->map.frames[tx->head];
-
-	if (!ring_tx_has_room(tx))
-		return -1;
-	memcpy(frame + tx->data_offset, buf, len);
-	((struct tpacket2_hdr *)(void *)frame)->tp_len = len;
-	set_frame_status(frame, TP_STATUS_SEND_REQUEST);
-	tx->head = next_slot(tx, tx->head);
-	tx->unsent++;
-	tx->unsent_bytes += len;
-	tx->stat.tx_queued++;
-	return 0;
-}
-
 /* Count the frames the kernel took: a prefix of the waiting ones. */
 void
 ring_tx_reap(struct ring_tx *tx)
@@ -127,7 +73,7 @@ ring_tx_reap(struct ring_tx *tx)
 	if (tx->unsent == 0)
 		return;
 	i = tx->head == 0 ? tx->frame_nr - 1 : tx->head - 1;
-	status = frame_status(tx->map.frames[i]);
+	status = ring_tx_status(tx->map.frames[i]);
 	if (status != TP_STATUS_SEND_REQUEST && status != TP_STATUS_WRONG_FORMAT) {
 		tx->stat.tx_sent += tx->unsent;
 		tx->stat.tx_bytes += tx->unsent_bytes;
@@ -135,8 +81,8 @@ ring_tx_reap(struct ring_tx *tx)
 		tx->unsent_bytes = 0;
 		return;
 	}
-	for (i = first_unsent(tx); tx->unsent > 0; i = next_slot(tx, i)) {
-		status = frame_status(tx->map.frames[i]);
+	for (i = first_unsent(tx); tx->unsent > 0; i = ring_tx_next(tx, i)) {
+		status = ring_tx_status(tx->map.frames[i]);
 		if (status == TP_STATUS_SEND_REQUEST ||
 		    status == TP_STATUS_WRONG_FORMAT)
 			break;
@@ -155,7 +101,7 @@ unqueue(struct ring_tx *tx, unsigned int n)
 	while (n-- > 0) {
 		tx->head = tx->head == 0 ? tx->frame_nr - 1 : tx->head - 1;
 		tx->unsent_bytes -= frame_len(tx->map.frames[tx->head]);
-		set_frame_status(tx->map.frames[tx->head], TP_STATUS_AVAILABLE);
+		ring_tx_set_status(tx->map.frames[tx->head], TP_STATUS_AVAILABLE);
 		tx->unsent--;
 	}
 }
@@ -191,15 +137,15 @@ reject_first(struct ring_tx *tx, int drop_behind)
 		unqueue(tx, 1);
 		return;
 	}
-	for (j = next_slot(tx, i); j != tx->head; i = j, j = next_slot(tx, j)) {
+	for (j = ring_tx_next(tx, i); j != tx->head; i = j, j = ring_tx_next(tx, j)) {
 		struct tpacket2_hdr *to = (void *)tx->map.frames[i];
 
 		to->tp_len = frame_len(tx->map.frames[j]);
 		memcpy(tx->map.frames[i] + tx->data_offset,
 		    tx->map.frames[j] + tx->data_offset, to->tp_len);
-		set_frame_status(tx->map.frames[i], TP_STATUS_SEND_REQUEST);
+		ring_tx_set_status(tx->map.frames[i], TP_STATUS_SEND_REQUEST);
 	}
-	set_frame_status(tx->map.frames[i], TP_STATUS_AVAILABLE);
+	ring_tx_set_status(tx->map.frames[i], TP_STATUS_AVAILABLE);
 	tx->head = i;
 	tx->unsent--;
 	tx->unsent_bytes -= len;
@@ -222,7 +168,7 @@ ring_tx_kick(struct ring_tx *tx, int drop_behind, struct ring_tx_reject *rej)
 	if (tx->unsent == 0)
 		return err;
 	first = first_unsent(tx);
-	if (frame_status(tx->map.frames[first]) != TP_STATUS_WRONG_FORMAT)
+	if (ring_tx_status(tx->map.frames[first]) != TP_STATUS_WRONG_FORMAT)
 		return err;
 	rej->seq = ring_tx_first_unsent_seq(tx);
 	rej->len = frame_len(tx->map.frames[first]);
