@@ -154,15 +154,16 @@ def cpu_need(rows, key, path):
     need = statistics.median(cpu[k] * pps[k] / (1 - drop[k] / 100) / 1e9 for k in runs)
     used = statistics.median(cpu[k] * pps[k] / 1e9 for k in runs)
     if need > SHARED_CPU_SHARE:
-        why = ("CPU-bound: it cannot process the frames as fast as they come, so at least "
-               "%.0f %% of them drop whatever the ring's size"
-               % (100 * (1 - SHARED_CPU_SHARE / need)))
+        why = ("CPU-bound: on average it cannot keep up, so a long stream loses at least "
+               "%.0f %% of the frames whatever the ring's size (a larger ring only holds a "
+               "backlog that the program drains after the traffic stops, which is when it "
+               "uses more than its share)" % (100 * (1 - SHARED_CPU_SHARE / need)))
     else:
         why = ("not CPU-bound: on average it keeps up, so the drops are bursts the ring "
                "did not hold")
     return ("Through %s, %s would need %.2f CPU to capture every frame offered "
             "(%.0f ns per packet x %.0f packets/s offered, medians of the runs) and used "
-            "%.2f; its share beside the sender is about %.1f: %s."
+            "%.2f per second of traffic; its share beside the sender is about %.1f: %s."
             % (path, key[1].split("-")[0], need, statistics.median(cpu[k] for k in runs),
                offered, used, SHARED_CPU_SHARE, why))
 
