@@ -6,7 +6,10 @@
 # sent by trafgen on one CPU, for the -maxrate cases by trafgen on every
 # CPU (the highest rate the bed produces, where sender and capture share
 # the cores), and for dumpcap-moderate at $MODERATE_PPS frames/s.  The
-# dumpcap cases also run with opt-in ring growth (path ring-grow).
+# -onecpu cases pin the program to the one CPU trafgen sends from: the
+# scheduler alternates the two, so the ring must hold what the sender
+# queues during its timeslice, while on average the program gets half the
+# CPU.  The dumpcap cases also run with opt-in ring growth (path ring-grow).
 #
 # usage: capture.sh RUNS SECONDS   (run by run-bench.sh, as root)
 # BENCH_IFACES and BENCH_SIZES (space-separated) run a subset of the cases.
@@ -48,6 +51,25 @@ EOF
 
 rusage=$(cd "$(dirname "$0")" && pwd)/rusage.py
 
+# trafgen -P N pins its senders to CPUs 0 to N-1: the one of -P 1 runs on
+# CPU 0, and so, in softirqs on that CPU, do the veth's receive path and
+# the capture taps.  The -onecpu cases put the capture program there too.
+SENDER_CPU=0
+
+# The CPUs process PID may run on, as a list (e.g. "0" or "0-1").
+cpus_allowed() {
+	sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null
+}
+
+# sender_pinned PID: whether the sender that trafgen, run by timeout(1)
+# process PID, has forked is pinned to SENDER_CPU alone.
+sender_pinned() {
+	_trafgen=$(ps -o pid= --ppid "$1" | tr -d ' ')
+	[ -n "$_trafgen" ] || return 1
+	_sender=$(ps -o pid= --ppid "$_trafgen" | tr -d ' ')
+	[ -n "$_sender" ] && [ "$(cpus_allowed "$_sender")" = "$SENDER_CPU" ]
+}
+
 rx_packets() {
 	in_b cat "/sys/class/net/$VETH_B/statistics/rx_packets"
 }
@@ -82,16 +104,19 @@ measure() {
 	# The capture is stopped with SIGINT once the traffic has drained;
 	# timeout(1) forwards it, and stops a capture that hangs.
 	limit=$((secs + 60))
+	# taskset execs the rest, so the pids below are unchanged.
+	pin=
+	case $iface in *-onecpu) pin="taskset -c $SENDER_CPU" ;; esac
 	case $iface in
-	tcpdump|tcpdump-maxrate|tcpdump-immediate)
+	tcpdump|tcpdump-maxrate|tcpdump-immediate|tcpdump-onecpu)
 		opt=
 		[ "$iface" = tcpdump-immediate ] && opt=--immediate-mode
-		bed_bg in_b env $(path_env "$path") python3 "$rusage" "$tm" \
+		bed_bg in_b env $(path_env "$path") $pin python3 "$rusage" "$tm" \
 			timeout -s INT $limit "$TCPDUMP" $opt -i "$VETH_B" -w /dev/null \
 			> "$log" 2>&1
 		;;
-	dumpcap-maxrate|dumpcap-moderate)
-		bed_bg in_b env $(path_env "$path") python3 "$rusage" "$tm" \
+	dumpcap-maxrate|dumpcap-moderate|dumpcap-onecpu)
+		bed_bg in_b env $(path_env "$path") $pin python3 "$rusage" "$tm" \
 			timeout -s INT $limit "$DUMPCAP" -i "$VETH_B" -w /dev/null \
 			> "$log" 2>&1
 		;;
@@ -114,8 +139,19 @@ measure() {
 	case $iface in *-maxrate) senders=$(nproc) ;; esac
 	# An interpacket gap: trafgen's -b rate was not held here.
 	[ "$iface" = dumpcap-moderate ] && rate="-t $((1000000000 / MODERATE_PPS))ns"
-	in_a timeout -s INT "$secs" trafgen --no-sock-mem -Q -P "$senders" $rate -o "$VETH_A" \
-		-i "$BED_TMP/frame-$size.cfg" > "$BED_TMP/trafgen.log" 2>&1
+	bed_bg in_a timeout -s INT "$secs" trafgen --no-sock-mem -Q -P "$senders" $rate \
+		-o "$VETH_A" -i "$BED_TMP/frame-$size.cfg" > "$BED_TMP/trafgen.log" 2>&1
+	gen_pid=$BG_PID
+	case $iface in
+	*-onecpu)
+		# Only if they share the CPU does the ring take the bursts.
+		wait_until 30 sender_pinned "$gen_pid" ||
+			fail "$iface: trafgen's sender is not pinned to CPU $SENDER_CPU alone"
+		[ "$(cpus_allowed "$prog_pid")" = "$SENDER_CPU" ] ||
+			fail "$iface: the capture program is not pinned to CPU $SENDER_CPU alone"
+		;;
+	esac
+	wait "$gen_pid"
 	t1=$(now_ns)
 	rx1=$(rx_packets)
 	# Longer than the 1 s read timeout, so that the last partly filled
@@ -161,8 +197,10 @@ measure() {
 for size in 64 1514; do
 	trafgen_conf $size
 done
-ifaces=${BENCH_IFACES:-tcpdump tcpdump-maxrate tcpdump-immediate dispatch1 dumpcap-maxrate dumpcap-moderate}
+ifaces=${BENCH_IFACES:-tcpdump tcpdump-maxrate tcpdump-onecpu tcpdump-immediate dispatch1 dumpcap-maxrate dumpcap-onecpu dumpcap-moderate}
 case $ifaces in *dumpcap*) [ -x "$DUMPCAP" ] || fail "needs dumpcap (apt-get install wireshark-common)" ;; esac
+case $ifaces in *-onecpu*) command -v taskset >/dev/null 2>&1 ||
+	fail "needs taskset (util-linux; build-aux/install-deps.sh installs it)" ;; esac
 printf 'part\tpath\tiface\tsize\trun\tpps\tcpu_ns_per_pkt\tdrop_pct\tring_kib\n'
 run=1
 while [ $run -le "$runs" ]; do

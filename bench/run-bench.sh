@@ -7,6 +7,8 @@
 #   --quick  2 runs of 2 s per case instead of 5 runs of 4 s
 #   BENCH_RUNS and BENCH_SECS set other numbers (the injection part
 #   alone takes about 64 cases times RUNS times SECS).
+#   BENCH_PARTS (space-separated, default "capture tx") runs a subset of
+#   the parts; bench/capture.sh says how to run a subset of its cases.
 # Writes bench/results.md and bench/results.png (the raw rows go to
 # bench/out/), and prints where.  Each part builds its namespace bed and
 # removes it on exit; if a part is killed, this script removes what it left.
@@ -69,12 +71,19 @@ run_part() {
 }
 
 rm -f "$out"/*.tsv "$out"/*.tsv.failed
-run_part capture "$here/capture.sh"
-if [ -f "$here/tx.sh" ]; then
-	run_part tx "$here/tx.sh"
-else
-	echo "run-bench: no bench/tx.sh; injection not measured"
-fi
+for part in ${BENCH_PARTS:-capture tx}; do
+	case $part in
+	capture) run_part capture "$here/capture.sh" ;;
+	tx)
+		if [ -f "$here/tx.sh" ]; then
+			run_part tx "$here/tx.sh"
+		else
+			echo "run-bench: no bench/tx.sh; injection not measured"
+		fi
+		;;
+	*) echo "run-bench: unknown part '$part' in BENCH_PARTS (capture, tx)" >&2; exit 2 ;;
+	esac
+done
 
 set -- "$out"/*.tsv
 [ -f "$1" ] || { echo "run-bench: no part succeeded" >&2; exit 1; }

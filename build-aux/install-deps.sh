@@ -48,6 +48,7 @@ sha256sum		coreutils
 cmp			diffutils
 setpriv			util-linux
 chrt			util-linux
+taskset			util-linux
 unshare			util-linux
 mount			mount
 setcap			libcap2-bin
