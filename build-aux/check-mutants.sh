@@ -190,6 +190,15 @@ mutant wake-never-cleared pcap-ring-tx.c \
 	's/^\tif (!tx->wake_set)$/\tif (1)/' \
 	"test-select-dispatch"
 
+# Frames waiting when the program takes the selectable descriptor do not
+# make it readable; or it never shows frames waiting.
+mutant selectable-fd-not-shown pcap-ring-tx.c \
+	's/^\t\ttx->waiting = show_waiting(tx, TX_IDLE, tx->waiting);$/\t\t(void)0;/' \
+	"test-select-dispatch"
+mutant waiting-never-shown pcap-ring-tx.c \
+	's/^\tif (tx->selected)$/\tif (0)/' \
+	"test-select-dispatch"
+
 # The TX lock's holder is not recognised: an injection from a signal
 # handler that interrupted one waits for itself (or, with no other
 # thread, changes the ring under it).

@@ -42,6 +42,7 @@ struct pcap_ring_tx {
 
 	int wake_fd;			/* eventfd, readable while frames wait */
 	int wake_set;			/* it is readable */
+	int selected;			/* pcap_get_selectable_fd() was called: it shows */
 	int retry_fd;			/* timerfd, readable when a refused kick may be retried */
 	unsigned int retry_ms;		/* its delay, doubled while the refusals go on */
 	long long refused_since;	/* ns: refusals taking nothing began, or 0 */

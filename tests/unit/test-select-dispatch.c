@@ -14,12 +14,14 @@
  *   no read after a readable select() takes longer than the timeout, and
  *   once the burst is read select() does not report the fd readable; the
  *   same after frames a batched handle queued (PCAP_RING_TX_BATCH, which
- *   stock ignores) made the fd readable.
+ *   stock ignores) made the fd readable, whether the program took the fd
+ *   before or after injecting.
  */
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/select.h>
 
 #include "bed.h"
@@ -321,32 +323,45 @@ idle_after_burst(int immediate, int next_ex)
 
 /*
  * Frames a batched handle queued: a readable fd leads to one read that
- * returns within the timeout, after which the fd is not readable.  When
- * a whole batch went out inside pcap_inject(), the fd is not readable.
+ * returns within the timeout, after which the fd is not readable, and
+ * the peer has every frame.  Frames waiting make the fd readable whether
+ * the program took it before injecting (scapy) or only after (the ring
+ * shows it from pcap_get_selectable_fd() on); when a whole batch went out
+ * inside pcap_inject(), the fd is not readable.
  */
 static void
-idle_after_batched_inject(int next_ex, int frames, int timeout_ms)
+idle_after_batched_inject(int next_ex, int frames, int timeout_ms,
+    int fd_first)
 {
 	const double slack = timeout_ms / 1000.0 + 0.4;
-	char what[128];
+	char what[160];
 	u_char frame[60];
-	struct bed_tally t;
+	struct bed_tally t, peer_seen;
 	double slowest;
 	pcap_t *p;
-	int i, readable;
+	int i, rx, readable, waiting_shown;
 
 	snprintf(what, sizeof(what),
-	    "batched inject of %d, timeout %d ms, then select + %s", frames,
-	    timeout_ms, next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
+	    "batched inject of %d, timeout %d ms, fd taken %s, then select + %s",
+	    frames, timeout_ms, fd_first ? "first" : "after",
+	    next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
+	rx = bed_receiver(bed.ns_a, bed.veth_a);
 	setenv("PCAP_RING_TX_BATCH", "64", 1);
 	p = bed_create(bed.veth_b);
 	MUST(pcap_set_timeout(p, timeout_ms));
 	bed_activate(p);
 	unsetenv("PCAP_RING_TX_BATCH");
-	frame_build(frame, 0, sizeof(frame), MIX_UDP);
-	for (i = 0; i < frames; i++)
+	if (fd_first)
+		(void)pcap_get_selectable_fd(p);
+	for (i = 0; i < frames; i++) {
+		frame_build(frame, (uint32_t)i, sizeof(frame), MIX_UDP);
 		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
 		    "%s: pcap_inject: %s", what, pcap_geterr(p));
+	}
+	waiting_shown = select_readable(p, 0);
+	CHECK(waiting_shown == (bed_ring_handle(p) && frames % 64 != 0),
+	    "%s: the fd is %sreadable right after the injections",
+	    what, waiting_shown ? "" : "not ");
 	bed_tally_init(&t, 0, 0);
 	bed_deadline(30, what);
 	slowest = read_while_readable(p, next_ex, &t, 0, what);
@@ -356,11 +371,16 @@ idle_after_batched_inject(int next_ex, int frames, int timeout_ms)
 	CHECK(!readable, "%s: the fd is readable with nothing waiting", what);
 	CHECK(t.frames == 0 && t.other == 0,
 	    "%s: the handle captured %lu frames", what, t.frames + t.other);
+	bed_tally_init(&peer_seen, 0, (uint32_t)frames);
+	bed_receive(rx, &peer_seen, 1.0);
+	bed_tally_check(&peer_seen, what);
 	if (bed_failures == 0)
-		bed_ok("%s: slowest read %.3f s, then not readable", what,
-		    slowest);
+		bed_ok("%s: %sreadable at first, slowest read %.3f s, then not readable; the peer has all",
+		    what, waiting_shown ? "" : "not ", slowest);
+	bed_tally_free(&peer_seen);
 	bed_tally_free(&t);
 	pcap_close(p);
+	close(rx);
 }
 
 int
@@ -377,9 +397,9 @@ main(int argc, char **argv)
 		idle_after_burst(immediate, 0);
 		idle_after_burst(immediate, 1);
 	}
-	idle_after_batched_inject(0, 3, IDLE_TIMEOUT_MS);
-	idle_after_batched_inject(1, 3, IDLE_TIMEOUT_MS);
-	idle_after_batched_inject(0, 64, IDLE_TIMEOUT_MS);
-	idle_after_batched_inject(1, 64, IDLE_TIMEOUT_MS);
+	idle_after_batched_inject(0, 3, IDLE_TIMEOUT_MS, 0);
+	idle_after_batched_inject(1, 3, IDLE_TIMEOUT_MS, 1);
+	idle_after_batched_inject(0, 64, IDLE_TIMEOUT_MS, 1);
+	idle_after_batched_inject(1, 64, IDLE_TIMEOUT_MS, 0);
 	return bed_finish();
 }
