@@ -34,7 +34,10 @@ bed_quiet_ns() {
 
 bed_setup() {
 	trap bed_cleanup EXIT
-	trap 'exit 1' INT TERM HUP
+	# A test killed from outside says so: its log would be empty.
+	for sig in INT TERM HUP; do
+		trap "echo \"\$0: killed by SIG$sig\" >&2; exit 1" $sig
+	done
 	BED_TMP=$(mktemp -d /tmp/pcap-ring-test.XXXXXX)
 	ip netns add "$NS_A" || fail "ip netns add $NS_A"
 	ip netns add "$NS_B" || fail "ip netns add $NS_B"
