@@ -77,15 +77,17 @@ struct pcap_ring_tx {
  * rest of a batched pcap_inject().  A signal handler that interrupted it
  * on the same thread (an injection, exit() or pcap_close() from there) is
  * told EDEADLK rather than waiting for itself: the ring is half changed.
- * It knows by the holder noted next to the mutex, and while the mutex is
- * being taken or given back (the holder is not noted yet, or no more), by
- * pcap_ring_tx_changing.
+ * It knows by the holder noted next to the mutex, and while this thread
+ * takes or gives back the mutex (the holder is not noted yet, or no
+ * more), by pcap_ring_tx_changing: EBUSY then, since it may also be
+ * waiting for another thread's hold.
  *
  * A process with no other thread takes no mutex (glibc says when it has
  * never had one): uncontended, it still costs a third of a batched
  * pcap_inject().  Only the holder is noted then, as the last step of
  * taking the lock and the first of giving it back, so that a handler
- * runs entirely before or after the change it interrupts.
+ * runs entirely before or after the change it interrupts.  The marker
+ * (thread-local, which costs a call) is used only beside the mutex.
  */
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
 #include <sys/single_threaded.h>
@@ -94,15 +96,13 @@ struct pcap_ring_tx {
 #define pcap_ring_single_threaded()	0
 #endif
 
-extern __thread struct pcap_ring_tx *pcap_ring_tx_changing
-    __attribute__((tls_model("initial-exec")));
+extern __thread struct pcap_ring_tx *pcap_ring_tx_changing;
 
-/* Whether this thread holds tx's lock, or is taking or giving it back. */
 static inline int
-pcap_ring_tx_busy_here(struct pcap_ring_tx *tx, pthread_t self)
+pcap_ring_tx_held_here(struct pcap_ring_tx *tx, pthread_t self)
 {
 	return pthread_equal(__atomic_load_n(&tx->holder, __ATOMIC_RELAXED),
-	    self) || pcap_ring_tx_changing == tx;
+	    self);
 }
 
 /* The mutex taken: note it, then its holder; then the change is over. */
@@ -116,24 +116,29 @@ pcap_ring_tx_mutex_taken(struct pcap_ring_tx *tx, pthread_t self,
 	pcap_ring_tx_changing = outer;
 }
 
-/* 0, or EDEADLK if this thread holds it, or is taking it, already. */
+/*
+ * 0; EDEADLK if this thread holds it already, EBUSY if it is taking or
+ * giving it back.
+ */
 static inline int
 pcap_ring_tx_lock(struct pcap_ring_tx *tx)
 {
 	pthread_t self = pthread_self();
 	struct pcap_ring_tx *outer;
 
-	if (pcap_ring_tx_busy_here(tx, self))
+	if (pcap_ring_tx_held_here(tx, self))
 		return EDEADLK;
-	if (!pcap_ring_single_threaded()) {
-		outer = pcap_ring_tx_changing;
-		pcap_ring_tx_changing = tx;
+	if (pcap_ring_single_threaded()) {
+		__atomic_store_n(&tx->holder, self, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		pthread_mutex_lock(&tx->lock);
-		pcap_ring_tx_mutex_taken(tx, self, outer);
 		return 0;
 	}
-	__atomic_store_n(&tx->holder, self, __ATOMIC_RELAXED);
+	if ((outer = pcap_ring_tx_changing) == tx)
+		return EBUSY;
+	pcap_ring_tx_changing = tx;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&tx->lock);
+	pcap_ring_tx_mutex_taken(tx, self, outer);
 	return 0;
 }
 
@@ -143,6 +148,7 @@ pcap_ring_tx_unlock(struct pcap_ring_tx *tx)
 	struct pcap_ring_tx *outer;
 
 	if (!tx->mutex_held) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		__atomic_store_n(&tx->holder, (pthread_t)0, __ATOMIC_RELAXED);
 		return;
 	}

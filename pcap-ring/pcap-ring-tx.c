@@ -242,30 +242,6 @@ set_waiting(struct pcap_ring_tx *tx, int state)
 }
 
 /*
- * The selectable_fd_taken op: from now on the descriptor shows whether
- * frames wait.  Frames waiting for a refused kick's retry show as ready:
- * the read the descriptor wakes retries at once.
- */
-static void
-ring_selectable_fd_taken(pcap_t *p)
-{
-	struct pcap_ring_tx *tx = tx_of(p);
-
-	/* Programs may call it before each select(). */
-	if (tx->wake_fd == -1 || __atomic_load_n(&tx->selected, __ATOMIC_RELAXED))
-		return;
-	if (pcap_ring_tx_lock(tx) != 0)
-		return;		/* the interrupted call changes it next */
-	if (!tx->selected) {
-		if (tx->waiting == TX_RETRY)
-			tx->waiting = TX_READY;
-		tx->waiting = show_waiting(tx, TX_IDLE, tx->waiting);
-		__atomic_store_n(&tx->selected, 1, __ATOMIC_RELAXED);
-	}
-	pcap_ring_tx_unlock(tx);
-}
-
-/*
  * The queue discipline refused the waiting frames: make the selectable
  * descriptor readable after a delay, longer if the last retry took none.
  */
@@ -806,6 +782,7 @@ flush_waiting(pcap_t *p)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
+	own_ring(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0)
 		return;		/* the interrupted call sends them */
 	if (tx->ring.unsent > 0)
@@ -1103,12 +1080,30 @@ setup_wakeup(pcap_t *p)
  */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 
-__thread struct pcap_ring_tx *pcap_ring_tx_changing
-    __attribute__((tls_model("initial-exec")));
+__thread struct pcap_ring_tx *pcap_ring_tx_changing;
 static pcap_t *live_handles;
 static int hooks_registered;
 static int exit_flushing;		/* the hook walks the list */
 static pthread_t exit_thread;		/* on this thread */
+
+/*
+ * One try at the TX lock: 0; EDEADLK if this thread holds it, EBUSY if
+ * another does, or this thread is taking or giving it back.
+ */
+static int
+lock_try(struct pcap_ring_tx *tx, pthread_t self)
+{
+	struct pcap_ring_tx *outer = pcap_ring_tx_changing;
+
+	if (pcap_ring_tx_held_here(tx, self))
+		return EDEADLK;
+	if (pcap_ring_single_threaded())
+		return pcap_ring_tx_lock(tx);
+	if (pthread_mutex_trylock(&tx->lock) != 0)
+		return EBUSY;
+	pcap_ring_tx_mutex_taken(tx, self, outer);
+	return 0;
+}
 
 /*
  * Take the TX lock, giving up at due (CLOCK_MONOTONIC, ns): 0, EDEADLK
@@ -1116,7 +1111,10 @@ static pthread_t exit_thread;		/* on this thread */
  * handler that interrupted an injection: the ring is then half changed),
  * or ETIMEDOUT.  pthread_mutex_timedlock() takes CLOCK_REALTIME, so the
  * time left goes on the realtime clock (pthread_mutex_clocklock() would
- * need glibc 2.30); a due in the past tries once.
+ * need glibc 2.30); a due in the past tries once.  A handler that
+ * interrupted this thread while it took or gave back the mutex cannot
+ * wait in the mutex: if the thread was waiting for another's hold, that
+ * hold ends, and the handler tries again until due.
  */
 static int
 lock_by(struct pcap_ring_tx *tx, long long due)
@@ -1125,10 +1123,19 @@ lock_by(struct pcap_ring_tx *tx, long long due)
 	struct pcap_ring_tx *outer;
 	long long left, at;
 	struct timespec ts;
+	unsigned int step;
 	int err;
 
-	if (pcap_ring_tx_busy_here(tx, self) || pcap_ring_single_threaded())
-		return pcap_ring_tx_lock(tx);
+	if ((err = lock_try(tx, self)) != EBUSY)
+		return err;
+	if (pcap_ring_tx_changing == tx) {
+		for (step = 0; pcap_ring_now_ns() < due; step++) {
+			pause_for(step);
+			if ((err = lock_try(tx, self)) != EBUSY)
+				return err;
+		}
+		return ETIMEDOUT;
+	}
 	left = due - pcap_ring_now_ns();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	at = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec + (left > 0 ? left : 0);
@@ -1495,11 +1502,43 @@ ring_inject_flush(pcap_t *p)
 	return status;
 }
 
+/*
+ * The selectable_fd_taken op: from now on the descriptor shows whether
+ * frames wait.  Frames waiting for a refused kick's retry show as ready:
+ * the read the descriptor wakes retries at once.
+ */
+static void
+ring_selectable_fd_taken(pcap_t *p)
+{
+	struct pcap_ring_tx *tx = tx_of(p);
+
+	/* Programs may call it before each select(). */
+	if (tx->wake_fd == -1 || __atomic_load_n(&tx->selected, __ATOMIC_RELAXED))
+		return;
+	own_ring(p, tx);
+	if (pcap_ring_tx_lock(tx) != 0) {
+		/*
+		 * From a signal handler that interrupted a call on the
+		 * handle: shown from the next change of what waits.
+		 */
+		__atomic_store_n(&tx->selected, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (!tx->selected) {
+		if (tx->waiting == TX_RETRY)
+			tx->waiting = TX_READY;
+		tx->waiting = show_waiting(tx, TX_IDLE, tx->waiting);
+		__atomic_store_n(&tx->selected, 1, __ATOMIC_RELAXED);
+	}
+	pcap_ring_tx_unlock(tx);
+}
+
 static int
 ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
+	own_ring(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0)
 		return pcap_ring_tx_interrupted(p, "pcap_tx_stats");
 	if (tx->ring.map.base != NULL && tx->ring.unsent > 0)

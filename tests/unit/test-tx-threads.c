@@ -36,11 +36,18 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/single_threaded.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
 #include "bed.h"
+
+/* Whether glibc says the process has never had a second thread; -1: unknown. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+#include <sys/single_threaded.h>
+#define single_threaded()	(__libc_single_threaded != 0)
+#else
+#define single_threaded()	(-1)
+#endif
 
 #define INJECTED	20000
 #define ROUNDS		6
@@ -524,6 +531,23 @@ struct alarm_report {
 	int main_failed, single_threaded, ring;
 };
 
+/*
+ * send() as the library calls it, made slow for a kick (send() of
+ * nothing) on the thread slow_kicker while slow_kicks is set: a thread
+ * then holds the TX lock for that long.
+ */
+static volatile int slow_kicks;
+static pthread_t slow_kicker;
+
+ssize_t
+send(int fd, const void *buf, size_t len, int flags)
+{
+	if (slow_kicks && buf == NULL && len == 0 &&
+	    pthread_equal(pthread_self(), slow_kicker))
+		bed_sleep(0.3);
+	return sendto(fd, buf, len, flags, NULL, 0);
+}
+
 static pcap_t *alarmed;
 static uint32_t alarm_next;
 static volatile sig_atomic_t alarm_refused, alarm_failed;
@@ -556,7 +580,7 @@ alarm_sender(int report_fd)
 
 	setenv("PCAP_RING_TX_BATCH", "64", 1);
 	memset(&r, 0, sizeof(r));
-	r.single_threaded = __libc_single_threaded != 0;
+	r.single_threaded = single_threaded();
 	alarmed = bed_create(bed.veth_b);
 	bed_activate(alarmed);
 	r.ring = bed_ring_handle(alarmed);
@@ -613,7 +637,7 @@ inject_from_signal_handler(int threaded)
 		close(rx);
 		return;
 	}
-	CHECK(r.single_threaded == !threaded,
+	CHECK(r.single_threaded == -1 || r.single_threaded == !threaded,
 	    "%s: the child was %ssingle-threaded (glibc's __libc_single_threaded)",
 	    which, r.single_threaded ? "" : "not ");
 	CHECK(!r.main_failed, "%s: a pcap_inject() outside the handler failed",
@@ -637,6 +661,74 @@ inject_from_signal_handler(int threaded)
 	if (bed_failures == 0)
 		bed_ok("%s: pcap_inject() from a signal handler that interrupted it: %u frames sent, %u refused in the handler, none lost",
 		    which, r.numbered - r.refused, r.refused);
+}
+
+/*
+ * exit() from a SIGALRM handler that interrupted pcap_inject() while it
+ * waited for the TX lock, which another thread's read holds in a slow
+ * kick of the 10 frames waiting: the exit hook waits for that hold to end
+ * rather than take the interrupted wait for its own hold, and the frames
+ * go out.  The process ends within 3 s.
+ */
+static void
+ignore_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	(void)user;
+	(void)h;
+	(void)bytes;
+}
+
+static void *
+read_once(void *arg)
+{
+	slow_kicks = 1;
+	(void)pcap_dispatch(arg, 1, ignore_packet, NULL);
+	return NULL;
+}
+
+static void
+exit_while_waiting_for_lock(void)
+{
+	static u_char frame[60];
+	struct bed_tally peer_seen;
+	double took;
+	pid_t pid;
+	int rx, i;
+
+	rx = bed_receiver(bed.ns_a, bed.veth_a);
+	pid = fork();
+	if (pid == -1)
+		bed_fatal("fork");
+	if (pid == 0) {
+		setenv("PCAP_RING_TX_BATCH", "64", 1);
+		signalled = bed_create(bed.veth_b);
+		if (pcap_set_timeout(signalled, 1000) != 0)
+			_exit(2);
+		bed_activate(signalled);
+		for (i = 0; i < 10; i++) {
+			frame_build(frame, (uint32_t)i, sizeof(frame), MIX_UDP);
+			if (pcap_inject(signalled, frame, sizeof(frame)) != sizeof(frame))
+				_exit(2);
+		}
+		if (pthread_create(&slow_kicker, NULL, read_once, signalled) != 0)
+			_exit(2);
+		bed_sleep(0.05);	/* the read holds the lock, in its kick */
+		close_in_handler = 0;
+		signal(SIGALRM, end_in_handler);
+		ualarm(100000, 0);	/* while the injection below waits */
+		frame_build(frame, 10, sizeof(frame), MIX_UDP);
+		(void)pcap_inject(signalled, frame, sizeof(frame));
+		pause();
+		_exit(3);
+	}
+	CHECK(child_exits(pid, 3.0, &took),
+	    "exit() from a signal handler while pcap_inject() waited for the TX lock: the process did not end with 0 within 3 s");
+	bed_tally_init(&peer_seen, 0, 10);
+	bed_receive(rx, &peer_seen, 1.0);
+	bed_tally_check(&peer_seen,
+	    "exit() from a signal handler while pcap_inject() waited for the TX lock");
+	bed_tally_free(&peer_seen);
+	close(rx);
 }
 
 /*
@@ -802,10 +894,57 @@ inject_all(void *arg)
 }
 
 /*
- * fork() while another thread injects: each child's pcap_close() returns
- * within 1 s (the injecting thread may have held the TX lock at fork()),
- * and the child does not touch the ring it shares with the parent, whose
- * counters then say what the peer saw.
+ * pcap_tx_stats() in a tight loop, each a kick under the TX lock, while
+ * another thread injects: the tightest contention for the lock.  The
+ * peer gets every frame once, intact, and the counters agree with it.
+ */
+static void
+stats_while_injecting(void)
+{
+	struct bed_tally peer_seen;
+	struct pcap_tx_stat ts;
+	struct injector in;
+	unsigned long calls = 0;
+	int rx;
+
+	rx = bed_receiver(bed.ns_a, bed.veth_a);
+	memset(&in, 0, sizeof(in));
+	in.p = bed_create(bed.veth_b);
+	bed_activate(in.p);
+	bed_deadline(120, "pcap_tx_stats() while a thread injects");
+	if (pthread_create(&in.tid, NULL, inject_all, &in) != 0)
+		bed_fatal("pthread_create");
+	while (__atomic_load_n(&in.sent, __ATOMIC_RELAXED) < INJECTED &&
+	    !__atomic_load_n(&in.error, __ATOMIC_RELAXED) &&
+	    bed_tx_stats(in.p, &ts) == 0)
+		calls++;
+	pthread_join(in.tid, NULL);
+	CHECK(!in.error, "pcap_inject of frame %u: %s", in.sent,
+	    pcap_geterr(in.p));
+	CHECK(bed_inject_flush(in.p) == 0, "pcap_inject_flush: %s",
+	    pcap_geterr(in.p));
+	bed_tally_init(&peer_seen, 0, INJECTED);
+	bed_receive(rx, &peer_seen, 2.0);
+	bed_deadline_clear();
+	bed_tally_check(&peer_seen, "frames injected beside pcap_tx_stats() in a loop");
+	if (bed_tx_stats(in.p, &ts) == 0)
+		CHECK(ts.tx_queued == INJECTED && ts.tx_sent == peer_seen.frames &&
+		    ts.tx_dropped == 0 && ts.tx_pending == 0,
+		    "beside pcap_tx_stats(): queued %llu sent %llu dropped %llu pending %llu, the peer saw %lu (%lu calls)",
+		    (unsigned long long)ts.tx_queued,
+		    (unsigned long long)ts.tx_sent,
+		    (unsigned long long)ts.tx_dropped,
+		    (unsigned long long)ts.tx_pending, peer_seen.frames, calls);
+	bed_tally_free(&peer_seen);
+	pcap_close(in.p);
+	close(rx);
+}
+
+/*
+ * fork() while another thread injects: each child's pcap_close(), after
+ * pcap_get_selectable_fd() or pcap_tx_stats() in some, returns within 1 s
+ * (the injecting thread may have held the TX lock at fork()), and the
+ * parent's counters then say what the peer saw.
  */
 #define FORKS	10
 
@@ -832,6 +971,11 @@ fork_while_injecting(void)
 		if (pid == -1)
 			bed_fatal("fork");
 		if (pid == 0) {
+			/* Each takes the lock: the parent's hold is gone. */
+			if (k % 3 == 1)
+				(void)pcap_get_selectable_fd(in.p);
+			else if (k % 3 == 2)
+				(void)bed_tx_stats(in.p, &ts);
 			pcap_close(in.p);
 			_exit(0);
 		}
@@ -841,7 +985,7 @@ fork_while_injecting(void)
 			slowest = took;
 	}
 	pthread_join(in.tid, NULL);
-	CHECK(hung == 0, "fork() while a thread injects: %d of %d children's pcap_close() did not return within 1 s",
+	CHECK(hung == 0, "fork() while a thread injects: %d of %d children's pcap_get_selectable_fd(), pcap_tx_stats() or pcap_close() did not return within 1 s",
 	    hung, FORKS);
 	CHECK(!in.error, "pcap_inject of frame %u: %s", in.sent,
 	    pcap_geterr(in.p));
@@ -885,8 +1029,10 @@ main(int argc, char **argv)
 	end_from_signal_handler(0);
 	end_from_signal_handler(1);
 	inject_from_signal_handler(1);
+	exit_while_waiting_for_lock();
 	close_from_signal_handler_at_exit();
 	close_in_child_during_exit_hook();
+	stats_while_injecting();
 	fork_while_injecting();
 	return bed_finish();
 }
