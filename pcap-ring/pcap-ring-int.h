@@ -64,30 +64,28 @@ struct pcap_ring_tx {
 	unsigned long long queue_fail_seq;	/* the record that failed, or ULLONG_MAX */
 	char queue_error[PCAP_ERRBUF_SIZE];
 	/*
-	 * Held while the ring state changes, never while a read waits
-	 * (pcap_ring_tx_lock()).
+	 * The TX lock, held while the ring state changes, never while a
+	 * read waits (pcap_ring_tx_lock()).
 	 */
-	pthread_mutex_t lock;
 	pthread_t holder;		/* the thread holding it, or 0 */
-	int mutex_held;			/* it holds the mutex (not alone then) */
+	unsigned int lock_waiters;	/* threads waiting for it */
+	unsigned int lock_released;	/* futex word: bumped at a release they wait for */
 };
 
 /*
- * The TX lock is a plain mutex: an error-checking one costs more than the
- * rest of a batched pcap_inject().  A signal handler that interrupted it
- * on the same thread (an injection, exit() or pcap_close() from there) is
- * told EDEADLK rather than waiting for itself: the ring is half changed.
- * It knows by the holder noted next to the mutex, and while this thread
- * takes or gives back the mutex (the holder is not noted yet, or no
- * more), by pcap_ring_tx_changing: EBUSY then, since it may also be
- * waiting for another thread's hold.
+ * The TX lock is the holder word itself, taken by one compare-and-swap
+ * from 0 to the thread: so a signal handler that interrupted it on the
+ * same thread (an injection, exit() or pcap_close() from there) sees at
+ * every instant whether its thread holds it, and is told EDEADLK rather
+ * than waiting for itself: the ring is half changed.  (A mutex notes its
+ * owner after taking it, so a handler in between would wait for good.)
+ * Waiters sleep on a futex (pcap_ring_tx_wait()), uncontended it costs
+ * what a mutex does.
  *
- * A process with no other thread takes no mutex (glibc says when it has
- * never had one): uncontended, it still costs a third of a batched
- * pcap_inject().  Only the holder is noted then, as the last step of
- * taking the lock and the first of giving it back, so that a handler
- * runs entirely before or after the change it interrupts.  The marker
- * (thread-local, which costs a call) is used only beside the mutex.
+ * A process with no other thread needs no atomic operation (glibc says
+ * when it has never had one): the holder is noted as the last step of
+ * taking the lock and cleared as the first of giving it back, so that a
+ * handler runs entirely before or after the change it interrupts.
  */
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
 #include <sys/single_threaded.h>
@@ -96,8 +94,6 @@ struct pcap_ring_tx {
 #define pcap_ring_single_threaded()	0
 #endif
 
-extern __thread struct pcap_ring_tx *pcap_ring_tx_changing;
-
 static inline int
 pcap_ring_tx_held_here(struct pcap_ring_tx *tx, pthread_t self)
 {
@@ -105,60 +101,49 @@ pcap_ring_tx_held_here(struct pcap_ring_tx *tx, pthread_t self)
 	    self);
 }
 
-/* The mutex taken: note it, then its holder; then the change is over. */
-static inline void
-pcap_ring_tx_mutex_taken(struct pcap_ring_tx *tx, pthread_t self,
-    struct pcap_ring_tx *outer)
-{
-	tx->mutex_held = 1;
-	__atomic_store_n(&tx->holder, self, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	pcap_ring_tx_changing = outer;
-}
-
-/*
- * 0; EDEADLK if this thread holds it already, EBUSY if it is taking or
- * giving it back.
- */
+/* One try: 0, or EBUSY if another thread holds it. */
 static inline int
-pcap_ring_tx_lock(struct pcap_ring_tx *tx)
+pcap_ring_tx_try(struct pcap_ring_tx *tx, pthread_t self)
 {
-	pthread_t self = pthread_self();
-	struct pcap_ring_tx *outer;
+	pthread_t none = 0;
 
-	if (pcap_ring_tx_held_here(tx, self))
-		return EDEADLK;
 	if (pcap_ring_single_threaded()) {
 		__atomic_store_n(&tx->holder, self, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		return 0;
 	}
-	if ((outer = pcap_ring_tx_changing) == tx)
-		return EBUSY;
-	pcap_ring_tx_changing = tx;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	pthread_mutex_lock(&tx->lock);
-	pcap_ring_tx_mutex_taken(tx, self, outer);
-	return 0;
+	return __atomic_compare_exchange_n(&tx->holder, &none, self, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED) ? 0 : EBUSY;
+}
+
+int	pcap_ring_tx_wait(struct pcap_ring_tx *, pthread_t self, long long due);
+void	pcap_ring_tx_wake(struct pcap_ring_tx *);
+
+/* 0, or EDEADLK if this thread holds it already. */
+static inline int
+pcap_ring_tx_lock(struct pcap_ring_tx *tx)
+{
+	pthread_t self = pthread_self();
+
+	if (pcap_ring_tx_held_here(tx, self))
+		return EDEADLK;
+	if (pcap_ring_tx_try(tx, self) == 0)
+		return 0;
+	return pcap_ring_tx_wait(tx, self, -1);
 }
 
 static inline void
 pcap_ring_tx_unlock(struct pcap_ring_tx *tx)
 {
-	struct pcap_ring_tx *outer;
-
-	if (!tx->mutex_held) {
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (pcap_ring_single_threaded()) {
 		__atomic_store_n(&tx->holder, (pthread_t)0, __ATOMIC_RELAXED);
 		return;
 	}
-	outer = pcap_ring_tx_changing;
-	pcap_ring_tx_changing = tx;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	__atomic_store_n(&tx->holder, (pthread_t)0, __ATOMIC_RELAXED);
-	tx->mutex_held = 0;
-	pthread_mutex_unlock(&tx->lock);
-	pcap_ring_tx_changing = outer;
+	/* Then waiters: one that missed the release sees it counted. */
+	__atomic_store_n(&tx->holder, (pthread_t)0, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&tx->lock_waiters, __ATOMIC_SEQ_CST) != 0)
+		pcap_ring_tx_wake(tx);
 }
 
 /*

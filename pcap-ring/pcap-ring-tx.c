@@ -65,11 +65,13 @@
  *
  * - One thread may inject while another reads, as with stock's send():
  *   the TX state (head, unsent, frame contents, counters) changes only
- *   under a mutex, which is released while waiting for the kernel and is
- *   never held while a read waits for packets.  While a read runs on
- *   another thread, each injected frame is kicked at once: the read's
- *   poll() does not wait for frames to send.  Close and exit do not wait for the mutex held by
- *   their own thread (a signal handler), nor touch the ring of a parent
+ *   under the TX lock (pcap-ring-int.h), which is released while waiting
+ *   for the kernel and is never held while a read waits for packets.
+ *   While a read runs on another thread, each injected frame is kicked at
+ *   once: the read's poll() does not wait for frames to send.  Calls from
+ *   a signal handler do not wait for the lock held by their own thread
+ *   (injection fails with EDEADLK, close and exit send nothing more), nor
+ *   touch the ring of a parent
  *   process after fork(), unless the child injects: it then takes the ring
  *   over (take_over_in_child()).
  */
@@ -89,8 +91,10 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <linux/if_ether.h>
+#include <linux/futex.h>
 
 #include "pcap-ring-int.h"
 
@@ -905,8 +909,6 @@ pcap_ring_tx_init(struct pcap_ring_tx *tx)
 	tx->wake_fd = -1;
 	tx->retry_fd = -1;
 	tx->queue_fail_seq = ULLONG_MAX;
-	/* Such a mutex holds no resources: it needs no destroy. */
-	pthread_mutex_init(&tx->lock, NULL);
 }
 
 /*
@@ -1080,75 +1082,71 @@ setup_wakeup(pcap_t *p)
  */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 
-__thread struct pcap_ring_tx *pcap_ring_tx_changing;
+
 static pcap_t *live_handles;
 static int hooks_registered;
 static int exit_flushing;		/* the hook walks the list */
 static pthread_t exit_thread;		/* on this thread */
 
 /*
- * One try at the TX lock: 0; EDEADLK if this thread holds it, EBUSY if
- * another does, or this thread is taking or giving it back.
+ * Wait for the TX lock held by another thread, until due (CLOCK_MONOTONIC,
+ * ns; -1: for good): 0, or ETIMEDOUT.  A waiter that a release may have
+ * missed finds the futex word changed and tries again.
  */
-static int
-lock_try(struct pcap_ring_tx *tx, pthread_t self)
+int
+pcap_ring_tx_wait(struct pcap_ring_tx *tx, pthread_t self, long long due)
 {
-	struct pcap_ring_tx *outer = pcap_ring_tx_changing;
+	struct timespec left;
+	unsigned int released;
+	long long now;
+	int err;
 
-	if (pcap_ring_tx_held_here(tx, self))
-		return EDEADLK;
-	if (pcap_ring_single_threaded())
-		return pcap_ring_tx_lock(tx);
-	if (pthread_mutex_trylock(&tx->lock) != 0)
-		return EBUSY;
-	pcap_ring_tx_mutex_taken(tx, self, outer);
-	return 0;
+	__atomic_add_fetch(&tx->lock_waiters, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		released = __atomic_load_n(&tx->lock_released, __ATOMIC_SEQ_CST);
+		if ((err = pcap_ring_tx_try(tx, self)) == 0)
+			break;
+		if (due >= 0) {
+			if ((now = pcap_ring_now_ns()) >= due) {
+				err = ETIMEDOUT;
+				break;
+			}
+			left.tv_sec = (time_t)((due - now) / NSEC_PER_SEC);
+			left.tv_nsec = (long)((due - now) % NSEC_PER_SEC);
+		}
+		(void)syscall(SYS_futex, &tx->lock_released,
+		    FUTEX_WAIT_PRIVATE, released, due >= 0 ? &left : NULL,
+		    NULL, 0);
+	}
+	__atomic_sub_fetch(&tx->lock_waiters, 1, __ATOMIC_SEQ_CST);
+	return err;
+}
+
+/* A release that a thread waits for. */
+void
+pcap_ring_tx_wake(struct pcap_ring_tx *tx)
+{
+	__atomic_add_fetch(&tx->lock_released, 1, __ATOMIC_SEQ_CST);
+	(void)syscall(SYS_futex, &tx->lock_released, FUTEX_WAKE_PRIVATE, 1,
+	    NULL, NULL, 0);
 }
 
 /*
  * Take the TX lock, giving up at due (CLOCK_MONOTONIC, ns): 0, EDEADLK
  * if this thread holds it already (exit() or pcap_close() from a signal
  * handler that interrupted an injection: the ring is then half changed),
- * or ETIMEDOUT.  pthread_mutex_timedlock() takes CLOCK_REALTIME, so the
- * time left goes on the realtime clock (pthread_mutex_clocklock() would
- * need glibc 2.30); a due in the past tries once.  A handler that
- * interrupted this thread while it took or gave back the mutex cannot
- * wait in the mutex: if the thread was waiting for another's hold, that
- * hold ends, and the handler tries again until due.
+ * or ETIMEDOUT; a due in the past tries once.
  */
 static int
 lock_by(struct pcap_ring_tx *tx, long long due)
 {
 	pthread_t self = pthread_self();
-	struct pcap_ring_tx *outer;
-	long long left, at;
-	struct timespec ts;
-	unsigned int step;
-	int err;
 
-	if ((err = lock_try(tx, self)) != EBUSY)
-		return err;
-	if (pcap_ring_tx_changing == tx) {
-		for (step = 0; pcap_ring_now_ns() < due; step++) {
-			pause_for(step);
-			if ((err = lock_try(tx, self)) != EBUSY)
-				return err;
-		}
-		return ETIMEDOUT;
-	}
-	left = due - pcap_ring_now_ns();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	at = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec + (left > 0 ? left : 0);
-	ts.tv_sec = (time_t)(at / NSEC_PER_SEC);
-	ts.tv_nsec = (long)(at % NSEC_PER_SEC);
-	outer = pcap_ring_tx_changing;
-	pcap_ring_tx_changing = tx;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if ((err = pthread_mutex_timedlock(&tx->lock, &ts)) == 0)
-		pcap_ring_tx_mutex_taken(tx, self, outer);
-	else
-		pcap_ring_tx_changing = outer;
-	return err;
+	if (pcap_ring_tx_held_here(tx, self))
+		return EDEADLK;
+	if (pcap_ring_tx_try(tx, self) == 0)
+		return 0;
+	return pcap_ring_tx_wait(tx, self, due);
 }
 
 /*
@@ -1291,9 +1289,10 @@ take_over_in_child(pcap_t *p)
 	if (tx->fork_generation != fork_generation) {
 		tx->fork_generation = fork_generation;
 		tx->owner = getpid();
-		pthread_mutex_init(&tx->lock, NULL);
+		/* Another thread of the parent may have held it at fork(). */
 		tx->holder = 0;
-		tx->mutex_held = 0;
+		tx->lock_waiters = 0;
+		tx->lock_released = 0;
 		link_live(p);
 	}
 	pthread_mutex_unlock(&live_lock);
