@@ -206,6 +206,12 @@ mutant tx-holder-ignored pcap-ring-int.h \
 	's/^\t\treturn EDEADLK;$/\t\t(void)0;/' \
 	"test-tx-threads"
 
+# A child's send queue does not take the ring over: it waits for good for
+# the lock a thread of its parent held at fork().
+mutant sendqueue-no-take-over pcap-ring-sendqueue.c \
+	's/^\tpcap_ring_tx_own(p, tx);$/\t(void)0;/' \
+	"test-tx-threads"
+
 # A daemon's child does not take the ring over: its frames never go out.
 mutant child-no-take-over pcap-ring-tx.c \
 	's/^\tif (tx->fork_generation != fork_generation) {$/\tif (0) {/' \

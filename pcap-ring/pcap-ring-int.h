@@ -269,6 +269,7 @@ int	pcap_ring_tx_kick(pcap_t *);
 int	pcap_ring_tx_queue(pcap_t *, const void *, int);
 void	pcap_ring_tx_drain(pcap_t *);
 int	pcap_ring_tx_interrupted(pcap_t *, const char *call);
+void	pcap_ring_tx_own(pcap_t *, struct pcap_ring_tx *);
 
 /* pcap-ring-sendqueue.c: the send queues, through the TX ring. */
 u_int	pcap_ring_sendqueue_transmit(pcap_t *, struct pcap_send_queue *,

@@ -130,6 +130,7 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	int batch = TX_DEFAULT_BATCH;
 	char why[PCAP_ERRBUF_SIZE];
 
+	pcap_ring_tx_own(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0) {
 		(void)pcap_ring_tx_interrupted(p, "pcap_sendqueue_transmit");
 		return 0;

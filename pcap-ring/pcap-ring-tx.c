@@ -699,11 +699,15 @@ beside_read(const struct pcap_ring_tx *tx)
 static unsigned int fork_generation;	/* the fork()s this process came through */
 static void take_over_in_child(pcap_t *);
 
-/* A forked child that uses the ring takes it over. */
-static void
-own_ring(pcap_t *p, struct pcap_ring_tx *tx)
+/*
+ * A forked child that uses the ring takes it over.  The generation is
+ * published last (take_over_in_child()): a thread that sees it sees the
+ * lock reset too.
+ */
+void
+pcap_ring_tx_own(pcap_t *p, struct pcap_ring_tx *tx)
 {
-	if (tx->fork_generation !=
+	if (__atomic_load_n(&tx->fork_generation, __ATOMIC_ACQUIRE) !=
 	    __atomic_load_n(&fork_generation, __ATOMIC_RELAXED))
 		take_over_in_child(p);
 }
@@ -736,7 +740,7 @@ inject_batched(pcap_t *p, const void *buf, int size)
 	struct pcap_ring_tx *tx = &pr->tx;
 	int ret = size, status;
 
-	own_ring(p, tx);
+	pcap_ring_tx_own(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0)
 		return pcap_ring_tx_interrupted(p, "pcap_inject");
 	status = frame_fits(tx, buf, size) ? 0 : check_frame(p, tx, buf, size);
@@ -786,7 +790,7 @@ flush_waiting(pcap_t *p)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	own_ring(p, tx);
+	pcap_ring_tx_own(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0)
 		return;		/* the interrupted call sends them */
 	if (tx->ring.unsent > 0)
@@ -818,7 +822,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	struct pcap_ring_tx *tx = tx_of(p);
 	int woken, ret;
 
-	own_ring(p, tx);
+	pcap_ring_tx_own(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0)
 		return pcap_ring_tx_interrupted(p, "read");
 	woken = tx->woke_reader || tx->ring.unsent > 0;
@@ -1082,7 +1086,6 @@ setup_wakeup(pcap_t *p)
  */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 
-
 static pcap_t *live_handles;
 static int hooks_registered;
 static int exit_flushing;		/* the hook walks the list */
@@ -1287,13 +1290,14 @@ take_over_in_child(pcap_t *p)
 
 	pthread_mutex_lock(&live_lock);
 	if (tx->fork_generation != fork_generation) {
-		tx->fork_generation = fork_generation;
 		tx->owner = getpid();
 		/* Another thread of the parent may have held it at fork(). */
-		tx->holder = 0;
+		__atomic_store_n(&tx->holder, (pthread_t)0, __ATOMIC_RELAXED);
 		tx->lock_waiters = 0;
 		tx->lock_released = 0;
 		link_live(p);
+		__atomic_store_n(&tx->fork_generation, fork_generation,
+		    __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&live_lock);
 }
@@ -1478,7 +1482,7 @@ ring_inject_flush(pcap_t *p)
 	struct pcap_ring_tx *tx = tx_of(p);
 	int status = 0;
 
-	own_ring(p, tx);
+	pcap_ring_tx_own(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0)
 		return pcap_ring_tx_interrupted(p, "pcap_inject_flush");
 	if (tx->ring.map.base != NULL)
@@ -1514,7 +1518,7 @@ ring_selectable_fd_taken(pcap_t *p)
 	/* Programs may call it before each select(). */
 	if (tx->wake_fd == -1 || __atomic_load_n(&tx->selected, __ATOMIC_RELAXED))
 		return;
-	own_ring(p, tx);
+	pcap_ring_tx_own(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0) {
 		/*
 		 * From a signal handler that interrupted a call on the
@@ -1537,7 +1541,7 @@ ring_tx_stats(pcap_t *p, struct pcap_tx_stat *ts)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	own_ring(p, tx);
+	pcap_ring_tx_own(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0)
 		return pcap_ring_tx_interrupted(p, "pcap_tx_stats");
 	if (tx->ring.map.base != NULL && tx->ring.unsent > 0)

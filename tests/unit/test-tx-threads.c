@@ -29,6 +29,7 @@
  * that wait closes the handle at once; a child forked while a thread injects closes the
  * handle at once, and leaves the parent's ring alone.
  */
+#include <dlfcn.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -50,6 +51,7 @@
 #endif
 
 #define INJECTED	20000
+#define FORKS		10	/* children forked while a thread injects */
 #define ROUNDS		6
 #define PEER_BASE	1000000
 /* Packets from the peer that each round's reader must read. */
@@ -955,13 +957,79 @@ lock_under_contention(void)
 }
 
 /*
+ * A child forked while a thread of its parent holds the TX lock (a kick
+ * made slow) sends a send queue, as a daemon's child replaying a file
+ * would: pcap_sendqueue_transmit() takes the ring over as pcap_inject()
+ * does, and returns within 1 s instead of waiting for a holder that is
+ * not in the child.  (Ring only: stock has no send queues.)
+ */
+typedef void *(*sq_alloc_fn)(u_int);
+typedef int (*sq_queue_fn)(void *, const struct pcap_pkthdr *, const u_char *);
+typedef u_int (*sq_transmit_fn)(pcap_t *, void *, int);
+
+static void *
+stats_slowly(void *arg)
+{
+	struct pcap_tx_stat ts;
+
+	slow_kicks = 1;
+	(void)bed_tx_stats(arg, &ts);
+	return NULL;
+}
+
+static void
+sendqueue_in_child(void)
+{
+	sq_alloc_fn sq_alloc = (sq_alloc_fn)dlsym(RTLD_DEFAULT, "pcap_sendqueue_alloc");
+	sq_queue_fn sq_queue = (sq_queue_fn)dlsym(RTLD_DEFAULT, "pcap_sendqueue_queue");
+	sq_transmit_fn sq_transmit = (sq_transmit_fn)dlsym(RTLD_DEFAULT,
+	    "pcap_sendqueue_transmit");
+	static u_char frame[60];
+	struct pcap_pkthdr h;
+	double took = 0;
+	void *queue;
+	pcap_t *p;
+	pid_t pid;
+	int i;
+
+	if (sq_alloc == NULL || sq_queue == NULL || sq_transmit == NULL)
+		return;
+	memset(&h, 0, sizeof(h));
+	h.caplen = h.len = (bpf_u_int32)frame_build(frame, 0, sizeof(frame),
+	    MIX_UDP);
+	p = bed_create(bed.veth_b);
+	bed_activate(p);
+	for (i = 0; i < 3; i++)
+		if (pcap_inject(p, frame, sizeof(frame)) != sizeof(frame))
+			bed_fatal("pcap_inject: %s", pcap_geterr(p));
+	if (pthread_create(&slow_kicker, NULL, stats_slowly, p) != 0)
+		bed_fatal("pthread_create");
+	bed_sleep(0.05);	/* it holds the lock, in its kick */
+	pid = fork();
+	if (pid == -1)
+		bed_fatal("fork");
+	if (pid == 0) {
+		queue = sq_alloc(4096);
+		if (queue == NULL || sq_queue(queue, &h, frame) != 0)
+			_exit(2);
+		_exit(sq_transmit(p, queue, 0) == sizeof(h) + h.caplen ? 0 : 3);
+	}
+	CHECK(child_exits(pid, 1.0, &took),
+	    "pcap_sendqueue_transmit() in a child forked while a thread held the TX lock: it did not send within 1 s");
+	pthread_join(slow_kicker, NULL);
+	slow_kicks = 0;
+	pcap_close(p);
+	if (bed_failures == 0)
+		bed_ok("a child forked while a thread held the TX lock sent a send queue in %.2f s",
+		    took);
+}
+
+/*
  * fork() while another thread injects: each child's pcap_close(), after
  * pcap_get_selectable_fd() or pcap_tx_stats() in some, returns within 1 s
  * (the injecting thread may have held the TX lock at fork()), and the
  * parent's counters then say what the peer saw.
  */
-#define FORKS	10
-
 static void
 fork_while_injecting(void)
 {
@@ -1048,5 +1116,6 @@ main(int argc, char **argv)
 	close_in_child_during_exit_hook();
 	lock_under_contention();
 	fork_while_injecting();
+	sendqueue_in_child();
 	return bed_finish();
 }
