@@ -684,7 +684,9 @@ static void *
 read_once(void *arg)
 {
 	slow_kicks = 1;
-	(void)pcap_dispatch(arg, 1, ignore_packet, NULL);
+	/* What it reads does not matter: the kick before it does. */
+	if (pcap_dispatch(arg, 1, ignore_packet, NULL) < 0)
+		return arg;
 	return NULL;
 }
 
@@ -719,7 +721,8 @@ exit_while_waiting_for_lock(void)
 		signal(SIGALRM, end_in_handler);
 		ualarm(100000, 0);	/* while the injection below waits */
 		frame_build(frame, 10, sizeof(frame), MIX_UDP);
-		(void)pcap_inject(signalled, frame, sizeof(frame));
+		if (pcap_inject(signalled, frame, sizeof(frame)) != sizeof(frame))
+			_exit(4);
 		pause();
 		_exit(3);
 	}
