@@ -119,9 +119,13 @@ pcap_ring_tx_try(struct pcap_ring_tx *tx, pthread_t self)
 int	pcap_ring_tx_wait(struct pcap_ring_tx *, pthread_t self, long long due);
 void	pcap_ring_tx_wake(struct pcap_ring_tx *);
 
-/* 0, or EDEADLK if this thread holds it already. */
+/*
+ * Take it, giving up at due (CLOCK_MONOTONIC, ns; -1: never, a due in
+ * the past tries once): 0, EDEADLK if this thread holds it already, or
+ * ETIMEDOUT.
+ */
 static inline int
-pcap_ring_tx_lock(struct pcap_ring_tx *tx)
+pcap_ring_tx_lock_by(struct pcap_ring_tx *tx, long long due)
 {
 	pthread_t self = pthread_self();
 
@@ -129,7 +133,14 @@ pcap_ring_tx_lock(struct pcap_ring_tx *tx)
 		return EDEADLK;
 	if (pcap_ring_tx_try(tx, self) == 0)
 		return 0;
-	return pcap_ring_tx_wait(tx, self, -1);
+	return pcap_ring_tx_wait(tx, self, due);
+}
+
+/* 0, or EDEADLK if this thread holds it already. */
+static inline int
+pcap_ring_tx_lock(struct pcap_ring_tx *tx)
+{
+	return pcap_ring_tx_lock_by(tx, -1);
 }
 
 static inline void

@@ -1135,33 +1135,15 @@ pcap_ring_tx_wake(struct pcap_ring_tx *tx)
 }
 
 /*
- * Take the TX lock, giving up at due (CLOCK_MONOTONIC, ns): 0, EDEADLK
- * if this thread holds it already (exit() or pcap_close() from a signal
- * handler that interrupted an injection: the ring is then half changed),
- * or ETIMEDOUT; a due in the past tries once.
- */
-static int
-lock_by(struct pcap_ring_tx *tx, long long due)
-{
-	pthread_t self = pthread_self();
-
-	if (pcap_ring_tx_held_here(tx, self))
-		return EDEADLK;
-	if (pcap_ring_tx_try(tx, self) == 0)
-		return 0;
-	return pcap_ring_tx_wait(tx, self, due);
-}
-
-/*
  * Send what waits at close, giving up at due (CLOCK_MONOTONIC, ns):
- * nothing, if the TX lock is not to be had (lock_by()).
+ * nothing, if the TX lock is not to be had (pcap_ring_tx_lock_by()).
  */
 static void
 send_waiting_by(pcap_t *p, long long due)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 
-	if (lock_by(tx, due) != 0)
+	if (pcap_ring_tx_lock_by(tx, due) != 0)
 		return;
 	if (tx->ring.unsent > 0)
 		(void)flush(p, TX_WAIT_CLOSE, due);
@@ -1180,7 +1162,7 @@ kick_at_exit(pcap_t *p, int give_up)
 	unsigned int waiting;
 	int err;
 
-	if ((err = lock_by(tx, 0)) != 0)
+	if ((err = pcap_ring_tx_lock_by(tx, 0)) != 0)
 		return err == ETIMEDOUT;
 	if (tx->ring.unsent > 0 && flush(p, TX_KICK_ONCE, 0) == 0 && give_up &&
 	    tx->ring.unsent > 0)
