@@ -526,6 +526,11 @@ end_from_signal_handler(int close_first)
  * process that has had threads: the lock is then a mutex, else none.
  */
 #define ALARM_SECS	0.5
+/*
+ * At most what the peer's socket holds (bed_receiver()'s buffer takes
+ * about 160000 such frames): stock's send() may go faster than that.
+ */
+#define ALARM_FRAMES	100000
 
 struct alarm_report {
 	uint32_t numbered;		/* frame numbers taken */
@@ -591,7 +596,8 @@ alarm_sender(int report_fd)
 	every.it_value.tv_usec = every.it_interval.tv_usec = 200;
 	setitimer(ITIMER_REAL, &every, NULL);
 	until = bed_now() + ALARM_SECS;
-	while (bed_now() < until && !r.main_failed) {
+	while (bed_now() < until && alarm_next < ALARM_FRAMES &&
+	    !r.main_failed) {
 		len = frame_build(frame, __atomic_fetch_add(&alarm_next, 1,
 		    __ATOMIC_RELAXED), sizeof(frame), MIX_UDP);
 		r.main_failed = pcap_inject(alarmed, frame, (int)len) != (int)len;
