@@ -206,6 +206,13 @@ mutant tx-holder-ignored pcap-ring-int.h \
 	's/^\t\treturn EDEADLK;$/\t\t(void)0;/' \
 	"test-tx-threads"
 
+# A read with no timeout, woken by the selectable descriptor for frames
+# that it then sends, blocks until a packet comes, where stock's read
+# after a readable select() never blocks.
+mutant select-no-timeout-blocks pcap-ring-tx.c \
+	's/(pr->timeout > 0 || (pr->timeout == 0 \&\&$/(pr->timeout > 0 || (0 \&\&/' \
+	"test-select-dispatch"
+
 # A child's send queue does not take the ring over: it waits for good for
 # the lock a thread of its parent held at fork().
 mutant sendqueue-no-take-over pcap-ring-sendqueue.c \

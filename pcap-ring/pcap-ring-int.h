@@ -197,7 +197,7 @@ struct pcap_ring {
 	struct ring_rx rx;
 	int timeout;			/* ms; negative (~timeout) while non-blocking */
 	int poll_timeout;
-	int wait_once;			/* the next wait ends at the first poll() timeout */
+	int wait_once;			/* the read ends at the first poll() timeout */
 	int breakloop_fd;		/* eventfd that wakes poll() for pcap_breakloop() */
 	int epoll_fd;			/* the selectable fd of a batched or growing handle, or -1 */
 	u_char *oneshot_buffer;		/* pcap_next_ex()'s packet when its slot went back */

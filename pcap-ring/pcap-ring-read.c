@@ -303,7 +303,7 @@ again:
 		ret = ring_rx_next(&pr->rx, &pkt, why);
 		if (ret == 0) {
 			/* Without a timeout, return only with a packet. */
-			if (pr->timeout == 0)
+			if (pr->timeout == 0 && !pr->wait_once)
 				goto again;
 			return 0;
 		}
@@ -340,7 +340,7 @@ again:
 	if (pr->grow.draining && ring_rx_drained(&pr->rx) &&
 	    (ret = pcap_ring_grow_finish(p)) < 0)
 		return ret;
-	if (n == 0 && pr->timeout == 0)
+	if (n == 0 && pr->timeout == 0 && !pr->wait_once)
 		goto again;
 	return n;
 }

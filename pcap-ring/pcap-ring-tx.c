@@ -813,7 +813,9 @@ flush_waiting(pcap_t *p)
  * The selectable descriptor may have been readable for waiting frames
  * rather than for a packet, also when another thread has sent them since;
  * a read with a timeout then waits no longer than that (on an idle link a
- * V3 block never times out).
+ * V3 block never times out), and one without, in a program that took the
+ * descriptor, only looks: stock's descriptor is readable only with a
+ * packet, so a select() loop never blocks in its read.
  */
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
@@ -839,15 +841,14 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	tx->reader = pthread_self();
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pcap_ring_tx_unlock(tx);
-	if (!woken || pr->timeout <= 0) {
-		ret = pcap_ring_read(p, cnt, callback, user);
-	} else {
+	if (woken && (pr->timeout > 0 || (pr->timeout == 0 &&
+	    __atomic_load_n(&tx->selected, __ATOMIC_RELAXED)))) {
 		pr->poll_timeout = pr->timeout;
 		pr->wait_once = 1;
-		ret = pcap_ring_read(p, cnt, callback, user);
-		pr->wait_once = 0;
-		pcap_ring_set_poll_timeout(pr);
 	}
+	ret = pcap_ring_read(p, cnt, callback, user);
+	pr->wait_once = 0;
+	pcap_ring_set_poll_timeout(pr);
 	/* An injection that still sees it merely kicks early. */
 	__atomic_store_n(&tx->reading, 0, __ATOMIC_RELAXED);
 	return ret;

@@ -323,8 +323,9 @@ idle_after_burst(int immediate, int next_ex)
 
 /*
  * Frames a batched handle queued: a readable fd leads to one read that
- * returns within the timeout, after which the fd is not readable, and
- * the peer has every frame.  Frames waiting make the fd readable whether
+ * returns within the timeout (at once without one: stock's read after a
+ * readable select() never blocks), after which the fd is not readable,
+ * and the peer has every frame.  Frames waiting make the fd readable whether
  * the program took it before injecting (scapy) or only after (the ring
  * shows it from pcap_get_selectable_fd() on); when a whole batch went out
  * inside pcap_inject(), the fd is not readable.
@@ -402,5 +403,8 @@ main(int argc, char **argv)
 	idle_after_batched_inject(1, 3, IDLE_TIMEOUT_MS, 1);
 	idle_after_batched_inject(0, 64, IDLE_TIMEOUT_MS, 1);
 	idle_after_batched_inject(1, 64, IDLE_TIMEOUT_MS, 0);
+	/* No timeout (pcap_create()'s default): the read only looks. */
+	idle_after_batched_inject(0, 3, 0, 1);
+	idle_after_batched_inject(1, 3, 0, 0);
 	return bed_finish();
 }
