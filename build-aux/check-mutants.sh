@@ -208,9 +208,14 @@ mutant tx-holder-ignored pcap-ring-int.h \
 
 # A read with no timeout, woken by the selectable descriptor for frames
 # that it then sends, blocks until a packet comes, where stock's read
-# after a readable select() never blocks.
+# after a readable select() never blocks; or one that no frame woke
+# (a program that reads without select()) returns at once.
 mutant select-no-timeout-blocks pcap-ring-tx.c \
-	's/(pr->timeout > 0 || (pr->timeout == 0 \&\&$/(pr->timeout > 0 || (0 \&\&/' \
+	's/(pr->timeout == 0 \&\& shown)/(0 \&\& shown)/' \
+	"test-select-dispatch"
+
+mutant no-timeout-read-never-blocks pcap-ring-tx.c \
+	's/(pr->timeout == 0 \&\& shown)/(pr->timeout == 0 \&\& (shown || tx->selected))/' \
 	"test-select-dispatch"
 
 # A child's send queue does not take the ring over: it waits for good for

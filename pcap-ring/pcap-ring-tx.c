@@ -814,20 +814,24 @@ flush_waiting(pcap_t *p)
  * rather than for a packet, also when another thread has sent them since;
  * a read with a timeout then waits no longer than that (on an idle link a
  * V3 block never times out), and one without, in a program that took the
- * descriptor, only looks: stock's descriptor is readable only with a
- * packet, so a select() loop never blocks in its read.
+ * descriptor, only looks if the descriptor shows frames as the read
+ * starts: stock's descriptor is readable only with a packet, so a
+ * select() loop never blocks in its read.  A read with no frame shown
+ * blocks, as a program that reads without select() expects.
  */
 static int
 tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct pcap_ring_tx *tx = tx_of(p);
-	int woken, ret;
+	int woken, shown, ret;
 
 	pcap_ring_tx_own(p, tx);
 	if (pcap_ring_tx_lock(tx) != 0)
 		return pcap_ring_tx_interrupted(p, "read");
 	woken = tx->woke_reader || tx->ring.unsent > 0;
+	/* A select() loop's read comes while the descriptor shows frames. */
+	shown = tx->selected && tx->waiting != TX_IDLE;
 	tx->woke_reader = 0;
 	if (tx->ring.unsent > 0 && flush(p,
 	    nonblocking(libpcap_priv(p)) ? TX_KICK_ONCE : TX_WAIT_READ,
@@ -841,8 +845,7 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 	tx->reader = pthread_self();
 	__atomic_store_n(&tx->reading, 1, __ATOMIC_RELAXED);
 	pcap_ring_tx_unlock(tx);
-	if (woken && (pr->timeout > 0 || (pr->timeout == 0 &&
-	    __atomic_load_n(&tx->selected, __ATOMIC_RELAXED)))) {
+	if (woken && (pr->timeout > 0 || (pr->timeout == 0 && shown))) {
 		pr->poll_timeout = pr->timeout;
 		pr->wait_once = 1;
 	}

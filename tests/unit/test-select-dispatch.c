@@ -385,6 +385,70 @@ idle_after_batched_inject(int next_ex, int frames, int timeout_ms,
 	close(rx);
 }
 
+static void *
+send_one_later(void *arg)
+{
+	(void)arg;
+	bed_sleep(0.5);
+	bed_send(sender_fd, 0, 1, 60, 60, MIX_UDP, NULL);
+	return NULL;
+}
+
+/*
+ * A program that took the descriptor but reads without select(), with no
+ * timeout, in immediate mode (so that one packet ends a stock read): when
+ * no frame waits (a whole batch went out inside pcap_inject(), or
+ * pcap_inject_flush() sent them), its read blocks until a packet comes,
+ * as stock's does, although frames were injected since the last read.
+ */
+static void
+blocking_read_after_inject(int next_ex, int frames)
+{
+	char what[160];
+	u_char frame[60];
+	struct bed_tally t;
+	pthread_t tid;
+	double start, took;
+	pcap_t *p;
+	int i, ret;
+
+	snprintf(what, sizeof(what),
+	    "fd taken, no timeout, %d frames injected%s, then a blocking %s",
+	    frames, frames % 64 != 0 ? " and flushed" : "",
+	    next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
+	setenv("PCAP_RING_TX_BATCH", "64", 1);
+	p = bed_create(bed.veth_b);
+	MUST(pcap_set_immediate_mode(p, 1));
+	MUST(pcap_set_timeout(p, 0));
+	bed_activate(p);
+	unsetenv("PCAP_RING_TX_BATCH");
+	(void)pcap_get_selectable_fd(p);
+	for (i = 0; i < frames; i++) {
+		frame_build(frame, (uint32_t)i, sizeof(frame), MIX_UDP);
+		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
+		    "%s: pcap_inject: %s", what, pcap_geterr(p));
+	}
+	if (frames % 64 != 0)
+		CHECK(bed_inject_flush(p) == 0, "%s: pcap_inject_flush: %s",
+		    what, pcap_geterr(p));
+	bed_tally_init(&t, 0, 1);
+	bed_deadline(30, what);
+	if (pthread_create(&tid, NULL, send_one_later, NULL) != 0)
+		bed_fatal("pthread_create");
+	start = bed_now();
+	ret = read_one(p, next_ex, &t);
+	took = bed_now() - start;
+	pthread_join(tid, NULL);
+	bed_deadline_clear();
+	CHECK(ret == 1 && took >= 0.4,
+	    "%s: returned %d after %.3f s, before the peer's frame came at 0.5 s",
+	    what, ret, took);
+	if (bed_failures == 0)
+		bed_ok("%s: blocked %.2f s, until the peer's frame", what, took);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -406,5 +470,7 @@ main(int argc, char **argv)
 	/* No timeout (pcap_create()'s default): the read only looks. */
 	idle_after_batched_inject(0, 3, 0, 1);
 	idle_after_batched_inject(1, 3, 0, 0);
+	blocking_read_after_inject(0, 64);
+	blocking_read_after_inject(1, 3);
 	return bed_finish();
 }
