@@ -206,6 +206,43 @@ mutant tx-holder-ignored pcap-ring-int.h \
 	's/^\t\treturn EDEADLK;$/\t\t(void)0;/' \
 	"test-tx-threads"
 
+# The TX lock is held across cancellation points (the kick's send(), the
+# selectable eventfd): a thread cancelled in a kick keeps it, and every
+# later call waits for good.
+mutant tx-cancellable-under-lock pcap-ring-tx.c \
+	's/PTHREAD_CANCEL_DISABLE/PTHREAD_CANCEL_ENABLE/' \
+	"test-tx-threads"
+
+# pcap_close() cancelled in its wait for waiting frames, or at a close(),
+# leaves the handle half closed, its descriptors open.
+mutant close-cancellable pcap-ring.c \
+	's/PTHREAD_CANCEL_DISABLE/PTHREAD_CANCEL_ENABLE/' \
+	"test-tx-threads"
+
+# exit() on a thread cancelled in the exit hook's wait leaves the hook
+# marked running: other threads' pcap_close() waits for it for good.
+mutant exit-hook-cancellable pcap-ring-tx.c \
+	's/PTHREAD_CANCEL_DISABLE, NULL/PTHREAD_CANCEL_ENABLE, NULL/' \
+	"test-tx-threads"
+
+# A read cancelled while a growth step switches rings (its close(), its
+# reads of /proc) leaves the reader on the unmapped old ring.
+mutant grow-switch-cancellable pcap-ring-grow.c \
+	's/PTHREAD_CANCEL_DISABLE/PTHREAD_CANCEL_ENABLE/' \
+	"test-ring-grow"
+
+# A send queue cancelled in its wait stays the handle's send queue: later
+# losses of injected frames go to it, and pcap_inject_flush() misses them.
+mutant sendqueue-cancel-kept pcap-ring-sendqueue.c \
+	'/^end_cancelled_transmit/,/^}/s/^\ttx->in_sendqueue = 0;$/\t(void)0;/' \
+	"test-tx-threads"
+
+# A read cancelled in its wait leaves the handle "reading": injections
+# kick each frame at once, for a reader that is gone.
+mutant read-cancel-kept pcap-ring-tx.c \
+	's/^\tpthread_cleanup_push(end_read, p);$/\tpthread_cleanup_push(free, NULL);/;s/^\tpthread_cleanup_pop(1);$/\tpthread_cleanup_pop(0); end_read(p);/' \
+	"test-tx-threads"
+
 # A read with no timeout, woken by the selectable descriptor for frames
 # that it then sends, blocks until a packet comes, where stock's read
 # after a readable select() never blocks; or one that no frame woke

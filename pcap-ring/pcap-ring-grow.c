@@ -55,6 +55,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -428,12 +429,11 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 }
 
 /*
- * At the start of a read: when the ring is nearly full, switch the
- * traffic to a larger one, which the reader takes over once the current
- * one is empty.  A failure leaves the handle at its size.
+ * Switch the traffic to a larger ring.  A failure leaves the handle at
+ * its size.
  */
-void
-pcap_ring_grow_check(pcap_t *p)
+static void
+grow_step(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
@@ -441,8 +441,6 @@ pcap_ring_grow_check(pcap_t *p)
 	int capture = libpcap_fd(p), fd, next[RING_GROUP_MAX], next_nr;
 	unsigned int size;
 
-	if (g->size >= g->max || g->draining || !ring_rx_nearly_full(&pr->rx))
-		return;
 	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	size = g->size > g->max / GROW_FACTOR ? g->max : g->size * GROW_FACTOR;
 	g->next_fd = fd = take_spare(g);
@@ -483,6 +481,26 @@ out:
 }
 
 /*
+ * At the start of a read: when the ring is nearly full, switch the
+ * traffic to a larger one, which the reader takes over once the current
+ * one is empty.  A step is not cancelled halfway (see
+ * pcap_ring_grow_finish()).
+ */
+void
+pcap_ring_grow_check(pcap_t *p)
+{
+	struct pcap_ring *pr = libpcap_priv(p);
+	struct ring_grow *g = &pr->grow;
+	int cancel_state;
+
+	if (g->size >= g->max || g->draining || !ring_rx_nearly_full(&pr->rx))
+		return;
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	grow_step(p);
+	(void)pthread_setcancelstate(cancel_state, NULL);
+}
+
+/*
  * Whether the packet socket with inode old is still open: 1, 0, or -1
  * when /proc/net/packet cannot tell (unreadable, or of another network
  * namespace than the capture socket, inode capture, which it must list).
@@ -518,8 +536,8 @@ still_open(ino_t old, ino_t capture)
  * new socket takes over the descriptor number, and the old one leaves
  * unless a copy of it outside the handle keeps it in the group.
  */
-int
-pcap_ring_grow_finish(pcap_t *p)
+static int
+switch_rings(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
@@ -591,6 +609,22 @@ pcap_ring_grow_finish(pcap_t *p)
 			g->dummy = dummy;
 	}
 	return 0;
+}
+
+/*
+ * Its close() and reads of /proc are cancellation points, where the
+ * reader's ring is already unmapped: a read cancelled there would leave
+ * the next one reading freed memory.
+ */
+int
+pcap_ring_grow_finish(pcap_t *p)
+{
+	int cancel_state, ret;
+
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	ret = switch_rings(p);
+	(void)pthread_setcancelstate(cancel_state, NULL);
+	return ret;
 }
 
 void

@@ -118,34 +118,35 @@ record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
 	return prev_due + (ts - prev_ts);
 }
 
-/* Each record goes through the TX ring, as batched pcap_inject() calls. */
-u_int
-pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
+/*
+ * A thread cancelled while the queue waits (for a record's time, for
+ * room), where the TX lock is released: later injections are no longer
+ * the queue's.
+ */
+static void
+end_cancelled_transmit(void *arg)
+{
+	struct pcap_ring_tx *tx = arg;
+
+	(void)pcap_ring_tx_lock(tx);	/* not held here */
+	tx->in_sendqueue = 0;
+	pcap_ring_tx_unlock(tx);
+}
+
+/*
+ * Send the records: called with the TX lock held, returns with it
+ * released.  The number of bytes of the queue that went.
+ */
+static u_int
+send_records(pcap_t *p, pcap_send_queue *queue, int sync, int batch)
 {
 	struct pcap_ring_tx *tx = &((struct pcap_ring *)libpcap_priv(p))->tx;
 	struct pcap_pkthdr h;
 	unsigned long long n = 0;
 	long long due = 0, ts, prev_ts = 0;
 	u_int off = 0;
-	int batch = TX_DEFAULT_BATCH;
 	char why[PCAP_ERRBUF_SIZE];
 
-	pcap_ring_tx_own(p, tx);
-	if (pcap_ring_tx_lock(tx) != 0) {
-		(void)pcap_ring_tx_interrupted(p, "pcap_sendqueue_transmit");
-		return 0;
-	}
-	if (tx->ring.map.base == NULL && pcap_ring_tx_setup_ring(p) != 0) {
-		pcap_ring_tx_unlock(tx);
-		memcpy(why, libpcap_errbuf(p), sizeof(why));
-		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
-		    "pcap_sendqueue_transmit: no TX ring: %.*s",
-		    PCAP_ERRBUF_SIZE - 40, why);
-		pcap_ring_tx_cleanup(p);
-		return 0;
-	}
-	if (tx->batch > 0)
-		batch = tx->batch;
 	/*
 	 * Frames injected before go first; what they lose is
 	 * pcap_inject_flush()'s to report, and the queue still goes.
@@ -204,5 +205,36 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		memcpy(libpcap_errbuf(p), why, PCAP_ERRBUF_SIZE);
 	}
 	pcap_ring_tx_unlock(tx);
+	return off;
+}
+
+/* Each record goes through the TX ring, as batched pcap_inject() calls. */
+u_int
+pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
+{
+	struct pcap_ring_tx *tx = &((struct pcap_ring *)libpcap_priv(p))->tx;
+	u_int off;
+	int batch = TX_DEFAULT_BATCH;
+	char why[PCAP_ERRBUF_SIZE];
+
+	pcap_ring_tx_own(p, tx);
+	if (pcap_ring_tx_lock(tx) != 0) {
+		(void)pcap_ring_tx_interrupted(p, "pcap_sendqueue_transmit");
+		return 0;
+	}
+	if (tx->ring.map.base == NULL && pcap_ring_tx_setup_ring(p) != 0) {
+		pcap_ring_tx_unlock(tx);
+		memcpy(why, libpcap_errbuf(p), sizeof(why));
+		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
+		    "pcap_sendqueue_transmit: no TX ring: %.*s",
+		    PCAP_ERRBUF_SIZE - 40, why);
+		pcap_ring_tx_cleanup(p);
+		return 0;
+	}
+	if (tx->batch > 0)
+		batch = tx->batch;
+	pthread_cleanup_push(end_cancelled_transmit, tx);
+	off = send_records(p, queue, sync, batch);
+	pthread_cleanup_pop(0);
 	return off;
 }

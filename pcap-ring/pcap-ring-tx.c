@@ -202,6 +202,10 @@ show_waiting(struct pcap_ring_tx *tx, int shown, int state)
 {
 	struct epoll_event ev;
 	uint64_t value = 1;
+	int cancel_state;
+
+	/* The TX lock is held: see pcap_ring_tx_kick(). */
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 
 	if (shown == TX_RETRY) {
 		struct itimerspec off;
@@ -228,6 +232,7 @@ show_waiting(struct pcap_ring_tx *tx, int shown, int state)
 	} else if (state != TX_READY) {
 		clear_wake(tx);
 	}
+	(void)pthread_setcancelstate(cancel_state, NULL);
 	return state;
 }
 
@@ -349,8 +354,8 @@ note_reject(pcap_t *p, const struct ring_tx_reject *rej)
  * it could take none and they were dropped, or when it rejected a record
  * of a send queue (which stops there).
  */
-int
-pcap_ring_tx_kick(pcap_t *p)
+static int
+kick(pcap_t *p)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 	struct ring_tx_reject rej;
@@ -393,6 +398,23 @@ pcap_ring_tx_kick(pcap_t *p)
 	else
 		set_waiting(tx, TX_READY);
 	return 0;
+}
+
+/*
+ * The kick's send() is a cancellation point, and the TX lock is held: a
+ * thread cancelled there would keep it for good.  It does not block, so
+ * the cancellation acts a moment later, where the calls wait with the
+ * lock released (back_off()), or in the program.
+ */
+int
+pcap_ring_tx_kick(pcap_t *p)
+{
+	int cancel_state, ret;
+
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	ret = kick(p);
+	(void)pthread_setcancelstate(cancel_state, NULL);
+	return ret;
 }
 
 /*
@@ -658,15 +680,39 @@ nonblocking(const struct pcap_ring *pr)
 	return pr->timeout < 0;
 }
 
+/* Stock's send() on the capture socket, with stock's error text. */
+static ssize_t
+send_as_stock(pcap_t *p, const void *buf, int size)
+{
+	ssize_t ret;
+
+	ret = send(libpcap_fd(p), buf, (size_t)size, 0);
+	if (ret == -1)
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "send");
+	return ret;
+}
+
+static void
+count_sent_as_stock(struct pcap_ring_tx *tx, ssize_t len)
+{
+	tx->ring.stat.tx_queued++;
+	tx->ring.stat.tx_sent++;
+	tx->ring.stat.tx_bytes += (uint64_t)len;
+	tx->ring.stat.tx_kicks++;
+}
+
 /*
  * A frame that the ring's frames cannot hold, because the MTU was raised
  * after activation, goes out as stock sends it, with send() on the
- * capture socket, after the frames queued before it.
+ * capture socket, after the frames queued before it.  That send() may
+ * block, and is a cancellation point: the TX lock is released meanwhile.
  */
 static int
 inject_beside_ring(pcap_t *p, const void *buf, int size)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
+	ssize_t ret;
 
 	if (tx->ring.unsent > 0 && flush(p,
 	    nonblocking(libpcap_priv(p)) ? TX_KICK_ONCE : TX_WAIT_TAKEN,
@@ -681,7 +727,13 @@ inject_beside_ring(pcap_t *p, const void *buf, int size)
 		    tx_ifname(p), tx->ring.unsent);
 		return PCAP_ERROR;
 	}
-	return pcap_ring_inject(p, buf, size);
+	pcap_ring_tx_unlock(tx);
+	ret = send_as_stock(p, buf, size);
+	(void)pcap_ring_tx_lock(tx);	/* released just now: not held here */
+	if (ret == -1)
+		return PCAP_ERROR;
+	count_sent_as_stock(tx, ret);
+	return (int)ret;
 }
 
 /*
@@ -765,19 +817,12 @@ inject_batched(pcap_t *p, const void *buf, int size)
 int
 pcap_ring_inject(pcap_t *p, const void *buf, int size)
 {
-	struct pcap_ring *pr = libpcap_priv(p);
 	ssize_t ret;
 
-	ret = send(libpcap_fd(p), buf, (size_t)size, 0);
-	if (ret == -1) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "send");
+	ret = send_as_stock(p, buf, size);
+	if (ret == -1)
 		return PCAP_ERROR;
-	}
-	pr->tx.ring.stat.tx_queued++;
-	pr->tx.ring.stat.tx_sent++;
-	pr->tx.ring.stat.tx_bytes += (uint64_t)ret;
-	pr->tx.ring.stat.tx_kicks++;
+	count_sent_as_stock(tx_of(p), ret);
 	return (int)ret;
 }
 
@@ -796,6 +841,22 @@ flush_waiting(pcap_t *p)
 	if (tx->ring.unsent > 0)
 		(void)flush(p, TX_KICK_ONCE, 0);
 	pcap_ring_tx_unlock(tx);
+}
+
+/*
+ * What a read changed for its wait goes back, also when the reading
+ * thread is cancelled in it: else injections would kick at once for a
+ * reader that is gone.
+ */
+static void
+end_read(void *p)
+{
+	struct pcap_ring *pr = libpcap_priv(p);
+
+	pr->wait_once = 0;
+	pcap_ring_set_poll_timeout(pr);
+	/* An injection that still sees it merely kicks early. */
+	__atomic_store_n(&pr->tx.reading, 0, __ATOMIC_RELAXED);
 }
 
 /*
@@ -849,11 +910,9 @@ tx_read(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
 		pr->poll_timeout = pr->timeout;
 		pr->wait_once = 1;
 	}
+	pthread_cleanup_push(end_read, p);
 	ret = pcap_ring_read(p, cnt, callback, user);
-	pr->wait_once = 0;
-	pcap_ring_set_poll_timeout(pr);
-	/* An injection that still sees it merely kicks early. */
-	__atomic_store_n(&tx->reading, 0, __ATOMIC_RELAXED);
+	pthread_cleanup_pop(1);
 	return ret;
 }
 
@@ -1221,6 +1280,8 @@ flush_live_at_exit(void)
 	int give_up = 0;
 	pcap_t *p;
 
+	/* Else other threads' pcap_close() would wait for the hook for good. */
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	set_exit_flushing(1);
 	for (step = 0;; step++) {
 		waiting = 0;

@@ -409,7 +409,13 @@ void
 pcap_ring_cleanup(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
+	int cancel_state;
 
+	/*
+	 * A close cancelled in its wait for the frames (2 s at most) or at
+	 * a close() would leave the handle half closed, its descriptors open.
+	 */
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	/* Frames waiting in the TX ring go out first. */
 	pcap_ring_tx_cleanup(p);
 	pcap_ring_grow_cleanup(p);
@@ -428,6 +434,7 @@ pcap_ring_cleanup(pcap_t *p)
 		pr->epoll_fd = -1;
 	}
 	libpcap_cleanup_live(p);
+	(void)pthread_setcancelstate(cancel_state, NULL);
 }
 
 void

@@ -647,6 +647,22 @@ bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
 	bed_deadline_clear();
 }
 
+int
+bed_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		bed_fatal("opendir /proc/self/fd");
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own */
+}
+
 unsigned long
 bed_ring_mapping_bytes(void)
 {

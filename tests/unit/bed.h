@@ -182,6 +182,9 @@ int	bed_inject_flush(pcap_t *p);
 void	bed_drain(pcap_t *p, pcap_handler cb, u_char *user,
 	    const unsigned long *count, unsigned long want, double idle);
 
+/* Descriptors this process has open. */
+int	bed_count_fds(void);
+
 /* Bytes of packet-socket rings (capture and TX) mapped into this process. */
 unsigned long	bed_ring_mapping_bytes(void);
 

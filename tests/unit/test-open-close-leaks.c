@@ -8,7 +8,6 @@
  * is clean under valgrind (unless the build has sanitizers, which
  * valgrind cannot host).  A pcap-ring property: ring library only.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -29,22 +28,6 @@ static const char *const kind_names[KINDS] = {
 
 static int sender_fd = -1;
 static unsigned long bad_environment_accepted, no_fd_left_accepted;
-
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		bed_fatal("opendir /proc/self/fd");
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own */
-}
 
 /* Lines of /proc/self/maps, and of them the packet socket mappings. */
 static void
@@ -167,7 +150,7 @@ cycles(void)
 	/* Warm up lazily allocated library state first. */
 	for (i = 0; i < 2 * KINDS; i++)
 		cycle(i % KINDS, 1);
-	fds0 = count_fds();
+	fds0 = bed_count_fds();
 	count_maps(&maps0, &socks0);
 	start = bed_now();
 	/* Each close waits for the kernel's synchronize_net(); 1,000 is enough. */
@@ -179,7 +162,7 @@ cycles(void)
 	CHECK(no_fd_left_accepted == 0,
 	    "%lu activations with no fd left did not fail with EMFILE",
 	    no_fd_left_accepted);
-	fds1 = count_fds();
+	fds1 = bed_count_fds();
 	count_maps(&maps1, &socks1);
 	CHECK(fds1 == fds0, "%d fds before %d cycles, %d after", fds0, CYCLES,
 	    fds1);

@@ -21,11 +21,14 @@
  *   the frames captured and ps_drop add up to the frames sent; plain and
  *   batched handles (whose group has more members);
  * - where /proc/net/packet cannot say whether the old socket left, the
- *   handle takes that step and no other, and loses no frame to it.
+ *   handle takes that step and no other, and loses no frame to it;
+ * - a reader cancelled while it empties the old ring leaves the step
+ *   complete, and the next read gets the rest.
  * The ring's size is the size of the handle's packet-socket mappings in
  * /proc/self/maps.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
@@ -588,6 +591,81 @@ short_of_descriptors(void)
 	pcap_close(p);
 }
 
+/*
+ * The reader that empties the old ring is cancelled meanwhile (a cancel
+ * from its own callback, pending until a cancellation point): the step's
+ * close() and reads of /proc are such points, where the old ring is
+ * unmapped already.  The step completes, the cancellation acts after the
+ * read, and the next read, on another thread, gets the rest.
+ */
+static void
+cancel_on_first(u_char *user, const struct pcap_pkthdr *h,
+    const u_char *bytes)
+{
+	struct bed_tally *t = (struct bed_tally *)user;
+
+	if (t->packets == 0)
+		pthread_cancel(pthread_self());
+	bed_tally_packet(t, h, bytes);
+}
+
+struct drainer {
+	pcap_t *p;
+	struct bed_tally *t;
+};
+
+static void *
+drain_then_cancel(void *arg)
+{
+	struct drainer *d = arg;
+
+	(void)pcap_dispatch(d->p, -1, cancel_on_first, (u_char *)d->t);
+	pthread_testcancel();
+	return NULL;
+}
+
+static void
+cancelled_while_switching(void)
+{
+	struct drainer d;
+	struct pcap_stat ps;
+	struct bed_tally t;
+	pthread_t tid;
+	void *ret;
+	pcap_t *p;
+
+	p = bed_open_nonblocking(2 * MIB, 50);
+	bed_tally_init(&t, 0, 2 * BURST);
+	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	/* The first read steps: the old ring now drains. */
+	if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)&t) != 1)
+		CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
+	bed_send(sender_fd, BURST, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	d.p = p;
+	d.t = &t;
+	t.packets = 0;
+	if (pthread_create(&tid, NULL, drain_then_cancel, &d) != 0)
+		bed_fatal("pthread_create");
+	pthread_join(tid, &ret);
+	CHECK(ret == PTHREAD_CANCELED, "the reader was not cancelled");
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, 2 * BURST, 1.0);
+	CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
+	CHECK(bed_ring_mapping_bytes() > 2 * MIB,
+	    "the ring did not grow: %lu bytes", bed_ring_mapping_bytes());
+	CHECK(seen(&t, BURST, BURST) == BURST && t.dup == 0 &&
+	    t.frames + ps.ps_drop == 2 * BURST,
+	    "a reader cancelled while the old ring drained: %lu of the second burst's %d frames, %lu captured + %u dropped of %d, dup %lu",
+	    seen(&t, BURST, BURST), BURST, t.frames, ps.ps_drop, 2 * BURST,
+	    t.dup);
+	if (bed_failures == 0)
+		bed_ok("a reader cancelled while the old ring drained: the step completed, and the next read got all %d frames of the second burst",
+		    BURST);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -608,6 +686,7 @@ main(int argc, char **argv)
 	copy_held_across_step(0, 1);
 	copy_held_across_step(1, 1);
 	short_of_descriptors();
+	cancelled_while_switching();
 	/* Last: it leaves this process in a mount namespace of its own. */
 	no_packet_list();
 	return bed_finish();

@@ -379,40 +379,51 @@ inject_from_callback(void)
 
 /*
  * Frames wait (batch 4) when the interface goes down; pcap_stats() flushes
- * them first, and the kernel takes none.  (Ring only: stock queues none.)
+ * them first, and the kernel takes none: pcap_inject_flush() reports the
+ * loss, and pcap_stats() leaves the error text of the injection before it
+ * alone.  (Ring only: stock queues none.)
  */
 static void
-flush_loss_keeps_errbuf(void)
+loss_reported_by_flush(pcap_t *p, const char *what)
 {
 	static u_char frame[60];
 	char injected[PCAP_ERRBUF_SIZE];
 	struct pcap_stat ps;
-	pcap_t *p;
 	uint32_t i;
+
+	for (i = 0; i < 3; i++) {
+		frame_build(frame, i, sizeof(frame), MIX_UDP);
+		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
+		    "%s: pcap_inject: %s", what, pcap_geterr(p));
+	}
+	CHECK(pcap_inject(p, frame, 5) == PCAP_ERROR,
+	    "%s: pcap_inject of a 5-byte frame succeeded", what);
+	memcpy(injected, pcap_geterr(p), sizeof(injected));
+	if (bed_sh("ip link set %s down", bed.veth_b) != 0)
+		bed_fatal("ip link set down failed");
+	CHECK(pcap_stats(p, &ps) == 0, "%s: pcap_stats: %s", what,
+	    pcap_geterr(p));
+	CHECK(strcmp(pcap_geterr(p), injected) == 0,
+	    "%s: a flush that lost frames changed the error text: \"%s\", was \"%s\"",
+	    what, pcap_geterr(p), injected);
+	CHECK(bed_inject_flush(p) == PCAP_ERROR &&
+	    strstr(pcap_geterr(p), "dropped 3 queued frames") != NULL,
+	    "%s: pcap_inject_flush() after the loss: %s", what,
+	    pcap_geterr(p));
+	if (bed_sh("ip link set %s up", bed.veth_b) != 0 || !bed_wait_link_up(5))
+		bed_fatal("the link did not come back up");
+}
+
+static void
+flush_loss_keeps_errbuf(void)
+{
+	pcap_t *p;
 
 	if (!bed.ring)
 		return;
 	p = bed_create(bed.veth_b);
 	bed_activate(p);
-	for (i = 0; i < 3; i++) {
-		frame_build(frame, i, sizeof(frame), MIX_UDP);
-		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
-		    "pcap_inject: %s", pcap_geterr(p));
-	}
-	CHECK(pcap_inject(p, frame, 5) == PCAP_ERROR,
-	    "pcap_inject of a 5-byte frame succeeded");
-	memcpy(injected, pcap_geterr(p), sizeof(injected));
-	if (bed_sh("ip link set %s down", bed.veth_b) != 0)
-		bed_fatal("ip link set down failed");
-	CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
-	CHECK(strcmp(pcap_geterr(p), injected) == 0,
-	    "a flush that lost frames changed the error text: \"%s\", was \"%s\"",
-	    pcap_geterr(p), injected);
-	CHECK(bed_inject_flush(p) == PCAP_ERROR &&
-	    strstr(pcap_geterr(p), "dropped 3 queued frames") != NULL,
-	    "pcap_inject_flush() after the loss: %s", pcap_geterr(p));
-	if (bed_sh("ip link set %s up", bed.veth_b) != 0 || !bed_wait_link_up(5))
-		bed_fatal("the link did not come back up");
+	loss_reported_by_flush(p, "frames lost by pcap_stats()'s flush");
 	if (bed_failures == 0)
 		bed_ok("a flush that lost frames left the injection's error text alone");
 	pcap_close(p);
@@ -975,6 +986,7 @@ lock_under_contention(void)
 typedef void *(*sq_alloc_fn)(u_int);
 typedef int (*sq_queue_fn)(void *, const struct pcap_pkthdr *, const u_char *);
 typedef u_int (*sq_transmit_fn)(pcap_t *, void *, int);
+typedef void (*sq_destroy_fn)(void *);
 
 static void *
 stats_slowly(void *arg)
@@ -986,13 +998,27 @@ stats_slowly(void *arg)
 	return NULL;
 }
 
+static sq_alloc_fn sq_alloc;
+static sq_queue_fn sq_queue;
+static sq_transmit_fn sq_transmit;
+static sq_destroy_fn sq_destroy;
+
+/* 1 if the library has send queues (the ring's). */
+static int
+sendqueue_api(void)
+{
+	sq_alloc = (sq_alloc_fn)dlsym(RTLD_DEFAULT, "pcap_sendqueue_alloc");
+	sq_queue = (sq_queue_fn)dlsym(RTLD_DEFAULT, "pcap_sendqueue_queue");
+	sq_transmit = (sq_transmit_fn)dlsym(RTLD_DEFAULT,
+	    "pcap_sendqueue_transmit");
+	sq_destroy = (sq_destroy_fn)dlsym(RTLD_DEFAULT, "pcap_sendqueue_destroy");
+	return sq_alloc != NULL && sq_queue != NULL && sq_transmit != NULL &&
+	    sq_destroy != NULL;
+}
+
 static void
 sendqueue_in_child(void)
 {
-	sq_alloc_fn sq_alloc = (sq_alloc_fn)dlsym(RTLD_DEFAULT, "pcap_sendqueue_alloc");
-	sq_queue_fn sq_queue = (sq_queue_fn)dlsym(RTLD_DEFAULT, "pcap_sendqueue_queue");
-	sq_transmit_fn sq_transmit = (sq_transmit_fn)dlsym(RTLD_DEFAULT,
-	    "pcap_sendqueue_transmit");
 	static u_char frame[60];
 	struct pcap_pkthdr h;
 	double took = 0;
@@ -1001,7 +1027,7 @@ sendqueue_in_child(void)
 	pid_t pid;
 	int i;
 
-	if (sq_alloc == NULL || sq_queue == NULL || sq_transmit == NULL)
+	if (!sendqueue_api())
 		return;
 	memset(&h, 0, sizeof(h));
 	h.caplen = h.len = (bpf_u_int32)frame_build(frame, 0, sizeof(frame),
@@ -1030,6 +1056,257 @@ sendqueue_in_child(void)
 	pcap_close(p);
 	if (bed_failures == 0)
 		bed_ok("a child forked while a thread held the TX lock sent a send queue in %.2f s",
+		    took);
+}
+
+/*
+ * A thread cancelled inside a call on a batched handle, as a program that
+ * ends its workers with pthread_cancel() does, leaves the handle as
+ * usable as stock's (ring only: stock keeps no state across calls):
+ * - in a kick, made slow so that it is there: no cancellation point is
+ *   reached while the TX lock is held, so later calls do not wait for it;
+ * - in a send queue's wait for a record's time: later losses are still
+ *   reported by pcap_inject_flush(), not taken for the queue's;
+ * - in a read's wait for packets: frames injected after it wait for their
+ *   batch again, rather than each being kicked beside a reader that is
+ *   gone.
+ */
+static void
+cancel_in_kick(void)
+{
+	static u_char frame[60];
+	struct bed_tally peer_seen;
+	pcap_t *p;
+	uint32_t i;
+	int rx;
+
+	rx = bed_receiver(bed.ns_a, bed.veth_a);
+	p = bed_create(bed.veth_b);
+	bed_activate(p);
+	for (i = 0; i < 3; i++) {
+		frame_build(frame, i, sizeof(frame), MIX_UDP);
+		if (pcap_inject(p, frame, sizeof(frame)) != sizeof(frame))
+			bed_fatal("pcap_inject: %s", pcap_geterr(p));
+	}
+	if (pthread_create(&slow_kicker, NULL, stats_slowly, p) != 0)
+		bed_fatal("pthread_create");
+	bed_sleep(0.05);	/* it holds the lock, in its kick */
+	pthread_cancel(slow_kicker);
+	pthread_join(slow_kicker, NULL);
+	slow_kicks = 0;
+	bed_deadline(5, "pcap_inject() after a thread was cancelled in a kick");
+	frame_build(frame, 3, sizeof(frame), MIX_UDP);
+	CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
+	    "pcap_inject after a thread was cancelled in a kick: %s",
+	    pcap_geterr(p));
+	CHECK(bed_inject_flush(p) == 0, "pcap_inject_flush: %s",
+	    pcap_geterr(p));
+	bed_deadline_clear();
+	bed_tally_init(&peer_seen, 0, 4);
+	bed_receive(rx, &peer_seen, 1.0);
+	bed_tally_check(&peer_seen, "frames injected around a thread cancelled in a kick");
+	bed_tally_free(&peer_seen);
+	if (bed_failures == 0)
+		bed_ok("a thread cancelled in a kick left the TX lock free; the peer has all 4 frames");
+	pcap_close(p);
+	close(rx);
+}
+
+/*
+ * 1 if a cancellation may unwind this build's frames.  It cannot in an
+ * AddressSanitizer build: there, GCC 12's runtime faults in its own
+ * sigaltstack() call at the cleanup handler, on the shadow that the
+ * unwound frames left behind.
+ */
+static int
+cancellation_unwinds(const char *what)
+{
+#ifdef __SANITIZE_ADDRESS__
+	bed_skip_case("%s: not in a sanitizer build (ASan cannot follow a cancellation's unwinding)",
+	    what);
+	return 0;
+#else
+	(void)what;
+	return 1;
+#endif
+}
+
+struct replay {
+	pcap_t *p;
+	void *queue;
+};
+
+static void *
+transmit_in_time(void *arg)
+{
+	struct replay *r = arg;
+
+	(void)sq_transmit(r->p, r->queue, 1);
+	return NULL;
+}
+
+static void
+cancel_waiting_sendqueue(void)
+{
+	static u_char frame[60];
+	struct pcap_pkthdr h;
+	struct replay r;
+	pthread_t tid;
+	int i;
+
+	if (!sendqueue_api() ||
+	    !cancellation_unwinds("a send queue cancelled in its wait"))
+		return;
+	memset(&h, 0, sizeof(h));
+	h.caplen = h.len = (bpf_u_int32)frame_build(frame, 0, sizeof(frame),
+	    MIX_UDP);
+	r.queue = sq_alloc(4096);
+	for (i = 0; i < 3; i++) {
+		h.ts.tv_sec = i;	/* a record every second */
+		if (r.queue == NULL || sq_queue(r.queue, &h, frame) != 0)
+			bed_fatal("pcap_sendqueue_queue");
+	}
+	r.p = bed_create(bed.veth_b);
+	bed_activate(r.p);
+	bed_deadline(5, "a send queue cancelled while it waits");
+	if (pthread_create(&tid, NULL, transmit_in_time, &r) != 0)
+		bed_fatal("pthread_create");
+	bed_sleep(0.2);		/* it waits for the second record's time */
+	pthread_cancel(tid);
+	pthread_join(tid, NULL);
+	loss_reported_by_flush(r.p, "after a send queue cancelled in its wait");
+	bed_deadline_clear();
+	if (bed_failures == 0)
+		bed_ok("after a send queue was cancelled in its wait, pcap_inject_flush() reported a loss");
+	pcap_close(r.p);
+	sq_destroy(r.queue);
+}
+
+static void *
+loop_until_cancelled(void *arg)
+{
+	(void)pcap_loop(arg, -1, ignore_packet, NULL);
+	return NULL;
+}
+
+static void
+cancel_waiting_reader(void)
+{
+	static u_char frame[60];
+	struct pollfd pfd;
+	pthread_t tid;
+	pcap_t *p;
+	uint32_t i;
+
+	if (!bed.ring ||
+	    !cancellation_unwinds("a reading thread cancelled in its wait"))
+		return;
+	p = bed_create(bed.veth_b);
+	MUST(pcap_set_timeout(p, 1000));
+	bed_activate(p);
+	pfd.fd = pcap_get_selectable_fd(p);
+	pfd.events = POLLIN;
+	if (pthread_create(&tid, NULL, loop_until_cancelled, p) != 0)
+		bed_fatal("pthread_create");
+	bed_sleep(0.2);		/* it waits for packets on the idle link */
+	pthread_cancel(tid);
+	pthread_join(tid, NULL);
+	for (i = 0; i < 3; i++) {
+		frame_build(frame, i, sizeof(frame), MIX_UDP);
+		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
+		    "pcap_inject: %s", pcap_geterr(p));
+	}
+	CHECK(poll(&pfd, 1, 0) == 1,
+	    "after a reading thread was cancelled, 3 frames injected (batch 4) were kicked at once instead of waiting");
+	if (bed_failures == 0)
+		bed_ok("after a reading thread was cancelled, injected frames waited for their batch");
+	pcap_close(p);
+}
+
+/*
+ * pcap_close() cancelled while it waits for frames the link refuses (2 s
+ * at most): the close ends before the cancellation acts, and leaves no
+ * descriptor of the handle open.  exit() on a thread cancelled while the
+ * exit hook waits: the hook goes on, so another thread's pcap_close(),
+ * which waits for the hook, returns, and the process ends.
+ */
+static void *
+close_then_end(void *arg)
+{
+	pcap_close(arg);
+	pthread_testcancel();
+	return NULL;
+}
+
+static void
+cancel_in_close(void)
+{
+	static u_char frame[1000];
+	pthread_t tid;
+	void *ret;
+	pcap_t *p;
+	int fds, i;
+
+	if (!bed.ring)
+		return;		/* stock's close has no wait */
+	fds = bed_count_fds();
+	if (bed_sh("ip -n %s link set %s down", bed.ns_a, bed.veth_a) != 0)
+		bed_fatal("ip link set down (peer) failed");
+	setenv("PCAP_RING_TX_QDISC_BYPASS", "1", 1);
+	p = bed_create(bed.veth_b);
+	bed_activate(p);
+	unsetenv("PCAP_RING_TX_QDISC_BYPASS");
+	frame_build(frame, 0, sizeof(frame), MIX_UDP);
+	for (i = 0; i < 200; i++)
+		(void)pcap_inject(p, frame, sizeof(frame));
+	if (pthread_create(&tid, NULL, close_then_end, p) != 0)
+		bed_fatal("pthread_create");
+	bed_sleep(0.2);		/* it waits for the refused frames */
+	pthread_cancel(tid);
+	pthread_join(tid, &ret);
+	peer_up();
+	CHECK(ret == PTHREAD_CANCELED, "the closing thread was not cancelled");
+	CHECK(bed_count_fds() == fds,
+	    "pcap_close() cancelled in its wait: %d descriptors open before the handle, %d after",
+	    fds, bed_count_fds());
+	if (bed_failures == 0)
+		bed_ok("pcap_close() cancelled in its wait closed the handle first");
+}
+
+static void *
+exit_in_thread(void *arg)
+{
+	(void)arg;
+	exit(0);
+}
+
+static void
+cancel_in_exit_hook(void)
+{
+	double took;
+	pthread_t tid;
+	pcap_t *other;
+	pid_t pid;
+
+	if (!bed.ring)
+		return;		/* stock has no exit hook */
+	pid = fork_with_frames_refused();
+	if (pid == 0) {
+		other = bed_create(bed.veth_b);
+		if (pthread_create(&tid, NULL, exit_in_thread, NULL) != 0)
+			_exit(2);
+		bed_sleep(0.2);		/* the hook waits for the refused frames */
+		pthread_cancel(tid);
+		bed_sleep(0.1);
+		pcap_close(other);	/* waits for the hook */
+		pause();		/* for the exiting thread to end us */
+		_exit(3);
+	}
+	CHECK(child_exits(pid, 4.0, &took),
+	    "a thread cancelled in the exit hook: the process did not end with 0 within 4 s");
+	peer_up();
+	if (bed_failures == 0)
+		bed_ok("a thread cancelled in the exit hook went on, and the process ended in %.2f s",
 		    took);
 }
 
@@ -1126,5 +1403,10 @@ main(int argc, char **argv)
 	lock_under_contention();
 	fork_while_injecting();
 	sendqueue_in_child();
+	cancel_in_kick();
+	cancel_waiting_sendqueue();
+	cancel_waiting_reader();
+	cancel_in_close();
+	cancel_in_exit_hook();
 	return bed_finish();
 }
