@@ -222,7 +222,7 @@ mutant close-cancellable pcap-ring.c \
 # exit() on a thread cancelled in the exit hook's wait leaves the hook
 # marked running: other threads' pcap_close() waits for it for good.
 mutant exit-hook-cancellable pcap-ring-tx.c \
-	's/PTHREAD_CANCEL_DISABLE, NULL/PTHREAD_CANCEL_ENABLE, NULL/' \
+	'/^flush_live_at_exit/,/^}/s/PTHREAD_CANCEL_DISABLE/PTHREAD_CANCEL_ENABLE/' \
 	"test-tx-threads"
 
 # A read cancelled while a growth step switches rings (its close(), its

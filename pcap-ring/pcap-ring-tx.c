@@ -1277,11 +1277,11 @@ flush_live_at_exit(void)
 	long long due = pcap_ring_now_ns() + TX_CLOSE_LIMIT_MS * 1000000LL;
 	pid_t self = getpid();
 	unsigned int step, waiting;
-	int give_up = 0;
+	int give_up = 0, cancel_state;
 	pcap_t *p;
 
 	/* Else other threads' pcap_close() would wait for the hook for good. */
-	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	set_exit_flushing(1);
 	for (step = 0;; step++) {
 		waiting = 0;
@@ -1297,6 +1297,7 @@ flush_live_at_exit(void)
 			pause_for(step);
 	}
 	set_exit_flushing(0);
+	(void)pthread_setcancelstate(cancel_state, NULL);
 }
 
 /*

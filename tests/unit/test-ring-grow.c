@@ -619,7 +619,8 @@ drain_then_cancel(void *arg)
 {
 	struct drainer *d = arg;
 
-	(void)pcap_dispatch(d->p, -1, cancel_on_first, (u_char *)d->t);
+	if (pcap_dispatch(d->p, -1, cancel_on_first, (u_char *)d->t) < 0)
+		bed_fatal("pcap_dispatch: %s", pcap_geterr(d->p));
 	pthread_testcancel();
 	return NULL;
 }

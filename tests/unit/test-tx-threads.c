@@ -1185,7 +1185,8 @@ cancel_waiting_sendqueue(void)
 static void *
 loop_until_cancelled(void *arg)
 {
-	(void)pcap_loop(arg, -1, ignore_packet, NULL);
+	if (pcap_loop(arg, -1, ignore_packet, NULL) == PCAP_ERROR)
+		return arg;
 	return NULL;
 }
 
@@ -1258,7 +1259,8 @@ cancel_in_close(void)
 	unsetenv("PCAP_RING_TX_QDISC_BYPASS");
 	frame_build(frame, 0, sizeof(frame), MIX_UDP);
 	for (i = 0; i < 200; i++)
-		(void)pcap_inject(p, frame, sizeof(frame));
+		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
+		    "pcap_inject: %s", pcap_geterr(p));
 	if (pthread_create(&tid, NULL, close_then_end, p) != 0)
 		bed_fatal("pthread_create");
 	bed_sleep(0.2);		/* it waits for the refused frames */
