@@ -272,6 +272,27 @@ mutant short-below-default pcap-ring-grow.c \
 	's/^\tif (steps < wanted \&\& buffer_size == 0 \&\& size < RING_DEFAULT_BUFFER_SIZE)$/\tif (steps < wanted \&\& 0)/' \
 	"test-ring-grow"
 
+# The spare sockets stay open across exec: a program's exec'd child holds
+# raw sockets, and keeps them in the parent's stead.
+mutant spares-inherited pcap-ring-grow.c \
+	's/SOCK_RAW | SOCK_CLOEXEC/SOCK_RAW/' \
+	"test-ring-grow"
+
+# A batched handle's TX socket stays open across exec.
+mutant tx-socket-inherited pcap-ring-tx.c \
+	's/SOCK_RAW | SOCK_CLOEXEC/SOCK_RAW/' \
+	"test-ring-grow"
+
+# A cap at or below the 2 MiB start gives the 32 MiB default.
+mutant cap-below-start-ignored pcap-ring-grow.c \
+	's/^\t\tif (mib == 0 || steps < wanted)$/\t\tif (1)/' \
+	"test-ring-grow"
+
+# Growth cut short by descriptors is silent.
+mutant cut-short-silent pcap-ring-grow.c \
+	's/^\tif (steps < wanted)$/\tif (0)/' \
+	"test-ring-grow"
+
 # PCAP_RING_TX_BATCH capped at 4 frames.
 mutant env-batch-4 pcap-ring-tx.c \
 	's/TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||/\0 (!tx->batch_set \&\& tx->batch > 4 \&\& (tx->batch = 4) < 0) ||/' \

@@ -156,7 +156,8 @@ pcap_ring_grow_open(pcap_t *p)
 	if (nreserve < want_reserve)
 		steps = 0;
 	while (g->spare_nr < steps * (1 + batched) + batched) {
-		fd = pcap_ring_open_socket(errbuf, SOCK_RAW);
+		/* Ours alone: a program's exec'd child must not keep them. */
+		fd = pcap_ring_open_socket(errbuf, SOCK_RAW | SOCK_CLOEXEC);
 		if (fd < 0) {
 			steps = (g->spare_nr - batched) / (1 + batched);
 			if (g->spare_nr >= batched)
@@ -181,9 +182,20 @@ pcap_ring_grow_open(pcap_t *p)
 	while (g->spare_nr > steps * (1 + batched) + batched)
 		close(g->spare[--g->spare_nr]);
 	g->max = steps > 0 ? size : 0;
-	/* Without growth, a handle that asked for nothing gets the larger default. */
-	if (g->max == 0 && buffer_size == 0 && !libpcap_get_immediate(p))
-		g->size = RING_DEFAULT_BUFFER_SIZE;
+	/*
+	 * Without growth, a handle that asked for nothing gets the larger
+	 * default; with a cap at or below the start, the cap.
+	 */
+	if (g->max == 0 && buffer_size == 0 && !libpcap_get_immediate(p)) {
+		if (mib == 0 || steps < wanted)
+			g->size = RING_DEFAULT_BUFFER_SIZE;
+		else if (g->size > (unsigned int)mib * 1024 * 1024)
+			g->size = (unsigned int)mib * 1024 * 1024;
+	}
+	if (steps < wanted)
+		pcap_ring_trace("growth cut short on %s: spare descriptors for %d of %d steps: a ring of %u KiB at most, not %d MiB",
+		    pr->ifname, steps, wanted,
+		    (g->max > 0 ? g->max : g->size) / 1024, mib);
 	g->group_wanted = g->spare_nr > 0;
 	return 0;
 }

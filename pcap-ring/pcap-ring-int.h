@@ -265,6 +265,8 @@ int	pcap_ring_epoll_open(pcap_t *);
 int	pcap_ring_epoll_add(pcap_t *, int fd);
 int	pcap_ring_env_number(const char *name, int max, int *value,
 	    char *errbuf);
+void	pcap_ring_trace(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 
 /* pcap-ring-tx.c: injection, and the operations of a batched handle. */
 extern const struct pcap_plugin_ops pcap_ring_batched_ops;

@@ -1004,7 +1004,9 @@ bind_beside_capture(pcap_t *p)
 
 /*
  * Batched handles open their TX socket before the capture socket: where
- * it sits in the order of creation matters to the fanout group.
+ * it sits in the order of creation matters to the fanout group.  Unlike
+ * the capture socket, which stock leaves open across exec, it is ours
+ * alone.
  */
 int
 pcap_ring_tx_open(pcap_t *p)
@@ -1022,7 +1024,7 @@ pcap_ring_tx_open(pcap_t *p)
 		return PCAP_ERROR;
 	if (tx->batch == 0)
 		return 0;
-	n = pcap_ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
+	n = pcap_ring_open_socket(libpcap_errbuf(p), SOCK_RAW | SOCK_CLOEXEC);
 	if (n < 0)
 		return n;
 	tx->ring.fd = n;
@@ -1043,7 +1045,8 @@ pcap_ring_tx_setup_ring(pcap_t *p)
 	int status, arptype, mtu, one = 1, sndbuf, late = tx->ring.fd == -1;
 
 	if (late) {
-		status = pcap_ring_open_socket(libpcap_errbuf(p), SOCK_RAW);
+		status = pcap_ring_open_socket(libpcap_errbuf(p),
+		    SOCK_RAW | SOCK_CLOEXEC);
 		if (status < 0)
 			return status;
 		tx->ring.fd = status;

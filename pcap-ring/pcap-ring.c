@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,23 +220,34 @@ pcap_ring_env_number(const char *name, int max, int *value, char *errbuf)
 }
 
 /*
- * PCAP_RING_TRACE=FILE: one line per device the module is asked about,
- * saying whether it took it, so that tests can tell which module captured
- * for an unchanged program without changing what the program prints.
- * secure_getenv(): a privileged program must not write where its caller
- * says.
+ * PCAP_RING_TRACE=FILE: a line for each device the module is asked about,
+ * saying whether it took it, and for what it chose quietly (growth cut
+ * short), so that tests and users can tell without changing what the
+ * program prints.  secure_getenv(): a privileged program must not write
+ * where its caller says.
  */
-static void
-trace_decision(const char *device, const char *verdict, const char *reason)
+void
+pcap_ring_trace(const char *fmt, ...)
 {
 	const char *path = secure_getenv("PCAP_RING_TRACE");
+	va_list ap;
 	FILE *f;
 
 	if (path == NULL || path[0] == '\0' || (f = fopen(path, "ae")) == NULL)
 		return;
-	fprintf(f, "pcap-ring[%ld]: %s %s%s%s\n", (long)getpid(), verdict,
-	    device, reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	fprintf(f, "pcap-ring[%ld]: ", (long)getpid());
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
 	fclose(f);
+}
+
+static void
+trace_decision(const char *device, const char *verdict, const char *reason)
+{
+	pcap_ring_trace("%s %s%s%s", verdict, device,
+	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
 }
 
 static int

@@ -405,9 +405,8 @@ bed_check_claimed(pcap_t *p, const char *what)
 	    bed.ring ? "stock pcap-linux" : "pcap-ring");
 }
 
-/* Whether the module's trace has a line that ends in tail. */
-static int
-traced(const char *tail)
+int
+bed_traced(const char *tail)
 {
 	const char *path = getenv("PCAP_RING_TRACE");
 	char line[1024];
@@ -435,7 +434,7 @@ bed_check_declined(pcap_t *p, const char *dev, const char *reason)
 	if (!bed.ring)
 		return;
 	snprintf(tail, sizeof(tail), "]: declined %s: %s\n", dev, reason);
-	if (traced(tail))
+	if (bed_traced(tail))
 		bed_ok("%s: pcap-ring leaves it to stock pcap-linux: %s", dev,
 		    reason);
 	else

@@ -112,6 +112,9 @@ int	bed_ring_handle(pcap_t *p);
 /* CHECK that p is pcap-ring's in the ring run. */
 void	bed_check_claimed(pcap_t *p, const char *what);
 
+/* Whether the module's trace (PCAP_RING_TRACE) has a line that ends in tail. */
+int	bed_traced(const char *tail);
+
 /*
  * CHECK that pcap-ring left dev to stock pcap-linux on purpose: in the
  * ring run, the module's trace (PCAP_RING_TRACE, set by lib/bed-run.sh)

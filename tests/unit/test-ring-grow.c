@@ -23,10 +23,15 @@
  * - where /proc/net/packet cannot say whether the old socket left, the
  *   handle takes that step and no other, and loses no frame to it;
  * - a reader cancelled while it empties the old ring leaves the step
- *   complete, and the next read gets the rest.
+ *   complete, and the next read gets the rest;
+ * - short of descriptors, growth stops where the spares run out, and the
+ *   trace says so; a cap at or below the start is the ring's size;
+ * - the spare sockets and a batched handle's TX socket are close-on-exec,
+ *   the capture socket is not (as stock's).
  * The ring's size is the size of the handle's packet-socket mappings in
  * /proc/self/maps.
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,6 +39,7 @@
 #include <sched.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "bed.h"
@@ -531,6 +537,19 @@ no_packet_list(void)
 	(void)umount2(net, MNT_DETACH);
 }
 
+/* The trace says that growth was cut short, to how many steps and what size. */
+static void
+traced_cut_short(int steps, unsigned int kib)
+{
+	char tail[256];
+
+	snprintf(tail, sizeof(tail),
+	    "]: growth cut short on %s: spare descriptors for %d of 3 steps: a ring of %u KiB at most, not 64 MiB\n",
+	    bed.veth_b, steps, kib);
+	CHECK(bed_traced(tail), "short of descriptors: the trace (%s) has no line ending in \"%s\"",
+	    getenv("PCAP_RING_TRACE"), tail);
+}
+
 /*
  * A process short of descriptors: activation succeeds, and the ring grows
  * as far as the spare sockets it could open allow.  Thirteen left: the
@@ -545,6 +564,8 @@ short_of_descriptors(void)
 	struct pcap_stat ps;
 	struct bed_tally t;
 	unsigned long after;
+	char mib[16];
+	int cap;
 	pcap_t *p;
 
 	bed_descriptors_leave(&lim, 13);
@@ -562,6 +583,7 @@ short_of_descriptors(void)
 	CHECK(after == 8 * MIB,
 	    "short of descriptors: ring of %lu bytes after two bursts (one spare: 8 MiB)",
 	    after);
+	traced_cut_short(1, 8 * 1024);
 	if (bed_failures == 0)
 		bed_ok("short of descriptors: activated, one step to 8 MiB and no more");
 	pcap_close(p);
@@ -574,6 +596,7 @@ short_of_descriptors(void)
 	CHECK(after == 32 * MIB,
 	    "short of descriptors, no size asked: ring of %lu bytes (the default: 32 MiB)",
 	    after);
+	traced_cut_short(0, 32 * 1024);
 	if (bed_failures == 0)
 		bed_ok("short of descriptors, no size asked: the 32 MiB default, not one step from 2 MiB");
 	pcap_close(p);
@@ -588,6 +611,64 @@ short_of_descriptors(void)
 	    after);
 	if (bed_failures == 0)
 		bed_ok("no size asked, cap 8 MiB: starts at 2 MiB, within the cap");
+	pcap_close(p);
+
+	/* A cap at or below the start: the cap, not the 32 MiB default. */
+	for (cap = 1; cap <= 2; cap++) {
+		snprintf(mib, sizeof(mib), "%d", cap);
+		setenv("PCAP_RING_BUFFER_MAX", mib, 1);
+		p = bed_open_nonblocking(0, 50);
+		setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+		after = bed_ring_mapping_bytes();
+		CHECK(after == (unsigned long)cap * MIB,
+		    "no size asked, cap %d MiB: ring of %lu bytes", cap, after);
+		pcap_close(p);
+	}
+	if (bed_failures == 0)
+		bed_ok("no size asked, cap 1 or 2 MiB: a ring of the cap");
+}
+
+/*
+ * The spare sockets, and a batched handle's TX socket, are the module's
+ * own: close-on-exec, lest a child the program execs (tcpdump -z's
+ * compressor) hold raw sockets, and the spares, which it would keep
+ * open in the parent's stead.  The capture socket stays open across
+ * exec, as stock's does.
+ */
+static void
+own_sockets_close_on_exec(int batched)
+{
+	const char *what = batched ? "batched" : "plain";
+	/* Three steps from 2 MiB to 64; a batched handle's dummies and TX socket. */
+	int want = batched ? 3 * 2 + 1 + 1 : 3;
+	int fd, domain, flags, own = 0, inherited = 0;
+	socklen_t len;
+	pcap_t *p;
+
+	if (batched)
+		setenv("PCAP_RING_TX_BATCH", "8", 1);
+	p = bed_open_nonblocking(2 * MIB, 50);
+	unsetenv("PCAP_RING_TX_BATCH");
+	for (fd = 0; fd < 1024; fd++) {
+		len = sizeof(domain);
+		if (fd == sender_fd || (flags = fcntl(fd, F_GETFD)) == -1 ||
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == -1 ||
+		    domain != AF_PACKET)
+			continue;
+		if (flags & FD_CLOEXEC)
+			own++;
+		else
+			CHECK(fd == pcap_fileno(p),
+			    "%s: packet socket %d (not the capture socket, %d) stays open across exec",
+			    what, fd, pcap_fileno(p));
+		inherited += fd == pcap_fileno(p) && !(flags & FD_CLOEXEC);
+	}
+	CHECK(own == want && inherited == 1,
+	    "%s: %d close-on-exec packet sockets (want %d), capture socket open across exec: %s",
+	    what, own, want, inherited ? "yes" : "no");
+	if (bed_failures == 0)
+		bed_ok("%s: the module's %d own sockets are close-on-exec, the capture socket is not",
+		    what, own);
 	pcap_close(p);
 }
 
@@ -687,6 +768,8 @@ main(int argc, char **argv)
 	copy_held_across_step(0, 1);
 	copy_held_across_step(1, 1);
 	short_of_descriptors();
+	own_sockets_close_on_exec(0);
+	own_sockets_close_on_exec(1);
 	cancelled_while_switching();
 	/* Last: it leaves this process in a mount namespace of its own. */
 	no_packet_list();
