@@ -293,6 +293,12 @@ mutant cut-short-silent pcap-ring-grow.c \
 	's/^\tif (steps < wanted)$/\tif (0)/' \
 	"test-ring-grow"
 
+# A spare that failed to join as a batched handle's new dummy is never
+# closed, not even by pcap_close().
+mutant failed-dummy-leaked pcap-ring-grow.c \
+	's/^\t\t\t\tclose(dummy);$/\t\t\t\t(void)0;/' \
+	"test-ring-grow"
+
 # PCAP_RING_TX_BATCH capped at 4 frames.
 mutant env-batch-4 pcap-ring-tx.c \
 	's/TX_MAX_RING_FRAMES, &tx->batch, libpcap_errbuf(p)) != 0) ||/\0 (!tx->batch_set \&\& tx->batch > 4 \&\& (tx->batch = 4) < 0) ||/' \

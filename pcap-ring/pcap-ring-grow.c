@@ -614,10 +614,21 @@ switch_rings(pcap_t *p)
 	/* Back to the capture socket in the middle: a new dummy after it. */
 	if (g->dummy != -1 && !stayed) {
 		dummy = take_spare(g);
-		if (dummy == -1 || join_dummy(p, dummy) == -1 ||
-		    leave(p, g->dummy, capture) == -1)
+		if (dummy == -1 || join_dummy(p, dummy) == -1) {
+			/* It never joined. */
+			if (dummy != -1)
+				close(dummy);
 			stop_growing(g);
-		else
+		} else if (leave(p, g->dummy, capture) == -1) {
+			/*
+			 * The program picks the capture socket with the new
+			 * dummy a member and without: last in the array, it
+			 * leaves without moving another.
+			 */
+			close(dummy);
+			g->member_nr--;
+			stop_growing(g);
+		} else
 			g->dummy = dummy;
 	}
 	return 0;

@@ -27,11 +27,15 @@
  * - short of descriptors, growth stops where the spares run out, and the
  *   trace says so; a cap at or below the start is the ring's size;
  * - the spare sockets and a batched handle's TX socket are close-on-exec,
- *   the capture socket is not (as stock's).
+ *   the capture socket is not (as stock's);
+ * - a batched handle whose new dummy cannot join the group after a step
+ *   stops growing, loses no frame, and leaves no descriptor behind.
  * The ring's size is the size of the handle's packet-socket mappings in
  * /proc/self/maps.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -39,10 +43,23 @@
 #include <sched.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <linux/seccomp.h>
+
 #include "bed.h"
+
+/* The low 32 bits of a system call's argument, for a seccomp filter. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SECCOMP_ARG_LOW(i)	offsetof(struct seccomp_data, args[i])
+#else
+#define SECCOMP_ARG_LOW(i)	(offsetof(struct seccomp_data, args[i]) + 4)
+#endif
 
 #define MIB		(1024UL * 1024)
 #define BURST		3000	/* 1514-byte frames: 4.5 MB, twice 2 MiB */
@@ -673,6 +690,91 @@ own_sockets_close_on_exec(int batched)
 }
 
 /*
+ * Every later setsockopt(PACKET_FANOUT) of this process fails with
+ * ENOMEM, as the kernel's allocation of a group member could.
+ */
+static void
+fanout_joins_fail(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsockopt, 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SECCOMP_ARG_LOW(1)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_PACKET, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SECCOMP_ARG_LOW(2)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_FANOUT, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOMEM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
+		bed_fatal("seccomp: %s", strerror(errno));
+}
+
+/*
+ * A batched handle's step ends with a new dummy joining the group behind
+ * the capture socket.  When that join fails, the handle stops growing
+ * and loses nothing, and the spare it took is closed with the rest: a
+ * closed handle leaves no descriptor behind.  In a child, which the
+ * seccomp filter cannot outlive.
+ */
+static void
+dummy_join_fails(void)
+{
+	struct pcap_stat ps;
+	struct bed_tally t;
+	int before, status;
+	pid_t pid;
+	pcap_t *p;
+
+	pid = fork();
+	if (pid == -1)
+		bed_fatal("fork");
+	if (pid == 0) {
+		before = bed_count_fds();
+		setenv("PCAP_RING_TX_BATCH", "8", 1);
+		p = bed_open_nonblocking(2 * MIB, 50);
+		unsetenv("PCAP_RING_TX_BATCH");
+		bed_tally_init(&t, 0, 2 * BURST);
+		bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
+		bed_sleep(0.2);
+		/* The first read steps; the switch, after the drain, fails. */
+		if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)&t) != 1)
+			CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
+		fanout_joins_fail();
+		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
+		bed_send(sender_fd, BURST, BURST, 1514, 1514, MIX_UDP, NULL);
+		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, 2 * BURST,
+		    1.0);
+		CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
+		CHECK(seen(&t, BURST, BURST) == BURST && t.dup == 0 &&
+		    t.frames + ps.ps_drop == 2 * BURST,
+		    "dummy's join failed: %lu of the second burst's %d frames, %lu captured + %u dropped of %d, dup %lu",
+		    seen(&t, BURST, BURST), BURST, t.frames, ps.ps_drop,
+		    2 * BURST, t.dup);
+		CHECK(bed_ring_mapping_bytes() >= 8 * MIB,
+		    "dummy's join failed: the step was not taken (%lu bytes mapped)",
+		    bed_ring_mapping_bytes());
+		bed_tally_free(&t);
+		pcap_close(p);
+		CHECK(bed_count_fds() == before,
+		    "dummy's join failed: %d descriptors after pcap_close(), %d before the handle",
+		    bed_count_fds(), before);
+		fflush(stdout);
+		_exit(bed_failures != 0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		bed_fatal("waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "dummy's join failed: the child failed (status %#x)", status);
+	if (bed_failures == 0)
+		bed_ok("batched, the new dummy's join failed: growth stopped, the second burst all captured, no descriptor left");
+}
+
+/*
  * The reader that empties the old ring is cancelled meanwhile (a cancel
  * from its own callback, pending until a cancellation point): the step's
  * close() and reads of /proc are such points, where the old ring is
@@ -770,6 +872,7 @@ main(int argc, char **argv)
 	short_of_descriptors();
 	own_sockets_close_on_exec(0);
 	own_sockets_close_on_exec(1);
+	dummy_join_fails();
 	cancelled_while_switching();
 	/* Last: it leaves this process in a mount namespace of its own. */
 	no_packet_list();
