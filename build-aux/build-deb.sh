@@ -264,7 +264,8 @@ plugin_debver=$plugin_version-1
 ptree=$work/pcap-ring-$plugin_version
 rm -rf "$ptree"
 mkdir -p "$ptree/pcap-ring"
-cp "$top"/pcap-ring/*.c "$top"/pcap-ring/*.h "$ptree/pcap-ring/"
+cp "$top"/pcap-ring/*.c "$top"/pcap-ring/*.h "$top"/pcap-ring/pcap-ring.7 \
+	"$ptree/pcap-ring/"
 cp -R "$top/build-aux/plugin-debian" "$ptree/debian"
 sed -e "s/@LIBPCAP_VERSION@/$newver/g" -e "s/@MAINTAINER@/$maint/" \
 	"$ptree/debian/control.in" > "$ptree/debian/control"
@@ -299,16 +300,17 @@ done | tr ' \\' '\n\n' | grep '/pcap[/.]' | grep -v "^$stage/usr/include/" |
 [ ! -s "$work/foreign-headers" ] ||
 	die "the plugin was compiled against headers outside the package: $(cat "$work/foreign-headers")"
 
-# Exactly pcap-ring.so in plugindir and the two files Policy wants in
-# /usr/share/doc; the entry the loader looks up exported.
+# Exactly pcap-ring.so in plugindir, its man page and the two files
+# Policy wants in /usr/share/doc; the entry the loader looks up exported.
 dpkg-deb -c "$plugin_deb" | awk '$1 !~ /^d/ { print $6 }' | sed 's,^\./,/,' |
 	LC_ALL=C sort > "$work/plugin-files"
 printf '%s\n' "$plugindir/pcap-ring.so" \
 	/usr/share/doc/libpcap-plugin-ring/changelog.Debian.gz \
-	/usr/share/doc/libpcap-plugin-ring/copyright | LC_ALL=C sort > "$work/plugin-files-expected"
+	/usr/share/doc/libpcap-plugin-ring/copyright \
+	/usr/share/man/man7/pcap-ring.7.gz | LC_ALL=C sort > "$work/plugin-files-expected"
 cmp -s "$work/plugin-files" "$work/plugin-files-expected" || {
 	diff "$work/plugin-files-expected" "$work/plugin-files" >&2
-	die "$plugin_deb holds other files than pcap-ring.so and its doc"
+	die "$plugin_deb holds other files than pcap-ring.so, its man page and its doc"
 }
 rm -rf "$work/plugin-root"
 dpkg-deb -x "$plugin_deb" "$work/plugin-root"

@@ -64,6 +64,7 @@ trafgen			netsniff-ng
 bittwist		bittwist
 arp-scan		arp-scan
 gnuplot			gnuplot-nox
+groff			groff-base
 '
 
 # Packages that provide no command of their own: the C library's headers

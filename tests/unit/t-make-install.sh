@@ -12,10 +12,11 @@ prefix=$(sed -n 's/^prefix="*\([^"]*\)"*$/\1/p' "$BUILDDIR/libpcap-$LIBPCAP_VERS
 [ -n "$prefix" ] || fail "no prefix in libpcap.pc"
 for f in lib/libpcap.so lib/libpcap.a include/pcap/pcap.h include/pcap.h \
     include/pcap/ring-config.h \
-    bin/pcap-config lib/pkgconfig/libpcap.pc share/man/man3/pcap.3pcap; do
+    bin/pcap-config lib/pkgconfig/libpcap.pc share/man/man3/pcap.3pcap \
+    share/man/man7/pcap-ring.7; do
 	[ -e "$dest$prefix/$f" ] || fail "missing $prefix/$f under DESTDIR"
 done
-echo "ok: library, headers, pcap-config, libpcap.pc and man pages under DESTDIR$prefix"
+echo "ok: library, headers, pcap-config, libpcap.pc and man pages (pcap-ring(7) too) under DESTDIR$prefix"
 lib=$(readlink -f "$dest$prefix/lib/libpcap.so")
 need "nm" binutils command -v nm
 nm -D --defined-only "$lib" | grep -q ' T pcap_set_tx_batch$' ||
