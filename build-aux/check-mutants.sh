@@ -283,9 +283,10 @@ mutant tx-socket-inherited pcap-ring-tx.c \
 	's/SOCK_RAW | SOCK_CLOEXEC/SOCK_RAW/' \
 	"test-ring-grow"
 
-# A cap at or below the 2 MiB start gives the 32 MiB default.
-mutant cap-below-start-ignored pcap-ring-grow.c \
-	's/^\t\tif (mib == 0 || steps < wanted)$/\t\tif (1)/' \
+# A handle that asked for nothing gets the 32 MiB default above the cap:
+# with a cap at or below the 2 MiB start, or short of descriptors.
+mutant cap-exceeded pcap-ring-grow.c \
+	's/^\t\tif (mib != 0 \&\& g->size > /\t\tif (0 \&\& g->size > /' \
 	"test-ring-grow"
 
 # Growth cut short by descriptors is silent.
@@ -296,7 +297,18 @@ mutant cut-short-silent pcap-ring-grow.c \
 # A spare that failed to join as a batched handle's new dummy is never
 # closed, not even by pcap_close().
 mutant failed-dummy-leaked pcap-ring-grow.c \
-	's/^\t\t\t\tclose(dummy);$/\t\t\t\t(void)0;/' \
+	's/^\t\t\tclose(dummy);$/\t\t\t(void)0;/' \
+	"test-ring-grow"
+
+# A failed replacement of the dummy leaves its error in pcap_geterr().
+mutant dummy-error-kept pcap-ring-grow.c \
+	'/^replace_dummy/,/^}/s/^\tmemcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));$/\t(void)errbuf;/' \
+	"test-ring-grow"
+
+# When the new dummy fails to join, the old one stays in the middle of
+# the group's order of creation: after a down/up it gets every frame.
+mutant old-dummy-stays pcap-ring-grow.c \
+	's/^\t\tif (leave(p, g->dummy, capture) == 0)$/\t\tif (0)/' \
 	"test-ring-grow"
 
 # PCAP_RING_TX_BATCH capped at 4 frames.

@@ -184,16 +184,16 @@ pcap_ring_grow_open(pcap_t *p)
 	g->max = steps > 0 ? size : 0;
 	/*
 	 * Without growth, a handle that asked for nothing gets the larger
-	 * default; with a cap at or below the start, the cap.
+	 * default, or the cap when that is smaller.
 	 */
 	if (g->max == 0 && buffer_size == 0 && !libpcap_get_immediate(p)) {
 		if (mib == 0 || steps < wanted)
 			g->size = RING_DEFAULT_BUFFER_SIZE;
-		else if (g->size > (unsigned int)mib * 1024 * 1024)
+		if (mib != 0 && g->size > (unsigned int)mib * 1024 * 1024)
 			g->size = (unsigned int)mib * 1024 * 1024;
 	}
 	if (steps < wanted)
-		pcap_ring_trace("growth cut short on %s: spare descriptors for %d of %d steps: a ring of %u KiB at most, not %d MiB",
+		pcap_ring_trace("growth cut short on %s, short of descriptors: %d of %d steps, a ring of %u KiB at most, not %d MiB",
 		    pr->ifname, steps, wanted,
 		    (g->max > 0 ? g->max : g->size) / 1024, mib);
 	g->group_wanted = g->spare_nr > 0;
@@ -544,6 +544,46 @@ still_open(ino_t old, ino_t capture)
 }
 
 /*
+ * After a step the group is the TX socket, the new capture socket and the
+ * dummy, which is older than the capture socket: an interface going down
+ * and up would re-link them with the dummy in the middle.  A spare newer
+ * than the capture socket takes its place.  Should it fail to join (the
+ * interface down at that moment), the old dummy leaves all the same: of
+ * the two members left, the capture socket is the newer, where kernels
+ * that add sockets at the tail of their list re-link it.
+ */
+static void
+replace_dummy(pcap_t *p)
+{
+	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
+	char errbuf[PCAP_ERRBUF_SIZE];
+	int capture = libpcap_fd(p), dummy, next[RING_GROUP_MAX];
+
+	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
+	dummy = take_spare(g);
+	if (dummy == -1 || join_dummy(p, dummy) == -1) {
+		if (dummy != -1)
+			close(dummy);
+		stop_growing(g);
+		if (leave(p, g->dummy, capture) == 0)
+			g->dummy = -1;
+	} else if (leave(p, g->dummy, capture) == -1) {
+		/*
+		 * The program join_dummy() set picks the second member
+		 * whatever their number: the capture socket, whether the old
+		 * dummy is there or the new one takes its place.
+		 */
+		g->member_nr = after_leave(g, g->dummy, next);
+		memcpy(g->member, next, sizeof(next));
+		close(g->dummy);
+		g->dummy = dummy;
+		stop_growing(g);
+	} else
+		g->dummy = dummy;
+	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
+}
+
+/*
  * The old ring is empty and nothing from it is held for the caller: the
  * new socket takes over the descriptor number, and the old one leaves
  * unless a copy of it outside the handle keeps it in the group.
@@ -554,7 +594,7 @@ switch_rings(pcap_t *p)
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	struct stat old, new;
-	int capture = libpcap_fd(p), flags, fdflags, i, dummy, stayed;
+	int capture = libpcap_fd(p), flags, fdflags, i, stayed;
 	int next[RING_GROUP_MAX];
 
 	if (pcap_ring_add_stats(p, capture) == -1)
@@ -611,26 +651,8 @@ switch_rings(pcap_t *p)
 	/* The selectable descriptor, that programs wait on, hears the new socket. */
 	if (pcap_ring_epoll_add(p, capture) != 0)
 		return PCAP_ERROR;
-	/* Back to the capture socket in the middle: a new dummy after it. */
-	if (g->dummy != -1 && !stayed) {
-		dummy = take_spare(g);
-		if (dummy == -1 || join_dummy(p, dummy) == -1) {
-			/* It never joined. */
-			if (dummy != -1)
-				close(dummy);
-			stop_growing(g);
-		} else if (leave(p, g->dummy, capture) == -1) {
-			/*
-			 * The program picks the capture socket with the new
-			 * dummy a member and without: last in the array, it
-			 * leaves without moving another.
-			 */
-			close(dummy);
-			g->member_nr--;
-			stop_growing(g);
-		} else
-			g->dummy = dummy;
-	}
+	if (g->dummy != -1 && !stayed)
+		replace_dummy(p);
 	return 0;
 }
 

@@ -25,11 +25,13 @@
  * - a reader cancelled while it empties the old ring leaves the step
  *   complete, and the next read gets the rest;
  * - short of descriptors, growth stops where the spares run out, and the
- *   trace says so; a cap at or below the start is the ring's size;
+ *   trace says so; a cap below the 32 MiB default, and one at or below the
+ *   start, bounds the ring;
  * - the spare sockets and a batched handle's TX socket are close-on-exec,
  *   the capture socket is not (as stock's);
  * - a batched handle whose new dummy cannot join the group after a step
- *   stops growing, loses no frame, and leaves no descriptor behind.
+ *   stops growing, loses no frame (also after a down/up), and leaves no
+ *   descriptor behind.
  * The ring's size is the size of the handle's packet-socket mappings in
  * /proc/self/maps.
  */
@@ -556,13 +558,13 @@ no_packet_list(void)
 
 /* The trace says that growth was cut short, to how many steps and what size. */
 static void
-traced_cut_short(int steps, unsigned int kib)
+traced_cut_short(int steps, int wanted, unsigned int kib, int cap_mib)
 {
 	char tail[256];
 
 	snprintf(tail, sizeof(tail),
-	    "]: growth cut short on %s: spare descriptors for %d of 3 steps: a ring of %u KiB at most, not 64 MiB\n",
-	    bed.veth_b, steps, kib);
+	    "]: growth cut short on %s, short of descriptors: %d of %d steps, a ring of %u KiB at most, not %d MiB\n",
+	    bed.veth_b, steps, wanted, kib, cap_mib);
 	CHECK(bed_traced(tail), "short of descriptors: the trace (%s) has no line ending in \"%s\"",
 	    getenv("PCAP_RING_TRACE"), tail);
 }
@@ -600,7 +602,7 @@ short_of_descriptors(void)
 	CHECK(after == 8 * MIB,
 	    "short of descriptors: ring of %lu bytes after two bursts (one spare: 8 MiB)",
 	    after);
-	traced_cut_short(1, 8 * 1024);
+	traced_cut_short(1, 3, 8 * 1024, 64);
 	if (bed_failures == 0)
 		bed_ok("short of descriptors: activated, one step to 8 MiB and no more");
 	pcap_close(p);
@@ -613,7 +615,7 @@ short_of_descriptors(void)
 	CHECK(after == 32 * MIB,
 	    "short of descriptors, no size asked: ring of %lu bytes (the default: 32 MiB)",
 	    after);
-	traced_cut_short(0, 32 * 1024);
+	traced_cut_short(0, 3, 32 * 1024, 64);
 	if (bed_failures == 0)
 		bed_ok("short of descriptors, no size asked: the 32 MiB default, not one step from 2 MiB");
 	pcap_close(p);
@@ -628,6 +630,21 @@ short_of_descriptors(void)
 	    after);
 	if (bed_failures == 0)
 		bed_ok("no size asked, cap 8 MiB: starts at 2 MiB, within the cap");
+	pcap_close(p);
+
+	/* Short of descriptors, a cap below the default is still the cap. */
+	setenv("PCAP_RING_BUFFER_MAX", "8", 1);
+	bed_descriptors_leave(&lim, 12);
+	p = bed_open_nonblocking(0, 50);
+	bed_descriptors_restore(&lim);
+	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+	after = bed_ring_mapping_bytes();
+	CHECK(after == 8 * MIB,
+	    "no size asked, cap 8 MiB, no spare: ring of %lu bytes (the cap: 8 MiB)",
+	    after);
+	traced_cut_short(0, 1, 8 * 1024, 8);
+	if (bed_failures == 0)
+		bed_ok("no size asked, cap 8 MiB, no spare: a ring of the cap, not the 32 MiB default");
 	pcap_close(p);
 
 	/* A cap at or below the start: the cap, not the 32 MiB default. */
@@ -652,20 +669,18 @@ short_of_descriptors(void)
  * open in the parent's stead.  The capture socket stays open across
  * exec, as stock's does.
  */
-static void
-own_sockets_close_on_exec(int batched)
+/*
+ * The process's packet sockets but the sender's: how many are
+ * close-on-exec, and whether p's capture socket is open across exec (any
+ * other that is fails the check).
+ */
+static int
+packet_sockets(pcap_t *p, const char *what, int *capture_inherited)
 {
-	const char *what = batched ? "batched" : "plain";
-	/* Three steps from 2 MiB to 64; a batched handle's dummies and TX socket. */
-	int want = batched ? 3 * 2 + 1 + 1 : 3;
-	int fd, domain, flags, own = 0, inherited = 0;
+	int fd, domain, flags, own = 0;
 	socklen_t len;
-	pcap_t *p;
 
-	if (batched)
-		setenv("PCAP_RING_TX_BATCH", "8", 1);
-	p = bed_open_nonblocking(2 * MIB, 50);
-	unsetenv("PCAP_RING_TX_BATCH");
+	*capture_inherited = 0;
 	for (fd = 0; fd < 1024; fd++) {
 		len = sizeof(domain);
 		if (fd == sender_fd || (flags = fcntl(fd, F_GETFD)) == -1 ||
@@ -674,12 +689,29 @@ own_sockets_close_on_exec(int batched)
 			continue;
 		if (flags & FD_CLOEXEC)
 			own++;
+		else if (fd == pcap_fileno(p))
+			*capture_inherited = 1;
 		else
-			CHECK(fd == pcap_fileno(p),
-			    "%s: packet socket %d (not the capture socket, %d) stays open across exec",
+			CHECK(0, "%s: packet socket %d (not the capture socket, %d) stays open across exec",
 			    what, fd, pcap_fileno(p));
-		inherited += fd == pcap_fileno(p) && !(flags & FD_CLOEXEC);
 	}
+	return own;
+}
+
+static void
+own_sockets_close_on_exec(int batched)
+{
+	const char *what = batched ? "batched" : "plain";
+	/* Three steps from 2 MiB to 64; a batched handle's dummies and TX socket. */
+	int want = batched ? 3 * 2 + 1 + 1 : 3;
+	int own, inherited;
+	pcap_t *p;
+
+	if (batched)
+		setenv("PCAP_RING_TX_BATCH", "8", 1);
+	p = bed_open_nonblocking(2 * MIB, 50);
+	unsetenv("PCAP_RING_TX_BATCH");
+	own = packet_sockets(p, what, &inherited);
 	CHECK(own == want && inherited == 1,
 	    "%s: %d close-on-exec packet sockets (want %d), capture socket open across exec: %s",
 	    what, own, want, inherited ? "yes" : "no");
@@ -715,18 +747,22 @@ fanout_joins_fail(void)
 }
 
 /*
- * A batched handle's step ends with a new dummy joining the group behind
- * the capture socket.  When that join fails, the handle stops growing
- * and loses nothing, and the spare it took is closed with the rest: a
- * closed handle leaves no descriptor behind.  In a child, which the
- * seccomp filter cannot outlive.
+ * A batched handle's step ends with a new dummy, newer than the capture
+ * socket, joining the group in the old one's place.  When that join
+ * fails, the handle stops growing and loses nothing, the old dummy leaves
+ * too (two members re-link in the right order, the old dummy would have
+ * been in the middle), no error text is left behind, and no descriptor
+ * outlives the handle.  In a child, which the seccomp filter cannot
+ * outlive.
  */
 static void
 dummy_join_fails(void)
 {
+	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_stat ps;
 	struct bed_tally t;
-	int before, status;
+	int before, status, arg = 0, own, inherited;
+	unsigned long mapped;
 	pid_t pid;
 	pcap_t *p;
 
@@ -745,7 +781,24 @@ dummy_join_fails(void)
 		if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)&t) != 1)
 			CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
 		fanout_joins_fail();
+		CHECK(setsockopt(-1, SOL_PACKET, PACKET_FANOUT, &arg,
+		    sizeof(arg)) == -1 && errno == ENOMEM,
+		    "the seccomp filter does not fail PACKET_FANOUT: %s",
+		    strerror(errno));
+		snprintf(errbuf, sizeof(errbuf), "%s", pcap_geterr(p));
 		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
+		CHECK(strcmp(errbuf, pcap_geterr(p)) == 0,
+		    "dummy's join failed: pcap_geterr() was \"%s\", now \"%s\"",
+		    errbuf, pcap_geterr(p));
+		/* Growth stopped: the TX socket and the capture socket, no spare. */
+		own = packet_sockets(p, "dummy's join failed", &inherited);
+		CHECK(own == 1 && inherited == 1,
+		    "dummy's join failed: %d close-on-exec packet sockets (want the TX socket alone), capture socket %s",
+		    own, inherited ? "there" : "missing");
+		mapped = bed_ring_mapping_bytes();
+		CHECK(mapped >= 8 * MIB && mapped < 10 * MIB,
+		    "dummy's join failed: %lu bytes mapped (want the 8 MiB ring and the TX ring)",
+		    mapped);
 		bed_send(sender_fd, BURST, BURST, 1514, 1514, MIX_UDP, NULL);
 		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, 2 * BURST,
 		    1.0);
@@ -755,10 +808,9 @@ dummy_join_fails(void)
 		    "dummy's join failed: %lu of the second burst's %d frames, %lu captured + %u dropped of %d, dup %lu",
 		    seen(&t, BURST, BURST), BURST, t.frames, ps.ps_drop,
 		    2 * BURST, t.dup);
-		CHECK(bed_ring_mapping_bytes() >= 8 * MIB,
-		    "dummy's join failed: the step was not taken (%lu bytes mapped)",
-		    bed_ring_mapping_bytes());
 		bed_tally_free(&t);
+		down_up(p, 1);
+		both_ways(p, 10 * BURST, 50, "dummy's join failed, then down/up");
 		pcap_close(p);
 		CHECK(bed_count_fds() == before,
 		    "dummy's join failed: %d descriptors after pcap_close(), %d before the handle",
@@ -771,7 +823,7 @@ dummy_join_fails(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "dummy's join failed: the child failed (status %#x)", status);
 	if (bed_failures == 0)
-		bed_ok("batched, the new dummy's join failed: growth stopped, the second burst all captured, no descriptor left");
+		bed_ok("batched, the new dummy's join failed: growth stopped, every frame captured, also after a down/up, and no descriptor left");
 }
 
 /*
