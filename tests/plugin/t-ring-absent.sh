@@ -25,8 +25,11 @@ if [ -z "${RING_ABSENT_AS:-}" ]; then
 	exit 0
 fi
 
-cover=$(mktemp -d /tmp/pcap-ring-absent.XXXXXX)
-trap 'rm -rf "$cover"' EXIT
+# In the bed's scratch directory: bed_setup's exit trap, which replaces
+# any of ours, removes it.
+bed_setup
+cover=$BED_TMP/cover
+mkdir "$cover" || fail "mkdir $cover"
 if [ "$RING_ABSENT_AS" = wrong-abi ]; then
 	cp "${PLUGINS:?}/pcap-plugtest-badabi.so" "$cover/pcap-ring.so" || fail "copying the wrong-ABI plugin"
 	DIFF_SKIPPED_PLUGIN=$plugin_dir/pcap-ring.so
@@ -35,7 +38,6 @@ mount --bind "$cover" "$plugin_dir" || fail "mount --bind $cover $plugin_dir"
 [ ! -f "$plugin_dir/pcap-ring.so" ] || [ "$RING_ABSENT_AS" = wrong-abi ] ||
 	fail "pcap-ring.so is still in $plugin_dir"
 DIFF_PLUGIN=hidden
-bed_setup
 # Interfaces with a carrier are listed first: compare once it is there.
 wait_until 100 in_b grep -qx up "/sys/class/net/$VETH_B/operstate" ||
 	fail "$VETH_B has no carrier after 10 s"
