@@ -175,7 +175,8 @@ pcap_ring_grow_open(pcap_t *p)
 		size = size > g->max / GROW_FACTOR ? g->max : size * GROW_FACTOR;
 	/*
 	 * Cut short by the descriptors, below the default a program that
-	 * asked for nothing would get (a cap below it is the user's choice).
+	 * asked for nothing would get: no step, and that default (or the
+	 * cap, below) from the start.
 	 */
 	if (steps < wanted && buffer_size == 0 && size < RING_DEFAULT_BUFFER_SIZE)
 		steps = 0;
