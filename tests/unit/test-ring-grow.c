@@ -570,6 +570,32 @@ traced_cut_short(int steps, int wanted, unsigned int kib, int cap_mib)
 }
 
 /*
+ * The ring (the bytes mapped) of a handle that asked for no size, opened
+ * with PCAP_RING_BUFFER_MAX=cap and, when left is not 0, with only left
+ * descriptors free.  The handle is closed again.
+ */
+static unsigned long
+ring_at_open(int cap, int left)
+{
+	struct bed_fd_limit lim;
+	unsigned long bytes;
+	char mib[16];
+	pcap_t *p;
+
+	snprintf(mib, sizeof(mib), "%d", cap);
+	setenv("PCAP_RING_BUFFER_MAX", mib, 1);
+	if (left != 0)
+		bed_descriptors_leave(&lim, left);
+	p = bed_open_nonblocking(0, 50);
+	if (left != 0)
+		bed_descriptors_restore(&lim);
+	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+	bytes = bed_ring_mapping_bytes();
+	pcap_close(p);
+	return bytes;
+}
+
+/*
  * A process short of descriptors: activation succeeds, and the ring grows
  * as far as the spare sockets it could open allow.  Thirteen left: the
  * capture socket, eleven held back (three the handle opens after the
@@ -583,7 +609,6 @@ short_of_descriptors(void)
 	struct pcap_stat ps;
 	struct bed_tally t;
 	unsigned long after;
-	char mib[16];
 	int cap;
 	pcap_t *p;
 
@@ -608,55 +633,36 @@ short_of_descriptors(void)
 	pcap_close(p);
 
 	/* One step would stay below the 32 MiB a size-less handle gets without growth. */
-	bed_descriptors_leave(&lim, 13);
-	p = bed_open_nonblocking(0, 50);
-	bed_descriptors_restore(&lim);
-	after = bed_ring_mapping_bytes();
+	after = ring_at_open(64, 13);
 	CHECK(after == 32 * MIB,
 	    "short of descriptors, no size asked: ring of %lu bytes (the default: 32 MiB)",
 	    after);
 	traced_cut_short(0, 3, 32 * 1024, 64);
 	if (bed_failures == 0)
 		bed_ok("short of descriptors, no size asked: the 32 MiB default, not one step from 2 MiB");
-	pcap_close(p);
 
 	/* A cap below the default is the user's: 2 MiB, growing to 8, not 32. */
-	setenv("PCAP_RING_BUFFER_MAX", "8", 1);
-	p = bed_open_nonblocking(0, 50);
-	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
-	after = bed_ring_mapping_bytes();
+	after = ring_at_open(8, 0);
 	CHECK(after == 2 * MIB,
 	    "no size asked, cap 8 MiB: ring of %lu bytes (2 MiB, growing to 8)",
 	    after);
 	if (bed_failures == 0)
 		bed_ok("no size asked, cap 8 MiB: starts at 2 MiB, within the cap");
-	pcap_close(p);
 
 	/* Short of descriptors, a cap below the default is still the cap. */
-	setenv("PCAP_RING_BUFFER_MAX", "8", 1);
-	bed_descriptors_leave(&lim, 12);
-	p = bed_open_nonblocking(0, 50);
-	bed_descriptors_restore(&lim);
-	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
-	after = bed_ring_mapping_bytes();
+	after = ring_at_open(8, 12);
 	CHECK(after == 8 * MIB,
 	    "no size asked, cap 8 MiB, no spare: ring of %lu bytes (the cap: 8 MiB)",
 	    after);
 	traced_cut_short(0, 1, 8 * 1024, 8);
 	if (bed_failures == 0)
 		bed_ok("no size asked, cap 8 MiB, no spare: a ring of the cap, not the 32 MiB default");
-	pcap_close(p);
 
 	/* A cap at or below the start: the cap, not the 32 MiB default. */
 	for (cap = 1; cap <= 2; cap++) {
-		snprintf(mib, sizeof(mib), "%d", cap);
-		setenv("PCAP_RING_BUFFER_MAX", mib, 1);
-		p = bed_open_nonblocking(0, 50);
-		setenv("PCAP_RING_BUFFER_MAX", "64", 1);
-		after = bed_ring_mapping_bytes();
+		after = ring_at_open(cap, 0);
 		CHECK(after == (unsigned long)cap * MIB,
 		    "no size asked, cap %d MiB: ring of %lu bytes", cap, after);
-		pcap_close(p);
 	}
 	if (bed_failures == 0)
 		bed_ok("no size asked, cap 1 or 2 MiB: a ring of the cap");
