@@ -237,6 +237,12 @@ mutant sendqueue-cancel-kept pcap-ring-sendqueue.c \
 	'/^end_cancelled_transmit/,/^}/s/^\ttx->in_sendqueue = 0;$/\t(void)0;/' \
 	"test-tx-threads"
 
+# A send queue cancelled while it waits for room leaves its records that
+# the kernel has not taken in the ring, for a later kick to send.
+mutant sendqueue-cancel-strands pcap-ring-sendqueue.c \
+	'/^end_cancelled_transmit/,/^}/s/^\tpcap_ring_tx_drop_waiting(p, ECANCELED);$/\t(void)0;/' \
+	"test-tx-threads"
+
 # A read cancelled in its wait leaves the handle "reading": injections
 # kick each frame at once, for a reader that is gone.
 mutant read-cancel-kept pcap-ring-tx.c \

@@ -120,16 +120,20 @@ record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
 
 /*
  * A thread cancelled while the queue waits (for a record's time, for
- * room), where the TX lock is released: later injections are no longer
- * the queue's.
+ * room), where the TX lock is released.  Its records that the kernel has
+ * not taken are dropped and counted (pcap_inject_flush() reports them):
+ * else the next kick, maybe long after, would send what the cancelled
+ * call left.  Later injections are no longer the queue's.
  */
 static void
 end_cancelled_transmit(void *arg)
 {
-	struct pcap_ring_tx *tx = arg;
+	pcap_t *p = arg;
+	struct pcap_ring_tx *tx = &((struct pcap_ring *)libpcap_priv(p))->tx;
 
 	(void)pcap_ring_tx_lock(tx);	/* not held here */
 	tx->in_sendqueue = 0;
+	pcap_ring_tx_drop_waiting(p, ECANCELED);
 	pcap_ring_tx_unlock(tx);
 }
 
@@ -233,7 +237,7 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 	}
 	if (tx->batch > 0)
 		batch = tx->batch;
-	pthread_cleanup_push(end_cancelled_transmit, tx);
+	pthread_cleanup_push(end_cancelled_transmit, p);
 	off = send_records(p, queue, sync, batch);
 	pthread_cleanup_pop(0);
 	return off;

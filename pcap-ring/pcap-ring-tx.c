@@ -307,7 +307,10 @@ report_loss(pcap_t *p)
 	memcpy(libpcap_errbuf(p), tx_of(p)->loss, PCAP_ERRBUF_SIZE);
 }
 
-/* The kernel can take none of the waiting frames: drop and count them. */
+/*
+ * The waiting frames must not go (the kernel can take none of them, or
+ * the send queue they belong to was cancelled): drop and count them.
+ */
 static void
 drop_waiting(pcap_t *p, int err)
 {
@@ -1471,6 +1474,14 @@ void
 pcap_ring_tx_drain(pcap_t *p)
 {
 	(void)flush(p, TX_WAIT_TAKEN, 0);
+}
+
+/* Drop the frames the kernel has not taken, noting err as the loss. */
+void
+pcap_ring_tx_drop_waiting(pcap_t *p, int err)
+{
+	if (tx_of(p)->ring.unsent > 0)
+		drop_waiting(p, err);
 }
 
 /*

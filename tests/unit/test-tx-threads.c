@@ -30,6 +30,7 @@
  * handle at once, and leaves the parent's ring alone.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -37,8 +38,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "bed.h"
 
@@ -1134,14 +1137,15 @@ cancellation_unwinds(const char *what)
 struct replay {
 	pcap_t *p;
 	void *queue;
+	int sync;
 };
 
 static void *
-transmit_in_time(void *arg)
+transmit_queue(void *arg)
 {
 	struct replay *r = arg;
 
-	(void)sq_transmit(r->p, r->queue, 1);
+	(void)sq_transmit(r->p, r->queue, r->sync);
 	return NULL;
 }
 
@@ -1168,8 +1172,9 @@ cancel_waiting_sendqueue(void)
 	}
 	r.p = bed_create(bed.veth_b);
 	bed_activate(r.p);
+	r.sync = 1;
 	bed_deadline(5, "a send queue cancelled while it waits");
-	if (pthread_create(&tid, NULL, transmit_in_time, &r) != 0)
+	if (pthread_create(&tid, NULL, transmit_queue, &r) != 0)
 		bed_fatal("pthread_create");
 	bed_sleep(0.2);		/* it waits for the second record's time */
 	pthread_cancel(tid);
@@ -1180,6 +1185,99 @@ cancel_waiting_sendqueue(void)
 		bed_ok("after a send queue was cancelled in its wait, pcap_inject_flush() reported a loss");
 	pcap_close(r.p);
 	sq_destroy(r.queue);
+}
+
+/*
+ * CAP_NET_ADMIN in the calling thread's effective set (and in that of the
+ * threads it creates) or not: without it the TX ring's SO_SNDBUF is not
+ * raised, as in a program that has only CAP_NET_RAW.
+ */
+static void
+effective_net_admin(int on)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		bed_fatal("capget: %s", strerror(errno));
+	if (on)
+		data[0].effective |= 1U << CAP_NET_ADMIN;
+	else
+		data[0].effective &= ~(1U << CAP_NET_ADMIN);
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		bed_fatal("capset: %s", strerror(errno));
+}
+
+/*
+ * A send queue cancelled while it waits for room, on a link that tbf
+ * holds: the records the kernel has not taken are dropped, counted and
+ * reported, rather than left in the ring for a later kick (the next
+ * queue's, pcap_close()'s) to send long after the call ended.  Batched
+ * or not, as the handle's injections are.  Without CAP_NET_ADMIN, so that
+ * the send buffer, full of frames that tbf holds, leaves records waiting
+ * in the ring.
+ */
+static void
+cancel_sendqueue_waiting_for_room(const char *batch)
+{
+	static u_char frame[1514];
+	struct pcap_pkthdr h;
+	struct pcap_tx_stat ts;
+	struct replay r;
+	pthread_t tid;
+	int i;
+
+	if (!sendqueue_api() ||
+	    !cancellation_unwinds("a send queue cancelled waiting for room"))
+		return;
+	if (bed_sh("tc qdisc replace dev %s root tbf rate 8kbit burst 1600 limit 10000000",
+	    bed.veth_b) != 0)
+		bed_fatal("tc qdisc replace (tbf) failed");
+	memset(&h, 0, sizeof(h));
+	h.caplen = h.len = (bpf_u_int32)frame_build(frame, 0, sizeof(frame),
+	    MIX_UDP);
+	/*
+	 * More records than the send buffer and the TX ring hold together;
+	 * the send buffer holds fewer of them than the ring.
+	 */
+	r.queue = sq_alloc(1000 * (sizeof(h) + sizeof(frame)));
+	for (i = 0; i < 1000; i++)
+		if (r.queue == NULL || sq_queue(r.queue, &h, frame) != 0)
+			bed_fatal("pcap_sendqueue_queue");
+	setenv("PCAP_RING_TX_BATCH", batch, 1);
+	effective_net_admin(0);
+	r.p = bed_create(bed.veth_b);
+	bed_activate(r.p);
+	r.sync = 0;
+	bed_deadline(5, "a send queue cancelled while it waits for room");
+	if (pthread_create(&tid, NULL, transmit_queue, &r) != 0)
+		bed_fatal("pthread_create");
+	bed_sleep(0.3);		/* the ring is full of records the kernel cannot take */
+	pthread_cancel(tid);
+	pthread_join(tid, NULL);
+	effective_net_admin(1);
+	CHECK(bed_tx_stats(r.p, &ts) == 0 && ts.tx_pending == 0 &&
+	    ts.tx_dropped > 0 &&
+	    ts.tx_queued == ts.tx_sent + ts.tx_dropped + ts.tx_rejected,
+	    "batch %s: after a send queue was cancelled waiting for room: queued %llu, sent %llu, dropped %llu, pending %llu (expected none pending, the rest dropped)",
+	    batch, (unsigned long long)ts.tx_queued,
+	    (unsigned long long)ts.tx_sent, (unsigned long long)ts.tx_dropped,
+	    (unsigned long long)ts.tx_pending);
+	CHECK(bed_inject_flush(r.p) == PCAP_ERROR &&
+	    strstr(pcap_geterr(r.p), "queued frames") != NULL &&
+	    strstr(pcap_geterr(r.p), strerror(ECANCELED)) != NULL,
+	    "batch %s: pcap_inject_flush() after a send queue was cancelled: \"%s\"",
+	    batch, pcap_geterr(r.p));
+	bed_deadline_clear();
+	if (bed_failures == 0)
+		bed_ok("batch %s: a send queue cancelled waiting for room dropped its %llu waiting records, and said so",
+		    batch, (unsigned long long)ts.tx_dropped);
+	pcap_close(r.p);
+	sq_destroy(r.queue);
+	bed_sh("tc qdisc del dev %s root", bed.veth_b);
+	setenv("PCAP_RING_TX_BATCH", "4", 1);
 }
 
 static void *
@@ -1407,6 +1505,8 @@ main(int argc, char **argv)
 	sendqueue_in_child();
 	cancel_in_kick();
 	cancel_waiting_sendqueue();
+	cancel_sendqueue_waiting_for_room("0");
+	cancel_sendqueue_waiting_for_room("4");
 	cancel_waiting_reader();
 	cancel_in_close();
 	cancel_in_exit_hook();
