@@ -237,6 +237,12 @@ mutant sendqueue-cancel-kept pcap-ring-sendqueue.c \
 	'/^end_cancelled_transmit/,/^}/s/^\ttx->in_sendqueue = 0;$/\t(void)0;/' \
 	"test-tx-threads"
 
+# An interface counter that can no longer be read (the interface is gone)
+# counts -1: ps_ifdrop wraps to 4294967295, which tcpdump prints.
+mutant ifdrop-unreadable-wraps pcap-ring.c \
+	'/^interface_drops/,/^}/s/^\t\t\tcontinue;$/\t\t\treturn -1;/' \
+	"test-iface-faults"
+
 # A send queue cancelled while it waits for room leaves its records that
 # the kernel has not taken in the ring, for a later kick to send.
 mutant sendqueue-cancel-strands pcap-ring-sendqueue.c \

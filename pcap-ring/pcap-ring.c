@@ -389,7 +389,11 @@ set_tstamp_precisions(pcap_t *p)
 	    sizeof(precisions) / sizeof(precisions[0]));
 }
 
-/* rx_missed_errors + rx_fifo_errors, which stock reports as ps_ifdrop. */
+/*
+ * rx_missed_errors + rx_fifo_errors, which stock reports as ps_ifdrop.
+ * As in stock, a counter that cannot be read (the interface is gone,
+ * renamed, in another namespace) counts 0.
+ */
 static long long
 interface_drops(const char *ifname)
 {
@@ -406,13 +410,10 @@ interface_drops(const char *ifname)
 		    "/sys/class/net/%s/statistics/%s", ifname, counters[i]);
 		f = fopen(path, "r");
 		if (f == NULL)
-			return -1;
-		if (fscanf(f, "%lld", &value) != 1)
-			value = -1;
+			continue;
+		if (fscanf(f, "%lld", &value) == 1)
+			total += value;
 		fclose(f);
-		if (value < 0)
-			return -1;
-		total += value;
 	}
 	return total;
 }

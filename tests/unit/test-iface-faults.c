@@ -4,7 +4,8 @@
  * - set down and up again: the capture neither ends nor hangs, and the
  *   frames sent after it is up again are captured;
  * - deleted: pcap_loop() returns PCAP_ERROR promptly with "The interface
- *   disappeared";
+ *   disappeared", and pcap_stats() then counts no interface drops (its
+ *   counters, gone, count 0: tcpdump prints the count);
  * - in immediate mode, set down and up while whole copies of offload
  *   packets wait on the socket: each is captured whole;
  * - an event loop's non-blocking reads: once the interface is down,
@@ -32,6 +33,7 @@ open_capture(const char *dev, int immediate)
 {
 	pcap_t *p = bed_create(dev);
 
+	MUST(pcap_set_promisc(p, 1));	/* as tcpdump's, with ps_ifdrop */
 	MUST(pcap_set_immediate_mode(p, immediate));
 	MUST(pcap_set_timeout(p, 100));
 	bed_activate(p);
@@ -103,6 +105,7 @@ static void
 deleted_during_capture(int immediate)
 {
 	char veth[IFNAMSIZ];
+	struct pcap_stat ps;
 	pthread_t tid;
 	double start, took;
 	int ret;
@@ -127,6 +130,9 @@ deleted_during_capture(int immediate)
 	    immediate, ret, pcap_geterr(handle));
 	CHECK(took < 5, "immediate %d: deleted interface noticed after %.2f s",
 	    immediate, took);
+	CHECK(pcap_stats(handle, &ps) == 0 && ps.ps_ifdrop == 0,
+	    "immediate %d: deleted interface: pcap_stats gave ps_ifdrop %u (stock: 0) %s",
+	    immediate, ps.ps_ifdrop, pcap_geterr(handle));
 	if (ret == PCAP_ERROR && took < 5)
 		bed_ok("immediate %d: interface deleted during pcap_loop: PCAP_ERROR \"%s\" after %.2f s",
 		    immediate, pcap_geterr(handle), took);
