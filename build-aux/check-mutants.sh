@@ -237,6 +237,12 @@ mutant sendqueue-cancel-kept pcap-ring-sendqueue.c \
 	'/^end_cancelled_transmit/,/^}/s/^\ttx->in_sendqueue = 0;$/\t(void)0;/' \
 	"test-tx-threads"
 
+# Monitor mode is refused before the socket is made: a user without the
+# privilege is told the device lacks the mode.
+mutant rfmon-before-socket pcap-ring.c \
+	'/^ring_activate/,/^}/s/^\tif (libpcap_get_snapshot(p) <= 0 ||$/\tif (libpcap_get_rfmon(p)) { status = PCAP_ERROR_RFMON_NOTSUP; goto fail; }\n&/' \
+	"test-activate-errors"
+
 # An interface counter that can no longer be read (the interface is gone)
 # counts -1: ps_ifdrop wraps to 4294967295, which tcpdump prints.
 mutant ifdrop-unreadable-wraps pcap-ring.c \

@@ -900,11 +900,6 @@ ring_activate(pcap_t *p)
 	struct pcap_ring *pr = libpcap_priv(p);
 	int fd, status, warning;
 
-	/* Devices with monitor mode are declined at create time. */
-	if (libpcap_get_rfmon(p)) {
-		status = PCAP_ERROR_RFMON_NOTSUP;
-		goto fail;
-	}
 	if (libpcap_get_snapshot(p) <= 0 ||
 	    libpcap_get_snapshot(p) > PCAP_PLUGIN_SNAPLEN_MAX)
 		libpcap_set_snapshot(p, PCAP_PLUGIN_SNAPLEN_MAX);
@@ -922,6 +917,15 @@ ring_activate(pcap_t *p)
 	if (status < 0)
 		goto fail;
 	libpcap_set_fd(p, fd);
+	/*
+	 * Devices with monitor mode are declined at create time.  As in
+	 * stock, the socket comes first: a user without the privilege is
+	 * told that.
+	 */
+	if (libpcap_get_rfmon(p)) {
+		status = PCAP_ERROR_RFMON_NOTSUP;
+		goto fail;
+	}
 	if ((status = pcap_ring_grow_open(p)) != 0)
 		goto fail;
 	pr->lo_ifindex = (int)if_nametoindex("lo");

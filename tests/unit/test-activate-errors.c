@@ -8,7 +8,9 @@
  *   disappears between pcap_create() and pcap_activate(), pcap-ring has
  *   claimed it and must say the same;
  * - an interface that is down: PCAP_ERROR_IFACE_NOT_UP;
- * - an unprivileged user: PCAP_ERROR_PERM_DENIED;
+ * - an unprivileged user: PCAP_ERROR_PERM_DENIED, also when it asks for
+ *   monitor mode (the socket comes first: tcpdump -I run as a user is
+ *   told it lacks the privilege, not that the device lacks the mode);
  * - monitor mode asked of a device without it (pcap_set_rfmon()):
  *   PCAP_ERROR_RFMON_NOTSUP.
  */
@@ -59,16 +61,17 @@ expect(const char *what, int status, int want, const char *msg)
 }
 
 /*
- * Activate dev; the status, the message in msg, and in *ring whether
- * pcap-ring had the handle.
+ * Activate dev, in monitor mode if rfmon; the status, the message in msg,
+ * and in *ring whether pcap-ring had the handle.
  */
 static int
-activate(const char *dev, int immediate, char *msg, int *ring)
+activate(const char *dev, int immediate, int rfmon, char *msg, int *ring)
 {
 	pcap_t *p = bed_create(dev);
 	int status;
 
 	MUST(pcap_set_immediate_mode(p, immediate));
+	MUST(pcap_set_rfmon(p, rfmon));
 	status = pcap_activate(p);
 	snprintf(msg, PCAP_ERRBUF_SIZE, "%s", pcap_geterr(p));
 	*ring = bed_ring_handle(p);
@@ -125,7 +128,7 @@ interface_down(int immediate)
 	if (bed_sh("ip link add %s type veth peer name %sp", veth, veth) != 0)
 		bed_fatal("cannot make veth %s", veth);
 	snprintf(what, sizeof(what), "down-immediate%d", immediate);
-	expect(what, activate(veth, immediate, msg, &ring),
+	expect(what, activate(veth, immediate, 0, msg, &ring),
 	    PCAP_ERROR_IFACE_NOT_UP, msg);
 	check_ring(what, ring);
 	bed_sh("ip link del %s", veth);
@@ -150,7 +153,7 @@ rfmon_unsupported(int immediate)
  * handle, and the message come back by pipe.
  */
 static void
-unprivileged(int immediate)
+unprivileged(int immediate, int rfmon)
 {
 	char msg[PCAP_ERRBUF_SIZE], what[64];
 	int fds[2], status = 0, ring = 0, wstatus;
@@ -165,7 +168,7 @@ unprivileged(int immediate)
 		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
 		    setuid(65534) == -1)
 			_exit(77);
-		status = activate(bed.veth_b, immediate, msg, &ring);
+		status = activate(bed.veth_b, immediate, rfmon, msg, &ring);
 		if (write(fds[1], &status, sizeof(status)) != sizeof(status) ||
 		    write(fds[1], &ring, sizeof(ring)) != sizeof(ring) ||
 		    write(fds[1], msg, strlen(msg) + 1) <= 0)
@@ -186,7 +189,8 @@ unprivileged(int immediate)
 		return;
 	}
 	CHECK(n == sizeof(status), "the unprivileged child reported nothing");
-	snprintf(what, sizeof(what), "unprivileged-immediate%d", immediate);
+	snprintf(what, sizeof(what), "unprivileged%s-immediate%d",
+	    rfmon ? "-rfmon" : "", immediate);
 	expect(what, status, PCAP_ERROR_PERM_DENIED, msg);
 	check_ring(what, ring);
 }
@@ -201,7 +205,8 @@ main(int argc, char **argv)
 		no_such_device(immediate);
 		interface_down(immediate);
 		rfmon_unsupported(immediate);
-		unprivileged(immediate);
+		unprivileged(immediate, 0);
+		unprivileged(immediate, 1);
 	}
 	return bed_finish();
 }
