@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
 #include <linux/filter.h>
@@ -390,6 +391,33 @@ set_tstamp_precisions(pcap_t *p)
 }
 
 /*
+ * A buffer that packets are handed over from, mapped as the rings are:
+ * after pcap_init(PCAP_MMAP_32BIT) every packet a program gets lies below
+ * 4 GiB.  NULL with the error set.
+ */
+static u_char *
+map_packet_buffer(pcap_t *p, size_t len, const char *what)
+{
+	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | libpcap_mmap_flags(), -1, 0);
+
+	if (buf == MAP_FAILED) {
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno, "%s", what);
+		return NULL;
+	}
+	return buf;
+}
+
+static void
+unmap_packet_buffer(void **buf, size_t len)
+{
+	if (*buf != NULL)
+		munmap(*buf, len);
+	*buf = NULL;
+}
+
+/*
  * rx_missed_errors + rx_fifo_errors, which stock reports as ps_ifdrop.
  * As in stock, a counter that cannot be read (the interface is gone,
  * renamed, in another namespace) counts 0.
@@ -434,10 +462,9 @@ pcap_ring_cleanup(pcap_t *p)
 	pcap_ring_grow_cleanup(p);
 	ring_sock_unmap_ring(&pr->rx_map);
 	pr->rx.slots = NULL;
-	free(pr->rx.copy_buf);
-	pr->rx.copy_buf = NULL;
-	free(pr->oneshot_buffer);
-	pr->oneshot_buffer = NULL;
+	unmap_packet_buffer((void **)&pr->rx.copy_buf,
+	    pr->rx.copy_len + RING_VLAN_TAG_LEN);
+	unmap_packet_buffer((void **)&pr->oneshot_buffer, pr->snapshot);
 	if (pr->breakloop_fd != -1) {
 		close(pr->breakloop_fd);
 		pr->breakloop_fd = -1;
@@ -801,12 +828,10 @@ enable_whole_packet_copies(pcap_t *p, unsigned int whole_len)
 	    sizeof(rcvbuf)) == -1)
 		(void)setsockopt(libpcap_fd(p), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 		    sizeof(rcvbuf));
-	pr->rx.copy_buf = malloc(whole_len + RING_VLAN_TAG_LEN);
-	if (pr->rx.copy_buf == NULL) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "malloc");
+	pr->rx.copy_buf = map_packet_buffer(p, whole_len + RING_VLAN_TAG_LEN,
+	    "can't allocate the buffer for whole packets");
+	if (pr->rx.copy_buf == NULL)
 		return PCAP_ERROR;
-	}
 	pr->rx.copy_len = whole_len;
 	return 0;
 }
@@ -958,10 +983,9 @@ ring_activate(pcap_t *p)
 	    libpcap_errbuf(p))) != 0)
 		goto fail;
 
-	pr->oneshot_buffer = malloc(libpcap_get_snapshot(p));
+	pr->oneshot_buffer = map_packet_buffer(p, pr->snapshot,
+	    "can't allocate oneshot buffer");
 	if (pr->oneshot_buffer == NULL) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "can't allocate oneshot buffer");
 		status = PCAP_ERROR;
 		goto fail;
 	}

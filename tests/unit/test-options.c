@@ -12,7 +12,8 @@
  *   and every frame is captured;
  * - the packet ring is mapped below 4 GiB (MAP_32BIT) once
  *   pcap_init(PCAP_MMAP_32BIT) asked for it (libpcap master), and not
- *   before.
+ *   before; so is every packet pcap_next_ex() hands over, also the ones
+ *   copied out of the ring.
  */
 #include <limits.h>
 #include <string.h>
@@ -287,6 +288,51 @@ ring_mapping(int low, const char *what)
 }
 #endif
 
+#if defined(__x86_64__) && defined(PCAP_MMAP_32BIT)
+/*
+ * CHECK that every packet pcap_next_ex() hands over lies below 4 GiB: the
+ * ones read from the ring, the last of a burst (copied once its slot went
+ * back), and in immediate mode whole packets longer than the ring's frames
+ * (the link's MTU raised after activation).
+ */
+static void
+packets_low(int immediate)
+{
+	const size_t len = immediate ? 5000 : 1000;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	unsigned long n = 0, high = 0;
+	double end;
+	pcap_t *p;
+	int ret;
+
+	p = open_capture(bed.veth_b, immediate, 0, 0, 0);
+	if (immediate && bed_sh("ip link set %s mtu 9000 && ip -n %s link set %s mtu 9000",
+	    bed.veth_b, bed.ns_a, bed.veth_a) != 0)
+		bed_fatal("ip link set mtu 9000");
+	bed_send(sender_a, 0, 5, len, len, MIX_UDP, NULL);
+	for (end = bed_now() + 2; n < 5 && bed_now() < end;) {
+		ret = pcap_next_ex(p, &h, &data);
+		if (ret < 0)
+			bed_fatal("pcap_next_ex: %s", pcap_geterr(p));
+		if (ret == 1 && h->caplen == len) {
+			n++;
+			high += (uintptr_t)data + h->caplen > 0x100000000UL;
+		}
+	}
+	CHECK(n == 5 && high == 0,
+	    "immediate %d: after pcap_init(PCAP_MMAP_32BIT), %lu of %lu packets of %zu bytes lay above 4 GiB",
+	    immediate, high, n, len);
+	if (n == 5 && high == 0)
+		bed_ok("immediate %d: after pcap_init(PCAP_MMAP_32BIT), all %lu packets of %zu bytes lay below 4 GiB",
+		    immediate, n, len);
+	if (immediate)
+		bed_sh("ip link set %s mtu 1500 && ip -n %s link set %s mtu 1500",
+		    bed.veth_b, bed.ns_a, bed.veth_a);
+	pcap_close(p);
+}
+#endif
+
 /* Last: pcap_init(PCAP_MMAP_32BIT) cannot be undone. */
 static void
 mmap_32bit(void)
@@ -298,6 +344,8 @@ mmap_32bit(void)
 	if (pcap_init(PCAP_MMAP_32BIT, errbuf) != 0)
 		bed_fatal("pcap_init(PCAP_MMAP_32BIT): %s", errbuf);
 	ring_mapping(1, "after pcap_init(PCAP_MMAP_32BIT)");
+	packets_low(0);
+	packets_low(1);
 #elif defined(__x86_64__)
 	ring_mapping(0, "without pcap_init(PCAP_MMAP_32BIT)");
 	bed_skip_case("pcap_init(PCAP_MMAP_32BIT): not in %s",
