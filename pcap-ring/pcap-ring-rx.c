@@ -34,6 +34,7 @@
  * reader takes it with recv().
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -114,6 +115,49 @@ corrupt(char *errbuf, const char *fmt, unsigned int a, unsigned long long b,
 	return -1;
 }
 
+/* What the reader uses of a V3 block's header. */
+struct v3_header {
+	unsigned long long seq;
+	unsigned int num_pkts, first, len;
+};
+
+static void
+v3_read_header(const struct tpacket_hdr_v1 *h1, struct v3_header *h)
+{
+	h->seq = __atomic_load_n(&h1->seq_num, __ATOMIC_RELAXED);
+	h->num_pkts = __atomic_load_n(&h1->num_pkts, __ATOMIC_RELAXED);
+	h->first = __atomic_load_n(&h1->offset_to_first_pkt, __ATOMIC_RELAXED);
+	h->len = __atomic_load_n(&h1->blk_len, __ATOMIC_RELAXED);
+}
+
+/*
+ * The header of a block the kernel still has, once final.  The old ring's
+ * retire timer may still close the open block and open the next, with
+ * plain stores, its number first (prb_open_block()): a header read
+ * meanwhile pairs the new number with the last lap's packets.  The timer
+ * holds the socket's receive queue lock throughout, and packet_poll()
+ * takes it too: a header that reads the same before and after a poll()
+ * was not read halfway.  The kernel changes it twice at most, since
+ * nothing more comes.
+ */
+static void
+v3_settled_header(const struct ring_rx *rx, const struct tpacket_hdr_v1 *h1,
+    struct v3_header *h)
+{
+	struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
+	struct v3_header again;
+
+	v3_read_header(h1, h);
+	for (;;) {
+		(void)poll(&pfd, 1, 0);
+		v3_read_header(h1, &again);
+		if (again.seq == h->seq && again.num_pkts == h->num_pkts &&
+		    again.first == h->first && again.len == h->len)
+			return;
+		*h = again;
+	}
+}
+
 /*
  * Take the block at the reader's position, checking it as psock_tpacket.c
  * does: 1, 0 if the kernel still has it, or -1 if it is out of sequence or
@@ -124,37 +168,41 @@ v3_take_block(struct ring_rx *rx, char *errbuf)
 {
 	const struct tpacket_block_desc *bd = (void *)rx->slots[rx->slot];
 	const struct tpacket_hdr_v1 *h1 = &bd->hdr.bh1;
-	unsigned int first;
+	struct v3_header h;
 
-	/*
-	 * Once nothing more comes (a larger ring took over), the block the
-	 * kernel had open is complete; it is the one numbered after the last
-	 * block taken, where a block handed back earlier keeps an older
-	 * number.
-	 */
-	if (slot_status(rx, rx->slot) == TP_STATUS_KERNEL &&
-	    !(rx->final && h1->seq_num == rx->last_seq + 1))
+	if (slot_status(rx, rx->slot) != TP_STATUS_KERNEL) {
+		/* Read only once the status said the block is ours. */
+		v3_read_header(h1, &h);
+	} else if (!rx->final) {
 		return 0;
-	/* Read only once the status said the block is ours. */
-	first = h1->offset_to_first_pkt;
-	if (h1->seq_num != rx->last_seq + 1)
+	} else {
+		/*
+		 * Once nothing more comes (a larger ring took over), the
+		 * block the kernel had open is complete; it is the one
+		 * numbered after the last block taken, where a block handed
+		 * back earlier keeps an older number.
+		 */
+		v3_settled_header(rx, h1, &h);
+		if (h.seq != rx->last_seq + 1)
+			return 0;
+	}
+	if (h.seq != rx->last_seq + 1)
 		return corrupt(errbuf,
 		    "block %u is number %llu, where %llu comes next",
-		    rx->slot, (unsigned long long)h1->seq_num,
-		    (unsigned long long)rx->last_seq + 1);
-	if (h1->blk_len > rx->slot_size)
+		    rx->slot, h.seq, (unsigned long long)rx->last_seq + 1);
+	if (h.len > rx->slot_size)
 		return corrupt(errbuf,
 		    "block %u says it holds %llu bytes, more than its %llu",
-		    rx->slot, h1->blk_len, rx->slot_size);
-	if (h1->num_pkts != 0 && (first < sizeof(*bd) ||
-	    first + sizeof(struct tpacket3_hdr) > h1->blk_len))
+		    rx->slot, h.len, rx->slot_size);
+	if (h.num_pkts != 0 && (h.first < sizeof(*bd) ||
+	    h.first + sizeof(struct tpacket3_hdr) > h.len))
 		return corrupt(errbuf,
 		    "block %u has its first packet at %llu, outside its %llu bytes",
-		    rx->slot, first, h1->blk_len);
-	rx->last_seq = h1->seq_num;
-	rx->next_packet = rx->slots[rx->slot] + first;
-	rx->slot_end = rx->slots[rx->slot] + h1->blk_len;
-	rx->packets_left = h1->num_pkts;
+		    rx->slot, h.first, h.len);
+	rx->last_seq = h.seq;
+	rx->next_packet = rx->slots[rx->slot] + h.first;
+	rx->slot_end = rx->slots[rx->slot] + h.len;
+	rx->packets_left = h.num_pkts;
 	return 1;
 }
 

@@ -9,6 +9,7 @@
  * block's blk_len, frames inside their slot; a ring that breaks them is
  * an error, and nothing of it is delivered.  No root, no socket.
  */
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <linux/if_packet.h>
@@ -202,6 +203,63 @@ v3_reads_the_open_block_only_once_final(void)
 	/* Block 2 keeps number 0 from the start: not the next, not read. */
 	check_nothing_ready();
 	CHECK(ring_rx_drained(&rx), "not drained after the open block was read");
+}
+
+/*
+ * The block the kernel is opening when the reader's poll() runs: poll()
+ * waits for the kernel's receive queue lock, which its retire timer holds
+ * while it opens a block, so the test finishes the opening there.
+ */
+static int opening_block = -1;
+
+int
+poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	struct tpacket_hdr_v1 *h1;
+
+	(void)fds;
+	(void)nfds;
+	(void)timeout;
+	if (opening_block >= 0) {
+		h1 = &block((unsigned int)opening_block)->hdr.bh1;
+		h1->num_pkts = 0;
+		h1->blk_len = FIRST_PACKET;
+		h1->offset_to_first_pkt = FIRST_PACKET;
+		opening_block = -1;
+	}
+	return 0;
+}
+
+/*
+ * Once final, the old ring's retire timer may still close the open block
+ * and open the next, with plain stores, its number first
+ * (prb_open_block()).  A header read halfway pairs the new number with
+ * the last lap's packets: they must not be delivered again.
+ */
+static void
+v3_final_block_opened_halfway(void)
+{
+	static const unsigned int len0[] = { 100 }, len1[] = { 200, 300 },
+	    len2[] = { 400 };
+
+	new_ring(TPACKET_V3, 2, BLOCK_SIZE);
+	hand_over_block(0, 1, 1, 0, len0);
+	hand_over_block(1, 2, 2, 1, len1);
+	read_packet(0, 100);
+	read_packet(1, 200);
+	read_packet(2, 300);
+	/* Block 0, number 3, is open when the larger ring takes over. */
+	hand_over_block(0, 3, 1, 3, len2);
+	__atomic_store_n(&block(0)->hdr.bh1.block_status, TP_STATUS_KERNEL,
+	    __ATOMIC_RELEASE);
+	rx.final = 1;
+	read_packet(3, 400);
+	/* The timer closed it and is opening block 1: the number is new. */
+	block(1)->hdr.bh1.seq_num = 4;
+	opening_block = 1;
+	check_nothing_ready();
+	CHECK(opening_block == -1, "the reader took a block the kernel still had without waiting for it");
+	CHECK(ring_rx_drained(&rx), "not drained once the open block was read");
 }
 
 /* Three blocks of 3, 1 and 2 packets: every one, in order, exactly. */
@@ -464,6 +522,7 @@ static const struct layer_case cases[] = {
 	{ "V3: tp_next_offset inside the block", v3_checks_next_offset_inside_block },
 	{ "V3: packets inside the block", v3_checks_packets_inside_block },
 	{ "V3: the open block, only once final", v3_reads_the_open_block_only_once_final },
+	{ "V3: a block opened halfway, once final", v3_final_block_opened_halfway },
 	{ "V2: each frame, back as it is read", v2_delivers_and_hands_back_each_frame },
 	{ "V2: packets inside their frame", v2_checks_packet_inside_frame },
 };
