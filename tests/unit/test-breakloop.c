@@ -7,6 +7,12 @@
  * the loop nor loses packets.
  * Stock behaviour, so it runs with both libraries, for the TPACKET_V3
  * ring and for immediate mode.
+ *
+ * One documented difference: on a non-blocking handle with no packet
+ * waiting, a pending break ends pcap_dispatch() at once with
+ * PCAP_ERROR_BREAK, as pcap_breakloop(3PCAP) says; stock, which has no
+ * wake-up descriptor in non-blocking mode, returns 0 and keeps the break
+ * for the first read that finds packets (pcap_loop() spins until then).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -148,6 +154,34 @@ break_before_loop(int immediate)
 	pcap_close(handle);
 }
 
+static void
+break_nonblocking_idle(int immediate)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct bed_tally t;
+	int first, second;
+
+	handle = open_capture(immediate, 1000);
+	if (pcap_setnonblock(handle, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	bed_tally_init(&t, 0, 1);
+	pcap_breakloop(handle);
+	first = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	second = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	if (bed.ring)
+		CHECK(first == PCAP_ERROR_BREAK && second == 0,
+		    "immediate %d: non-blocking, idle, break pending: pcap_dispatch returned %d then %d, not %d then 0",
+		    immediate, first, second, PCAP_ERROR_BREAK);
+	else
+		CHECK(first == 0 && second == 0,
+		    "immediate %d: stock, non-blocking, idle, break pending: pcap_dispatch returned %d then %d (README says 0 then 0)",
+		    immediate, first, second);
+	bed_ok("immediate %d: non-blocking, idle, break pending: pcap_dispatch returned %d then %d",
+	    immediate, first, second);
+	bed_tally_free(&t);
+	pcap_close(handle);
+}
+
 /*
  * A break requested while packets wait in the ring: stock's TPACKET_V3
  * reader (the default) delivers none of them, its immediate-mode reader
@@ -237,6 +271,7 @@ main(int argc, char **argv)
 		break_from_thread(immediate, 1000);
 		break_from_signal(immediate);
 		break_before_loop(immediate);
+		break_nonblocking_idle(immediate);
 		break_with_packets_waiting(immediate);
 		signals_without_break(immediate);
 	}
