@@ -281,7 +281,7 @@ int	pcap_ring_tx_setup_ring(pcap_t *);
 int	pcap_ring_tx_kick(pcap_t *);
 int	pcap_ring_tx_queue(pcap_t *, const void *, int);
 void	pcap_ring_tx_drain(pcap_t *);
-void	pcap_ring_tx_drop_waiting(pcap_t *, int err);
+void	pcap_ring_tx_drop_waiting(pcap_t *, const char *call, int err);
 int	pcap_ring_tx_interrupted(pcap_t *, const char *call);
 void	pcap_ring_tx_own(pcap_t *, struct pcap_ring_tx *);
 

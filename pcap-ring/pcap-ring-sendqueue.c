@@ -119,21 +119,29 @@ record_due(pcap_t *p, long long ts, long long prev_ts, long long prev_due,
 }
 
 /*
- * A thread cancelled while the queue waits (for a record's time, for
- * room), where the TX lock is released.  Its records that the kernel has
- * not taken are dropped and counted (pcap_inject_flush() reports them):
- * else the next kick, maybe long after, would send what the cancelled
- * call left.  Later injections are no longer the queue's.
+ * A thread cancelled while the queue waits (for the frames injected
+ * before it, a record's time, room), where the TX lock is released.
+ * Later injections are no longer the queue's.  On a handle that does not
+ * batch, only the queue's records use the ring (pcap_inject() is send()),
+ * and nothing would kick the ring until the next queue or pcap_close():
+ * the records the kernel has not taken are dropped and counted, and
+ * pcap_inject_flush() reports them.  On a batched handle they wait with
+ * the frames other threads injected meanwhile, which must not be lost,
+ * and go with the handle's next kick, as injected frames do.
  */
 static void
 end_cancelled_transmit(void *arg)
 {
 	pcap_t *p = arg;
 	struct pcap_ring_tx *tx = &((struct pcap_ring *)libpcap_priv(p))->tx;
+	int queued;
 
 	(void)pcap_ring_tx_lock(tx);	/* not held here */
+	queued = tx->in_sendqueue;
 	tx->in_sendqueue = 0;
-	pcap_ring_tx_drop_waiting(p, ECANCELED);
+	if (queued && tx->batch == 0)
+		pcap_ring_tx_drop_waiting(p, "pcap_sendqueue_transmit",
+		    ECANCELED);
 	pcap_ring_tx_unlock(tx);
 }
 

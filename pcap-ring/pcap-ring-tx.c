@@ -310,9 +310,10 @@ report_loss(pcap_t *p)
 /*
  * The waiting frames must not go (the kernel can take none of them, or
  * the send queue they belong to was cancelled): drop and count them.
+ * call names what failed: send, or the cancelled call.
  */
 static void
-drop_waiting(pcap_t *p, int err)
+drop_waiting(pcap_t *p, const char *call, int err)
 {
 	struct pcap_ring_tx *tx = tx_of(p);
 	unsigned long long first = ring_tx_first_unsent_seq(&tx->ring);
@@ -320,8 +321,8 @@ drop_waiting(pcap_t *p, int err)
 	char why[PCAP_ERRBUF_SIZE];
 
 	libpcap_fmt_errmsg_for_errno(why, sizeof(why), err,
-	    "%s: send: dropped %u queued frame%s (frames %llu-%llu of this handle)",
-	    tx_ifname(p), n, n == 1 ? "" : "s", first, first + n - 1);
+	    "%s: %s: dropped %u queued frame%s (frames %llu-%llu of this handle)",
+	    tx_ifname(p), call, n, n == 1 ? "" : "s", first, first + n - 1);
 	note_loss(p, first, why);
 	(void)ring_tx_drop_waiting(&tx->ring);
 	set_waiting(tx, TX_IDLE);
@@ -382,7 +383,7 @@ kick(pcap_t *p)
 		case EINTR:
 			break;
 		default:
-			drop_waiting(p, err);
+			drop_waiting(p, "send", err);
 			return -1;
 		}
 		break;
@@ -442,7 +443,7 @@ refused_on_dead_link(pcap_t *p)
 	 * ENETDOWN, as a kick says once the interface is down.  The
 	 * refusals go on: the next wait looks at the interface at once.
 	 */
-	drop_waiting(p, ENETDOWN);
+	drop_waiting(p, "send", ENETDOWN);
 	return -1;
 }
 
@@ -553,7 +554,7 @@ flush(pcap_t *p, int wait, long long due)
 		if (step == 0) {
 			start = pcap_ring_now_ns();
 		} else if (wait == TX_WAIT_CLOSE && pcap_ring_now_ns() > due) {
-			drop_waiting(p, ETIMEDOUT);
+			drop_waiting(p, "send", ETIMEDOUT);
 			return -1;
 		} else if (wait == TX_WAIT_READ &&
 		    (libpcap_break_loop_requested(p) ||
@@ -1235,7 +1236,7 @@ kick_at_exit(pcap_t *p, int give_up)
 		return err == ETIMEDOUT;
 	if (tx->ring.unsent > 0 && flush(p, TX_KICK_ONCE, 0) == 0 && give_up &&
 	    tx->ring.unsent > 0)
-		drop_waiting(p, ETIMEDOUT);
+		drop_waiting(p, "send", ETIMEDOUT);
 	waiting = tx->ring.unsent;
 	pcap_ring_tx_unlock(tx);
 	return waiting;
@@ -1476,12 +1477,12 @@ pcap_ring_tx_drain(pcap_t *p)
 	(void)flush(p, TX_WAIT_TAKEN, 0);
 }
 
-/* Drop the frames the kernel has not taken, noting err as the loss. */
+/* Drop the frames the kernel has not taken, noting call and err as the loss. */
 void
-pcap_ring_tx_drop_waiting(pcap_t *p, int err)
+pcap_ring_tx_drop_waiting(pcap_t *p, const char *call, int err)
 {
 	if (tx_of(p)->ring.unsent > 0)
-		drop_waiting(p, err);
+		drop_waiting(p, call, err);
 }
 
 /*
