@@ -1134,6 +1134,24 @@ cancellation_unwinds(const char *what)
 #endif
 }
 
+/*
+ * Run fn(arg) on a thread, cancel it after secs (in the wait the caller
+ * set up for it), and join it: what the thread returned.
+ */
+static void *
+cancel_after(void *(*fn)(void *), void *arg, double secs)
+{
+	pthread_t tid;
+	void *ret;
+
+	if (pthread_create(&tid, NULL, fn, arg) != 0)
+		bed_fatal("pthread_create");
+	bed_sleep(secs);
+	pthread_cancel(tid);
+	pthread_join(tid, &ret);
+	return ret;
+}
+
 struct replay {
 	pcap_t *p;
 	void *queue;
@@ -1155,7 +1173,6 @@ cancel_waiting_sendqueue(void)
 	static u_char frame[60];
 	struct pcap_pkthdr h;
 	struct replay r;
-	pthread_t tid;
 	int i;
 
 	if (!sendqueue_api() ||
@@ -1174,11 +1191,8 @@ cancel_waiting_sendqueue(void)
 	bed_activate(r.p);
 	r.sync = 1;
 	bed_deadline(5, "a send queue cancelled while it waits");
-	if (pthread_create(&tid, NULL, transmit_queue, &r) != 0)
-		bed_fatal("pthread_create");
-	bed_sleep(0.2);		/* it waits for the second record's time */
-	pthread_cancel(tid);
-	pthread_join(tid, NULL);
+	/* Cancelled while it waits for the second record's time. */
+	(void)cancel_after(transmit_queue, &r, 0.2);
 	loss_reported_by_flush(r.p, "after a send queue cancelled in its wait");
 	bed_deadline_clear();
 	if (bed_failures == 0)
@@ -1229,7 +1243,6 @@ cancel_sendqueue_waiting_for_room(const char *batch)
 	struct pcap_tx_stat ts;
 	struct replay r;
 	unsigned long long pending = 0;
-	pthread_t tid;
 	int i, batched;
 
 	if (!sendqueue_api() ||
@@ -1255,11 +1268,8 @@ cancel_sendqueue_waiting_for_room(const char *batch)
 	bed_activate(r.p);
 	r.sync = 0;
 	bed_deadline(5, "a send queue cancelled while it waits for room");
-	if (pthread_create(&tid, NULL, transmit_queue, &r) != 0)
-		bed_fatal("pthread_create");
-	bed_sleep(0.3);		/* the ring is full of records the kernel cannot take */
-	pthread_cancel(tid);
-	pthread_join(tid, NULL);
+	/* Cancelled while the ring is full of records the kernel cannot take. */
+	(void)cancel_after(transmit_queue, &r, 0.3);
 	effective_net_admin(1);
 	batched = strcmp(batch, "0") != 0;
 	CHECK(bed_tx_stats(r.p, &ts) == 0 &&
@@ -1318,7 +1328,6 @@ cancel_waiting_reader(void)
 {
 	static u_char frame[60];
 	struct pollfd pfd;
-	pthread_t tid;
 	pcap_t *p;
 	uint32_t i;
 
@@ -1330,11 +1339,8 @@ cancel_waiting_reader(void)
 	bed_activate(p);
 	pfd.fd = pcap_get_selectable_fd(p);
 	pfd.events = POLLIN;
-	if (pthread_create(&tid, NULL, loop_until_cancelled, p) != 0)
-		bed_fatal("pthread_create");
-	bed_sleep(0.2);		/* it waits for packets on the idle link */
-	pthread_cancel(tid);
-	pthread_join(tid, NULL);
+	/* Cancelled while it waits for packets on the idle link. */
+	(void)cancel_after(loop_until_cancelled, p, 0.2);
 	for (i = 0; i < 3; i++) {
 		frame_build(frame, i, sizeof(frame), MIX_UDP);
 		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
@@ -1366,7 +1372,6 @@ static void
 cancel_in_close(void)
 {
 	static u_char frame[1000];
-	pthread_t tid;
 	void *ret;
 	pcap_t *p;
 	int fds, i;
@@ -1384,11 +1389,8 @@ cancel_in_close(void)
 	for (i = 0; i < 200; i++)
 		CHECK(pcap_inject(p, frame, sizeof(frame)) == sizeof(frame),
 		    "pcap_inject: %s", pcap_geterr(p));
-	if (pthread_create(&tid, NULL, close_then_end, p) != 0)
-		bed_fatal("pthread_create");
-	bed_sleep(0.2);		/* it waits for the refused frames */
-	pthread_cancel(tid);
-	pthread_join(tid, &ret);
+	/* Cancelled while it waits for the refused frames. */
+	ret = cancel_after(close_then_end, p, 0.2);
 	peer_up();
 	CHECK(ret == PTHREAD_CANCELED, "the closing thread was not cancelled");
 	CHECK(bed_count_fds() == fds,
