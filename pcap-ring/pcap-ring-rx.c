@@ -34,11 +34,12 @@
  * reader takes it with recv().
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/if_ether.h>
+#include <linux/sockios.h>
 
 #include "pcap-ring-layers.h"
 
@@ -135,21 +136,21 @@ v3_read_header(const struct tpacket_hdr_v1 *h1, struct v3_header *h)
  * retire timer may still close the open block and open the next, with
  * plain stores, its number first (prb_open_block()): a header read
  * meanwhile pairs the new number with the last lap's packets.  The timer
- * holds the socket's receive queue lock throughout, and packet_poll()
- * takes it too: a header that reads the same before and after a poll()
- * was not read halfway.  The kernel changes it twice at most, since
- * nothing more comes.
+ * holds the socket's receive queue lock throughout, and packet_ioctl()'s
+ * SIOCINQ takes it too (not a cancellation point, unlike poll()): a
+ * header that reads the same before and after it was not read halfway.
+ * The kernel changes it twice at most, since nothing more comes.
  */
 static void
 v3_settled_header(const struct ring_rx *rx, const struct tpacket_hdr_v1 *h1,
     struct v3_header *h)
 {
-	struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
 	struct v3_header again;
+	int queued;
 
 	v3_read_header(h1, h);
 	for (;;) {
-		(void)poll(&pfd, 1, 0);
+		(void)ioctl(rx->fd, SIOCINQ, &queued);
 		v3_read_header(h1, &again);
 		if (again.seq == h->seq && again.num_pkts == h->num_pkts &&
 		    again.first == h->first && again.len == h->len)
