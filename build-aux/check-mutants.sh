@@ -249,6 +249,16 @@ mutant ifdrop-unreadable-wraps pcap-ring.c \
 	'/^interface_drops/,/^}/s/^\t\t\tcontinue;$/\t\t\treturn -1;/' \
 	"test-iface-faults"
 
+# A ring of the size the program asked for, or of read timeout 0, in
+# blocks larger than stock's 256 KiB: a read with timeout 0 waits for more
+# traffic, and hands over more packets, than with stock.
+mutant v3-blocks-unlike-stock pcap-ring-setup.c \
+	'/^ring_sock_layout_v3/,/^}/s/(stock_blocks || /((stock_blocks \&\& 0) || /' \
+	"test-nonblock-timeout"
+mutant v3-blocks-timeout0-large pcap-ring-int.h \
+	'/^pcap_ring_stock_blocks/,/^}/s/return retire_tov == UINT_MAX ||/return retire_tov == 1 ||/' \
+	"test-nonblock-timeout"
+
 # A send queue cancelled while it waits for room leaves its records that
 # the kernel has not taken in the ring, for a later kick to send; or, on a
 # batched handle, drops them with the frames other threads injected.

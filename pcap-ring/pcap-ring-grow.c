@@ -429,7 +429,8 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 		return -1;
 	if (libpcap_get_promisc(p) && pcap_ring_set_promiscuous(p, fd) != 0)
 		return -1;
-	ring_sock_layout_v3(&l, size);
+	ring_sock_layout_v3(&l, size,
+	    pcap_ring_stock_blocks(p, size, g->retire_tov));
 	if (ring_sock_map_ring(fd, PACKET_RX_RING, TPACKET_V3, &l, g->retire_tov,
 	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
 	    &g->next_map) == -1)

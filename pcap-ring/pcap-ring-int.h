@@ -6,6 +6,7 @@
 #define pcap_ring_int_h
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
@@ -221,6 +222,19 @@ pcap_ring_protocol(pcap_t *p)
 	int protocol = libpcap_get_protocol(p);
 
 	return htons(protocol != 0 ? protocol : ETH_P_ALL);
+}
+
+/*
+ * Whether a capture ring of size bytes gets stock's 256 KiB blocks
+ * (ring_sock_layout_v3()): the ring the program asked for, and any ring
+ * whose blocks retire only when full (read timeout 0).  A larger ring
+ * that pcap-ring chose (its default, a grown one) gets larger blocks.
+ */
+static inline int
+pcap_ring_stock_blocks(pcap_t *p, unsigned int size, unsigned int retire_tov)
+{
+	return retire_tov == UINT_MAX ||
+	    size <= (unsigned int)libpcap_get_buffer_size(p);
 }
 
 #define NSEC_PER_SEC	1000000000LL

@@ -182,17 +182,23 @@ round_up(unsigned int n, unsigned int unit)
 }
 
 /*
- * TPACKET_V3: whole blocks of packets.  Large blocks for large buffers
- * (fewer wake-ups), never fewer than about eight blocks unless the buffer
- * is tiny, and never below 256 KiB so that a maximum-size snapshot fits
- * as it does with stock libpcap.
+ * TPACKET_V3: whole blocks of packets.  A block is what a read hands over
+ * at once and what the read timeout retires, so stock_blocks asks for
+ * stock libpcap's 256 KiB whatever the size: a timeout of 0 then waits as
+ * long for a full block, a paused reader keeps as many timeouts' worth of
+ * a slow link, and a read after a burst returns as many packets.
+ * Otherwise large buffers get large blocks (fewer wake-ups of a reader
+ * that keeps up), at least about eight of them; 256 KiB is the least,
+ * which holds a maximum-size snapshot.
  */
 void
-ring_sock_layout_v3(struct ring_layout *l, unsigned int buffer_size)
+ring_sock_layout_v3(struct ring_layout *l, unsigned int buffer_size,
+    int stock_blocks)
 {
 	unsigned int block = RING_MAX_BLOCK_SIZE;
 
-	while (block > RING_MIN_BLOCK_SIZE && (uint64_t)block * 8 > buffer_size)
+	while (block > RING_STOCK_BLOCK_SIZE &&
+	    (stock_blocks || (uint64_t)block * 8 > buffer_size))
 		block >>= 1;
 	l->block_size = block;
 	l->block_nr = round_up(buffer_size, block);

@@ -857,8 +857,17 @@ setup_rx_ring(pcap_t *p)
 		return PCAP_ERROR;
 	if (ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
+	/* A block retires after the timeout; 0 means never, and a negative
+	 * timeout lets the kernel choose. */
+	if (pr->timeout > 0)
+		tov = (unsigned int)pr->timeout;
+	else if (pr->timeout == 0)
+		tov = UINT_MAX;
+	else
+		tov = 0;
 	if (version == TPACKET_V3) {
-		ring_sock_layout_v3(&l, pr->grow.size);
+		ring_sock_layout_v3(&l, pr->grow.size,
+		    pcap_ring_stock_blocks(p, pr->grow.size, tov));
 	} else {
 		if ((ret = v2_frame_size(p, hdrlen, &frame_size, &whole_len)) != 0)
 			return ret;
@@ -870,14 +879,6 @@ setup_rx_ring(pcap_t *p)
 	if ((tstamp_status = set_adapter_tstamp(p)) < 0)
 		return tstamp_status;
 
-	/* A block retires after the timeout; 0 means never, and a negative
-	 * timeout lets the kernel choose. */
-	if (pr->timeout > 0)
-		tov = (unsigned int)pr->timeout;
-	else if (pr->timeout == 0)
-		tov = UINT_MAX;
-	else
-		tov = 0;
 	if (ring_sock_map_ring(fd, PACKET_RX_RING, version, &l, tov,
 	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
 	    &pr->rx_map) == -1)
