@@ -258,6 +258,9 @@ mutant v3-blocks-unlike-stock pcap-ring-setup.c \
 mutant v3-blocks-timeout0-large pcap-ring-int.h \
 	'/^pcap_ring_stock_blocks/,/^}/s/return retire_tov == UINT_MAX ||/return retire_tov == 1 ||/' \
 	"test-nonblock-timeout"
+mutant v3-blocks-asked-large pcap-ring-int.h \
+	'/^pcap_ring_stock_blocks/,/^}/s/^\t    size <= (unsigned int)libpcap_get_buffer_size(p);$/\t    (size <= (unsigned int)libpcap_get_buffer_size(p) \&\& 0);/' \
+	"test-nonblock-timeout"
 
 # A send queue cancelled while it waits for room leaves its records that
 # the kernel has not taken in the ring, for a later kick to send; or, on a

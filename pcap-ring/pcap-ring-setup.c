@@ -188,8 +188,9 @@ round_up(unsigned int n, unsigned int unit)
  * long for a full block, a paused reader keeps as many timeouts' worth of
  * a slow link, and a read after a burst returns as many packets.
  * Otherwise large buffers get large blocks (fewer wake-ups of a reader
- * that keeps up), at least about eight of them; 256 KiB is the least,
- * which holds a maximum-size snapshot.
+ * that keeps up), at least about eight of them, and never below stock's
+ * 256 KiB (a packet longer than a block less its headers is cut, as it
+ * is with stock).
  */
 void
 ring_sock_layout_v3(struct ring_layout *l, unsigned int buffer_size,

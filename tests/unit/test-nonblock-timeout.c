@@ -14,7 +14,9 @@
  *   otherwise a dispatch returns once a buffer block is full, and not
  *   before, however slowly the traffic comes, with as many packets as
  *   stock's 256 KiB block holds, whatever the buffer size (a program
- *   with timeout 0 waits as long as with stock).
+ *   with timeout 0 waits as long as with stock); so does a dispatch with
+ *   a timeout longer than the block takes to fill, from a buffer of the
+ *   size the program asked for.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -239,13 +241,14 @@ send_until_dispatched(void *arg)
 }
 
 /*
- * Timeout 0 without immediate mode: a dispatch returns when a block fills,
- * with that block's frames: as many as with stock, whatever the buffer
- * size (0: none asked for; pcap-ring's default ring is larger than
- * stock's).
+ * Without immediate mode a blocking dispatch during traffic returns when a
+ * block fills (with timeout 0, and before a longer timeout), with that
+ * block's frames: as many as with stock, whatever the buffer size the
+ * program asked for (0: none; pcap-ring's default ring is larger than
+ * stock's, in stock's blocks only with timeout 0).
  */
 static void
-timeout_zero_block(int buffer_size)
+dispatch_one_block(int buffer_size, int timeout)
 {
 	struct bed_tally t;
 	struct pcap_stat ps;
@@ -254,14 +257,14 @@ timeout_zero_block(int buffer_size)
 	int ret;
 
 	handle = bed_create(bed.veth_b);
-	MUST(pcap_set_timeout(handle, 0));
+	MUST(pcap_set_timeout(handle, timeout));
 	if (buffer_size != 0)
 		MUST(pcap_set_buffer_size(handle, buffer_size));
 	bed_activate(handle);
 	bed_tally_init(&t, 0, 60000);
 	dispatch_done = 0;
 	pthread_create(&tid, NULL, send_until_dispatched, &sent);
-	bed_deadline(30, "timeout 0: pcap_dispatch while traffic flows");
+	bed_deadline(30, "pcap_dispatch while traffic flows");
 	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
 	__atomic_store_n(&dispatch_done, 1, __ATOMIC_RELEASE);
 	pthread_join(tid, NULL);
@@ -269,14 +272,15 @@ timeout_zero_block(int buffer_size)
 	CHECK(ret >= FULL_BLOCK_FRAMES && ret <= FULL_BLOCK_FRAMES_MAX &&
 	    (unsigned long)ret == t.frames &&
 	    t.dup == 0 && t.reorder == 0 && t.bad == 0 && t.last == ret - 1,
-	    "timeout 0, buffer %d: pcap_dispatch returned %d (a full block is %d to %d): frames %lu last %lld dup %lu reorder %lu bad %lu",
-	    buffer_size, ret, FULL_BLOCK_FRAMES, FULL_BLOCK_FRAMES_MAX,
+	    "timeout %d, buffer %d: pcap_dispatch returned %d (a full block is %d to %d): frames %lu last %lld dup %lu reorder %lu bad %lu",
+	    timeout, buffer_size, ret, FULL_BLOCK_FRAMES, FULL_BLOCK_FRAMES_MAX,
 	    t.frames, (long long)t.last, t.dup, t.reorder, t.bad);
 	CHECK(pcap_stats(handle, &ps) == 0 && ps.ps_drop == 0,
-	    "timeout 0: %u dropped", ps.ps_drop);
+	    "timeout %d, buffer %d: %u dropped", timeout, buffer_size,
+	    ps.ps_drop);
 	if (ret >= FULL_BLOCK_FRAMES && ret <= FULL_BLOCK_FRAMES_MAX)
-		bed_ok("timeout 0, buffer %d: a blocking pcap_dispatch returned frames 0..%d in order once a 256 KiB block filled (%u sent)",
-		    buffer_size, ret - 1, sent);
+		bed_ok("timeout %d, buffer %d: a blocking pcap_dispatch returned frames 0..%d in order once a 256 KiB block filled (%u sent)",
+		    timeout, buffer_size, ret - 1, sent);
 	bed_tally_free(&t);
 	pcap_close(handle);
 }
@@ -293,8 +297,9 @@ main(int argc, char **argv)
 		timeout_single_packet(immediate);
 	}
 	timeout_zero_immediate();
-	timeout_zero_block(2 * 1024 * 1024);
-	timeout_zero_block(8 * 1024 * 1024);
-	timeout_zero_block(0);
+	dispatch_one_block(2 * 1024 * 1024, 0);
+	dispatch_one_block(8 * 1024 * 1024, 0);
+	dispatch_one_block(0, 0);
+	dispatch_one_block(8 * 1024 * 1024, 1000);
 	return bed_finish();
 }
