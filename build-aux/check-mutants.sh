@@ -258,6 +258,9 @@ mutant v3-blocks-unlike-stock pcap-ring-setup.c \
 mutant v3-blocks-timeout0-large pcap-ring-int.h \
 	'/^pcap_ring_stock_blocks/,/^}/s/return retire_tov == UINT_MAX ||/return retire_tov == 1 ||/' \
 	"test-nonblock-timeout"
+mutant v3-blocks-timeout-negative-large pcap-ring-int.h \
+	'/^pcap_ring_stock_blocks/,/^}/s/ || retire_tov == 0 ||/ ||/' \
+	"test-nonblock-timeout"
 mutant v3-blocks-asked-large pcap-ring-int.h \
 	'/^pcap_ring_stock_blocks/,/^}/s/^\t    size <= (unsigned int)libpcap_get_buffer_size(p);$/\t    (size <= (unsigned int)libpcap_get_buffer_size(p) \&\& 0);/' \
 	"test-nonblock-timeout"

@@ -226,14 +226,16 @@ pcap_ring_protocol(pcap_t *p)
 
 /*
  * Whether a capture ring of size bytes gets stock's 256 KiB blocks
- * (ring_sock_layout_v3()): the ring the program asked for, and any ring
- * whose blocks retire only when full (read timeout 0).  A larger ring
- * that pcap-ring chose (its default, a grown one) gets larger blocks.
+ * (ring_sock_layout_v3()): the ring the program asked for, any ring whose
+ * blocks retire only when full (read timeout 0), and any whose retire
+ * timer the kernel derives from the block size (a negative timeout).  A
+ * larger ring that pcap-ring chose (its default, a grown one) gets larger
+ * blocks.
  */
 static inline int
 pcap_ring_stock_blocks(pcap_t *p, unsigned int size, unsigned int retire_tov)
 {
-	return retire_tov == UINT_MAX ||
+	return retire_tov == UINT_MAX || retire_tov == 0 ||
 	    size <= (unsigned int)libpcap_get_buffer_size(p);
 }
 
