@@ -261,6 +261,12 @@ mutant v3-blocks-timeout0-large pcap-ring-int.h \
 mutant v3-blocks-timeout-negative-large pcap-ring-int.h \
 	'/^pcap_ring_stock_blocks/,/^}/s/ || retire_tov == 0 ||/ ||/' \
 	"test-nonblock-timeout"
+mutant nano-stamps-per-socket pcap-ring.c \
+	's/^\tif (pr->nano \&\& ring_sock_stamp_at_entry(fd,/\tif (0 \&\& ring_sock_stamp_at_entry(fd,/' \
+	"test-options"
+mutant nano-stamps-per-socket-grown pcap-ring-grow.c \
+	's/^\t    (pr->nano \&\& ring_sock_stamp_at_entry(fd,/\t    (0 \&\& ring_sock_stamp_at_entry(fd,/' \
+	"test-ring-grow"
 mutant v3-blocks-asked-large pcap-ring-int.h \
 	'/^pcap_ring_stock_blocks/,/^}/s/^\t    size <= (unsigned int)libpcap_get_buffer_size(p);$/\t    (size <= (unsigned int)libpcap_get_buffer_size(p) \&\& 0);/' \
 	"test-nonblock-timeout"

@@ -362,3 +362,22 @@ ring_sock_set_reserve(int fd, unsigned int reserve, char *errbuf)
 	}
 	return 0;
 }
+
+/*
+ * Have the kernel stamp every packet once, as it enters the stack
+ * (SO_TIMESTAMPNS turns that on for the machine), as stock libpcap asks
+ * for nanosecond precision: the packet sockets then hand over that one
+ * stamp, where otherwise each reads the clock itself as it takes the
+ * packet, later and a little apart.
+ */
+int
+ring_sock_stamp_at_entry(int fd, char *errbuf)
+{
+	int on = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == -1) {
+		ring_sock_errmsg(errbuf, errno, "setsockopt (SO_TIMESTAMPNS)");
+		return -1;
+	}
+	return 0;
+}

@@ -857,6 +857,8 @@ setup_rx_ring(pcap_t *p)
 		return PCAP_ERROR;
 	if (ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
+	if (pr->nano && ring_sock_stamp_at_entry(fd, libpcap_errbuf(p)) == -1)
+		return PCAP_ERROR;
 	/* A block retires after the timeout; 0 means never, and a negative
 	 * timeout lets the kernel choose. */
 	if (pr->timeout > 0)

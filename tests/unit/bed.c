@@ -646,6 +646,68 @@ bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
 	bed_deadline_clear();
 }
 
+struct bed_stamps {
+	int nano;		/* the handle's precision is nanoseconds */
+	unsigned int n;
+	int64_t ns[BED_STAMPED_FRAMES];
+};
+
+static void
+record_stamp(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct bed_stamps *s = (struct bed_stamps *)user;
+	int intact;
+	int64_t seq = frame_seq(bytes, h->caplen, h->len, &intact);
+
+	if (seq < 0 || seq >= BED_STAMPED_FRAMES)
+		return;
+	s->ns[seq] = (int64_t)h->ts.tv_sec * 1000000000 +
+	    (s->nano ? h->ts.tv_usec : (int64_t)h->ts.tv_usec * 1000);
+	s->n++;
+}
+
+unsigned int
+bed_stamps_alike(pcap_t *a, pcap_t *b, int sender_fd)
+{
+	struct bed_stamps sa, sb;
+	unsigned int alike = 0;
+	uint32_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	memset(&sb, 0, sizeof(sb));
+	sa.nano = pcap_get_tstamp_precision(a) == PCAP_TSTAMP_PRECISION_NANO;
+	sb.nano = pcap_get_tstamp_precision(b) == PCAP_TSTAMP_PRECISION_NANO;
+	for (i = 0; i < BED_STAMPED_FRAMES; i++) {
+		bed_send(sender_fd, i, 1, 100, 100, MIX_UDP, NULL);
+		bed_sleep(0.005);
+	}
+	bed_drain(a, record_stamp, (u_char *)&sa, NULL, 0, 0.3);
+	bed_drain(b, record_stamp, (u_char *)&sb, NULL, 0, 0.3);
+	CHECK(sa.n == BED_STAMPED_FRAMES && sb.n == BED_STAMPED_FRAMES,
+	    "time stamps: %u and %u of %d frames captured", sa.n, sb.n,
+	    BED_STAMPED_FRAMES);
+	for (i = 0; i < BED_STAMPED_FRAMES; i++)
+		alike += sa.ns[i] != 0 &&
+		    sa.ns[i] / 1000 == sb.ns[i] / 1000;
+	return alike;
+}
+
+int
+bed_stamps_per_socket(int sender_fd)
+{
+	pcap_t *a = bed_open_nonblocking(2 * 1024 * 1024, 50);
+	pcap_t *b = bed_open_nonblocking(2 * 1024 * 1024, 50);
+	unsigned int alike = bed_stamps_alike(a, b, sender_fd);
+
+	pcap_close(b);
+	pcap_close(a);
+	if (alike <= BED_STAMPED_FRAMES / 2)
+		return 1;
+	bed_skip_case("time stamps: two microsecond handles stamped %u of %d frames alike: a socket has the kernel stamp packets already",
+	    alike, BED_STAMPED_FRAMES);
+	return 0;
+}
+
 int
 bed_count_fds(void)
 {

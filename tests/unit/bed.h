@@ -185,6 +185,22 @@ int	bed_inject_flush(pcap_t *p);
 void	bed_drain(pcap_t *p, pcap_handler cb, u_char *user,
 	    const unsigned long *count, unsigned long want, double idle);
 
+/*
+ * Send frames 0..BED_STAMPED_FRAMES-1 from sender_fd, 5 ms apart, read
+ * them from two non-blocking handles on VETH_B, and count the frames both
+ * stamped alike, to the microsecond.  CHECKs that both saw every frame.
+ */
+#define BED_STAMPED_FRAMES	20
+unsigned int bed_stamps_alike(pcap_t *a, pcap_t *b, int sender_fd);
+
+/*
+ * Whether two microsecond handles stamp most frames apart: each packet
+ * socket reads the clock as it takes the packet, unless some socket on
+ * the machine has the kernel stamp every packet as it enters the stack.
+ * If not, the case cannot tell whether a handle turns that on: skipped.
+ */
+int	bed_stamps_per_socket(int sender_fd);
+
 /* Descriptors this process has open. */
 int	bed_count_fds(void);
 

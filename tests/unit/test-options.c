@@ -13,7 +13,9 @@
  * - the packet ring is mapped below 4 GiB (MAP_32BIT) once
  *   pcap_init(PCAP_MMAP_32BIT) asked for it (libpcap master), and not
  *   before; so is every packet pcap_next_ex() hands over, also the ones
- *   copied out of the ring.
+ *   copied out of the ring;
+ * - with nanosecond precision a packet has one time stamp, the same in
+ *   every handle of the process.
  */
 #include <limits.h>
 #include <string.h>
@@ -27,11 +29,12 @@ static int sender_a, sender_b;
 
 static pcap_t *
 open_capture(const char *dev, int immediate, int promisc, int snaplen,
-    int buffer_size)
+    int buffer_size, int precision)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p = bed_create(dev);
 
+	MUST(pcap_set_tstamp_precision(p, precision));
 	MUST(pcap_set_immediate_mode(p, immediate));
 	MUST(pcap_set_promisc(p, promisc));
 	MUST(pcap_set_timeout(p, 50));
@@ -71,7 +74,7 @@ direction(pcap_direction_t d, const char *name, unsigned int want_in,
 	unsigned int in, out;
 	pcap_t *p;
 
-	p = open_capture(bed.veth_b, 0, 0, 0, 0);
+	p = open_capture(bed.veth_b, 0, 0, 0, 0, PCAP_TSTAMP_PRECISION_MICRO);
 	CHECK(pcap_setdirection(p, d) == 0, "pcap_setdirection(%s): %s", name,
 	    pcap_geterr(p));
 	bed_tally_init(&t, 0, 200);
@@ -129,7 +132,7 @@ inbound_filter(void)
 	struct bpf_program prog;
 	pcap_t *p;
 
-	p = open_capture(bed.veth_b, 0, 0, 0, 0);
+	p = open_capture(bed.veth_b, 0, 0, 0, 0, PCAP_TSTAMP_PRECISION_MICRO);
 	if (pcap_compile(p, &prog, "inbound", 1, PCAP_NETMASK_UNKNOWN) == 0) {
 		bed_ok("a live handle compiles \"inbound\" (%u instructions)",
 		    prog.bf_len);
@@ -158,7 +161,8 @@ promiscuous(void)
 	/* Off, on, and off again: closing the handle leaves promiscuous mode. */
 	for (round = 0; round < 3; round++) {
 		promisc = round == 1;
-		p = open_capture(br, 0, promisc, 0, 0);
+		p = open_capture(br, 0, promisc, 0, 0,
+		    PCAP_TSTAMP_PRECISION_MICRO);
 		bed_tally_init(&t, 0, 20);
 		bed_send(sender_a, 0, 10, 60, 1514, MIX_UDP, own);
 		bed_send(sender_a, 10, 10, 60, 1514, MIX_UDP, foreign);
@@ -200,7 +204,8 @@ snaplen(int immediate, int requested, int want)
 	unsigned int want_caplen = want < 1514 ? (unsigned int)want : 1514;
 	pcap_t *p;
 
-	p = open_capture(bed.veth_b, immediate, 0, requested, 0);
+	p = open_capture(bed.veth_b, immediate, 0, requested, 0,
+	    PCAP_TSTAMP_PRECISION_MICRO);
 	CHECK(pcap_snapshot(p) == want,
 	    "immediate %d: snaplen %d: pcap_snapshot %d, want %d", immediate,
 	    requested, pcap_snapshot(p), want);
@@ -262,7 +267,7 @@ ring_mapping(int low, const char *what)
 	FILE *f;
 	pcap_t *p;
 
-	p = open_capture(bed.veth_b, 0, 0, 0, 0);
+	p = open_capture(bed.veth_b, 0, 0, 0, 0, PCAP_TSTAMP_PRECISION_MICRO);
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", pcap_fileno(p));
 	len = readlink(link, sock, sizeof(sock) - 1);
 	if (len <= 0)
@@ -306,7 +311,7 @@ packets_low(int immediate)
 	pcap_t *p;
 	int ret;
 
-	p = open_capture(bed.veth_b, immediate, 0, 0, 0);
+	p = open_capture(bed.veth_b, immediate, 0, 0, 0, PCAP_TSTAMP_PRECISION_MICRO);
 	if (immediate && bed_sh("ip link set %s mtu 9000 && ip -n %s link set %s mtu 9000",
 	    bed.veth_b, bed.ns_a, bed.veth_a) != 0)
 		bed_fatal("ip link set mtu 9000");
@@ -332,6 +337,33 @@ packets_low(int immediate)
 	pcap_close(p);
 }
 #endif
+
+/*
+ * Nanosecond precision has the kernel stamp each packet once, as it
+ * enters the stack (SO_TIMESTAMPNS, as stock asks for it), and every
+ * packet socket hands over that stamp: the handles of a process agree.
+ */
+static void
+nanosecond_stamps(void)
+{
+	pcap_t *micro, *nano;
+	unsigned int alike;
+
+	if (!bed_stamps_per_socket(sender_a))
+		return;
+	micro = open_capture(bed.veth_b, 0, 0, 0, 0,
+	    PCAP_TSTAMP_PRECISION_MICRO);
+	nano = open_capture(bed.veth_b, 0, 0, 0, 0, PCAP_TSTAMP_PRECISION_NANO);
+	alike = bed_stamps_alike(micro, nano, sender_a);
+	CHECK(alike == BED_STAMPED_FRAMES,
+	    "time stamps: a microsecond and a nanosecond handle stamped %u of %d frames alike",
+	    alike, BED_STAMPED_FRAMES);
+	if (alike == BED_STAMPED_FRAMES)
+		bed_ok("time stamps: a microsecond and a nanosecond handle stamped all %u frames alike",
+		    alike);
+	pcap_close(nano);
+	pcap_close(micro);
+}
 
 /* Last: pcap_init(PCAP_MMAP_32BIT) cannot be undone. */
 static void
@@ -379,6 +411,7 @@ main(int argc, char **argv)
 		buffer_size(immediate, 1);
 		buffer_size(immediate, INT_MAX);
 	}
+	nanosecond_stamps();
 	mmap_32bit();
 	return bed_finish();
 }

@@ -8,6 +8,8 @@
  * - a step while the kernel still fills a block loses none of its packets,
  *   and dumpcap's loop (poll(), then one packet) is woken for the new
  *   ring's packets while that block, never readable, is being read;
+ * - a nanosecond handle's stamps come from the kernel's stamp of the
+ *   packet as it entered the stack, as stock's, also after a step;
  * - slow traffic, read as it comes, leaves the ring at 2 MiB;
  * - growth is opted into with PCAP_RING_BUFFER_MAX (64 here): 0, or no
  *   variable, keeps the ring at the size asked for;
@@ -166,6 +168,45 @@ grows_on_burst(int next_ex)
 		    how, after / MIB, t.frames, ps.ps_drop, 2 * BURST, BURST);
 	bed_tally_free(&t);
 	pcap_close(p);
+}
+
+/*
+ * A nanosecond handle's larger ring has the kernel stamp packets as they
+ * enter the stack too, after the step closed the socket that first asked
+ * for it: a microsecond handle opened beside it stamps alike.
+ */
+static void
+nanosecond_stamps_after_step(void)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_stat ps;
+	struct bed_tally t;
+	unsigned long after;
+	unsigned int alike;
+	pcap_t *nano, *micro;
+
+	if (!bed_stamps_per_socket(sender_fd))
+		return;
+	nano = bed_create(bed.veth_b);
+	MUST(pcap_set_tstamp_precision(nano, PCAP_TSTAMP_PRECISION_NANO));
+	MUST(pcap_set_buffer_size(nano, 2 * MIB));
+	MUST(pcap_set_timeout(nano, 50));
+	bed_activate(nano);
+	if (pcap_setnonblock(nano, 1, errbuf) != 0)
+		bed_fatal("pcap_setnonblock: %s", errbuf);
+	burst_while_stalled(nano, &t, &ps, 0);
+	after = bed_ring_mapping_bytes();
+	micro = bed_open_nonblocking(2 * MIB, 50);
+	alike = bed_stamps_alike(nano, micro, sender_fd);
+	CHECK(after > 2 * MIB && alike == BED_STAMPED_FRAMES,
+	    "nanosecond handle grown to %lu bytes: %u of %d frames stamped alike with a microsecond handle",
+	    after, alike, BED_STAMPED_FRAMES);
+	if (after > 2 * MIB && alike == BED_STAMPED_FRAMES)
+		bed_ok("nanosecond handle grown to %lu MiB: all %u frames stamped alike with a microsecond handle",
+		    after / MIB, alike);
+	pcap_close(micro);
+	bed_tally_free(&t);
+	pcap_close(nano);
 }
 
 static void
@@ -917,6 +958,7 @@ main(int argc, char **argv)
 	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
 	grows_on_burst(0);
 	grows_on_burst(1);
+	nanosecond_stamps_after_step();
 	open_block_at_switch();
 	open_block_one_per_poll();
 	slow_traffic();
