@@ -267,6 +267,9 @@ mutant nano-stamps-per-socket pcap-ring.c \
 mutant nano-stamps-per-socket-grown pcap-ring-grow.c \
 	's/^\t    (pr->nano \&\& ring_sock_stamp_at_entry(fd,/\t    (0 \&\& ring_sock_stamp_at_entry(fd,/' \
 	"test-ring-grow"
+mutant grown-ring-unbound pcap-ring-grow.c \
+	's/^\tif (ring_sock_bind(fd, pr->ifindex, 0, libpcap_errbuf(p)) != 0 ||$/\tif (/' \
+	"test-ring-grow"
 mutant v3-blocks-asked-large pcap-ring-int.h \
 	'/^pcap_ring_stock_blocks/,/^}/s/^\t    size <= (unsigned int)libpcap_get_buffer_size(p);$/\t    (size <= (unsigned int)libpcap_get_buffer_size(p) \&\& 0);/' \
 	"test-nonblock-timeout"

@@ -419,7 +419,14 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 	struct ring_layout l;
 	unsigned int hdrlen;
 
-	if (ring_sock_set_version(fd, TPACKET_V3, &hdrlen, pr->ifname,
+	/*
+	 * Bound to the interface first, with protocol 0 (nothing comes in),
+	 * as the capture socket: with a negative timeout the kernel derives
+	 * a block's retire timer from the speed of the socket's interface as
+	 * the ring is made, and takes 8 ms for a socket bound to none.
+	 */
+	if (ring_sock_bind(fd, pr->ifindex, 0, libpcap_errbuf(p)) != 0 ||
+	    ring_sock_set_version(fd, TPACKET_V3, &hdrlen, pr->ifname,
 	    libpcap_errbuf(p)) == -1 ||
 	    ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1 ||
 	    (pr->nano && ring_sock_stamp_at_entry(fd, libpcap_errbuf(p)) == -1))

@@ -228,7 +228,8 @@ pcap_ring_protocol(pcap_t *p)
  * Whether a capture ring of size bytes gets stock's 256 KiB blocks
  * (ring_sock_layout_v3()): the ring the program asked for, any ring whose
  * blocks retire only when full (read timeout 0), and any whose retire
- * timer the kernel derives from the block size (a negative timeout).  A
+ * timer the kernel derives from the block size (a negative timeout, with
+ * the link speed).  A
  * larger ring that pcap-ring chose (its default, a grown one) gets larger
  * blocks.
  */

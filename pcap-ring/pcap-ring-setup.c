@@ -184,11 +184,11 @@ round_up(unsigned int n, unsigned int unit)
 /*
  * TPACKET_V3: whole blocks of packets.  A block is what a read hands over
  * at once and what the read timeout retires (with a negative timeout, a
- * timer the kernel derives from the block size), so stock_blocks asks for
- * stock libpcap's 256 KiB whatever the size: a timeout of 0 then waits as
- * long for a full block, a negative one as briefly, a paused reader keeps
- * as many timeouts' worth of a slow link, and a read after a burst
- * returns as many packets.
+ * timer the kernel derives from the block size and link speed), so
+ * stock_blocks asks for stock libpcap's 256 KiB whatever the size: a
+ * timeout of 0 then waits as long for a full block, a negative one as
+ * briefly, a paused reader keeps as many timeouts' worth of a slow link,
+ * and a read after a burst returns as many packets.
  * Otherwise large buffers get large blocks (fewer wake-ups of a reader
  * that keeps up), at least about eight of them, and never below stock's
  * 256 KiB (a packet longer than a block less its headers is cut, as it

@@ -646,6 +646,31 @@ bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
 	bed_deadline_clear();
 }
 
+struct bed_rx_ring bed_last_rx_ring;
+
+int
+setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	static int (*next_setsockopt)(int, int, int, const void *, socklen_t);
+	struct sockaddr_ll sll;
+	socklen_t sll_len = sizeof(sll);
+	int saved_errno = errno;
+
+	if (next_setsockopt == NULL)
+		next_setsockopt = (int (*)(int, int, int, const void *,
+		    socklen_t))dlsym(RTLD_NEXT, "setsockopt");
+	if (level == SOL_PACKET && name == PACKET_RX_RING &&
+	    len == sizeof(bed_last_rx_ring.req) &&
+	    ((const struct tpacket_req3 *)val)->tp_block_nr != 0) {
+		memcpy(&bed_last_rx_ring.req, val, sizeof(bed_last_rx_ring.req));
+		memset(&sll, 0, sizeof(sll));
+		bed_last_rx_ring.ifindex = getsockname(fd,
+		    (struct sockaddr *)&sll, &sll_len) == 0 ? sll.sll_ifindex : 0;
+		errno = saved_errno;
+	}
+	return next_setsockopt(fd, level, name, val, len);
+}
+
 struct bed_stamps {
 	int nano;		/* the handle's precision is nanoseconds */
 	unsigned int n;
@@ -677,6 +702,11 @@ bed_stamps_alike(pcap_t *a, pcap_t *b, int sender_fd)
 	memset(&sb, 0, sizeof(sb));
 	sa.nano = pcap_get_tstamp_precision(a) == PCAP_TSTAMP_PRECISION_NANO;
 	sb.nano = pcap_get_tstamp_precision(b) == PCAP_TSTAMP_PRECISION_NANO;
+	/*
+	 * The first socket that asks for stamps at entry has the kernel turn
+	 * them on from a work item, a moment later (net_enable_timestamp()).
+	 */
+	bed_sleep(0.05);
 	for (i = 0; i < BED_STAMPED_FRAMES; i++) {
 		bed_send(sender_fd, i, 1, 100, 100, MIX_UDP, NULL);
 		bed_sleep(0.005);

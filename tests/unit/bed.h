@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <linux/if_packet.h>
 #include <pcap/pcap.h>
 
 #include "../tools/frames.h"
@@ -200,6 +201,18 @@ unsigned int bed_stamps_alike(pcap_t *a, pcap_t *b, int sender_fd);
  * If not, the case cannot tell whether a handle turns that on: skipped.
  */
 int	bed_stamps_per_socket(int sender_fd);
+
+/*
+ * The last TPACKET_V3 capture ring asked of the kernel in this process,
+ * and the interface its socket was bound to then (0: none), as the bed's
+ * setsockopt() saw them: it comes before libc's for every caller, the
+ * libraries and their plugins included, and passes each call on.
+ */
+struct bed_rx_ring {
+	struct tpacket_req3 req;
+	int ifindex;
+};
+extern struct bed_rx_ring bed_last_rx_ring;
 
 /* Descriptors this process has open. */
 int	bed_count_fds(void);

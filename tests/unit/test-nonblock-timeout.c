@@ -19,15 +19,15 @@
  *   size the program asked for;
  * - the capture ring asked of the kernel has stock's 256 KiB blocks and
  *   retire timer, except the 32 MiB ring in 1 MiB blocks that pcap-ring
- *   gives a program asking for no size, with a positive timeout.
+ *   gives a program asking for no size, with a positive timeout; its
+ *   socket is bound to the interface then, whose speed the kernel derives
+ *   the timer from when the timeout is negative.
  */
-#include <dlfcn.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <linux/if_packet.h>
+#include <net/if.h>
 
 #include "bed.h"
 
@@ -41,28 +41,6 @@
 static pcap_t *handle;
 static int sender_fd;
 static volatile int dispatch_done;
-
-/* The last TPACKET_V3 capture ring asked of the kernel (setsockopt() below). */
-static struct tpacket_req3 last_rx_ring;
-
-/*
- * Both libraries' setsockopt() calls come here first, as this program
- * defines the symbol: it notes the capture ring and passes every call on.
- */
-int
-setsockopt(int fd, int level, int name, const void *val, socklen_t len)
-{
-	static int (*next_setsockopt)(int, int, int, const void *, socklen_t);
-
-	if (next_setsockopt == NULL)
-		next_setsockopt = (int (*)(int, int, int, const void *,
-		    socklen_t))dlsym(RTLD_NEXT, "setsockopt");
-	if (level == SOL_PACKET && name == PACKET_RX_RING &&
-	    len == sizeof(last_rx_ring) &&
-	    ((const struct tpacket_req3 *)val)->tp_block_nr != 0)
-		memcpy(&last_rx_ring, val, sizeof(last_rx_ring));
-	return next_setsockopt(fd, level, name, val, len);
-}
 
 static pcap_t *
 open_capture(int immediate, int timeout)
@@ -318,13 +296,14 @@ dispatch_one_block(int buffer_size, int timeout)
 /*
  * The capture ring of a handle with this buffer size (0: none asked) and
  * timeout: stock's 256 KiB blocks, whose retire timer the kernel derives
- * from their size when the timeout is negative, except where pcap-ring
+ * from their size and the link speed when the timeout is negative, except where pcap-ring
  * chose the ring's size and the timeout is positive.
  */
 static void
 ring_geometry(int buffer_size, int timeout)
 {
-	const struct tpacket_req3 *r = &last_rx_ring;
+	const struct tpacket_req3 *r = &bed_last_rx_ring.req;
+	int ifindex = (int)if_nametoindex(bed.veth_b);
 	unsigned int size, block, tov;
 	int as_expected;
 
@@ -335,7 +314,7 @@ ring_geometry(int buffer_size, int timeout)
 	block = bed.ring && buffer_size == 0 && timeout > 0 ?
 	    1024 * 1024 : 256 * 1024;
 	tov = timeout > 0 ? (unsigned int)timeout : timeout == 0 ? UINT_MAX : 0;
-	memset(&last_rx_ring, 0, sizeof(last_rx_ring));
+	memset(&bed_last_rx_ring, 0, sizeof(bed_last_rx_ring));
 	handle = bed_create(bed.veth_b);
 	MUST(pcap_set_timeout(handle, timeout));
 	if (buffer_size != 0)
@@ -343,11 +322,12 @@ ring_geometry(int buffer_size, int timeout)
 	bed_activate(handle);
 	as_expected = r->tp_block_size == block &&
 	    (uint64_t)r->tp_block_size * r->tp_block_nr == size &&
-	    r->tp_retire_blk_tov == tov;
+	    r->tp_retire_blk_tov == tov && bed_last_rx_ring.ifindex == ifindex;
 	CHECK(as_expected,
-	    "timeout %d, buffer %d: ring of %u blocks of %u bytes retiring after %u ms, expected %u bytes in blocks of %u retiring after %u",
+	    "timeout %d, buffer %d: ring of %u blocks of %u bytes retiring after %u ms on interface %d, expected %u bytes in blocks of %u retiring after %u on %d",
 	    timeout, buffer_size, r->tp_block_nr, r->tp_block_size,
-	    r->tp_retire_blk_tov, size, block, tov);
+	    r->tp_retire_blk_tov, bed_last_rx_ring.ifindex, size, block, tov,
+	    ifindex);
 	if (as_expected)
 		bed_ok("timeout %d, buffer %d: ring of %u blocks of %u bytes, retire timer %u",
 		    timeout, buffer_size, r->tp_block_nr, block, tov);

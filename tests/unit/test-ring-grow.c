@@ -10,6 +10,8 @@
  *   ring's packets while that block, never readable, is being read;
  * - a nanosecond handle's stamps come from the kernel's stamp of the
  *   packet as it entered the stack, as stock's, also after a step;
+ * - with a negative timeout a grown ring has stock's blocks and the
+ *   kernel's retire timer for the interface, as the first;
  * - slow traffic, read as it comes, leaves the ring at 2 MiB;
  * - growth is opted into with PCAP_RING_BUFFER_MAX (64 here): 0, or no
  *   variable, keeps the ring at the size asked for;
@@ -46,6 +48,7 @@
 #include <string.h>
 #include <sched.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -207,6 +210,40 @@ nanosecond_stamps_after_step(void)
 	pcap_close(micro);
 	bed_tally_free(&t);
 	pcap_close(nano);
+}
+
+/*
+ * With a negative timeout the kernel derives a block's retire timer from
+ * the speed of the interface the socket is bound to as its ring is made
+ * (8 ms if none): a grown ring is asked for as the first, on a socket
+ * bound to the interface, in stock's blocks, the timer left to the kernel.
+ */
+static void
+negative_timeout_step(void)
+{
+	const struct tpacket_req3 *r = &bed_last_rx_ring.req;
+	int ifindex = (int)if_nametoindex(bed.veth_b), as_expected;
+	struct pcap_stat ps;
+	struct bed_tally t;
+	unsigned long after;
+	pcap_t *p;
+
+	p = bed_open_nonblocking(2 * MIB, -1);
+	burst_while_stalled(p, &t, &ps, 0);
+	after = bed_ring_mapping_bytes();
+	as_expected = after > 2 * MIB &&
+	    (uint64_t)r->tp_block_size * r->tp_block_nr == after &&
+	    r->tp_block_size == 256 * 1024 && r->tp_retire_blk_tov == 0 &&
+	    bed_last_rx_ring.ifindex == ifindex;
+	CHECK(as_expected,
+	    "timeout -1: ring of %lu bytes after the bursts, last asked for %u blocks of %u retiring after %u ms on interface %d (%s is %d)",
+	    after, r->tp_block_nr, r->tp_block_size, r->tp_retire_blk_tov,
+	    bed_last_rx_ring.ifindex, bed.veth_b, ifindex);
+	if (as_expected)
+		bed_ok("timeout -1: grown to %lu MiB in 256 KiB blocks, the kernel's retire timer for %s",
+		    after / MIB, bed.veth_b);
+	bed_tally_free(&t);
+	pcap_close(p);
 }
 
 static void
@@ -817,6 +854,7 @@ dummy_join_fails(void)
 	if (pid == -1)
 		bed_fatal("fork");
 	if (pid == 0) {
+		bed_failures = 0;	/* its own, not the cases' before */
 		before = bed_count_fds();
 		setenv("PCAP_RING_TX_BATCH", "8", 1);
 		p = bed_open_nonblocking(2 * MIB, 50);
@@ -959,6 +997,7 @@ main(int argc, char **argv)
 	grows_on_burst(0);
 	grows_on_burst(1);
 	nanosecond_stamps_after_step();
+	negative_timeout_step();
 	open_block_at_switch();
 	open_block_one_per_poll();
 	slow_traffic();
