@@ -270,6 +270,12 @@ mutant nano-stamps-per-socket-grown pcap-ring-grow.c \
 mutant grown-ring-unbound pcap-ring-grow.c \
 	's/^\tif (ring_sock_bind(fd, pr->ifindex, 0, libpcap_errbuf(p)) != 0 ||$/\tif (/' \
 	"test-ring-grow"
+mutant auxdata-unset pcap-ring.c \
+	's/^\tif (ring_sock_set_auxdata(fd, libpcap_errbuf(p)) == -1 ||$/\tif (0 ||/' \
+	"test-program-socket"
+mutant auxdata-unset-grown pcap-ring-grow.c \
+	's/^\t    ring_sock_set_auxdata(fd, libpcap_errbuf(p)) == -1 ||$/\t    0 ||/' \
+	"test-program-socket"
 mutant v3-blocks-asked-large pcap-ring-int.h \
 	'/^pcap_ring_stock_blocks/,/^}/s/^\t    size <= (unsigned int)libpcap_get_buffer_size(p);$/\t    (size <= (unsigned int)libpcap_get_buffer_size(p) \&\& 0);/' \
 	"test-nonblock-timeout"

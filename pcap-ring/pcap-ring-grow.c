@@ -428,6 +428,7 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 	if (ring_sock_bind(fd, pr->ifindex, 0, libpcap_errbuf(p)) != 0 ||
 	    ring_sock_set_version(fd, TPACKET_V3, &hdrlen, pr->ifname,
 	    libpcap_errbuf(p)) == -1 ||
+	    ring_sock_set_auxdata(fd, libpcap_errbuf(p)) == -1 ||
 	    ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1 ||
 	    (pr->nano && ring_sock_stamp_at_entry(fd, libpcap_errbuf(p)) == -1))
 		return -1;

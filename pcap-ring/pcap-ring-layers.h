@@ -80,6 +80,7 @@ void	ring_sock_unmap_ring(struct ring_map *);
 int	ring_sock_drop_all(int fd);
 int	ring_sock_set_reserve(int fd, unsigned int reserve, char *errbuf);
 int	ring_sock_stamp_at_entry(int fd, char *errbuf);
+int	ring_sock_set_auxdata(int fd, char *errbuf);
 
 /*
  * The capture ring.  With TPACKET_V3 a slot is a block holding many

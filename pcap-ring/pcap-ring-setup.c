@@ -381,3 +381,22 @@ ring_sock_stamp_at_entry(int fd, char *errbuf)
 	}
 	return 0;
 }
+
+/*
+ * PACKET_AUXDATA, which stock sets on its capture socket: the ring has
+ * its own headers and does not need it, but a program that reads the
+ * option on pcap_fileno(), or a tool that lists sockets (ss), sees what
+ * it saw with stock.  Kernels without it are fine, as for stock.
+ */
+int
+ring_sock_set_auxdata(int fd, char *errbuf)
+{
+	int on = 1;
+
+	if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &on, sizeof(on)) == -1 &&
+	    errno != ENOPROTOOPT) {
+		ring_sock_errmsg(errbuf, errno, "setsockopt (PACKET_AUXDATA)");
+		return -1;
+	}
+	return 0;
+}

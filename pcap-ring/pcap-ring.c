@@ -855,7 +855,8 @@ setup_rx_ring(pcap_t *p)
 	if (ring_sock_set_version(fd, version, &hdrlen, pr->ifname,
 	    libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
-	if (ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
+	if (ring_sock_set_auxdata(fd, libpcap_errbuf(p)) == -1 ||
+	    ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
 	if (pr->nano && ring_sock_stamp_at_entry(fd, libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;

@@ -1,6 +1,8 @@
 /*
  * What programs do with a default handle's descriptors works as with
  * stock (ring growth is opt-in):
+ * - pcap_fileno() has the options stock sets: PACKET_AUXDATA, also in
+ *   immediate mode and after a growth step;
  * - their own PACKET_FANOUT group on pcap_fileno() (load balancing
  *   across processes);
  * - their own epoll set on pcap_get_selectable_fd() (libuv, asyncio,
@@ -42,6 +44,34 @@ own_fanout_group(void)
 	pcap_close(p);
 }
 
+/* CHECK that pcap_fileno() has PACKET_AUXDATA on, as stock sets it. */
+static int
+auxdata_on(pcap_t *p, const char *how)
+{
+	int val = 0;
+	socklen_t len = sizeof(val);
+
+	if (getsockopt(pcap_fileno(p), SOL_PACKET, PACKET_AUXDATA, &val,
+	    &len) == -1)
+		bed_fatal("getsockopt PACKET_AUXDATA: %s", strerror(errno));
+	CHECK(val == 1, "%s: PACKET_AUXDATA %d on pcap_fileno()", how, val);
+	return val == 1;
+}
+
+static void
+socket_options(int immediate)
+{
+	const char *how = immediate ? "immediate mode" : "default";
+	pcap_t *p = bed_create(bed.veth_b);
+
+	MUST(pcap_set_immediate_mode(p, immediate));
+	bed_activate(p);
+	if (auxdata_on(p, how))
+		bed_ok("%s: PACKET_AUXDATA on pcap_fileno(), as stock sets it",
+		    how);
+	pcap_close(p);
+}
+
 static void
 own_epoll_after_burst(int grow)
 {
@@ -74,6 +104,8 @@ own_epoll_after_burst(int grow)
 	if (grow)
 		CHECK(ring > 2 * MIB, "%s: the ring did not grow (%lu bytes)",
 		    how, ring);
+	/* After a growth step pcap_fileno() is the larger ring's socket. */
+	auxdata_on(p, how);
 
 	bed_tally_init(&t, 50000, 10);
 	bed_send(sender_fd, 50000, 10, 60, 60, MIX_UDP, NULL);
@@ -126,6 +158,8 @@ main(int argc, char **argv)
 {
 	bed_enter(argc, argv, "ring stock");
 	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
+	socket_options(0);
+	socket_options(1);
 	own_fanout_group();
 	own_epoll_after_burst(0);
 	/* Growth is pcap-ring's: stock ignores the variable. */
