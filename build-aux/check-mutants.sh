@@ -276,6 +276,9 @@ mutant auxdata-unset pcap-ring.c \
 mutant auxdata-unset-grown pcap-ring-grow.c \
 	's/^\t    ring_sock_set_auxdata(fd, libpcap_errbuf(p)) == -1 ||$/\t    0 ||/' \
 	"test-program-socket"
+mutant filter-swap-rejects-all pcap-ring.c \
+	'/^pcap_ring_setfilter/,/^}/s/^\t\tif (setsockopt(libpcap_fd(p), SOL_SOCKET, SO_ATTACH_FILTER,$/\t\tif (ring_sock_drop_all(libpcap_fd(p)) == 0 \&\& setsockopt(libpcap_fd(p), SOL_SOCKET, SO_ATTACH_FILTER,/' \
+	"test-setfilter-traffic"
 mutant v3-blocks-asked-large pcap-ring-int.h \
 	'/^pcap_ring_stock_blocks/,/^}/s/^\t    size <= (unsigned int)libpcap_get_buffer_size(p);$/\t    (size <= (unsigned int)libpcap_get_buffer_size(p) \&\& 0);/' \
 	"test-nonblock-timeout"
