@@ -228,10 +228,9 @@ pcap_ring_protocol(pcap_t *p)
  * Whether a capture ring of size bytes gets stock's 256 KiB blocks
  * (ring_sock_layout_v3()): the ring the program asked for, any ring whose
  * blocks retire only when full (read timeout 0), and any whose retire
- * timer the kernel derives from the block size (a negative timeout, with
- * the link speed).  A
- * larger ring that pcap-ring chose (its default, a grown one) gets larger
- * blocks.
+ * timer the kernel derives from the block size and link speed (a negative
+ * timeout).  A larger ring that pcap-ring chose (its default, a grown
+ * one) gets larger blocks.
  */
 static inline int
 pcap_ring_stock_blocks(pcap_t *p, unsigned int size, unsigned int retire_tov)
