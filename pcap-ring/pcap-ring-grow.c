@@ -426,11 +426,7 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 	 * the ring is made, and takes 8 ms for a socket bound to none.
 	 */
 	if (ring_sock_bind(fd, pr->ifindex, 0, libpcap_errbuf(p)) != 0 ||
-	    ring_sock_set_version(fd, TPACKET_V3, &hdrlen, pr->ifname,
-	    libpcap_errbuf(p)) == -1 ||
-	    ring_sock_set_auxdata(fd, libpcap_errbuf(p)) == -1 ||
-	    ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1 ||
-	    (pr->nano && ring_sock_stamp_at_entry(fd, libpcap_errbuf(p)) == -1))
+	    pcap_ring_set_capture_options(p, fd, TPACKET_V3, &hdrlen) == -1)
 		return -1;
 	if (g->tstamp_source != 0 && setsockopt(fd, SOL_PACKET,
 	    PACKET_TIMESTAMP, &g->tstamp_source,

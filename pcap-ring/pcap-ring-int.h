@@ -274,6 +274,8 @@ int	pcap_ring_stats(pcap_t *, struct pcap_stat *);
 void	pcap_ring_cleanup(pcap_t *);
 void	pcap_ring_breakloop(pcap_t *);
 int	pcap_ring_set_promiscuous(pcap_t *, int fd);
+int	pcap_ring_set_capture_options(pcap_t *, int fd, int version,
+	    unsigned int *hdrlen);
 int	pcap_ring_add_stats(pcap_t *, int fd);
 int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
 int	pcap_ring_open_socket(char *errbuf, int type);

@@ -731,6 +731,28 @@ pcap_ring_set_promiscuous(pcap_t *p, int fd)
 }
 
 /*
+ * What stock sets on its capture socket before the ring is made, for the
+ * capture socket and every grown ring's socket alike: the ring version,
+ * auxiliary data (VLAN tags), room to put a tag back in front of the
+ * payload, and, for nanosecond precision, time stamps taken as a packet
+ * enters the stack (one stamp shared by every socket, as stock's).
+ */
+int
+pcap_ring_set_capture_options(pcap_t *p, int fd, int version,
+    unsigned int *hdrlen)
+{
+	struct pcap_ring *pr = libpcap_priv(p);
+
+	if (ring_sock_set_version(fd, version, hdrlen, pr->ifname,
+	    libpcap_errbuf(p)) == -1 ||
+	    ring_sock_set_auxdata(fd, libpcap_errbuf(p)) == -1 ||
+	    ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1 ||
+	    (pr->nano && ring_sock_stamp_at_entry(fd, libpcap_errbuf(p)) == -1))
+		return -1;
+	return 0;
+}
+
+/*
  * Hardware time stamps, when asked for and the device has them; with
  * stock's status codes, a warning when the device cannot do them.
  */
@@ -852,13 +874,7 @@ setup_rx_ring(pcap_t *p)
 
 	buffer_size = libpcap_get_buffer_size(p) != 0 ?
 	    (unsigned int)libpcap_get_buffer_size(p) : RING_DEFAULT_BUFFER_SIZE;
-	if (ring_sock_set_version(fd, version, &hdrlen, pr->ifname,
-	    libpcap_errbuf(p)) == -1)
-		return PCAP_ERROR;
-	if (ring_sock_set_auxdata(fd, libpcap_errbuf(p)) == -1 ||
-	    ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1)
-		return PCAP_ERROR;
-	if (pr->nano && ring_sock_stamp_at_entry(fd, libpcap_errbuf(p)) == -1)
+	if (pcap_ring_set_capture_options(p, fd, version, &hdrlen) == -1)
 		return PCAP_ERROR;
 	/* A block retires after the timeout; 0 means never, and a negative
 	 * timeout lets the kernel choose. */
