@@ -150,6 +150,12 @@ mutant short-length pcap-ring-read.c \
 	's/h.caplen = pkt->caplen;/h.caplen = pkt->caplen - 1;/;s/h.len = pkt->len;/h.len = pkt->len - 1;/' \
 	"test-select-dispatch test-breakloop"
 
+# Immediate mode, timeout 0: a read that rejected every packet waits on,
+# where stock's V2 reader returns 0.
+mutant immediate-rejected-waits pcap-ring-read.c \
+	's/^\tif (n == 0 \&\& pr->rx.version == TPACKET_V3 \&\& pr->timeout == 0 \&\&$/\tif (n == 0 \&\& pr->timeout == 0 \&\&/' \
+	"test-nonblock-timeout"
+
 # Timeout 0 lets the kernel retire blocks on its own timer (1 ms on veth).
 mutant timeout-0-retires pcap-ring.c \
 	's/tov = UINT_MAX;/tov = 0;/' \

@@ -340,7 +340,12 @@ again:
 	if (pr->grow.draining && ring_rx_drained(&pr->rx) &&
 	    (ret = pcap_ring_grow_finish(p)) < 0)
 		return ret;
-	if (n == 0 && pr->timeout == 0 && !pr->wait_once)
+	/*
+	 * Without a timeout, stock's V3 reader returns only with a packet;
+	 * its V2 one (immediate mode) returns 0 when it rejected all it got.
+	 */
+	if (n == 0 && pr->rx.version == TPACKET_V3 && pr->timeout == 0 &&
+	    !pr->wait_once)
 		goto again;
 	return n;
 }

@@ -10,8 +10,9 @@
  *   return (the timer starts with the first packet), and once a single
  *   packet arrives it is delivered within the timeout, without filling a
  *   buffer block;
- * - with timeout 0, immediate mode delivers each packet as it comes, and
- *   otherwise a dispatch returns once a buffer block is full, and not
+ * - with timeout 0, immediate mode delivers each packet as it comes (a
+ *   packet it rejects, an outgoing one with PCAP_D_IN, ends the read with
+ *   0, as stock's TPACKET_V2 reader does), and otherwise a dispatch returns once a buffer block is full, and not
  *   before, however slowly the traffic comes, with as many packets as
  *   stock's 256 KiB block holds, whatever the buffer size (a program
  *   with timeout 0 waits as long as with stock); so does a dispatch with
@@ -27,6 +28,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 #include <net/if.h>
 
 #include "bed.h"
@@ -220,6 +222,62 @@ timeout_zero_immediate(void)
 	pcap_close(handle);
 }
 
+/* The outgoing frame goes out at 0.2 s, the incoming one at 1.2 s. */
+#define REJECTED_SENT	0.2
+#define WANTED_SENT	1.2
+
+static void *
+send_rejected_then_wanted(void *arg)
+{
+	int outgoing_fd = *(int *)arg;
+
+	bed_sleep(REJECTED_SENT);
+	bed_send(outgoing_fd, 0, 1, 60, 60, MIX_UDP, NULL);
+	bed_sleep(WANTED_SENT - REJECTED_SENT);
+	bed_send(sender_fd, 1, 1, 60, 60, MIX_UDP, NULL);
+	return NULL;
+}
+
+/*
+ * Immediate mode, timeout 0: a packet the handle rejects after the
+ * kernel gave it (an outgoing one, with PCAP_D_IN) ends the read with 0,
+ * as stock's TPACKET_V2 reader returns what it delivered once the ring
+ * is empty; only its TPACKET_V3 reader waits on for a packet.  A program
+ * looping on pcap_next_ex() sees that 0.
+ */
+static void
+immediate_rejected_packet(void)
+{
+	struct bed_tally t;
+	pthread_t tid;
+	double start, took;
+	int outgoing_fd, ret;
+
+	handle = open_capture(1, 0);
+	MUST(pcap_setdirection(handle, PCAP_D_IN));
+	outgoing_fd = bed_sender(NULL, bed.veth_b);
+	bed_tally_init(&t, 1, 1);
+	pthread_create(&tid, NULL, send_rejected_then_wanted, &outgoing_fd);
+	start = bed_now();
+	bed_deadline(10, "immediate mode, timeout 0: pcap_dispatch after a rejected packet");
+	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	took = bed_now() - start;
+	CHECK(ret == 0 && took >= REJECTED_SENT - 0.01 && took < WANTED_SENT - 0.3,
+	    "immediate mode, timeout 0, PCAP_D_IN: an outgoing frame at %.1f s: pcap_dispatch returned %d at %.2f s, not 0 at once",
+	    REJECTED_SENT, ret, took);
+	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	bed_deadline_clear();
+	took = bed_now() - start;
+	pthread_join(tid, NULL);
+	CHECK(ret == 1 && took >= WANTED_SENT - 0.01,
+	    "immediate mode, timeout 0: the incoming frame sent at %.1f s: pcap_dispatch returned %d at %.2f s",
+	    WANTED_SENT, ret, took);
+	bed_tally_check(&t, "immediate mode, timeout 0, PCAP_D_IN: the next dispatch delivers the incoming frame");
+	bed_tally_free(&t);
+	close(outgoing_fd);
+	pcap_close(handle);
+}
+
 /*
  * Both libraries make blocks of 256 KiB, whatever the buffer size.  Each
  * 1514-byte frame takes 1600 bytes of one (its header, the room for a
@@ -346,6 +404,7 @@ main(int argc, char **argv)
 		timeout_single_packet(immediate);
 	}
 	timeout_zero_immediate();
+	immediate_rejected_packet();
 	dispatch_one_block(2 * 1024 * 1024, 0);
 	dispatch_one_block(8 * 1024 * 1024, 0);
 	dispatch_one_block(0, 0);
