@@ -258,8 +258,14 @@ ring_create(int fd, int optname, int version, struct ring_layout *l,
 		    sizeof(struct tpacket_req)) == 0)
 			break;
 		if (errno != ENOMEM || l->block_nr <= 1) {
-			ring_sock_errmsg(errbuf, errno, "%s: can't create %s ring on packet socket",
-			    ifname, optname == PACKET_RX_RING ? "rx" : "tx");
+			/* The capture ring's text is stock's, which has no other. */
+			if (optname == PACKET_RX_RING)
+				ring_sock_errmsg(errbuf, errno,
+				    "can't create rx ring on packet socket");
+			else
+				ring_sock_errmsg(errbuf, errno,
+				    "%s: can't create tx ring on packet socket",
+				    ifname);
 			return -1;
 		}
 		l->block_nr -= l->block_nr < 20 ? 1 : l->block_nr / 20;
@@ -292,14 +298,18 @@ ring_frame_table(u_char *map, const struct ring_layout *l, char *errbuf)
 }
 
 static u_char *
-ring_map(int fd, size_t len, int flags, const char *ifname, char *errbuf)
+ring_map(int fd, int optname, size_t len, int flags, const char *ifname,
+    char *errbuf)
 {
 	void *map;
 
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | flags, fd, 0);
 	if (map == MAP_FAILED) {
-		ring_sock_errmsg(errbuf, errno,
-		    "%s: can't mmap packet ring", ifname);
+		if (optname == PACKET_RX_RING)
+			ring_sock_errmsg(errbuf, errno, "can't mmap rx ring");
+		else
+			ring_sock_errmsg(errbuf, errno,
+			    "%s: can't mmap tx ring", ifname);
 		return NULL;
 	}
 	return map;
@@ -319,7 +329,7 @@ ring_sock_map_ring(int fd, int optname, int version, struct ring_layout *l,
 	    errbuf) == -1)
 		return -1;
 	m->len = (size_t)l->block_size * l->block_nr;
-	m->base = ring_map(fd, m->len, mmap_flags, ifname, errbuf);
+	m->base = ring_map(fd, optname, m->len, mmap_flags, ifname, errbuf);
 	if (m->base == NULL)
 		return -1;
 	m->frames = ring_frame_table(m->base, l, errbuf);
@@ -334,6 +344,16 @@ ring_sock_unmap_ring(struct ring_map *m)
 		munmap(m->base, m->len);
 	free(m->frames);
 	memset(m, 0, sizeof(*m));
+}
+
+/* Give the kernel back a ring that is not mapped, so that another can be made. */
+int
+ring_sock_free_ring(int fd, int optname)
+{
+	struct tpacket_req3 none;
+
+	memset(&none, 0, sizeof(none));
+	return setsockopt(fd, SOL_PACKET, optname, &none, sizeof(none));
 }
 
 /* A socket filter that drops everything, so that a bound socket receives nothing. */

@@ -868,7 +868,7 @@ setup_rx_ring(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_layout l;
-	unsigned int hdrlen, buffer_size, frame_size, whole_len, tov;
+	unsigned int hdrlen, buffer_size, frame_size = 0, whole_len, tov, size;
 	int version = libpcap_get_immediate(p) ? TPACKET_V2 : TPACKET_V3;
 	int fd = libpcap_fd(p), ret, tstamp_status;
 
@@ -884,24 +884,41 @@ setup_rx_ring(pcap_t *p)
 		tov = UINT_MAX;
 	else
 		tov = 0;
-	if (version == TPACKET_V3) {
-		ring_sock_layout_v3(&l, pr->grow.size,
-		    pcap_ring_stock_blocks(p, pr->grow.size, tov));
-	} else {
+	if (version == TPACKET_V3)
+		size = pr->grow.size;
+	else {
 		if ((ret = v2_frame_size(p, hdrlen, &frame_size, &whole_len)) != 0)
 			return ret;
 		if (whole_len != 0 &&
 		    (ret = enable_whole_packet_copies(p, whole_len)) != 0)
 			return ret;
-		ring_sock_layout_v2(&l, buffer_size, frame_size);
+		size = buffer_size;
 	}
 	if ((tstamp_status = set_adapter_tstamp(p)) < 0)
 		return tstamp_status;
 
-	if (ring_sock_map_ring(fd, PACKET_RX_RING, version, &l, tov,
-	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
-	    &pr->rx_map) == -1)
-		return PCAP_ERROR;
+	for (;;) {
+		if (version == TPACKET_V3)
+			ring_sock_layout_v3(&l, size,
+			    pcap_ring_stock_blocks(p, size, tov));
+		else
+			ring_sock_layout_v2(&l, size, frame_size);
+		if (ring_sock_map_ring(fd, PACKET_RX_RING, version, &l, tov,
+		    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
+		    &pr->rx_map) == 0)
+			break;
+		/*
+		 * A ring larger than stock's that the program did not ask
+		 * for must not cost it the capture: under an address space
+		 * limit (ulimit -v) stock's 2 MiB would have been mapped.
+		 */
+		ring_sock_unmap_ring(&pr->rx_map);
+		if (libpcap_get_buffer_size(p) != 0 ||
+		    size <= RING_START_BUFFER_SIZE ||
+		    ring_sock_free_ring(fd, PACKET_RX_RING) == -1)
+			return PCAP_ERROR;
+		size = RING_START_BUFFER_SIZE;
+	}
 	pr->grow.retire_tov = tov;
 	pr->grow.hdrlen = hdrlen;
 	if (version == TPACKET_V3)

@@ -12,12 +12,17 @@
  *   monitor mode (the socket comes first: tcpdump -I run as a user is
  *   told it lacks the privilege, not that the device lacks the mode);
  * - monitor mode asked of a device without it (pcap_set_rfmon()):
- *   PCAP_ERROR_RFMON_NOTSUP.
+ *   PCAP_ERROR_RFMON_NOTSUP;
+ * - an address space limit (ulimit -v) with room for stock's 2 MiB ring:
+ *   a program asking for no size captures as with stock (pcap-ring's
+ *   larger default gives way), one asking for more than fits gets stock's
+ *   PCAP_ERROR and text.
  */
 #include <grp.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "bed.h"
@@ -60,23 +65,30 @@ expect(const char *what, int status, int want, const char *msg)
 		bed_ok("%s: %s: \"%s\"", what, pcap_statustostr(status), msg);
 }
 
-/*
- * Activate dev, in monitor mode if rfmon; the status, the message in msg,
- * and in *ring whether pcap-ring had the handle.
- */
-static int
-activate(const char *dev, int immediate, int rfmon, char *msg, int *ring)
+/* What an activation gave. */
+struct activation {
+	int status;
+	int ring;		/* pcap-ring had the handle */
+	unsigned long mapped;	/* bytes of ring mappings, when it worked */
+	char msg[PCAP_ERRBUF_SIZE];
+};
+
+/* Activate dev, in monitor mode if rfmon, with buffer_size unless 0. */
+static void
+activate(const char *dev, int immediate, int rfmon, int buffer_size,
+    struct activation *a)
 {
 	pcap_t *p = bed_create(dev);
-	int status;
 
 	MUST(pcap_set_immediate_mode(p, immediate));
 	MUST(pcap_set_rfmon(p, rfmon));
-	status = pcap_activate(p);
-	snprintf(msg, PCAP_ERRBUF_SIZE, "%s", pcap_geterr(p));
-	*ring = bed_ring_handle(p);
+	if (buffer_size != 0)
+		MUST(pcap_set_buffer_size(p, buffer_size));
+	a->status = pcap_activate(p);
+	snprintf(a->msg, sizeof(a->msg), "%s", pcap_geterr(p));
+	a->ring = bed_ring_handle(p);
+	a->mapped = bed_ring_mapping_bytes();
 	pcap_close(p);
-	return status;
 }
 
 /* CHECK that pcap-ring had the handle in the ring run. */
@@ -121,16 +133,16 @@ no_such_device(int immediate)
 static void
 interface_down(int immediate)
 {
-	char msg[PCAP_ERRBUF_SIZE], what[64], veth[IFNAMSIZ];
-	int ring;
+	struct activation a;
+	char what[64], veth[IFNAMSIZ];
 
 	snprintf(veth, sizeof(veth), "prtdown%d", (int)getpid() % 100000);
 	if (bed_sh("ip link add %s type veth peer name %sp", veth, veth) != 0)
 		bed_fatal("cannot make veth %s", veth);
 	snprintf(what, sizeof(what), "down-immediate%d", immediate);
-	expect(what, activate(veth, immediate, 0, msg, &ring),
-	    PCAP_ERROR_IFACE_NOT_UP, msg);
-	check_ring(what, ring);
+	activate(veth, immediate, 0, 0, &a);
+	expect(what, a.status, PCAP_ERROR_IFACE_NOT_UP, a.msg);
+	check_ring(what, a.ring);
 	bed_sh("ip link del %s", veth);
 }
 
@@ -149,14 +161,14 @@ rfmon_unsupported(int immediate)
 }
 
 /*
- * Activate as nobody in a child; its status, whether pcap-ring had the
- * handle, and the message come back by pipe.
+ * Activate the bed's interface in a child that first calls confine(); the
+ * activation comes back by pipe.  0, or -1 when confine() failed.
  */
-static void
-unprivileged(int immediate, int rfmon)
+static int
+activate_in_child(int immediate, int rfmon, int buffer_size,
+    int (*confine)(void), struct activation *a)
 {
-	char msg[PCAP_ERRBUF_SIZE], what[64];
-	int fds[2], status = 0, ring = 0, wstatus;
+	int fds[2], wstatus;
 	pid_t pid;
 	ssize_t n;
 
@@ -165,34 +177,106 @@ unprivileged(int immediate, int rfmon)
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
-		    setuid(65534) == -1)
+		if (confine() == -1)
 			_exit(77);
-		status = activate(bed.veth_b, immediate, rfmon, msg, &ring);
-		if (write(fds[1], &status, sizeof(status)) != sizeof(status) ||
-		    write(fds[1], &ring, sizeof(ring)) != sizeof(ring) ||
-		    write(fds[1], msg, strlen(msg) + 1) <= 0)
-			_exit(1);
-		_exit(0);
+		activate(bed.veth_b, immediate, rfmon, buffer_size, a);
+		_exit(write(fds[1], a, sizeof(*a)) == sizeof(*a) ? 0 : 1);
 	}
 	close(fds[1]);
-	n = read(fds[0], &status, sizeof(status));
-	if (n == sizeof(status) && read(fds[0], &ring, sizeof(ring)) != sizeof(ring))
-		n = 0;
-	memset(msg, 0, sizeof(msg));
-	if (n == sizeof(status) && read(fds[0], msg, sizeof(msg) - 1) < 0)
-		msg[0] = '\0';
+	n = read(fds[0], a, sizeof(*a));
 	close(fds[0]);
 	waitpid(pid, &wstatus, 0);
-	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 77) {
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 77)
+		return -1;
+	if (n != sizeof(*a))
+		bed_fatal("the activating child reported nothing");
+	return 0;
+}
+
+static int
+become_nobody(void)
+{
+	return setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
+	    setuid(65534) == -1 ? -1 : 0;
+}
+
+static void
+unprivileged(int immediate, int rfmon)
+{
+	struct activation a;
+	char what[64];
+
+	if (activate_in_child(immediate, rfmon, 0, become_nobody, &a) == -1) {
 		bed_skip_case("cannot become nobody (uid 65534): the unprivileged activation cases");
 		return;
 	}
-	CHECK(n == sizeof(status), "the unprivileged child reported nothing");
 	snprintf(what, sizeof(what), "unprivileged%s-immediate%d",
 	    rfmon ? "-rfmon" : "", immediate);
-	expect(what, status, PCAP_ERROR_PERM_DENIED, msg);
-	check_ring(what, ring);
+	expect(what, a.status, PCAP_ERROR_PERM_DENIED, a.msg);
+	check_ring(what, a.ring);
+}
+
+/*
+ * An address space limit (ulimit -v) with room for stock's 2 MiB ring,
+ * not for 32 MiB: what the process maps already, and 24 MiB.  Not under
+ * a sanitizer, whose shadow memory takes terabytes of it.
+ */
+#define ADDRESS_SPACE_ROOM	(24UL * 1024 * 1024)
+
+static int
+limit_address_space(void)
+{
+	struct rlimit lim;
+	unsigned long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		sscanf(line, "VmSize: %lu kB", &kib);
+	if (f != NULL)
+		fclose(f);
+	if (kib == 0 || kib > 4UL * 1024 * 1024)
+		return -1;
+	lim.rlim_cur = lim.rlim_max = kib * 1024 + ADDRESS_SPACE_ROOM;
+	return setrlimit(RLIMIT_AS, &lim);
+}
+
+/*
+ * Under such a limit a program that asks for no buffer size still
+ * captures: pcap-ring maps stock's 2 MiB when its larger default does
+ * not fit.  A size asked for that does not fit fails with stock's text.
+ */
+static void
+address_space_limit(int immediate)
+{
+	struct activation a;
+	char what[64];
+
+	if (activate_in_child(immediate, 0, 0, limit_address_space, &a) == -1) {
+		bed_skip_case("address space limit: the process maps more than 4 GiB (a sanitizer build)");
+		return;
+	}
+	snprintf(what, sizeof(what), "address-space-limit-immediate%d",
+	    immediate);
+	CHECK(a.status == 0, "%s, no buffer size asked: pcap_activate %d (%s)",
+	    what, a.status, a.msg);
+	check_ring(what, a.ring);
+	/* Stock's immediate mode lays out its 2 MiB in larger frames. */
+	if (!immediate)
+		CHECK(a.mapped == 2 * 1024 * 1024,
+		    "%s: a ring of %lu KiB mapped, not stock's 2048", what,
+		    a.mapped / 1024);
+	if (a.status == 0)
+		bed_ok("%s, no buffer size asked: activated, %lu KiB of ring",
+		    what, a.mapped / 1024);
+
+	if (activate_in_child(immediate, 0, 256 * 1024 * 1024,
+	    limit_address_space, &a) == -1)
+		bed_fatal("the address space limit worked once, not twice");
+	snprintf(what, sizeof(what), "address-space-limit-256MiB-immediate%d",
+	    immediate);
+	expect(what, a.status, PCAP_ERROR, a.msg);
+	check_ring(what, a.ring);
 }
 
 int
@@ -207,6 +291,7 @@ main(int argc, char **argv)
 		rfmon_unsupported(immediate);
 		unprivileged(immediate, 0);
 		unprivileged(immediate, 1);
+		address_space_limit(immediate);
 	}
 	return bed_finish();
 }
