@@ -125,6 +125,7 @@ pcap_ring_grow_open(pcap_t *p)
 	int batched = pr->tx.ring.fd != -1 ? 1 : 0;
 	int mib, steps = 0, wanted, i, fd, reserve[GROW_FD_RESERVE_MAX];
 	int nreserve = 0;
+	unsigned int unasked = pcap_ring_unasked_buffer_size();
 	int want_reserve = GROW_FD_AFTER(batched) + GROW_FD_PROGRAM;
 
 	g->size = buffer_size != 0 ? (unsigned int)buffer_size :
@@ -178,7 +179,7 @@ pcap_ring_grow_open(pcap_t *p)
 	 * asked for nothing would get: no step, and that default (or the
 	 * cap, below) from the start.
 	 */
-	if (steps < wanted && buffer_size == 0 && size < RING_DEFAULT_BUFFER_SIZE)
+	if (steps < wanted && buffer_size == 0 && size < unasked)
 		steps = 0;
 	while (g->spare_nr > steps * (1 + batched) + batched)
 		close(g->spare[--g->spare_nr]);
@@ -189,7 +190,7 @@ pcap_ring_grow_open(pcap_t *p)
 	 */
 	if (g->max == 0 && buffer_size == 0 && !libpcap_get_immediate(p)) {
 		if (mib == 0 || steps < wanted)
-			g->size = RING_DEFAULT_BUFFER_SIZE;
+			g->size = unasked;
 		if (mib != 0 && g->size > (unsigned int)mib * 1024 * 1024)
 			g->size = (unsigned int)mib * 1024 * 1024;
 	}

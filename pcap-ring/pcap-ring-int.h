@@ -281,6 +281,7 @@ int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
 int	pcap_ring_open_socket(char *errbuf, int type);
 int	pcap_ring_epoll_open(pcap_t *);
 int	pcap_ring_epoll_add(pcap_t *, int fd);
+unsigned int	pcap_ring_unasked_buffer_size(void);
 int	pcap_ring_env_number(const char *name, int max, int *value,
 	    char *errbuf);
 void	pcap_ring_trace(const char *fmt, ...)

@@ -26,6 +26,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
 #include <linux/filter.h>
@@ -218,6 +219,22 @@ pcap_ring_env_number(const char *name, int max, int *value, char *errbuf)
 	}
 	*value = (int)n;
 	return 0;
+}
+
+/*
+ * The capture ring of a program that asked for no size: 32 MiB, or
+ * stock's 2 MiB in a process under an address space limit (ulimit -v),
+ * which was sized for stock's footprint: the 30 MiB more would come out
+ * of what the program itself maps later.
+ */
+unsigned int
+pcap_ring_unasked_buffer_size(void)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+		return RING_START_BUFFER_SIZE;
+	return RING_DEFAULT_BUFFER_SIZE;
 }
 
 /*
@@ -873,7 +890,8 @@ setup_rx_ring(pcap_t *p)
 	int fd = libpcap_fd(p), ret, tstamp_status;
 
 	buffer_size = libpcap_get_buffer_size(p) != 0 ?
-	    (unsigned int)libpcap_get_buffer_size(p) : RING_DEFAULT_BUFFER_SIZE;
+	    (unsigned int)libpcap_get_buffer_size(p) :
+	    pcap_ring_unasked_buffer_size();
 	if (pcap_ring_set_capture_options(p, fd, version, &hdrlen) == -1)
 		return PCAP_ERROR;
 	/* A block retires after the timeout; 0 means never, and a negative
@@ -897,28 +915,15 @@ setup_rx_ring(pcap_t *p)
 	if ((tstamp_status = set_adapter_tstamp(p)) < 0)
 		return tstamp_status;
 
-	for (;;) {
-		if (version == TPACKET_V3)
-			ring_sock_layout_v3(&l, size,
-			    pcap_ring_stock_blocks(p, size, tov));
-		else
-			ring_sock_layout_v2(&l, size, frame_size);
-		if (ring_sock_map_ring(fd, PACKET_RX_RING, version, &l, tov,
-		    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
-		    &pr->rx_map) == 0)
-			break;
-		/*
-		 * A ring larger than stock's that the program did not ask
-		 * for must not cost it the capture: under an address space
-		 * limit (ulimit -v) stock's 2 MiB would have been mapped.
-		 */
-		ring_sock_unmap_ring(&pr->rx_map);
-		if (libpcap_get_buffer_size(p) != 0 ||
-		    size <= RING_START_BUFFER_SIZE ||
-		    ring_sock_free_ring(fd, PACKET_RX_RING) == -1)
-			return PCAP_ERROR;
-		size = RING_START_BUFFER_SIZE;
-	}
+	if (version == TPACKET_V3)
+		ring_sock_layout_v3(&l, size,
+		    pcap_ring_stock_blocks(p, size, tov));
+	else
+		ring_sock_layout_v2(&l, size, frame_size);
+	if (ring_sock_map_ring(fd, PACKET_RX_RING, version, &l, tov,
+	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
+	    &pr->rx_map) != 0)
+		return PCAP_ERROR;
 	pr->grow.retire_tov = tov;
 	pr->grow.hdrlen = hdrlen;
 	if (version == TPACKET_V3)

@@ -13,12 +13,14 @@
  *   told it lacks the privilege, not that the device lacks the mode);
  * - monitor mode asked of a device without it (pcap_set_rfmon()):
  *   PCAP_ERROR_RFMON_NOTSUP;
- * - an address space limit (ulimit -v) with room for stock's 2 MiB ring:
- *   a program asking for no size captures as with stock (pcap-ring's
- *   larger default gives way), one asking for more than fits gets stock's
- *   PCAP_ERROR and text.
+ * - an address space limit (ulimit -v): a program asking for no size
+ *   gets stock's 2 MiB ring (pcap-ring's larger default gives way),
+ *   captures, and keeps the room stock leaves it, whether or not the
+ *   limit could have held 32 MiB; one asking for more than fits gets
+ *   stock's PCAP_ERROR and text.
  */
 #include <grp.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
@@ -70,10 +72,61 @@ struct activation {
 	int status;
 	int ring;		/* pcap-ring had the handle */
 	unsigned long mapped;	/* bytes of ring mappings, when it worked */
+	unsigned long captured;	/* of CAPTURED_FRAMES, intact, when it worked */
+	unsigned long room;	/* address space left once it is open */
 	char msg[PCAP_ERRBUF_SIZE];
 };
 
-/* Activate dev, in monitor mode if rfmon, with buffer_size unless 0. */
+/* Fewer than stock's immediate mode ring holds: 32 frames of 64 KiB. */
+#define CAPTURED_FRAMES	20
+
+/* The address space the process maps, in bytes. */
+static unsigned long
+vm_size(void)
+{
+	unsigned long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		sscanf(line, "VmSize: %lu kB", &kib);
+	if (f != NULL)
+		fclose(f);
+	return kib * 1024;
+}
+
+/* What is left under RLIMIT_AS: unlimited, or what the handle left. */
+static unsigned long
+address_space_room(void)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_AS, &lim) == -1 || lim.rlim_cur == RLIM_INFINITY)
+		return ULONG_MAX;
+	return lim.rlim_cur - vm_size();
+}
+
+/* Send CAPTURED_FRAMES to the activated handle p and tally them. */
+static void
+capture(pcap_t *p, struct activation *a)
+{
+	struct bed_tally t;
+	int sender_fd = bed_sender(bed.ns_a, bed.veth_a);
+
+	bed_tally_init(&t, 0, CAPTURED_FRAMES);
+	MUST(pcap_setnonblock(p, 1, a->msg));
+	bed_send(sender_fd, 0, CAPTURED_FRAMES, 60, 1514, MIX_ALL, NULL);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, CAPTURED_FRAMES,
+	    1.0);
+	a->captured = t.frames - t.bad - t.dup;
+	bed_tally_free(&t);
+	close(sender_fd);
+}
+
+/*
+ * Activate dev, in monitor mode if rfmon, with buffer_size unless 0; if
+ * that works, capture through it.
+ */
 static void
 activate(const char *dev, int immediate, int rfmon, int buffer_size,
     struct activation *a)
@@ -82,12 +135,18 @@ activate(const char *dev, int immediate, int rfmon, int buffer_size,
 
 	MUST(pcap_set_immediate_mode(p, immediate));
 	MUST(pcap_set_rfmon(p, rfmon));
+	/* A block that retires: capture() reads a few frames. */
+	MUST(pcap_set_timeout(p, 10));
 	if (buffer_size != 0)
 		MUST(pcap_set_buffer_size(p, buffer_size));
 	a->status = pcap_activate(p);
 	snprintf(a->msg, sizeof(a->msg), "%s", pcap_geterr(p));
 	a->ring = bed_ring_handle(p);
 	a->mapped = bed_ring_mapping_bytes();
+	a->room = address_space_room();
+	a->captured = 0;
+	if (a->status == 0)
+		capture(p, a);
 	pcap_close(p);
 }
 
@@ -217,59 +276,79 @@ unprivileged(int immediate, int rfmon)
 }
 
 /*
- * An address space limit (ulimit -v) with room for stock's 2 MiB ring,
- * not for 32 MiB: what the process maps already, and 24 MiB.  Not under
- * a sanitizer, whose shadow memory takes terabytes of it.
+ * Address space limits (ulimit -v) of what the process maps already and
+ * some room: 24 MiB, which holds stock's 2 MiB ring and not 32 MiB, and
+ * a sweep from 32 MiB, which holds a 32 MiB ring and little else.  Not
+ * under a sanitizer, whose shadow memory takes terabytes of it.
  */
-#define ADDRESS_SPACE_ROOM	(24UL * 1024 * 1024)
+#define ROOM_STOCK_ONLY		(24UL * 1024 * 1024)
+#define ROOM_SWEEP_FIRST	(32UL * 1024 * 1024)
+#define ROOM_SWEEP_STEP		(128UL * 1024)
+#define ROOM_SWEEP_STEPS	16
+/*
+ * What a handle under such a limit may take from the room: stock's
+ * takes up to 4.3 MiB (immediate mode: a ring of 2 MiB and more, its
+ * packet buffer).
+ */
+#define ROOM_HANDLE_TAKES	(5UL * 1024 * 1024)
+
+static unsigned long address_room;
 
 static int
 limit_address_space(void)
 {
 	struct rlimit lim;
-	unsigned long kib = 0;
-	char line[128];
-	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long mapped = vm_size();
 
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		sscanf(line, "VmSize: %lu kB", &kib);
-	if (f != NULL)
-		fclose(f);
-	if (kib == 0 || kib > 4UL * 1024 * 1024)
+	if (mapped == 0 || mapped > 4UL * 1024 * 1024 * 1024)
 		return -1;
-	lim.rlim_cur = lim.rlim_max = kib * 1024 + ADDRESS_SPACE_ROOM;
+	lim.rlim_cur = lim.rlim_max = mapped + address_room;
 	return setrlimit(RLIMIT_AS, &lim);
 }
 
 /*
- * Under such a limit a program that asks for no buffer size still
- * captures: pcap-ring maps stock's 2 MiB when its larger default does
- * not fit.  A size asked for that does not fit fails with stock's text.
+ * Under such a limit a program that asks for no buffer size captures
+ * with stock's 2 MiB ring and has the rest of the room for itself.  A
+ * size asked for that does not fit fails with stock's text.
  */
 static void
 address_space_limit(int immediate)
 {
 	struct activation a;
-	char what[64];
+	char what[96];
+	int i;
 
-	if (activate_in_child(immediate, 0, 0, limit_address_space, &a) == -1) {
-		bed_skip_case("address space limit: the process maps more than 4 GiB (a sanitizer build)");
-		return;
+	for (i = -1; i < ROOM_SWEEP_STEPS; i++) {
+		address_room = i < 0 ? ROOM_STOCK_ONLY :
+		    ROOM_SWEEP_FIRST + (unsigned long)i * ROOM_SWEEP_STEP;
+		if (activate_in_child(immediate, 0, 0, limit_address_space,
+		    &a) == -1) {
+			bed_skip_case("address space limit: the process maps more than 4 GiB (a sanitizer build)");
+			return;
+		}
+		snprintf(what, sizeof(what),
+		    "address-space-limit-%luKiB-immediate%d",
+		    address_room / 1024, immediate);
+		CHECK(a.status == 0, "%s, no buffer size asked: pcap_activate %d (%s)",
+		    what, a.status, a.msg);
+		check_ring(what, a.ring);
+		/* Stock's immediate mode lays out its 2 MiB in larger frames. */
+		if (!immediate)
+			CHECK(a.mapped == 2 * 1024 * 1024,
+			    "%s: a ring of %lu KiB mapped, not stock's 2048",
+			    what, a.mapped / 1024);
+		CHECK(a.captured == CAPTURED_FRAMES,
+		    "%s: captured %lu of %d frames intact", what, a.captured,
+		    CAPTURED_FRAMES);
+		CHECK(a.room + ROOM_HANDLE_TAKES >= address_room,
+		    "%s: the open handle left the program %lu KiB of its %lu",
+		    what, a.room / 1024, address_room / 1024);
+		if (a.status == 0)
+			bed_ok("%s, no buffer size asked: %lu KiB of ring, %lu frames captured, %lu KiB left",
+			    what, a.mapped / 1024, a.captured, a.room / 1024);
 	}
-	snprintf(what, sizeof(what), "address-space-limit-immediate%d",
-	    immediate);
-	CHECK(a.status == 0, "%s, no buffer size asked: pcap_activate %d (%s)",
-	    what, a.status, a.msg);
-	check_ring(what, a.ring);
-	/* Stock's immediate mode lays out its 2 MiB in larger frames. */
-	if (!immediate)
-		CHECK(a.mapped == 2 * 1024 * 1024,
-		    "%s: a ring of %lu KiB mapped, not stock's 2048", what,
-		    a.mapped / 1024);
-	if (a.status == 0)
-		bed_ok("%s, no buffer size asked: activated, %lu KiB of ring",
-		    what, a.mapped / 1024);
 
+	address_room = ROOM_STOCK_ONLY;
 	if (activate_in_child(immediate, 0, 256 * 1024 * 1024,
 	    limit_address_space, &a) == -1)
 		bed_fatal("the address space limit worked once, not twice");
