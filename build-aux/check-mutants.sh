@@ -165,6 +165,11 @@ mutant rx-mmap-text-own pcap-ring-setup.c \
 mutant immediate-rejected-waits pcap-ring-read.c \
 	's/^\tif (n == 0 \&\& pr->rx.version == TPACKET_V3 \&\& pr->timeout == 0 \&\&$/\tif (n == 0 \&\& pr->timeout == 0 \&\&/' \
 	"test-nonblock-timeout"
+# Without immediate mode, timeout 0: a read that rejected every packet
+# returns 0, where stock's V3 reader goes on to a packet it delivers.
+mutant v3-rejected-returns-0 pcap-ring-read.c \
+	's/^\tif (n == 0 \&\& pr->rx.version == TPACKET_V3 \&\& pr->timeout == 0 \&\&$/\tif (0 \&\&/' \
+	"test-nonblock-timeout"
 
 # Timeout 0 lets the kernel retire blocks on its own timer (1 ms on veth).
 mutant timeout-0-retires pcap-ring.c \

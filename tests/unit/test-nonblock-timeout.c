@@ -279,6 +279,59 @@ immediate_rejected_packet(void)
 }
 
 /*
+ * Without immediate mode, timeout 0: a read that finds only blocks of
+ * rejected packets (outgoing ones, with PCAP_D_IN) does not end; stock's
+ * TPACKET_V3 reader waits on for the block that has incoming ones.  Each
+ * block holds some 160 full-size frames, so the outgoing ones fill two.
+ */
+#define REJECTED_BLOCK_FRAMES	400
+#define INCOMING_SENT		0.5
+
+static void *
+send_incoming_later(void *arg)
+{
+	(void)arg;
+	bed_sleep(INCOMING_SENT);
+	bed_send(sender_fd, REJECTED_BLOCK_FRAMES, REJECTED_BLOCK_FRAMES, 1514,
+	    1514, MIX_UDP, NULL);
+	return NULL;
+}
+
+static void
+rejected_blocks(void)
+{
+	struct bed_tally t;
+	pthread_t tid;
+	double start, took;
+	int outgoing_fd, ret;
+
+	handle = open_capture(0, 0);
+	MUST(pcap_setdirection(handle, PCAP_D_IN));
+	outgoing_fd = bed_sender(NULL, bed.veth_b);
+	bed_send(outgoing_fd, 0, REJECTED_BLOCK_FRAMES, 1514, 1514, MIX_UDP,
+	    NULL);
+	bed_tally_init(&t, REJECTED_BLOCK_FRAMES, REJECTED_BLOCK_FRAMES);
+	pthread_create(&tid, NULL, send_incoming_later, NULL);
+	start = bed_now();
+	bed_deadline(10, "timeout 0, PCAP_D_IN: pcap_dispatch after blocks of outgoing frames");
+	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
+	took = bed_now() - start;
+	bed_deadline_clear();
+	pthread_join(tid, NULL);
+	CHECK(ret > 0 && t.frames == (unsigned long)ret && t.other == 0 &&
+	    took >= INCOMING_SENT - 0.01,
+	    "timeout 0, PCAP_D_IN: %d outgoing frames, then %d incoming at %.1f s: pcap_dispatch returned %d at %.2f s with %lu incoming frames, %lu other packets",
+	    REJECTED_BLOCK_FRAMES, REJECTED_BLOCK_FRAMES, INCOMING_SENT, ret,
+	    took, t.frames, t.other);
+	if (ret > 0)
+		bed_ok("timeout 0, PCAP_D_IN: the first pcap_dispatch waited past the outgoing frames' blocks for %d incoming frames (%.2f s)",
+		    ret, took);
+	bed_tally_free(&t);
+	close(outgoing_fd);
+	pcap_close(handle);
+}
+
+/*
  * Both libraries make blocks of 256 KiB, whatever the buffer size.  Each
  * 1514-byte frame takes 1600 bytes of one (its header, the room for a
  * VLAN tag, alignment) after the block's 48-byte header, so a full block
@@ -405,6 +458,7 @@ main(int argc, char **argv)
 	}
 	timeout_zero_immediate();
 	immediate_rejected_packet();
+	rejected_blocks();
 	dispatch_one_block(2 * 1024 * 1024, 0);
 	dispatch_one_block(8 * 1024 * 1024, 0);
 	dispatch_one_block(0, 0);
