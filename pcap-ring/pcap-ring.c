@@ -1034,7 +1034,7 @@ ring_activate(pcap_t *p)
 	pr->breakloop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (pr->breakloop_fd == -1) {
 		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "%s: eventfd", pr->ifname);
+		    PCAP_ERRBUF_SIZE, errno, "could not open eventfd");
 		status = PCAP_ERROR;
 		goto fail;
 	}
