@@ -222,6 +222,18 @@ timeout_zero_immediate(void)
 	pcap_close(handle);
 }
 
+/*
+ * handle: timeout 0, incoming packets only (PCAP_D_IN).  Returns a socket
+ * that sends outgoing ones on its interface, for it to reject.
+ */
+static int
+open_incoming_only(int immediate)
+{
+	handle = open_capture(immediate, 0);
+	MUST(pcap_setdirection(handle, PCAP_D_IN));
+	return bed_sender(NULL, bed.veth_b);
+}
+
 /* The outgoing frame goes out at 0.2 s, the incoming one at 1.2 s. */
 #define REJECTED_SENT	0.2
 #define WANTED_SENT	1.2
@@ -253,9 +265,7 @@ immediate_rejected_packet(void)
 	double start, took;
 	int outgoing_fd, ret;
 
-	handle = open_capture(1, 0);
-	MUST(pcap_setdirection(handle, PCAP_D_IN));
-	outgoing_fd = bed_sender(NULL, bed.veth_b);
+	outgoing_fd = open_incoming_only(1);
 	bed_tally_init(&t, 1, 1);
 	pthread_create(&tid, NULL, send_rejected_then_wanted, &outgoing_fd);
 	start = bed_now();
@@ -305,9 +315,7 @@ rejected_blocks(void)
 	double start, took;
 	int outgoing_fd, ret;
 
-	handle = open_capture(0, 0);
-	MUST(pcap_setdirection(handle, PCAP_D_IN));
-	outgoing_fd = bed_sender(NULL, bed.veth_b);
+	outgoing_fd = open_incoming_only(0);
 	bed_send(outgoing_fd, 0, REJECTED_BLOCK_FRAMES, 1514, 1514, MIX_UDP,
 	    NULL);
 	bed_tally_init(&t, REJECTED_BLOCK_FRAMES, REJECTED_BLOCK_FRAMES);
