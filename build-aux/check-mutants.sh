@@ -151,10 +151,13 @@ mutant short-length pcap-ring-read.c \
 	"test-select-dispatch test-breakloop"
 
 # pcap-ring's 32 MiB default does not give way to stock's 2 MiB under an
-# address space limit, and the capture ring's mmap() failure has a text
-# of pcap-ring's own.
+# address space limit, or when its mapping fails (mlockall()), and the
+# capture ring's mmap() failure has a text of pcap-ring's own.
 mutant unasked-ring-ignores-limit pcap-ring.c \
-	's/lim.rlim_cur != RLIM_INFINITY)$/0)/' \
+	's/lim.rlim_cur != RLIM_INFINITY))$/0))/' \
+	"test-activate-errors"
+mutant default-ring-no-fallback pcap-ring.c \
+	's/^\t\t    size <= RING_START_BUFFER_SIZE ||$/\t\t    1 ||/' \
 	"test-activate-errors"
 mutant rx-mmap-text-own pcap-ring-setup.c \
 	's/ring_sock_errmsg(errbuf, errno, "can.t mmap rx ring");/ring_sock_errmsg(errbuf, errno, "%s: can'"'"'t mmap rx ring", ifname);/' \

@@ -346,6 +346,16 @@ ring_sock_unmap_ring(struct ring_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* Give the kernel back a ring that is not mapped, so that another can be made. */
+int
+ring_sock_free_ring(int fd, int optname)
+{
+	struct tpacket_req3 none;
+
+	memset(&none, 0, sizeof(none));
+	return setsockopt(fd, SOL_PACKET, optname, &none, sizeof(none));
+}
+
 /* A socket filter that drops everything, so that a bound socket receives nothing. */
 int
 ring_sock_drop_all(int fd)

@@ -223,16 +223,18 @@ pcap_ring_env_number(const char *name, int max, int *value, char *errbuf)
 
 /*
  * The capture ring of a program that asked for no size: 32 MiB, or
- * stock's 2 MiB in a process under an address space limit (ulimit -v),
- * which was sized for stock's footprint: the 30 MiB more would come out
- * of what the program itself maps later.
+ * stock's 2 MiB where the program was sized for stock's footprint: under
+ * an address space limit (ulimit -v), where the 30 MiB more would come
+ * out of what it maps itself, and in the 1 GiB that MAP_32BIT maps in
+ * (pcap_init(PCAP_MMAP_32BIT)), which holds hundreds of stock's rings.
  */
 unsigned int
 pcap_ring_unasked_buffer_size(void)
 {
 	struct rlimit lim;
 
-	if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+	if (libpcap_mmap_flags() != 0 ||
+	    (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY))
 		return RING_START_BUFFER_SIZE;
 	return RING_DEFAULT_BUFFER_SIZE;
 }
@@ -915,15 +917,28 @@ setup_rx_ring(pcap_t *p)
 	if ((tstamp_status = set_adapter_tstamp(p)) < 0)
 		return tstamp_status;
 
-	if (version == TPACKET_V3)
-		ring_sock_layout_v3(&l, size,
-		    pcap_ring_stock_blocks(p, size, tov));
-	else
-		ring_sock_layout_v2(&l, size, frame_size);
-	if (ring_sock_map_ring(fd, PACKET_RX_RING, version, &l, tov,
-	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
-	    &pr->rx_map) != 0)
-		return PCAP_ERROR;
+	for (;;) {
+		if (version == TPACKET_V3)
+			ring_sock_layout_v3(&l, size,
+			    pcap_ring_stock_blocks(p, size, tov));
+		else
+			ring_sock_layout_v2(&l, size, frame_size);
+		if (ring_sock_map_ring(fd, PACKET_RX_RING, version, &l, tov,
+		    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
+		    &pr->rx_map) == 0)
+			break;
+		/*
+		 * A ring larger than stock's that the program did not ask
+		 * for must not cost it the capture where stock's 2 MiB maps:
+		 * under mlockall() beyond RLIMIT_MEMLOCK, for one.
+		 */
+		ring_sock_unmap_ring(&pr->rx_map);
+		if (libpcap_get_buffer_size(p) != 0 ||
+		    size <= RING_START_BUFFER_SIZE ||
+		    ring_sock_free_ring(fd, PACKET_RX_RING) == -1)
+			return PCAP_ERROR;
+		size = RING_START_BUFFER_SIZE;
+	}
 	pr->grow.retire_tov = tov;
 	pr->grow.hdrlen = hdrlen;
 	if (version == TPACKET_V3)

@@ -17,15 +17,20 @@
  *   gets stock's 2 MiB ring (pcap-ring's larger default gives way),
  *   captures, and keeps the room stock leaves it, whether or not the
  *   limit could have held 32 MiB; one asking for more than fits gets
- *   stock's PCAP_ERROR and text.
+ *   stock's PCAP_ERROR and text;
+ * - the same under mlockall(MCL_FUTURE) with a memory lock limit
+ *   (RLIMIT_MEMLOCK) that holds stock's ring, not 32 MiB.
  */
 #include <grp.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "bed.h"
 
@@ -307,9 +312,41 @@ limit_address_space(void)
 }
 
 /*
+ * CHECK that an activation asking for no size under a limit captured
+ * through stock's 2 MiB ring.
+ */
+static void
+check_stock_ring(const char *what, int immediate, const struct activation *a)
+{
+	CHECK(a->status == 0, "%s, no buffer size asked: pcap_activate %d (%s)",
+	    what, a->status, a->msg);
+	check_ring(what, a->ring);
+	/* Stock's immediate mode lays out its 2 MiB in larger frames. */
+	if (!immediate)
+		CHECK(a->mapped == 2 * 1024 * 1024,
+		    "%s: a ring of %lu KiB mapped, not stock's 2048", what,
+		    a->mapped / 1024);
+	CHECK(a->captured == CAPTURED_FRAMES,
+	    "%s: captured %lu of %d frames intact", what, a->captured,
+	    CAPTURED_FRAMES);
+}
+
+/* A size asked for that the limit confine() sets does not hold: stock's error. */
+static void
+check_too_large(const char *what, int immediate, int buffer_size,
+    int (*confine)(void))
+{
+	struct activation a;
+
+	if (activate_in_child(immediate, 0, buffer_size, confine, &a) == -1)
+		bed_fatal("%s: the limit worked once, not twice", what);
+	expect(what, a.status, PCAP_ERROR, a.msg);
+	check_ring(what, a.ring);
+}
+
+/*
  * Under such a limit a program that asks for no buffer size captures
- * with stock's 2 MiB ring and has the rest of the room for itself.  A
- * size asked for that does not fit fails with stock's text.
+ * with stock's 2 MiB ring and has the rest of the room for itself.
  */
 static void
 address_space_limit(int immediate)
@@ -329,17 +366,7 @@ address_space_limit(int immediate)
 		snprintf(what, sizeof(what),
 		    "address-space-limit-%luKiB-immediate%d",
 		    address_room / 1024, immediate);
-		CHECK(a.status == 0, "%s, no buffer size asked: pcap_activate %d (%s)",
-		    what, a.status, a.msg);
-		check_ring(what, a.ring);
-		/* Stock's immediate mode lays out its 2 MiB in larger frames. */
-		if (!immediate)
-			CHECK(a.mapped == 2 * 1024 * 1024,
-			    "%s: a ring of %lu KiB mapped, not stock's 2048",
-			    what, a.mapped / 1024);
-		CHECK(a.captured == CAPTURED_FRAMES,
-		    "%s: captured %lu of %d frames intact", what, a.captured,
-		    CAPTURED_FRAMES);
+		check_stock_ring(what, immediate, &a);
 		CHECK(a.room + ROOM_HANDLE_TAKES >= address_room,
 		    "%s: the open handle left the program %lu KiB of its %lu",
 		    what, a.room / 1024, address_room / 1024);
@@ -347,15 +374,73 @@ address_space_limit(int immediate)
 			bed_ok("%s, no buffer size asked: %lu KiB of ring, %lu frames captured, %lu KiB left",
 			    what, a.mapped / 1024, a.captured, a.room / 1024);
 	}
-
 	address_room = ROOM_STOCK_ONLY;
-	if (activate_in_child(immediate, 0, 256 * 1024 * 1024,
-	    limit_address_space, &a) == -1)
-		bed_fatal("the address space limit worked once, not twice");
 	snprintf(what, sizeof(what), "address-space-limit-256MiB-immediate%d",
 	    immediate);
-	expect(what, a.status, PCAP_ERROR, a.msg);
-	check_ring(what, a.ring);
+	check_too_large(what, immediate, 256 * 1024 * 1024,
+	    limit_address_space);
+}
+
+/*
+ * mlockall(MCL_FUTURE) without CAP_IPC_LOCK: every later mapping is
+ * locked, and all must fit RLIMIT_MEMLOCK, here (the usual default) room
+ * for stock's 2 MiB ring, not for 32 MiB.  The bed's watchdog thread
+ * starts first: its 8 MiB stack would not fit.
+ */
+#define MEMLOCK_ROOM	(8UL * 1024 * 1024)
+
+static int
+lock_future_mappings(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	struct rlimit lim = { MEMLOCK_ROOM, MEMLOCK_ROOM };
+	uint32_t ipc_lock = 1U << (CAP_IPC_LOCK % 32);
+	void *beyond;
+
+	bed_deadline(30, "activating with future mappings locked");
+	if (syscall(SYS_capget, &hdr, caps) == -1)
+		return -1;
+	caps[CAP_IPC_LOCK / 32].effective &= ~ipc_lock;
+	caps[CAP_IPC_LOCK / 32].permitted &= ~ipc_lock;
+	caps[CAP_IPC_LOCK / 32].inheritable &= ~ipc_lock;
+	if (syscall(SYS_capset, &hdr, caps) == -1 ||
+	    setrlimit(RLIMIT_MEMLOCK, &lim) == -1 ||
+	    mlockall(MCL_FUTURE) == -1)
+		return -1;
+	/* A sanitizer's mlockall() does nothing: then this maps. */
+	beyond = mmap(NULL, 2 * MEMLOCK_ROOM, PROT_READ,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (beyond != MAP_FAILED) {
+		munmap(beyond, 2 * MEMLOCK_ROOM);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * There a program that asks for no size captures with stock's 2 MiB: the
+ * larger default's mapping fails and gives way.
+ */
+static void
+memory_locked(int immediate)
+{
+	struct activation a;
+	char what[64];
+
+	if (activate_in_child(immediate, 0, 0, lock_future_mappings, &a) == -1) {
+		bed_skip_case("mlockall(MCL_FUTURE) without CAP_IPC_LOCK: cannot drop the capability, or locking has no effect (a sanitizer build)");
+		return;
+	}
+	snprintf(what, sizeof(what), "memory-locked-immediate%d", immediate);
+	check_stock_ring(what, immediate, &a);
+	if (a.status == 0)
+		bed_ok("%s, no buffer size asked: %lu KiB of ring, %lu frames captured",
+		    what, a.mapped / 1024, a.captured);
+	snprintf(what, sizeof(what), "memory-locked-32MiB-immediate%d",
+	    immediate);
+	check_too_large(what, immediate, 32 * 1024 * 1024,
+	    lock_future_mappings);
 }
 
 int
@@ -371,6 +456,7 @@ main(int argc, char **argv)
 		unprivileged(immediate, 0);
 		unprivileged(immediate, 1);
 		address_space_limit(immediate);
+		memory_locked(immediate);
 	}
 	return bed_finish();
 }
