@@ -319,8 +319,8 @@ rejected_blocks(void)
 	bed_send(outgoing_fd, 0, REJECTED_BLOCK_FRAMES, 1514, 1514, MIX_UDP,
 	    NULL);
 	bed_tally_init(&t, REJECTED_BLOCK_FRAMES, REJECTED_BLOCK_FRAMES);
-	pthread_create(&tid, NULL, send_incoming_later, NULL);
 	start = bed_now();
+	pthread_create(&tid, NULL, send_incoming_later, NULL);
 	bed_deadline(10, "timeout 0, PCAP_D_IN: pcap_dispatch after blocks of outgoing frames");
 	ret = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
 	took = bed_now() - start;
