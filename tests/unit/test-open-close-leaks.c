@@ -66,8 +66,9 @@ fail_on_environment(pcap_t *p)
  * An activation that must fail after the capture ring is set up: the
  * file descriptor limit leaves room for the capture socket alone, so
  * that the eventfd made after the ring fails with EMFILE, and says so
- * as stock does from 1.10.5.  (Immediate mode: no spare sockets for ring
- * growth are opened before the ring.)
+ * as stock 1.10.5 does (1.10.6 fails earlier, on its DSA check).
+ * (Immediate mode: no spare sockets for ring growth are opened before
+ * the ring.)
  */
 static void
 fail_for_want_of_fd(pcap_t *p)
