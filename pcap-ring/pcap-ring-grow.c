@@ -185,8 +185,8 @@ pcap_ring_grow_open(pcap_t *p)
 		close(g->spare[--g->spare_nr]);
 	g->max = steps > 0 ? size : 0;
 	/*
-	 * Without growth, a handle that asked for nothing gets the larger
-	 * default, or the cap when that is smaller.
+	 * Without growth, a handle that asked for nothing gets the default
+	 * (pcap_ring_unasked_buffer_size()), or the cap when that is smaller.
 	 */
 	if (g->max == 0 && buffer_size == 0 && !libpcap_get_immediate(p)) {
 		if (mib == 0 || steps < wanted)
