@@ -1,8 +1,19 @@
 # VLAN-tagged traffic, incoming (tag taken out by the kernel, put back by
 # libpcap with its TPID) and outgoing (tag in the frame), with and without
 # filters, snapshot lengths that cut into the tag, and immediate mode.
-# Sourced by t-vlan-rxvlan-on.sh and t-vlan-rxvlan-off.sh after they set
-# the offload on VETH_B; frame kinds are described in t-tcpdump-filters.sh.
+# Sourced by t-vlan-rxvlan-on.sh and t-vlan-rxvlan-off.sh, which set
+# VLAN_RXVLAN to the rx VLAN offload (on or off) VETH_B is to have; frame
+# kinds are described in t-tcpdump-filters.sh.
+. "$TESTSRCDIR/lib/common.sh"
+. "$TESTSRCDIR/lib/netns.sh"
+. "$TESTSRCDIR/diff/diff-lib.sh"
+require_root
+bed_setup
+need "ethtool(8)" ethtool command -v ethtool
+in_b ethtool -K "$VETH_B" rxvlan "$VLAN_RXVLAN" ||
+	fail "ethtool -K $VETH_B rxvlan $VLAN_RXVLAN"
+assert_match "rx-vlan-offload" "rx-vlan-offload: $VLAN_RXVLAN" \
+	"$(in_b ethtool -k "$VETH_B")"
 diff_cases tcpdump <<'CASES'
 # name              | traffic              | options          | filter
 vlan                | a:0:406              |                  | vlan

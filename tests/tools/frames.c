@@ -1,10 +1,13 @@
 /*
  * Deterministic test frames; see frames.h.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
 #include "frames.h"
+#include "must.h"
 
 #define ETH_HLEN	14
 #define IP_HLEN		20
@@ -199,4 +202,63 @@ frame_seq(const uint8_t *buf, size_t caplen, size_t len, int *intact)
 			return seq;
 	*intact = 1;
 	return seq;
+}
+
+int
+frame_run_option(struct frame_run *run, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'n':
+		run->count = strtoul(arg, NULL, 0);
+		return 0;
+	case 'f':
+		run->first = strtoul(arg, NULL, 0);
+		return 0;
+	case 'l':
+		if (sscanf(arg, "%zu-%zu", &run->min_len, &run->max_len) != 2 ||
+		    run->min_len > run->max_len || run->max_len > FRAME_MAX_LEN)
+			return -1;
+		return 0;
+	case 'm':
+		if (strcmp(arg, "udp") == 0)
+			run->mix = MIX_UDP;
+		else if (strcmp(arg, "all") == 0)
+			run->mix = MIX_ALL;
+		else
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+size_t
+frame_run_build(const struct frame_run *run, uint8_t *buf, unsigned long i)
+{
+	return frame_build(buf, (uint32_t)i,
+	    frame_len((uint32_t)i, run->min_len, run->max_len), run->mix);
+}
+
+pcap_t *
+frame_sender_create(const char *prog, const char *ifname)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_create(ifname, errbuf);
+
+	if (p == NULL) {
+		fprintf(stderr, "%s: %s\n", prog, errbuf);
+		exit(1);
+	}
+	/* Capture nothing: the handle only sends. */
+	MUST(pcap_set_snaplen(p, 64));
+	MUST(pcap_set_buffer_size(p, 256 * 1024));
+	return p;
+}
+
+long long
+clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <pcap/pcap.h>
 
@@ -59,15 +58,6 @@ count_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	t->last = seq;
 	t->frames++;
 	t->bytes += h->len;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 int
@@ -154,8 +144,9 @@ main(int argc, char **argv)
 		if (f != NULL)
 			fclose(f);
 	}
-	last_frame = now_ms();
-	while (t.frames < t.expected && now_ms() - last_frame < idle_ms) {
+	last_frame = clock_ms(CLOCK_MONOTONIC);
+	while (t.frames < t.expected &&
+	    clock_ms(CLOCK_MONOTONIC) - last_frame < idle_ms) {
 		unsigned long before = t.frames + t.other + t.dup;
 
 		if (nonblock) {
@@ -170,7 +161,7 @@ main(int argc, char **argv)
 			break;
 		}
 		if (t.frames + t.other + t.dup != before)
-			last_frame = now_ms();
+			last_frame = clock_ms(CLOCK_MONOTONIC);
 	}
 report:
 	printf("frames %lu bytes %llu first %lld last %lld dup %lu reorder %lu bad %lu other %lu\n",

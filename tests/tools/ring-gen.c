@@ -16,7 +16,6 @@
 #include <pcap/pcap.h>
 
 #include "frames.h"
-#include "must.h"
 
 static void
 usage(void)
@@ -30,39 +29,25 @@ int
 main(int argc, char **argv)
 {
 	const char *ifname = NULL, *file = NULL;
-	char errbuf[PCAP_ERRBUF_SIZE];
 	uint8_t frame[FRAME_MAX_LEN];
-	unsigned long count = 0, first = 0, i;
-	size_t min_len = FRAME_MIN_LEN, max_len = 1514, len;
+	struct frame_run run = FRAME_RUN_DEFAULT;
+	unsigned long i;
+	size_t len;
 	unsigned long long bytes = 0;
-	enum frame_mix mix = MIX_ALL;
 	pcap_dumper_t *d = NULL;
 	pcap_t *p;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "i:w:n:f:l:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:w:" FRAME_RUN_OPTIONS)) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'w': file = optarg; break;
-		case 'n': count = strtoul(optarg, NULL, 0); break;
-		case 'f': first = strtoul(optarg, NULL, 0); break;
-		case 'l':
-			if (sscanf(optarg, "%zu-%zu", &min_len, &max_len) != 2 ||
-			    min_len > max_len || max_len > FRAME_MAX_LEN)
+		default:
+			if (frame_run_option(&run, opt, optarg) != 0)
 				usage();
-			break;
-		case 'm':
-			if (strcmp(optarg, "udp") == 0)
-				mix = MIX_UDP;
-			else if (strcmp(optarg, "all") == 0)
-				mix = MIX_ALL;
-			else
-				usage();
-			break;
-		default: usage();
 		}
 	}
-	if ((ifname == NULL) == (file == NULL) || count == 0)
+	if ((ifname == NULL) == (file == NULL) || run.count == 0)
 		usage();
 
 	if (file != NULL) {
@@ -73,23 +58,15 @@ main(int argc, char **argv)
 			return 1;
 		}
 	} else {
-		p = pcap_create(ifname, errbuf);
-		if (p == NULL) {
-			fprintf(stderr, "ring-gen: %s\n", errbuf);
-			return 1;
-		}
-		/* Capture nothing: this handle only sends. */
-		MUST(pcap_set_snaplen(p, 64));
-		MUST(pcap_set_buffer_size(p, 256 * 1024));
+		p = frame_sender_create("ring-gen", ifname);
 		if (pcap_activate(p) < 0) {
 			fprintf(stderr, "ring-gen: %s: %s\n", ifname,
 			    pcap_geterr(p));
 			return 1;
 		}
 	}
-	for (i = first; i < first + count; i++) {
-		len = frame_build(frame, (uint32_t)i,
-		    frame_len((uint32_t)i, min_len, max_len), mix);
+	for (i = run.first; i < run.first + run.count; i++) {
+		len = frame_run_build(&run, frame, i);
 		if (d != NULL) {
 			struct pcap_pkthdr h;
 
@@ -111,6 +88,6 @@ main(int argc, char **argv)
 	if (d != NULL)
 		pcap_dump_close(d);
 	pcap_close(p);
-	printf("sent %lu frames %llu bytes\n", count, bytes);
+	printf("sent %lu frames %llu bytes\n", run.count, bytes);
 	return 0;
 }

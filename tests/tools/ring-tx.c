@@ -111,15 +111,8 @@ static pcap_t *handle;
 static pcap_t *
 open_handle(const char *ifname, int batch, int ring, int timeout_ms)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = pcap_create(ifname, errbuf);
+	pcap_t *p = frame_sender_create("ring-tx", ifname);
 
-	if (p == NULL) {
-		fprintf(stderr, "ring-tx: %s\n", errbuf);
-		exit(1);
-	}
-	MUST(pcap_set_snaplen(p, 64));
-	MUST(pcap_set_buffer_size(p, 256 * 1024));
 	if (batch >= 0 && pcap_set_tx_batch(p, batch) != 0) {
 		fprintf(stderr, "ring-tx: pcap_set_tx_batch: %s\n", pcap_geterr(p));
 		exit(1);
@@ -281,10 +274,7 @@ wait_for_go(const char *file)
 static struct {
 	const char *what;
 	pcap_t *other;			/* the last EXTRA handle, if any */
-	unsigned long first;		/* the frames it injects */
-	unsigned long count;
-	size_t min_len, max_len;
-	enum frame_mix mix;
+	struct frame_run run;		/* the frames it injects */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int done;
@@ -326,9 +316,7 @@ inject_more(unsigned long first, unsigned long count, unsigned long long *bytes)
 	size_t len;
 
 	for (i = first; i - first < count; i++) {
-		len = frame_build(frame, (uint32_t)i,
-		    frame_len((uint32_t)i, during.min_len, during.max_len),
-		    during.mix);
+		len = frame_run_build(&during.run, frame, i);
 		if (pcap_inject(handle, frame, len) != (int)len) {
 			fprintf(stderr, "ring-tx: during exit: frame %lu: %s\n",
 			    i, pcap_geterr(handle));
@@ -357,10 +345,11 @@ act_during_exit(void *arg)
 		pcap_close(handle);
 		printf("close took %lld ms\n", (now_us() - start) / 1000);
 	} else if (strcmp(during.what, "inject") == 0) {
-		n = inject_more(during.first, during.count, &bytes);
+		n = inject_more(during.run.first, during.run.count, &bytes);
 		printf("injected %lu frames %llu bytes\n", n, bytes);
 	} else {
-		(void)inject_more(during.first, ULONG_MAX - during.first, &bytes);
+		(void)inject_more(during.run.first, ULONG_MAX - during.run.first,
+		    &bytes);
 		for (;;)
 			pause();
 	}
@@ -393,27 +382,18 @@ wait_for_report(void)
 	}
 }
 
-static long long
-realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 int
 main(int argc, char **argv)
 {
 	const char *ifname = NULL, *extra_ifname = NULL, *go = NULL;
 	char errbuf[PCAP_ERRBUF_SIZE];
 	static uint8_t frame[FRAME_MAX_LEN];
-	unsigned long count = 0, first = 0, i, sent = 0, longer = 0;
+	struct frame_run run = FRAME_RUN_DEFAULT;
+	unsigned long i, sent = 0, longer = 0;
 	unsigned long eagain = 0, errors = 0;
-	size_t min_len = FRAME_MIN_LEN, max_len = 1514, len, threshold = 0;
+	size_t len, threshold = 0;
 	unsigned long long bytes = 0;
 	long long start, took = 0;
-	enum frame_mix mix = MIX_ALL;
 	int batch = -1, ring = -1, sendqueue = 0, sync = 0, gap_us = 0;
 	int nonblock = 0, stop_when_full = 0, keep_going = 0, no_close = 0;
 	int stats = 0, flush_again = 0, flushes, opt, ret;
@@ -423,24 +403,10 @@ main(int argc, char **argv)
 	struct pcap_tx_stat ts;
 	pcap_t *p;
 
-	while ((opt = getopt(argc, argv, "i:n:f:l:m:b:r:QSg:NOkEA:X:I:FDRB:w:T:sWY:")) != -1) {
+	while ((opt = getopt(argc, argv,
+	    "i:" FRAME_RUN_OPTIONS "b:r:QSg:NOkEA:X:I:FDRB:w:T:sWY:")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
-		case 'n': count = strtoul(optarg, NULL, 0); break;
-		case 'f': first = strtoul(optarg, NULL, 0); break;
-		case 'l':
-			if (sscanf(optarg, "%zu-%zu", &min_len, &max_len) != 2 ||
-			    min_len > max_len || max_len > FRAME_MAX_LEN)
-				usage();
-			break;
-		case 'm':
-			if (strcmp(optarg, "udp") == 0)
-				mix = MIX_UDP;
-			else if (strcmp(optarg, "all") == 0)
-				mix = MIX_ALL;
-			else
-				usage();
-			break;
 		case 'b': batch = atoi(optarg); break;
 		case 'r': ring = atoi(optarg); break;
 		case 'Q': sendqueue = 1; break;
@@ -476,10 +442,12 @@ main(int argc, char **argv)
 			during.what = optarg;
 			no_close = 1;
 			break;
-		default: usage();
+		default:
+			if (frame_run_option(&run, opt, optarg) != 0)
+				usage();
 		}
 	}
-	if (ifname == NULL || count == 0)
+	if (ifname == NULL || run.count == 0)
 		usage();
 
 	if (close_hook != NULL && strcmp(close_hook, "before") == 0 &&
@@ -491,9 +459,8 @@ main(int argc, char **argv)
 	for (; extra > 0; extra--) {
 		p = open_handle(extra_ifname != NULL ? extra_ifname : ifname,
 		    batch, ring, -1);
-		for (i = first; i < first + count; i++) {
-			len = frame_build(frame, (uint32_t)i,
-			    frame_len((uint32_t)i, min_len, max_len), mix);
+		for (i = run.first; i < run.first + run.count; i++) {
+			len = frame_run_build(&run, frame, i);
 			if (pcap_inject(p, frame, len) != (int)len) {
 				fprintf(stderr, "ring-tx: extra handle: frame %lu: %s\n",
 				    i, pcap_geterr(p));
@@ -531,8 +498,8 @@ main(int argc, char **argv)
 		wait_for_go(go);
 
 	if (sendqueue) {
-		pcap_send_queue *q = pcap_sendqueue_alloc((u_int)(count *
-		    (sizeof(struct pcap_pkthdr) + max_len)));
+		pcap_send_queue *q = pcap_sendqueue_alloc((u_int)(run.count *
+		    (sizeof(struct pcap_pkthdr) + run.max_len)));
 		struct pcap_pkthdr h;
 		u_int done;
 
@@ -540,11 +507,10 @@ main(int argc, char **argv)
 			fprintf(stderr, "ring-tx: pcap_sendqueue_alloc failed\n");
 			return 1;
 		}
-		for (i = first; i < first + count; i++) {
-			len = frame_build(frame, (uint32_t)i,
-			    frame_len((uint32_t)i, min_len, max_len), mix);
-			h.ts.tv_sec = (time_t)((i - first) * (unsigned long)gap_us / 1000000);
-			h.ts.tv_usec = (suseconds_t)((i - first) * (unsigned long)gap_us % 1000000);
+		for (i = run.first; i < run.first + run.count; i++) {
+			len = frame_run_build(&run, frame, i);
+			h.ts.tv_sec = (time_t)((i - run.first) * (unsigned long)gap_us / 1000000);
+			h.ts.tv_usec = (suseconds_t)((i - run.first) * (unsigned long)gap_us % 1000000);
 			h.caplen = h.len = (bpf_u_int32)len;
 			if (pcap_sendqueue_queue(q, &h, frame) != 0) {
 				fprintf(stderr, "ring-tx: pcap_sendqueue_queue failed at frame %lu\n", i);
@@ -562,12 +528,11 @@ main(int argc, char **argv)
 			    done, q->len, pcap_geterr(p));
 			return 1;
 		}
-		sent = count;
+		sent = run.count;
 		pcap_sendqueue_destroy(q);
 	} else {
-		for (i = first; i < first + count; i++) {
-			len = frame_build(frame, (uint32_t)i,
-			    frame_len((uint32_t)i, min_len, max_len), mix);
+		for (i = run.first; i < run.first + run.count; i++) {
+			len = frame_run_build(&run, frame, i);
 			if (threshold != 0 && len > threshold)
 				longer++;
 			while ((ret = pcap_inject(p, frame, len)) == PCAP_ERROR &&
@@ -623,14 +588,11 @@ main(int argc, char **argv)
 		printf("longer than %zu: %lu\n", threshold, longer);
 	if (no_close) {
 		if (during.what != NULL) {
-			during.first = first + count;
-			during.count = count;
-			during.min_len = min_len;
-			during.max_len = max_len;
-			during.mix = mix;
+			during.run = run;
+			during.run.first = run.first + run.count;
 			if (pthread_create(&actor, NULL, act_during_exit, NULL) != 0)
 				return 1;
-			printf("exit() at %lld ms\n", realtime_ms());
+			printf("exit() at %lld ms\n", clock_ms(CLOCK_REALTIME));
 		}
 		/* What waits is sent at exit, or by close_at_exit(). */
 		fflush(stdout);

@@ -63,7 +63,6 @@ int
 main(int argc, char **argv)
 {
 	const char *ifname = NULL;
-	char errbuf[PCAP_ERRBUF_SIZE];
 	uint8_t frame[FRAME_MAX_LEN];
 	int size = 64, secs = 2, batch = -1, sendqueue = 0, bypass = 0, opt, len;
 	unsigned long long sent = 0;
@@ -85,13 +84,7 @@ main(int argc, char **argv)
 	}
 	if (ifname == NULL || size < FRAME_MIN_LEN || size > FRAME_MAX_LEN)
 		return 2;
-	p = pcap_create(ifname, errbuf);
-	if (p == NULL) {
-		fprintf(stderr, "tx-bench: %s\n", errbuf);
-		return 1;
-	}
-	MUST(pcap_set_snaplen(p, 64));
-	MUST(pcap_set_buffer_size(p, 256 * 1024));
+	p = frame_sender_create("tx-bench", ifname);
 	if (batch >= 0 &&
 	    ((int (*)(pcap_t *, int))api("pcap_set_tx_batch"))(p, batch) != 0) {
 		fprintf(stderr, "tx-bench: %s\n", pcap_geterr(p));

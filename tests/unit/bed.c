@@ -368,16 +368,33 @@ bed_activate(pcap_t *p)
 }
 
 pcap_t *
-bed_open_nonblocking(int buffer_size, int timeout_ms)
+bed_open(int immediate, int buffer_size, int timeout_ms)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p = bed_create(bed.veth_b);
 
-	MUST(pcap_set_buffer_size(p, buffer_size));
+	MUST(pcap_set_immediate_mode(p, immediate));
+	if (buffer_size != 0)
+		MUST(pcap_set_buffer_size(p, buffer_size));
 	MUST(pcap_set_timeout(p, timeout_ms));
 	bed_activate(p);
+	return p;
+}
+
+void
+bed_setnonblock(pcap_t *p)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+
 	if (pcap_setnonblock(p, 1, errbuf) != 0)
 		bed_fatal("pcap_setnonblock: %s", errbuf);
+}
+
+pcap_t *
+bed_open_nonblocking(int buffer_size, int timeout_ms)
+{
+	pcap_t *p = bed_open(0, buffer_size, timeout_ms);
+
+	bed_setnonblock(p);
 	return p;
 }
 

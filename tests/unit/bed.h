@@ -98,7 +98,14 @@ int	bed_wait_link_up(double secs);
 pcap_t	*bed_create(const char *dev);
 void	bed_activate(pcap_t *p);
 
-/* An activated non-blocking handle on VETH_B with this buffer size and timeout. */
+/*
+ * An activated handle on VETH_B, in immediate mode or not, with this
+ * buffer size (0: the library's default) and timeout.
+ */
+pcap_t	*bed_open(int immediate, int buffer_size, int timeout_ms);
+/* pcap_setnonblock(p, 1), which must succeed. */
+void	bed_setnonblock(pcap_t *p);
+/* bed_open(), not in immediate mode, then bed_setnonblock(). */
 pcap_t	*bed_open_nonblocking(int buffer_size, int timeout_ms);
 
 /*

@@ -25,17 +25,6 @@ static pcap_t *handle;
 static volatile sig_atomic_t ticks;
 static int sender_fd;
 
-static pcap_t *
-open_capture(int immediate, int timeout)
-{
-	pcap_t *p = bed_create(bed.veth_b);
-
-	MUST(pcap_set_immediate_mode(p, immediate));
-	MUST(pcap_set_timeout(p, timeout));
-	bed_activate(p);
-	return p;
-}
-
 static void
 set_timer(double first, double interval)
 {
@@ -97,7 +86,7 @@ break_from_thread(int immediate, int timeout)
 	double secs;
 	int ret;
 
-	handle = open_capture(immediate, timeout);
+	handle = bed_open(immediate, 0, timeout);
 	bed_tally_init(&t, 0, 1);
 	bed_break_later(&b, handle, 0.3);
 	ret = timed_loop(-1, &t, &secs);
@@ -119,7 +108,7 @@ break_from_signal(int immediate)
 	double secs;
 	int ret;
 
-	handle = open_capture(immediate, 1000);
+	handle = bed_open(immediate, 0, 1000);
 	bed_tally_init(&t, 0, 1);
 	on_signal(SIGALRM, break_from_handler);
 	set_timer(0.3, 0);
@@ -141,7 +130,7 @@ break_before_loop(int immediate)
 	double secs;
 	int ret;
 
-	handle = open_capture(immediate, 1000);
+	handle = bed_open(immediate, 0, 1000);
 	bed_tally_init(&t, 0, 1);
 	pcap_breakloop(handle);
 	ret = timed_loop(-1, &t, &secs);
@@ -157,13 +146,11 @@ break_before_loop(int immediate)
 static void
 break_nonblocking_idle(int immediate)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	struct bed_tally t;
 	int first, second;
 
-	handle = open_capture(immediate, 1000);
-	if (pcap_setnonblock(handle, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
+	handle = bed_open(immediate, 0, 1000);
+	bed_setnonblock(handle);
 	bed_tally_init(&t, 0, 1);
 	pcap_breakloop(handle);
 	first = pcap_dispatch(handle, -1, bed_tally_cb, (u_char *)&t);
@@ -196,7 +183,7 @@ break_with_packets_waiting(int immediate)
 	double secs;
 	int ret;
 
-	handle = open_capture(immediate, 100);
+	handle = bed_open(immediate, 0, 100);
 	bed_tally_init(&t, 0, 5);
 	bed_send(sender_fd, 0, 5, 60, 1514, MIX_ALL, NULL);
 	/* Long enough for the V3 block to retire on the timeout. */
@@ -239,7 +226,7 @@ signals_without_break(int immediate)
 	double secs;
 	int ret;
 
-	handle = open_capture(immediate, 100);
+	handle = bed_open(immediate, 0, 100);
 	bed_tally_init(&t, 0, 500);
 	ticks = 0;
 	on_signal(SIGALRM, count_tick);

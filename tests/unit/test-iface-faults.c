@@ -300,12 +300,10 @@ read_until_select_timeout(pcap_t *p, int set)
 static void
 event_loop_netdown(int immediate)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p = open_capture(bed.veth_b, immediate);
 	int up, down, up_again;
 
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
+	bed_setnonblock(p);
 	up = read_until_select_timeout(p, 0);
 	if (bed_sh("ip link set %s down", bed.veth_b) != 0)
 		bed_fatal("cannot set %s down", bed.veth_b);

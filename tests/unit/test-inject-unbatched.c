@@ -22,7 +22,6 @@ static void
 nonblocking_send_buffer_full(void)
 {
 	static u_char frame[1514];
-	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p;
 	int i, ret = 0;
 
@@ -32,8 +31,7 @@ nonblocking_send_buffer_full(void)
 		bed_fatal("tc qdisc replace (tbf) failed");
 	p = bed_create(bed.veth_b);
 	bed_activate(p);
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
+	bed_setnonblock(p);
 	frame_build(frame, 0, sizeof(frame), MIX_UDP);
 	bed_deadline(20, "non-blocking pcap_inject with the send buffer full");
 	for (i = 0; i < 10000; i++)

@@ -44,17 +44,6 @@ static pcap_t *handle;
 static int sender_fd;
 static volatile int dispatch_done;
 
-static pcap_t *
-open_capture(int immediate, int timeout)
-{
-	pcap_t *p = bed_create(bed.veth_b);
-
-	MUST(pcap_set_immediate_mode(p, immediate));
-	MUST(pcap_set_timeout(p, timeout));
-	bed_activate(p);
-	return p;
-}
-
 /* A blocking pcap_dispatch() with no traffic: still waiting after secs. */
 static void
 check_blocks(const char *what, double secs)
@@ -91,7 +80,7 @@ nonblocking(int immediate)
 	double start, took;
 	int ret;
 
-	handle = open_capture(immediate, 1000);
+	handle = bed_open(immediate, 0, 1000);
 	CHECK(pcap_getnonblock(handle, errbuf) == 0, "blocking after activate");
 	CHECK(pcap_setnonblock(handle, 1, errbuf) == 0, "pcap_setnonblock: %s",
 	    errbuf);
@@ -178,7 +167,7 @@ timeout_single_packet(int immediate)
 	double start, took;
 	int ret;
 
-	handle = open_capture(immediate, 200);
+	handle = bed_open(immediate, 0, 200);
 	check_blocks(immediate ? "immediate mode, timeout 200 ms, no traffic" :
 	    "timeout 200 ms, no traffic", 1.0);
 
@@ -208,7 +197,7 @@ timeout_zero_immediate(void)
 	struct bed_tally t;
 	int i, ret;
 
-	handle = open_capture(1, 0);
+	handle = bed_open(1, 0, 0);
 	bed_tally_init(&t, 0, 20);
 	bed_deadline(20, "immediate mode, timeout 0: pcap_dispatch");
 	for (i = 0; i < 20; i++) {
@@ -229,7 +218,7 @@ timeout_zero_immediate(void)
 static int
 open_incoming_only(int immediate)
 {
-	handle = open_capture(immediate, 0);
+	handle = bed_open(immediate, 0, 0);
 	MUST(pcap_setdirection(handle, PCAP_D_IN));
 	return bed_sender(NULL, bed.veth_b);
 }

@@ -31,7 +31,6 @@ static pcap_t *
 open_capture(const char *dev, int immediate, int promisc, int snaplen,
     int buffer_size, int precision)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p = bed_create(dev);
 
 	MUST(pcap_set_tstamp_precision(p, precision));
@@ -42,8 +41,7 @@ open_capture(const char *dev, int immediate, int promisc, int snaplen,
 	if (buffer_size != 0)
 		MUST(pcap_set_buffer_size(p, buffer_size));
 	bed_activate(p);
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
+	bed_setnonblock(p);
 	return p;
 }
 

@@ -181,7 +181,6 @@ grows_on_burst(int next_ex)
 static void
 nanosecond_stamps_after_step(void)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_stat ps;
 	struct bed_tally t;
 	unsigned long after;
@@ -195,8 +194,7 @@ nanosecond_stamps_after_step(void)
 	MUST(pcap_set_buffer_size(nano, 2 * MIB));
 	MUST(pcap_set_timeout(nano, 50));
 	bed_activate(nano);
-	if (pcap_setnonblock(nano, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
+	bed_setnonblock(nano);
 	burst_while_stalled(nano, &t, &ps, 0);
 	after = bed_ring_mapping_bytes();
 	micro = bed_open_nonblocking(2 * MIB, 50);

@@ -30,19 +30,6 @@
 
 static int sender_fd;
 
-static pcap_t *
-open_capture(int immediate, int buffer_size)
-{
-	pcap_t *p = bed_create(bed.veth_b);
-
-	MUST(pcap_set_immediate_mode(p, immediate));
-	MUST(pcap_set_timeout(p, 100));
-	if (buffer_size != 0)
-		MUST(pcap_set_buffer_size(p, buffer_size));
-	bed_activate(p);
-	return p;
-}
-
 /* Small bursts, paced, as traffic a select() loop keeps up with. */
 static void *
 send_frames(void *arg)
@@ -92,7 +79,7 @@ dispatch_one_at_a_time(int immediate, int use_select)
 	 * snapshot at its default size, and dropped 8 of these 1000 frames
 	 * on a loaded machine: room for the bursts in both libraries.
 	 */
-	p = open_capture(immediate, immediate ? 64 * 1024 * 1024 : 0);
+	p = bed_open(immediate, immediate ? 64 * 1024 * 1024 : 0, 100);
 	fd = pcap_get_selectable_fd(p);
 	CHECK(fd >= 0, "pcap_get_selectable_fd: %d", fd);
 	CHECK(pcap_get_required_select_timeout(p) == NULL,
@@ -178,9 +165,8 @@ next_ex_data_stays(int immediate)
 	pcap_t *p;
 
 	/* 1 MiB: four blocks of 256 KiB with either library. */
-	p = open_capture(immediate, 1024 * 1024);
-	if (pcap_setnonblock(p, 1, what) != 0)
-		bed_fatal("pcap_setnonblock: %s", what);
+	p = bed_open(immediate, 1024 * 1024, 100);
+	bed_setnonblock(p);
 	bed_tally_init(&t, 0, 10 + 3000);
 	bed_deadline(60, "pcap_next_ex");
 	/* Few enough for stock's immediate-mode ring of 16 frames. */
@@ -301,10 +287,7 @@ idle_after_burst(int immediate, int next_ex)
 
 	snprintf(what, sizeof(what), "immediate %d: select + %s after a burst",
 	    immediate, next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
-	p = bed_create(bed.veth_b);
-	MUST(pcap_set_immediate_mode(p, immediate));
-	MUST(pcap_set_timeout(p, IDLE_TIMEOUT_MS));
-	bed_activate(p);
+	p = bed_open(immediate, 0, IDLE_TIMEOUT_MS);
 	bed_tally_init(&t, 0, IDLE_BURST);
 	bed_deadline(30, what);
 	bed_send(sender_fd, 0, IDLE_BURST, 60, 1514, MIX_ALL, NULL);
@@ -417,10 +400,7 @@ blocking_read_after_inject(int next_ex, int frames)
 	    frames, frames % 64 != 0 ? " and flushed" : "",
 	    next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
 	setenv("PCAP_RING_TX_BATCH", "64", 1);
-	p = bed_create(bed.veth_b);
-	MUST(pcap_set_immediate_mode(p, 1));
-	MUST(pcap_set_timeout(p, 0));
-	bed_activate(p);
+	p = bed_open(1, 0, 0);
 	unsetenv("PCAP_RING_TX_BATCH");
 	(void)pcap_get_selectable_fd(p);
 	for (i = 0; i < frames; i++) {

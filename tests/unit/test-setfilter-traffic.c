@@ -99,15 +99,9 @@ read_packets(pcap_t *p, int next_ex, unsigned long n, struct seen *s)
 static pcap_t *
 open_for_burst(int immediate)
 {
-	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = bed_create(bed.veth_b);
+	pcap_t *p = bed_open(immediate, 64 * 1024 * 1024, 100);
 
-	MUST(pcap_set_immediate_mode(p, immediate));
-	MUST(pcap_set_timeout(p, 100));
-	MUST(pcap_set_buffer_size(p, 64 * 1024 * 1024));
-	bed_activate(p);
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
+	bed_setnonblock(p);
 	return p;
 }
 

@@ -18,22 +18,6 @@ drain(pcap_t *p, struct bed_tally *t, unsigned long want)
 	bed_drain(p, bed_tally_cb, (u_char *)t, &t->packets, want, 1.0);
 }
 
-static pcap_t *
-open_nonblocking(int immediate, int buffer_size)
-{
-	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = bed_create(bed.veth_b);
-
-	MUST(pcap_set_immediate_mode(p, immediate));
-	MUST(pcap_set_timeout(p, 50));
-	if (buffer_size != 0)
-		MUST(pcap_set_buffer_size(p, buffer_size));
-	bed_activate(p);
-	if (pcap_setnonblock(p, 1, errbuf) != 0)
-		bed_fatal("pcap_setnonblock: %s", errbuf);
-	return p;
-}
-
 static void
 filtered_low_rate(int immediate)
 {
@@ -43,7 +27,8 @@ filtered_low_rate(int immediate)
 	uint32_t i;
 	pcap_t *p;
 
-	p = open_nonblocking(immediate, 0);
+	p = bed_open(immediate, 0, 50);
+	bed_setnonblock(p);
 	/* One frame in five: MIX_UDP frames go to ports 5000..5004. */
 	if (pcap_compile(p, &prog, "udp dst port 5000", 1,
 	    PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(p, &prog) != 0)
@@ -78,7 +63,8 @@ tiny_buffer_burst(int immediate)
 	pcap_t *p;
 
 	/* One byte: the smallest ring either library makes. */
-	p = open_nonblocking(immediate, 1);
+	p = bed_open(immediate, 1, 50);
+	bed_setnonblock(p);
 	bed_tally_init(&t, 0, 2100);
 	bed_send(sender_fd, 0, 2000, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);

@@ -146,12 +146,8 @@ inject_while_reading(int round)
 			bed_fatal("sched_setaffinity");
 	}
 	memset(&r, 0, sizeof(r));
-	r.p = bed_create(bed.veth_b);
+	r.p = bed_open(1, 0, 100);
 	r.next_ex = round % 2;
-	if (pcap_set_immediate_mode(r.p, 1) != 0 ||
-	    pcap_set_timeout(r.p, 100) != 0)
-		bed_fatal("pcap_set_*: %s", pcap_geterr(r.p));
-	bed_activate(r.p);
 	memset(&peer, 0, sizeof(peer));
 	peer.fd = bed_sender(bed.ns_a, bed.veth_a);
 	if (pthread_create(&peer.tid, NULL, send_until_stopped, &peer) != 0 ||
@@ -358,10 +354,7 @@ inject_from_callback(void)
 
 	if (!bed.ring)
 		return;
-	p = bed_create(bed.veth_b);
-	if (pcap_set_immediate_mode(p, 1) != 0 || pcap_set_timeout(p, 100) != 0)
-		bed_fatal("pcap_set_*: %s", pcap_geterr(p));
-	bed_activate(p);
+	p = bed_open(1, 0, 100);
 	peer = bed_sender(bed.ns_a, bed.veth_a);
 	bed_deadline(20, "injecting from the read's callback");
 	bed_send(peer, PEER_BASE, 1, 60, 60, MIX_UDP, NULL);
@@ -1238,7 +1231,6 @@ static void
 cancel_sendqueue_waiting_for_room(const char *batch)
 {
 	static u_char frame[1514];
-	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr h;
 	struct pcap_tx_stat ts;
 	struct replay r;
@@ -1283,8 +1275,7 @@ cancel_sendqueue_waiting_for_room(const char *batch)
 	    (unsigned long long)ts.tx_pending, batched ?
 	    "the rest pending, none dropped" : "none pending, the rest dropped");
 	if (!batched) {
-		if (pcap_setnonblock(r.p, 1, errbuf) != 0)
-			bed_fatal("pcap_setnonblock: %s", errbuf);
+		bed_setnonblock(r.p);
 		CHECK(bed_inject_flush(r.p) == PCAP_ERROR &&
 		    strstr(pcap_geterr(r.p), "pcap_sendqueue_transmit: dropped") != NULL &&
 		    strstr(pcap_geterr(r.p), strerror(ECANCELED)) != NULL,
