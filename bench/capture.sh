@@ -9,7 +9,11 @@
 # -onecpu cases pin the program to the one CPU trafgen sends from: the
 # scheduler alternates the two, so the ring must hold what the sender
 # queues during its timeslice, while on average the program gets half the
-# CPU.  The dumpcap cases also run with opt-in ring growth (path ring-grow).
+# CPU.  dumpcap-bursts sends $BURSTS bursts of $BURST_MIB MiB of frames
+# each from that CPU, 1.5 s apart: the first ones teach a growing ring the
+# traffic, the last shows what the ring then holds; it reports two rows,
+# dumpcap-first-burst and dumpcap-last-burst.  The dumpcap cases
+# also run with opt-in ring growth (path ring-grow).
 #
 # usage: capture.sh RUNS SECONDS   (run by run-bench.sh, as root)
 # BENCH_IFACES and BENCH_SIZES (space-separated) run a subset of the cases.
@@ -28,6 +32,8 @@
 
 runs=$1 secs=$2
 MODERATE_PPS=${MODERATE_PPS:-20000}
+BURSTS=${BURSTS:-4}
+BURST_MIB=${BURST_MIB:-16}
 DUMPCAP=${DUMPCAP:-$(command -v dumpcap || true)}
 require_root
 command -v trafgen >/dev/null 2>&1 || fail "needs trafgen (apt-get install netsniff-ng)"
@@ -96,6 +102,75 @@ path_env() {
 	esac
 }
 
+# send_stream IFACE SIZE: trafgen sends SIZE-byte frames for $secs, in the
+# way the case IFACE says.
+send_stream() {
+	senders=1 rate=
+	case $1 in *-maxrate) senders=$(nproc) ;; esac
+	# An interpacket gap: trafgen's -b rate was not held here.
+	[ "$1" = dumpcap-moderate ] && rate="-t $((1000000000 / MODERATE_PPS))ns"
+	bed_bg in_a timeout -s INT "$secs" trafgen --no-sock-mem -Q -P "$senders" $rate \
+		-o "$VETH_A" -i "$BED_TMP/frame-$2.cfg" > "$BED_TMP/trafgen.log" 2>&1
+	gen_pid=$BG_PID
+	case $1 in
+	*-onecpu)
+		# Only if they share the CPU does the ring take the bursts.
+		wait_until 30 sender_pinned "$gen_pid" ||
+			fail "$1: trafgen's sender is not pinned to CPU $SENDER_CPU alone"
+		[ "$(cpus_allowed "$prog_pid")" = "$SENDER_CPU" ] ||
+			fail "$1: the capture program is not pinned to CPU $SENDER_CPU alone"
+		;;
+	esac
+	wait "$gen_pid"
+}
+
+# running_count LOG: the count dumpcap last wrote to stderr ("\rPackets: N",
+# every 0.5 s while it captures).
+running_count() {
+	tr '\r' '\n' < "$1" | sed -n 's/^Packets: \([0-9]*\) *$/\1/p' | tail -n 1
+}
+
+# send_bursts SIZE LOG: $BURSTS bursts of SIZE-byte frames from trafgen on
+# CPU $SENDER_CPU, 1.5 s apart (dumpcap has reported its count by then).
+# Sets first_arrived, first_captured and first_ns (time sending), and the
+# same last_ for the last burst.
+send_bursts() {
+	_frames=$((BURST_MIB * 1024 * 1024 / $1))
+	_burst=1 _before=0
+	while [ $_burst -le "$BURSTS" ]; do
+		_rx=$(rx_packets)
+		_t=$(now_ns)
+		in_a trafgen --no-sock-mem -Q -P 1 -n $_frames -o "$VETH_A" \
+			-i "$BED_TMP/frame-$1.cfg" > "$BED_TMP/trafgen.log" 2>&1 ||
+			fail "dumpcap-bursts: trafgen failed: $(cat "$BED_TMP/trafgen.log")"
+		last_ns=$(($(now_ns) - _t))
+		last_arrived=$(($(rx_packets) - _rx))
+		sleep 1.5
+		_count=$(running_count "$2")
+		[ -n "$_count" ] ||
+			fail "dumpcap-bursts: no running count from dumpcap: $(cat "$2")"
+		last_captured=$((_count - _before))
+		_before=$_count
+		if [ $_burst -eq 1 ]; then
+			first_arrived=$last_arrived first_ns=$last_ns
+			first_captured=$last_captured
+		fi
+		_burst=$((_burst + 1))
+	done
+}
+
+# row CASE ARRIVED CAPTURED NS: measure's TSV row for CASE, whose frames
+# took NS to send; the CPU is the program's for all it captured.
+row() {
+	awk -v p="$path" -v i="$1" -v s="$size" -v r="$run" -v a="$2" -v c="$3" \
+	    -v all="$captured" -v cpu="$cpu" -v ns="$4" -v kib="${kib:--}" 'BEGIN {
+		drop = a > c ? 100 * (a - c) / a : 0
+		per = all > 0 ? cpu / all : 0
+		printf "capture\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t%.2f\t%s\n", p, i, s, r,
+		    c / (ns / 1e9), per, drop, kib
+	}'
+}
+
 # measure PATH IFACE SIZE RUN: one capture while trafgen sends for $secs.
 measure() {
 	path=$1 iface=$2 size=$3 run=$4
@@ -106,7 +181,7 @@ measure() {
 	limit=$((secs + 60))
 	# taskset execs the rest, so the pids below are unchanged.
 	pin=
-	case $iface in *-onecpu) pin="taskset -c $SENDER_CPU" ;; esac
+	case $iface in *-onecpu|dumpcap-bursts) pin="taskset -c $SENDER_CPU" ;; esac
 	case $iface in
 	tcpdump|tcpdump-maxrate|tcpdump-immediate|tcpdump-onecpu)
 		opt=
@@ -115,7 +190,7 @@ measure() {
 			timeout -s INT $limit "$TCPDUMP" $opt -i "$VETH_B" -w /dev/null \
 			> "$log" 2>&1
 		;;
-	dumpcap-maxrate|dumpcap-moderate|dumpcap-onecpu)
+	dumpcap-maxrate|dumpcap-moderate|dumpcap-onecpu|dumpcap-bursts)
 		bed_bg in_b env $(path_env "$path") $pin python3 "$rusage" "$tm" \
 			timeout -s INT $limit "$DUMPCAP" -i "$VETH_B" -w /dev/null \
 			> "$log" 2>&1
@@ -135,23 +210,13 @@ measure() {
 	prog_pid=$(ps -o pid= --ppid "$stop_pid" | tr -d ' ')
 	rx0=$(rx_packets)
 	t0=$(now_ns)
-	senders=1 rate=
-	case $iface in *-maxrate) senders=$(nproc) ;; esac
-	# An interpacket gap: trafgen's -b rate was not held here.
-	[ "$iface" = dumpcap-moderate ] && rate="-t $((1000000000 / MODERATE_PPS))ns"
-	bed_bg in_a timeout -s INT "$secs" trafgen --no-sock-mem -Q -P "$senders" $rate \
-		-o "$VETH_A" -i "$BED_TMP/frame-$size.cfg" > "$BED_TMP/trafgen.log" 2>&1
-	gen_pid=$BG_PID
-	case $iface in
-	*-onecpu)
-		# Only if they share the CPU does the ring take the bursts.
-		wait_until 30 sender_pinned "$gen_pid" ||
-			fail "$iface: trafgen's sender is not pinned to CPU $SENDER_CPU alone"
+	if [ "$iface" = dumpcap-bursts ]; then
 		[ "$(cpus_allowed "$prog_pid")" = "$SENDER_CPU" ] ||
 			fail "$iface: the capture program is not pinned to CPU $SENDER_CPU alone"
-		;;
-	esac
-	wait "$gen_pid"
+		send_bursts "$size" "$log"
+	else
+		send_stream "$iface" "$size"
+	fi
 	t1=$(now_ns)
 	rx1=$(rx_packets)
 	# Longer than the 1 s read timeout, so that the last partly filled
@@ -185,21 +250,21 @@ measure() {
 	[ "$arrived" -gt 0 ] || fail "$path $iface $size: trafgen sent nothing: $(cat "$BED_TMP/trafgen.log")"
 	echo "capture $path $iface $size B run $run: arrived $arrived captured $captured" \
 		"kernel-drops $kdrop cpu ${cpu}ns ring ${kib:-?} KiB in $(((t1 - t0) / 1000000)) ms" >&2
-	awk -v p="$path" -v i="$iface" -v s="$size" -v r="$run" -v a="$arrived" \
-	    -v c="$captured" -v cpu="$cpu" -v ns="$((t1 - t0))" -v kib="${kib:--}" 'BEGIN {
-		drop = a > c ? 100 * (a - c) / a : 0
-		per = c > 0 ? cpu / c : 0
-		printf "capture\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t%.2f\t%s\n", p, i, s, r,
-		    c / (ns / 1e9), per, drop, kib
-	}'
+	if [ "$iface" = dumpcap-bursts ]; then
+		echo "  first burst: arrived $first_arrived captured $first_captured" >&2
+		row dumpcap-first-burst "$first_arrived" "$first_captured" "$first_ns"
+		row dumpcap-last-burst "$last_arrived" "$last_captured" "$last_ns"
+	else
+		row "$iface" "$arrived" "$captured" "$((t1 - t0))"
+	fi
 }
 
 for size in 64 1514; do
 	trafgen_conf $size
 done
-ifaces=${BENCH_IFACES:-tcpdump tcpdump-maxrate tcpdump-onecpu tcpdump-immediate dispatch1 dumpcap-maxrate dumpcap-onecpu dumpcap-moderate}
+ifaces=${BENCH_IFACES:-tcpdump tcpdump-maxrate tcpdump-onecpu tcpdump-immediate dispatch1 dumpcap-maxrate dumpcap-onecpu dumpcap-moderate dumpcap-bursts}
 case $ifaces in *dumpcap*) [ -x "$DUMPCAP" ] || fail "needs dumpcap (apt-get install wireshark-common)" ;; esac
-case $ifaces in *-onecpu*) command -v taskset >/dev/null 2>&1 ||
+case $ifaces in *-onecpu*|*dumpcap-bursts*) command -v taskset >/dev/null 2>&1 ||
 	fail "needs taskset (util-linux; build-aux/install-deps.sh installs it)" ;; esac
 printf 'part\tpath\tiface\tsize\trun\tpps\tcpu_ns_per_pkt\tdrop_pct\tring_kib\n'
 run=1

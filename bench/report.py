@@ -137,7 +137,13 @@ SHARED_CPU_CASES = {
     "tcpdump-onecpu": "Unchanged tcpdump, default options, sharing the sender's one CPU",
     "dumpcap-maxrate": "Unchanged dumpcap (2 MiB request), max rate (trafgen on every CPU)",
     "dumpcap-onecpu": "Unchanged dumpcap (2 MiB request), sharing the sender's one CPU",
+    "dumpcap-first-burst": "Unchanged dumpcap (2 MiB request), the first burst from its CPU",
+    "dumpcap-last-burst": "Unchanged dumpcap (2 MiB request), the last of 4 bursts from its CPU",
 }
+
+# The cases that send a few bursts, not a stream: a program that keeps up
+# between them loses only what its ring could not hold.
+BURST_CASES = ("dumpcap-first-burst", "dumpcap-last-burst")
 
 
 def cpu_need(rows, key, path):
@@ -190,7 +196,7 @@ def drop_goal(rows, key, path, limit):
             "Goal \"%s at most %g %% where stock >= 10 %%\": %s."
             % ((SHARED_CPU_CASES[key[1]], key[2], path) + st + (path,) + rg
                + (pps[0], path, limit, verdict)))
-    if rg[2] > limit:
+    if rg[2] > limit and key[1] not in BURST_CASES:
         line += " " + cpu_need(rows, key, path)
     return [line]
 
@@ -242,6 +248,18 @@ def capture_goals_wireshark(rows):
         lines += drop_goal(rows, ("capture", "tcpdump-onecpu", size), "ring", 0)
         for path in ("ring", "ring-grow"):
             lines += drop_goal(rows, ("capture", "dumpcap-onecpu", size), path, 0.5)
+    # A ring that fits the traffic holds the bursts once it has learnt
+    # them; the first shows what learning costs.
+    for size in (1514, 64):
+        first = ("capture", "dumpcap-first-burst", size)
+        for path in ("ring", "ring-grow"):
+            rg = summary(values(rows, first, path, "drop_pct"))
+            st = summary(values(rows, first, "stock", "drop_pct"))
+            if rg and st:
+                lines.append("- %s, %d B, path %s: drops %.1f %% (median, %.1f-%.1f), "
+                             "stock %.1f %% (median, %.1f-%.1f)."
+                             % ((SHARED_CPU_CASES[first[1]], size, path) + rg + st))
+            lines += drop_goal(rows, ("capture", "dumpcap-last-burst", size), path, 0.5)
     key = ("capture", "dumpcap-moderate", 64)
     for path in ("ring", "ring-grow"):
         kib = summary(values(rows, key, path, "ring_kib"))
@@ -396,7 +414,10 @@ def main():
                "2 MiB buffer request) writing to /dev/null while trafgen runs on every CPU, "
                "`dumpcap-onecpu` the same sharing the sender's one CPU like `tcpdump-onecpu`, "
                "`dumpcap-moderate` the same while trafgen sends from one CPU with a fixed "
-               "gap between frames; the dumpcap cases also run through opt-in ring growth "
+               "gap between frames, `dumpcap-bursts` the same sharing one CPU with trafgen "
+               "sending 4 bursts of 16 MiB of frames 1.5 s apart, reported as "
+               "`dumpcap-first-burst` and `dumpcap-last-burst` (packets/s over the time "
+               "spent sending, CPU over the whole run); the dumpcap cases also run through opt-in ring growth "
                "(path `ring-grow`, PCAP_RING_BUFFER_MAX=64). "
                "packets/s counts captured frames; drops are frames that reached the "
                "interface but not the program; CPU is the program's user+system time "
