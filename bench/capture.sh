@@ -124,18 +124,35 @@ send_stream() {
 	wait "$gen_pid"
 }
 
-# running_count LOG: the count dumpcap last wrote to stderr ("\rPackets: N",
-# every 0.5 s while it captures).
+# running_count LOG: the count dumpcap last wrote to stderr ("\rPackets: N ",
+# at its update interval while packets come).
 running_count() {
-	tr '\r' '\n' < "$1" | sed -n 's/^Packets: \([0-9]*\) *$/\1/p' | tail -n 1
+	tr '\r' '\n' < "$1" | sed -n 's/^Packets: \([0-9]*\) $/\1/p' | tail -n 1
+}
+
+# settled_count LOG: running_count once it has stayed the same for a
+# second (a program short of CPU may still be draining its ring), at most
+# 20 s; empty if dumpcap wrote none.
+settled_count() {
+	_count=$(running_count "$1") _tries=20
+	while [ $_tries -gt 0 ]; do
+		sleep 1
+		_now=$(running_count "$1")
+		[ "$_now" = "$_count" ] && break
+		_count=$_now _tries=$((_tries - 1))
+	done
+	echo "$_count"
 }
 
 # send_bursts SIZE LOG: $BURSTS bursts of SIZE-byte frames from trafgen on
-# CPU $SENDER_CPU, 1.5 s apart (dumpcap has reported its count by then).
-# Sets first_arrived, first_captured and first_ns (time sending), and the
-# same last_ for the last burst.
+# CPU $SENDER_CPU, each once dumpcap's count has settled after the one
+# before.  Sets first_arrived, first_captured and first_ns (time sending),
+# last_arrived and last_ns for the last burst, and before_last, what
+# dumpcap had captured before it (measure takes the last burst's share
+# from dumpcap's final count).
 send_bursts() {
 	_frames=$((BURST_MIB * 1024 * 1024 / $1))
+	[ "$BURSTS" -ge 2 ] || fail "dumpcap-bursts: BURSTS must be 2 or more"
 	_burst=1 _before=0
 	while [ $_burst -le "$BURSTS" ]; do
 		_rx=$(rx_packets)
@@ -145,15 +162,14 @@ send_bursts() {
 			fail "dumpcap-bursts: trafgen failed: $(cat "$BED_TMP/trafgen.log")"
 		last_ns=$(($(now_ns) - _t))
 		last_arrived=$(($(rx_packets) - _rx))
-		sleep 1.5
-		_count=$(running_count "$2")
-		[ -n "$_count" ] ||
+		before_last=$_before
+		[ $_burst -eq "$BURSTS" ] && break
+		_before=$(settled_count "$2")
+		[ -n "$_before" ] ||
 			fail "dumpcap-bursts: no running count from dumpcap: $(cat "$2")"
-		last_captured=$((_count - _before))
-		_before=$_count
 		if [ $_burst -eq 1 ]; then
 			first_arrived=$last_arrived first_ns=$last_ns
-			first_captured=$last_captured
+			first_captured=$_before
 		fi
 		_burst=$((_burst + 1))
 	done
@@ -179,6 +195,7 @@ measure() {
 	# The capture is stopped with SIGINT once the traffic has drained;
 	# timeout(1) forwards it, and stops a capture that hangs.
 	limit=$((secs + 60))
+	[ "$iface" = dumpcap-bursts ] && limit=$((limit + BURSTS * 25))
 	# taskset execs the rest, so the pids below are unchanged.
 	pin=
 	case $iface in *-onecpu|dumpcap-bursts) pin="taskset -c $SENDER_CPU" ;; esac
@@ -222,6 +239,8 @@ measure() {
 	# Longer than the 1 s read timeout, so that the last partly filled
 	# block is handed over before the program stops.
 	sleep 1.5
+	# A program short of CPU may still be draining a large ring.
+	[ "$iface" = dumpcap-bursts ] && settled_count "$log" > /dev/null
 	kib=$(ring_kib "$prog_pid")
 	kill -INT "$stop_pid"
 	wait "$cap_pid"
@@ -253,7 +272,8 @@ measure() {
 	if [ "$iface" = dumpcap-bursts ]; then
 		echo "  first burst: arrived $first_arrived captured $first_captured" >&2
 		row dumpcap-first-burst "$first_arrived" "$first_captured" "$first_ns"
-		row dumpcap-last-burst "$last_arrived" "$last_captured" "$last_ns"
+		row dumpcap-last-burst "$last_arrived" "$((captured - before_last))" \
+			"$last_ns"
 	else
 		row "$iface" "$arrived" "$captured" "$((t1 - t0))"
 	fi
