@@ -348,7 +348,19 @@ mutant child-no-take-over pcap-ring-tx.c \
 # Short of descriptors, a size-less handle takes one step from 2 MiB
 # instead of the 32 MiB default.
 mutant short-below-default pcap-ring-grow.c \
-	's/^\tif (steps < wanted \&\& buffer_size == 0 \&\& size < RING_DEFAULT_BUFFER_SIZE)$/\tif (steps < wanted \&\& 0)/' \
+	's/^\tif (steps < wanted \&\& buffer_size == 0 \&\& size < unasked)$/\tif (steps < wanted \&\& 0)/' \
+	"test-ring-grow"
+
+# Setting the group's program again to the number it returns already
+# waits for a grace period all the same: the first step's join does.
+mutant program-reset-alike pcap-ring-grow.c \
+	's/^\tif (v == g->route)$/\tif (0)/' \
+	"test-ring-grow"
+
+# The program the next step's join needs is left for that step to set,
+# while the small ring overflows.
+mutant next-join-routed-late pcap-ring-grow.c \
+	's/^\tif (g->size < g->max \&\& g->spare_next < g->spare_nr \&\&$/\tif (0 \&\&/' \
 	"test-ring-grow"
 
 # The spare sockets stay open across exec: a program's exec'd child holds

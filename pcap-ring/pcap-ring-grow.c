@@ -105,6 +105,7 @@ pcap_ring_grow_init(struct ring_grow *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->group_id = -1;
+	g->route = -1;
 	g->dummy = -1;
 	g->next_fd = -1;
 }
@@ -258,6 +259,13 @@ route(pcap_t *p, int capture, const int *next, int next_nr)
 	for (v = 0; v < n * next_nr; v++)
 		if ((a < 0 || v % n == a) && (b < 0 || v % next_nr == b))
 			break;
+	/*
+	 * Replacing the program waits for a grace period (synchronize_net(),
+	 * milliseconds), which a growth step's join would spend while the
+	 * small ring overflows: the number in place often fits already.
+	 */
+	if (v == g->route)
+		return 0;
 	ret = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (unsigned int)v);
 	memset(&prog, 0, sizeof(prog));	/* no uninitialized padding to the kernel */
 	prog.len = 1;
@@ -269,7 +277,20 @@ route(pcap_t *p, int capture, const int *next, int next_nr)
 		    "%s: setsockopt (PACKET_FANOUT_DATA)", pr->ifname);
 		return -1;
 	}
+	g->route = v;
 	return 0;
+}
+
+/* Make the program pick capture both now and once fd has joined. */
+static int
+route_for_join(pcap_t *p, int fd, int capture)
+{
+	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
+	int next[RING_GROUP_MAX];
+
+	memcpy(next, g->member, sizeof(next));
+	next[g->member_nr] = fd;
+	return route(p, capture, next, g->member_nr + 1);
 }
 
 /*
@@ -281,14 +302,12 @@ join(pcap_t *p, int fd, int capture)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	int arg, next[RING_GROUP_MAX];
+	int arg;
 	socklen_t len = sizeof(arg);
 
 	if (g->member_nr == RING_GROUP_MAX)
 		return -1;
-	memcpy(next, g->member, sizeof(next));
-	next[g->member_nr] = fd;
-	if (g->member_nr > 0 && route(p, capture, next, g->member_nr + 1) == -1)
+	if (g->member_nr > 0 && route_for_join(p, fd, capture) == -1)
 		return -1;
 	if (g->group_id == -1)
 		arg = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
@@ -602,6 +621,7 @@ switch_rings(pcap_t *p)
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	struct stat old, new;
+	char errbuf[PCAP_ERRBUF_SIZE];
 	int capture = libpcap_fd(p), flags, fdflags, i, stayed;
 	int next[RING_GROUP_MAX];
 
@@ -661,6 +681,16 @@ switch_rings(pcap_t *p)
 		return PCAP_ERROR;
 	if (g->dummy != -1 && !stayed)
 		replace_dummy(p);
+	/*
+	 * The program the next step's join needs, set now that a larger
+	 * ring has room for the wait: that step then only switches.
+	 */
+	if (g->size < g->max && g->spare_next < g->spare_nr &&
+	    g->member_nr < RING_GROUP_MAX) {
+		memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
+		(void)route_for_join(p, g->spare[g->spare_next], capture);
+		memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
+	}
 	return 0;
 }
 

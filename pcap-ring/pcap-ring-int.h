@@ -171,6 +171,7 @@ struct ring_grow {
 	int group_id;			/* -1: no group */
 	int member[RING_GROUP_MAX];
 	int member_nr;
+	int route;			/* the number the group's program returns, -1: none yet */
 	int dummy;			/* the drop-all member after the capture socket, or -1 */
 	int spare[2 * RING_GROW_MAX_STEPS + 1];	/* sockets opened at activation */
 	int spare_nr;

@@ -664,6 +664,14 @@ bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
 }
 
 struct bed_rx_ring bed_last_rx_ring;
+struct bed_fanout_log bed_fanout_log;
+
+static void
+log_fanout_call(char call)
+{
+	if (bed_fanout_log.n < sizeof(bed_fanout_log.calls) - 1)
+		bed_fanout_log.calls[bed_fanout_log.n++] = call;
+}
 
 int
 setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -684,7 +692,12 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		bed_last_rx_ring.ifindex = getsockname(fd,
 		    (struct sockaddr *)&sll, &sll_len) == 0 ? sll.sll_ifindex : 0;
 		errno = saved_errno;
+		log_fanout_call('R');
 	}
+	if (level == SOL_PACKET && name == PACKET_FANOUT)
+		log_fanout_call('J');
+	if (level == SOL_PACKET && name == PACKET_FANOUT_DATA)
+		log_fanout_call('P');
 	return next_setsockopt(fd, level, name, val, len);
 }
 

@@ -221,6 +221,18 @@ struct bed_rx_ring {
 };
 extern struct bed_rx_ring bed_last_rx_ring;
 
+/*
+ * The ring and fanout calls of this process since the log was last
+ * cleared, in order, as the bed's setsockopt() saw them: 'R' a capture
+ * ring, 'J' a join (PACKET_FANOUT), 'P' the group's program set
+ * (PACKET_FANOUT_DATA).  Later calls are left out once calls[] is full.
+ */
+struct bed_fanout_log {
+	char calls[128];
+	unsigned int n;
+};
+extern struct bed_fanout_log bed_fanout_log;
+
 /* Descriptors this process has open. */
 int	bed_count_fds(void);
 

@@ -8,6 +8,10 @@
  * - a step while the kernel still fills a block loses none of its packets,
  *   and dumpcap's loop (poll(), then one packet) is woken for the new
  *   ring's packets while that block, never readable, is being read;
+ * - a step sets the group's fanout program once, to switch rings: the
+ *   program its join needs is in place already (setting one waits for a
+ *   grace period while the small ring overflows); two steps, plain and
+ *   batched handles;
  * - a nanosecond handle's stamps come from the kernel's stamp of the
  *   packet as it entered the stack, as stock's, also after a step;
  * - with a negative timeout a grown ring has stock's blocks and the
@@ -170,6 +174,52 @@ grows_on_burst(int next_ex)
 		bed_ok("%s: 2 MiB grew to %lu MiB; %lu + %u dropped = %d, all %d frames of the second burst in order",
 		    how, after / MIB, t.frames, ps.ps_drop, 2 * BURST, BURST);
 	bed_tally_free(&t);
+	pcap_close(p);
+}
+
+/*
+ * Two steps, 2 -> 8 -> 32 MiB: 3000 frames fill 2 MiB, then 5000 (7.5 MB)
+ * fill the three quarters of 8 MiB that start the next.  In the log, each
+ * step's ring ('R') must be followed by its join ('J') with no program
+ * set ('P') in between.
+ */
+static void
+steps_set_the_program_once(int batched)
+{
+	const char *how = batched ? "batched" : "plain", *c, *ring;
+	static const uint32_t burst[] = { BURST, 5000 };
+	struct bed_tally t;
+	unsigned long after;
+	uint32_t base = 200000;
+	unsigned int i, steps = 0, waits = 0;
+	pcap_t *p;
+
+	if (batched)
+		setenv("PCAP_RING_TX_BATCH", "8", 1);
+	p = bed_open_nonblocking(2 * MIB, 50);
+	unsetenv("PCAP_RING_TX_BATCH");
+	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
+	for (i = 0; i < sizeof(burst) / sizeof(burst[0]); i++) {
+		bed_tally_init(&t, base, burst[i]);
+		bed_send(sender_fd, base, burst[i], 1514, 1514, MIX_UDP, NULL);
+		bed_sleep(0.2);
+		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, burst[i],
+		    1.0);
+		bed_tally_free(&t);
+		base += burst[i];
+	}
+	after = bed_ring_mapping_bytes();
+	for (c = bed_fanout_log.calls; (ring = strchr(c, 'R')) != NULL;
+	    c = ring + 1) {
+		steps++;
+		waits += strcspn(ring, "P") < strcspn(ring, "J");
+	}
+	CHECK(steps == 2 && waits == 0,
+	    "%s: %u steps (%lu bytes mapped), %u setting the program between their ring and their join: %s",
+	    how, steps, after, waits, bed_fanout_log.calls);
+	if (bed_failures == 0)
+		bed_ok("%s: two steps (%lu MiB mapped), each setting the program once: %s",
+		    how, after / MIB, bed_fanout_log.calls);
 	pcap_close(p);
 }
 
@@ -994,6 +1044,8 @@ main(int argc, char **argv)
 	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
 	grows_on_burst(0);
 	grows_on_burst(1);
+	steps_set_the_program_once(0);
+	steps_set_the_program_once(1);
 	nanosecond_stamps_after_step();
 	negative_timeout_step();
 	open_block_at_switch();
