@@ -357,6 +357,11 @@ mutant program-reset-alike pcap-ring-grow.c \
 	's/^\tif (v == g->route)$/\tif (0)/' \
 	"test-ring-grow"
 
+# A program is set only when the group forms: a step never switches.
+mutant program-never-replaced pcap-ring-grow.c \
+	's/^\tif (v == g->route)$/\tif (g->route != -1)/' \
+	"test-ring-grow"
+
 # The program the next step's join needs is left for that step to set,
 # while the small ring overflows.
 mutant next-join-routed-late pcap-ring-grow.c \

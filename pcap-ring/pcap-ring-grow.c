@@ -35,7 +35,8 @@
  * - each join or leave changes the member count by one, and counts that
  *   differ by one are coprime, so one number picks the capture socket
  *   both before and after (Chinese remainder theorem): the program is set
- *   to it before each step.
+ *   to it before each join, for a step's join at the end of the previous
+ *   step, where the wait for the kernel does not hold up a small ring.
  * While a step is under way (the old ring draining), a down/up of the
  * interface re-links members in an order the number may not fit; frames
  * can then go to a member that drops them.
@@ -494,6 +495,8 @@ grow_step(pcap_t *p)
 	 * Not picked yet, it receives nothing until the program says so.
 	 * The number picks it with the old socket a member and without it,
 	 * so that it holds whether or not a copy keeps that one (see top).
+	 * It always replaces the one in place, which picks capture, so the
+	 * kernel returns only once no packet can still go to the old ring.
 	 */
 	next_nr = after_leave(g, capture, next);
 	if (pcap_ring_set_kernel_filter(p, fd) == -1 ||

@@ -666,11 +666,15 @@ bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
 struct bed_rx_ring bed_last_rx_ring;
 struct bed_fanout_log bed_fanout_log;
 
+/* Threads may log at once; the last byte of calls[] stays 0. */
 static void
 log_fanout_call(char call)
 {
-	if (bed_fanout_log.n < sizeof(bed_fanout_log.calls) - 1)
-		bed_fanout_log.calls[bed_fanout_log.n++] = call;
+	unsigned int i = __atomic_fetch_add(&bed_fanout_log.n, 1,
+	    __ATOMIC_RELAXED);
+
+	if (i < sizeof(bed_fanout_log.calls) - 1)
+		bed_fanout_log.calls[i] = call;
 }
 
 int
@@ -679,7 +683,7 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	static int (*next_setsockopt)(int, int, int, const void *, socklen_t);
 	struct sockaddr_ll sll;
 	socklen_t sll_len = sizeof(sll);
-	int saved_errno = errno;
+	int saved_errno = errno, ret;
 
 	if (next_setsockopt == NULL)
 		next_setsockopt = (int (*)(int, int, int, const void *,
@@ -692,13 +696,19 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		bed_last_rx_ring.ifindex = getsockname(fd,
 		    (struct sockaddr *)&sll, &sll_len) == 0 ? sll.sll_ifindex : 0;
 		errno = saved_errno;
-		log_fanout_call('R');
 	}
-	if (level == SOL_PACKET && name == PACKET_FANOUT)
-		log_fanout_call('J');
-	if (level == SOL_PACKET && name == PACKET_FANOUT_DATA)
-		log_fanout_call('P');
-	return next_setsockopt(fd, level, name, val, len);
+	ret = next_setsockopt(fd, level, name, val, len);
+	/* Only what the kernel took: ring setup retries smaller rings. */
+	if (ret == 0 && level == SOL_PACKET) {
+		if (name == PACKET_RX_RING &&
+		    ((const struct tpacket_req3 *)val)->tp_block_nr != 0)
+			log_fanout_call('R');
+		else if (name == PACKET_FANOUT)
+			log_fanout_call('J');
+		else if (name == PACKET_FANOUT_DATA)
+			log_fanout_call('P');
+	}
+	return ret;
 }
 
 struct bed_stamps {

@@ -181,7 +181,7 @@ grows_on_burst(int next_ex)
  * Two steps, 2 -> 8 -> 32 MiB: 3000 frames fill 2 MiB, then 5000 (7.5 MB)
  * fill the three quarters of 8 MiB that start the next.  In the log, each
  * step's ring ('R') must be followed by its join ('J') with no program
- * set ('P') in between.
+ * set ('P') in between, then by the switch ('P') before the next step.
  */
 static void
 steps_set_the_program_once(int batched)
@@ -191,7 +191,8 @@ steps_set_the_program_once(int batched)
 	struct bed_tally t;
 	unsigned long after;
 	uint32_t base = 200000;
-	unsigned int i, steps = 0, waits = 0;
+	unsigned int i, steps = 0, right = 0;
+	size_t join, set, next;
 	pcap_t *p;
 
 	if (batched)
@@ -211,12 +212,15 @@ steps_set_the_program_once(int batched)
 	after = bed_ring_mapping_bytes();
 	for (c = bed_fanout_log.calls; (ring = strchr(c, 'R')) != NULL;
 	    c = ring + 1) {
+		join = strcspn(ring, "J");
+		set = strcspn(ring, "P");
+		next = 1 + strcspn(ring + 1, "R");
 		steps++;
-		waits += strcspn(ring, "P") < strcspn(ring, "J");
+		right += join < set && set < next;
 	}
-	CHECK(steps == 2 && waits == 0,
-	    "%s: %u steps (%lu bytes mapped), %u setting the program between their ring and their join: %s",
-	    how, steps, after, waits, bed_fanout_log.calls);
+	CHECK(steps == 2 && right == 2,
+	    "%s: %u steps (%lu bytes mapped), %u of them a ring, a join, then a program set: %s",
+	    how, steps, after, right, bed_fanout_log.calls);
 	if (bed_failures == 0)
 		bed_ok("%s: two steps (%lu MiB mapped), each setting the program once: %s",
 		    how, after / MIB, bed_fanout_log.calls);
