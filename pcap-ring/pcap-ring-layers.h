@@ -77,6 +77,7 @@ int	ring_sock_map_ring(int fd, int optname, int version,
 	    struct ring_layout *, unsigned int retire_tov, int mmap_flags,
 	    const char *ifname, char *errbuf, struct ring_map *);
 void	ring_sock_unmap_ring(struct ring_map *);
+void	ring_sock_touch_ring(const struct ring_map *);
 int	ring_sock_free_ring(int fd, int optname);
 int	ring_sock_drop_all(int fd);
 int	ring_sock_set_reserve(int fd, unsigned int reserve, char *errbuf);

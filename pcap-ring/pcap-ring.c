@@ -939,6 +939,8 @@ setup_rx_ring(pcap_t *p)
 			return PCAP_ERROR;
 		size = RING_START_BUFFER_SIZE;
 	}
+	/* Bound to protocol 0, the socket receives nothing yet. */
+	ring_sock_touch_ring(&pr->rx_map);
 	pr->grow.retire_tov = tov;
 	pr->grow.hdrlen = hdrlen;
 	if (version == TPACKET_V3)
