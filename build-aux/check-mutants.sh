@@ -357,6 +357,16 @@ mutant program-reset-alike pcap-ring-grow.c \
 	's/^\tif (v == g->route)$/\tif (0)/' \
 	"test-ring-grow"
 
+# The capture ring's pages are left for its first lap to touch.
+mutant ring-untouched pcap-ring.c \
+	's/^\tring_sock_touch_ring(&pr->rx_map);$/\t(void)0;/' \
+	"test-ring-touch"
+
+# Touched with reads only: the reader's first writes still trap.
+mutant ring-touched-by-reads pcap-ring-setup.c \
+	's/(void)__atomic_fetch_or((uint32_t \*)(void \*)(m->base + off), 0,/(void)__atomic_load_n((uint32_t *)(void *)(m->base + off),/' \
+	"test-ring-touch"
+
 # A program is set only when the group forms: a step never switches.
 mutant program-never-replaced pcap-ring-grow.c \
 	's/^\tif (v == g->route)$/\tif (g->route != -1)/' \
