@@ -222,7 +222,7 @@ steps_set_the_program_once(int batched)
 	    "%s: %u steps (%lu bytes mapped), %u of them a ring, a join, then a program set: %s",
 	    how, steps, after, right, bed_fanout_log.calls);
 	if (bed_failures == 0)
-		bed_ok("%s: two steps (%lu MiB mapped), each setting the program once: %s",
+		bed_ok("%s: two steps (%lu MiB mapped), each ring joining under the program set before it, then switched to: %s (R ring, J join, P program)",
 		    how, after / MIB, bed_fanout_log.calls);
 	pcap_close(p);
 }
