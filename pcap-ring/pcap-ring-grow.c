@@ -457,10 +457,6 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 		return -1;
 	ring_sock_layout_v3(&l, size,
 	    pcap_ring_stock_blocks(p, size, g->retire_tov));
-	/*
-	 * Not touched as at activation (ring_sock_touch_ring()): the old
-	 * ring fills meanwhile, where the new one's first lap has room.
-	 */
 	if (ring_sock_map_ring(fd, PACKET_RX_RING, TPACKET_V3, &l, g->retire_tov,
 	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
 	    &g->next_map) == -1)

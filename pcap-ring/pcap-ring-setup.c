@@ -347,23 +347,26 @@ ring_sock_unmap_ring(struct ring_map *m)
 }
 
 /*
- * Make the first access to each page of the mapping now, while the socket
- * receives nothing, rather than in the ring's first lap.  Under shadow
- * page tables (some hypervisors, nested guests) that first access traps
- * to the hypervisor, 5 us a page on the VM of README's figures: an
- * immediate-mode reader, which wakes for every packet, then fell behind
- * by a whole ring in its first lap and lost 1 % of a 3 s flood.  The OR
- * with 0 is a write that keeps the word, whatever the kernel stores there
- * meanwhile; the reader writes status words, so a read would not do.
+ * Write each page of the mapping once now, while the socket receives
+ * nothing, rather than in the ring's first lap.  Under shadow page tables
+ * (some hypervisors, nested guests) the first write to each page of a new
+ * mapping traps to the hypervisor, 5.5-8 us a page on the VM of README's
+ * figures (a first read, 1 us).  Compare-and-swap of a word with itself
+ * writes it without changing it; compilers turn an OR with 0 into a read.
  */
 void
 ring_sock_touch_ring(const struct ring_map *m)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), off;
+	uint32_t *word, v;
 
-	for (off = 0; off < m->len; off += page)
-		(void)__atomic_fetch_or((uint32_t *)(void *)(m->base + off), 0,
-		    __ATOMIC_RELAXED);
+	for (off = 0; off < m->len; off += page) {
+		word = (uint32_t *)(void *)(m->base + off);
+		v = __atomic_load_n(word, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(word, &v, v, 0,
+		    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
 }
 
 /* Give the kernel back a ring that is not mapped, so that another can be made. */

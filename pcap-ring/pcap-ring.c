@@ -939,8 +939,15 @@ setup_rx_ring(pcap_t *p)
 			return PCAP_ERROR;
 		size = RING_START_BUFFER_SIZE;
 	}
-	/* Bound to protocol 0, the socket receives nothing yet. */
-	ring_sock_touch_ring(&pr->rx_map);
+	/*
+	 * Immediate mode writes every frame's status word, one wake-up per
+	 * packet: its first lap must not pay for the pages' first writes
+	 * (ring_sock_touch_ring()).  A V3 reader writes one word a block
+	 * and reads the rest, a first lap's cost it absorbs.  Opened and
+	 * bound with protocol 0, the socket receives nothing yet.
+	 */
+	if (version == TPACKET_V2)
+		ring_sock_touch_ring(&pr->rx_map);
 	pr->grow.retire_tov = tov;
 	pr->grow.hdrlen = hdrlen;
 	if (version == TPACKET_V3)
