@@ -357,14 +357,19 @@ mutant program-reset-alike pcap-ring-grow.c \
 	's/^\tif (v == g->route)$/\tif (0)/' \
 	"test-ring-grow"
 
-# The capture ring's pages are left for its first lap to touch.
+# Immediate mode's ring is left for its first lap to write.
 mutant ring-untouched pcap-ring.c \
-	's/^\tring_sock_touch_ring(&pr->rx_map);$/\t(void)0;/' \
+	's/^\t\tring_sock_touch_ring(&pr->rx_map);$/\t\t(void)0;/' \
 	"test-ring-touch"
 
-# Touched with reads only: the reader's first writes still trap.
+# Its pages read only: the reader's first writes still trap.
 mutant ring-touched-by-reads pcap-ring-setup.c \
-	's/(void)__atomic_fetch_or((uint32_t \*)(void \*)(m->base + off), 0,/(void)__atomic_load_n((uint32_t *)(void *)(m->base + off),/' \
+	's/while (!__atomic_compare_exchange_n(word, &v, v, 0,$/while (0 \&\& !__atomic_compare_exchange_n(word, \&v, v, 0,/' \
+	"test-ring-touch"
+
+# A V3 ring written too: activation pays for what its first lap absorbs.
+mutant ring-v3-touched pcap-ring.c \
+	's/^\tif (version == TPACKET_V2)$/\tif (1)/' \
 	"test-ring-touch"
 
 # A program is set only when the group forms: a step never switches.

@@ -17,9 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -711,108 +709,6 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 			log_fanout_call('P');
 	}
 	return ret;
-}
-
-enum page_access { PAGE_UNTOUCHED, PAGE_READ, PAGE_WRITTEN };
-
-static struct {
-	volatile sig_atomic_t armed;
-	unsigned int mappings;
-	u_char *base;
-	size_t len, page;
-	unsigned char access[BED_WATCHED_PAGES];
-	struct sigaction old;
-} ring_watch;
-
-/* A page first gets reading, and writing once written. */
-static void
-ring_watch_fault(int sig, siginfo_t *si, void *uc)
-{
-	u_char *addr = si->si_addr;
-	size_t i;
-
-	(void)sig;
-	(void)uc;
-	if (ring_watch.base == NULL || addr < ring_watch.base ||
-	    addr >= ring_watch.base + ring_watch.len) {
-		/* Not ours: the access faults again, as it would have. */
-		sigaction(SIGSEGV, &ring_watch.old, NULL);
-		return;
-	}
-	i = (size_t)(addr - ring_watch.base) / ring_watch.page;
-	if (ring_watch.access[i] == PAGE_UNTOUCHED) {
-		ring_watch.access[i] = PAGE_READ;
-		mprotect(ring_watch.base + i * ring_watch.page,
-		    ring_watch.page, PROT_READ);
-	} else {
-		ring_watch.access[i] = PAGE_WRITTEN;
-		mprotect(ring_watch.base + i * ring_watch.page,
-		    ring_watch.page, PROT_READ | PROT_WRITE);
-	}
-}
-
-/* Straight to the kernel: dlsym() may map memory itself. */
-void *
-mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	void *map = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd,
-	    off);
-	int saved_errno = errno, domain;
-	socklen_t domain_len = sizeof(domain);
-
-	if (map == MAP_FAILED || !ring_watch.armed || fd < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len) != 0 ||
-	    domain != AF_PACKET) {
-		errno = saved_errno;
-		return map;
-	}
-	if (ring_watch.mappings++ == 0 &&
-	    len / ring_watch.page <= BED_WATCHED_PAGES) {
-		ring_watch.base = map;
-		ring_watch.len = len;
-		if (mprotect(map, len, PROT_NONE) != 0)
-			bed_fatal("mprotect: %s", strerror(errno));
-	}
-	errno = saved_errno;
-	return map;
-}
-
-void
-bed_ring_writes_watch(void)
-{
-	struct sigaction sa;
-
-	memset(&ring_watch, 0, sizeof(ring_watch));
-	ring_watch.page = (size_t)sysconf(_SC_PAGESIZE);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = ring_watch_fault;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, &ring_watch.old) != 0)
-		bed_fatal("sigaction: %s", strerror(errno));
-	ring_watch.armed = 1;
-}
-
-void
-bed_ring_writes_stop(struct bed_ring_writes *w)
-{
-	size_t i;
-
-	ring_watch.armed = 0;
-	memset(w, 0, sizeof(*w));
-	w->mappings = ring_watch.mappings;
-	if (ring_watch.base != NULL) {
-		w->pages = ring_watch.len / ring_watch.page;
-		for (i = 0; i < w->pages; i++) {
-			w->read += ring_watch.access[i] == PAGE_READ;
-			w->written += ring_watch.access[i] == PAGE_WRITTEN;
-		}
-		if (mprotect(ring_watch.base, ring_watch.len,
-		    PROT_READ | PROT_WRITE) != 0)
-			bed_fatal("mprotect: %s", strerror(errno));
-	}
-	sigaction(SIGSEGV, &ring_watch.old, NULL);
-	ring_watch.base = NULL;
 }
 
 struct bed_stamps {

@@ -233,24 +233,6 @@ struct bed_fanout_log {
 };
 extern struct bed_fanout_log bed_fanout_log;
 
-/*
- * Which pages of a packet-socket mapping the process accesses between
- * bed_ring_writes_watch() and bed_ring_writes_stop(): a mapping made
- * meanwhile (the first, of at most BED_WATCHED_PAGES pages) is made
- * inaccessible, and the first access to each page, then its first
- * write, traps to the bed.  For one thread; the kernel's own writes to
- * the ring do not trap.
- */
-#define BED_WATCHED_PAGES	16384
-struct bed_ring_writes {
-	unsigned int mappings;	/* packet-socket mappings made */
-	unsigned long pages;	/* of the first */
-	unsigned long read;	/* pages accessed, read only */
-	unsigned long written;	/* pages written */
-};
-void	bed_ring_writes_watch(void);
-void	bed_ring_writes_stop(struct bed_ring_writes *);
-
 /* Descriptors this process has open. */
 int	bed_count_fds(void);
 
