@@ -372,16 +372,6 @@ mutant ring-v3-touched pcap-ring.c \
 	's/^\tif (version == TPACKET_V2)$/\tif (1)/' \
 	"test-ring-touch"
 
-# A send queue's TX ring joins the group in the middle of a step.
-mutant tx-joins-unlocked pcap-ring-grow.c \
-	'/^pcap_ring_group_add_tx/,/^}/{s/^\tpthread_mutex_lock(&g->group_lock);$/\t(void)0;/;s/^\tpthread_mutex_unlock(&g->group_lock);$/\t(void)0;/}' \
-	"test-ring-grow"
-
-# The reader's step changes the group without the lock.
-mutant step-unlocked pcap-ring-grow.c \
-	'/^pcap_ring_grow_check/,/^}/{s/^\tpthread_mutex_lock(&g->group_lock);$/\t(void)0;/;s/^\tpthread_mutex_unlock(&g->group_lock);$/\t(void)0;/}' \
-	"test-ring-grow"
-
 # A program is set only when the group forms: a step never switches.
 mutant program-never-replaced pcap-ring-grow.c \
 	's/^\tif (v == g->route)$/\tif (g->route != -1)/' \

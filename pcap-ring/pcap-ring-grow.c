@@ -104,10 +104,7 @@
 void
 pcap_ring_grow_init(struct ring_grow *g)
 {
-	static const pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
-
 	memset(g, 0, sizeof(*g));
-	g->group_lock = unlocked;
 	g->group_id = -1;
 	g->route = -1;
 	g->dummy = -1;
@@ -415,15 +412,13 @@ pcap_ring_group_add_tx(pcap_t *p)
 	char errbuf[PCAP_ERRBUF_SIZE];
 	int capture = libpcap_fd(p);
 
-	pthread_mutex_lock(&g->group_lock);
-	if (!g->draining &&
-	    member_index(g->member, g->member_nr, RETIRED_MEMBER) < 0) {
-		memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
-		if (g->group_id != -1 || join(p, capture, capture) == 0)
-			(void)join(p, pr->tx.ring.fd, capture);
-		memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
-	}
-	pthread_mutex_unlock(&g->group_lock);
+	if (g->draining ||
+	    member_index(g->member, g->member_nr, RETIRED_MEMBER) >= 0)
+		return;
+	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
+	if (g->group_id != -1 || join(p, capture, capture) == 0)
+		(void)join(p, pr->tx.ring.fd, capture);
+	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
 }
 
 static void
@@ -543,9 +538,7 @@ pcap_ring_grow_check(pcap_t *p)
 	if (g->size >= g->max || g->draining || !ring_rx_nearly_full(&pr->rx))
 		return;
 	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-	pthread_mutex_lock(&g->group_lock);
 	grow_step(p);
-	pthread_mutex_unlock(&g->group_lock);
 	(void)pthread_setcancelstate(cancel_state, NULL);
 }
 
@@ -712,13 +705,10 @@ switch_rings(pcap_t *p)
 int
 pcap_ring_grow_finish(pcap_t *p)
 {
-	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 	int cancel_state, ret;
 
 	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-	pthread_mutex_lock(&g->group_lock);
 	ret = switch_rings(p);
-	pthread_mutex_unlock(&g->group_lock);
 	(void)pthread_setcancelstate(cancel_state, NULL);
 	return ret;
 }

@@ -167,11 +167,6 @@ pcap_ring_tx_unlock(struct pcap_ring_tx *tx)
 #define RING_GROW_MAX_STEPS	8
 
 struct ring_grow {
-	/*
-	 * Held while the group changes: a growth step (the reader) and a
-	 * send queue's TX ring joining (an injecting thread) may meet.
-	 */
-	pthread_mutex_t group_lock;
 	int group_wanted;		/* the handle needs a fanout group */
 	int group_id;			/* -1: no group */
 	int member[RING_GROUP_MAX];

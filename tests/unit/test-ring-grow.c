@@ -12,8 +12,6 @@
  *   program its join needs is in place already (setting one waits for a
  *   grace period while the small ring overflows); two steps, plain and
  *   batched handles;
- * - a send queue's TX ring set up by another thread during a step joins
- *   the group only once the step has switched rings;
  * - a nanosecond handle's stamps come from the kernel's stamp of the
  *   packet as it entered the stack, as stock's, also after a step;
  * - with a negative timeout a grown ring has stock's blocks and the
@@ -64,9 +62,6 @@
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/seccomp.h>
-
-#define PCAP_WANT_SENDQUEUE
-#include <pcap/pcap.h>
 
 #include "bed.h"
 
@@ -180,87 +175,6 @@ grows_on_burst(int next_ex)
 		    how, after / MIB, t.frames, ps.ps_drop, 2 * BURST, BURST);
 	bed_tally_free(&t);
 	pcap_close(p);
-}
-
-struct transmit {
-	pcap_t *p;
-	u_int sent, queued;
-	int waited;		/* the step's join was held for it */
-};
-
-/* A send queue's first transmit, once the reader's step is held. */
-static void *
-transmit_in_step(void *arg)
-{
-	struct transmit *t = arg;
-	struct pcap_pkthdr h;
-	pcap_send_queue *q;
-	uint8_t frame[60];
-	double deadline = bed_now() + 20;
-
-	while (!__atomic_load_n(&bed_join_pause.paused, __ATOMIC_ACQUIRE) &&
-	    bed_now() < deadline)
-		bed_sleep(0.001);
-	t->waited = __atomic_load_n(&bed_join_pause.paused, __ATOMIC_ACQUIRE);
-	q = pcap_sendqueue_alloc((u_int)(sizeof(h) + sizeof(frame)));
-	if (q == NULL)
-		bed_fatal("pcap_sendqueue_alloc");
-	memset(&h, 0, sizeof(h));
-	h.caplen = h.len = (bpf_u_int32)frame_build(frame, 900000,
-	    sizeof(frame), MIX_UDP);
-	if (pcap_sendqueue_queue(q, &h, frame) != 0)
-		bed_fatal("pcap_sendqueue_queue");
-	t->queued = q->len;
-	t->sent = pcap_sendqueue_transmit(t->p, q, 0);
-	pcap_sendqueue_destroy(q);
-	return NULL;
-}
-
-/*
- * One thread reads while another's first pcap_sendqueue_transmit() sets
- * up a TX ring, which joins the handle's fanout group: not in the middle
- * of the reader's growth step, whose numbers count the members.  The bed
- * holds the step's join for 0.3 s while the other thread transmits; the
- * log must show the step's ring, its join and its switch with nothing of
- * the other thread between them.
- */
-static void
-tx_ring_joins_outside_steps(void)
-{
-	struct transmit t = { NULL, 0, 0, 0 };
-	struct bed_tally tally;
-	const char *ring;
-	pthread_t thread;
-	uint32_t base = 300000;
-
-	t.p = bed_open_nonblocking(2 * MIB, 50);
-	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
-	bed_join_pause.thread = pthread_self();
-	bed_join_pause.secs = 0.3;
-	__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
-	if (pthread_create(&thread, NULL, transmit_in_step, &t) != 0)
-		bed_fatal("pthread_create");
-	bed_tally_init(&tally, base, BURST);
-	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
-	bed_sleep(0.2);
-	bed_drain(t.p, bed_tally_cb, (u_char *)&tally, &tally.packets, BURST,
-	    1.0);
-	pthread_join(thread, NULL);
-	__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
-	ring = strchr(bed_fanout_log.calls, 'R');
-	CHECK(t.waited && t.sent == t.queued,
-	    "the transmit %s the step's join, and sent %u of %u bytes: %s",
-	    t.waited ? "came during" : "never came during", t.sent, t.queued,
-	    pcap_geterr(t.p));
-	CHECK(ring != NULL && strncmp(ring, "RJP", 3) == 0,
-	    "a step's ring, join and switch with the other thread's TX ring between them: %s (R ring, J join, P program)",
-	    bed_fanout_log.calls);
-	if (bed_failures == 0)
-		bed_ok("a send queue's TX ring set up during a step's join waits for the step: %s (R ring, J join, P program)",
-		    bed_fanout_log.calls);
-	bed_tally_free(&tally);
-	pcap_close(t.p);
 }
 
 /*
@@ -1136,7 +1050,6 @@ main(int argc, char **argv)
 	grows_on_burst(1);
 	steps_set_the_program_once(0);
 	steps_set_the_program_once(1);
-	tx_ring_joins_outside_steps();
 	nanosecond_stamps_after_step();
 	negative_timeout_step();
 	open_block_at_switch();
