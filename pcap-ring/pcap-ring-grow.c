@@ -625,7 +625,7 @@ switch_rings(pcap_t *p)
 	struct ring_grow *g = &pr->grow;
 	struct stat old, new;
 	char errbuf[PCAP_ERRBUF_SIZE];
-	int capture = libpcap_fd(p), flags, fdflags, i, stayed;
+	int capture = libpcap_fd(p), flags, fdflags, i, stayed, fd;
 	int next[RING_GROUP_MAX];
 
 	if (pcap_ring_add_stats(p, capture) == -1)
@@ -657,8 +657,10 @@ switch_rings(pcap_t *p)
 	g->member[i] = capture;
 	/* The set hears it under its new number, below. */
 	(void)epoll_ctl(pr->epoll_fd, EPOLL_CTL_DEL, g->next_fd, NULL);
-	close(g->next_fd);
+	/* Off what pcap_stats() reads (tcpdump's SIGUSR1 handler) first. */
+	fd = g->next_fd;
 	g->next_fd = -1;
+	close(fd);
 	/* Our last references (number and mapping) are gone: did it leave? */
 	stayed = old.st_ino == 0 || still_open(old.st_ino, new.st_ino) != 0;
 	if (!stayed) {

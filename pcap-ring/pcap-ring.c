@@ -595,6 +595,7 @@ pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 		pr->stat.ps_ifdrop += (u_int)(pr->sysfs_dropped - before);
 	}
 	if (pcap_ring_add_stats(p, libpcap_fd(p)) == -1 || (pr->grow.draining &&
+	    pr->grow.next_fd != -1 &&
 	    pcap_ring_add_stats(p, pr->grow.next_fd) == -1))
 		return -1;
 	pr->stat.ps_drop += pr->rx.cut_drops;
