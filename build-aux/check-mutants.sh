@@ -372,6 +372,16 @@ mutant ring-v3-touched pcap-ring.c \
 	's/^\tif (version == TPACKET_V2)$/\tif (1)/' \
 	"test-ring-touch"
 
+# The switch closes the spare's descriptor while pcap_stats() still reads it.
+mutant stats-read-closed-spare pcap-ring-grow.c \
+	'/^switch_rings/,/^}/{s/^\tfd = g->next_fd;$/\tfd = g->next_fd;\n\tclose(fd);/;s/^\tclose(fd);$/\t(void)0;/}' \
+	"test-ring-grow"
+
+# pcap_stats() reads the spare's descriptor once the switch has let it go.
+mutant stats-read-no-spare pcap-ring.c \
+	's/^\t    pr->grow.next_fd != -1 \&\&$/\t    1 \&\&/' \
+	"test-ring-grow"
+
 # A program is set only when the group forms: a step never switches.
 mutant program-never-replaced pcap-ring-grow.c \
 	's/^\tif (v == g->route)$/\tif (g->route != -1)/' \

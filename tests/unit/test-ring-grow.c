@@ -12,6 +12,8 @@
  *   program its join needs is in place already (setting one waits for a
  *   grace period while the small ring overflows); two steps, plain and
  *   batched handles;
+ * - pcap_stats() in the middle of a switch, as a signal handler may call
+ *   it, succeeds;
  * - a nanosecond handle's stamps come from the kernel's stamp of the
  *   packet as it entered the stack, as stock's, also after a step;
  * - with a negative timeout a grown ring has stock's blocks and the
@@ -43,6 +45,7 @@
  * The ring's size is the size of the handle's packet-socket mappings in
  * /proc/self/maps.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -173,6 +176,72 @@ grows_on_burst(int next_ex)
 	if (bed_failures == 0)
 		bed_ok("%s: 2 MiB grew to %lu MiB; %lu + %u dropped = %d, all %d frames of the second burst in order",
 		    how, after / MIB, t.frames, ps.ps_drop, 2 * BURST, BURST);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
+/*
+ * Once set to a handle, the next close() of a packet socket (a read's
+ * switch to the larger ring closes the spare's descriptor) is followed
+ * by pcap_stats() on the handle, as a signal handler may call it there
+ * (tcpdump's SIGUSR1 does); stats_at_close_ret gets its result.
+ */
+static pcap_t *stats_at_close;
+static int stats_at_close_ret = 1;
+static char stats_at_close_err[PCAP_ERRBUF_SIZE];
+
+int
+close(int fd)
+{
+	static int (*next_close)(int);
+	struct pcap_stat ps;
+	pcap_t *p = stats_at_close;
+	int domain, ret, saved_errno;
+	socklen_t len = sizeof(domain);
+
+	if (next_close == NULL)
+		next_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	if (p == NULL ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
+	    domain != AF_PACKET)
+		return next_close(fd);
+	stats_at_close = NULL;
+	ret = next_close(fd);
+	saved_errno = errno;
+	stats_at_close_ret = pcap_stats(p, &ps);
+	snprintf(stats_at_close_err, sizeof(stats_at_close_err), "%s",
+	    pcap_geterr(p));
+	errno = saved_errno;
+	return ret;
+}
+
+/*
+ * pcap_stats() in the middle of the switch to a larger ring, right after
+ * the spare's descriptor is closed, succeeds: the handle no longer reads
+ * the closed descriptor's counters.
+ */
+static void
+stats_in_the_switch(void)
+{
+	struct bed_tally t;
+	uint32_t base = 400000;
+	pcap_t *p;
+
+	p = bed_open_nonblocking(2 * MIB, 50);
+	stats_at_close_ret = 1;
+	stats_at_close = p;
+	bed_tally_init(&t, base, BURST);
+	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
+	stats_at_close = NULL;
+	CHECK(stats_at_close_ret == 0 && bed_ring_mapping_bytes() > 2 * MIB,
+	    "pcap_stats() as the switch closed the spare's descriptor: %s (ring of %lu bytes): %s",
+	    stats_at_close_ret == 1 ? "never called" : "failed",
+	    bed_ring_mapping_bytes(), stats_at_close_err);
+	if (bed_failures == 0)
+		bed_ok("pcap_stats() in the middle of the switch to %lu MiB succeeds",
+		    bed_ring_mapping_bytes() / MIB);
 	bed_tally_free(&t);
 	pcap_close(p);
 }
@@ -1050,6 +1119,7 @@ main(int argc, char **argv)
 	grows_on_burst(1);
 	steps_set_the_program_once(0);
 	steps_set_the_program_once(1);
+	stats_in_the_switch();
 	nanosecond_stamps_after_step();
 	negative_timeout_step();
 	open_block_at_switch();
