@@ -424,10 +424,12 @@ pcap_ring_group_add_tx(pcap_t *p)
 static void
 drop_next(struct ring_grow *g)
 {
+	int fd = g->next_fd;
+
 	ring_sock_unmap_ring(&g->next_map);
-	if (g->next_fd != -1)
-		close(g->next_fd);
 	g->next_fd = -1;
+	if (fd != -1)
+		close(fd);
 	stop_growing(g);
 }
 
@@ -660,6 +662,7 @@ switch_rings(pcap_t *p)
 	/* Off what pcap_stats() reads (tcpdump's SIGUSR1 handler) first. */
 	fd = g->next_fd;
 	g->next_fd = -1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	close(fd);
 	/* Our last references (number and mapping) are gone: did it leave? */
 	stayed = old.st_ino == 0 || still_open(old.st_ino, new.st_ino) != 0;
