@@ -60,6 +60,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <linux/filter.h>
@@ -181,9 +182,10 @@ grows_on_burst(int next_ex)
 }
 
 /*
- * Once set to a handle, the next close() of a packet socket (a read's
- * switch to the larger ring closes the spare's descriptor) is followed
- * by pcap_stats() on the handle, as a signal handler may call it there
+ * Once set to a handle, the close() of a second descriptor of its
+ * capture socket (the switch to a larger ring closes the spare's once
+ * the new socket has taken the capture number) is followed by
+ * pcap_stats() on the handle, as a signal handler may call it there
  * (tcpdump's SIGUSR1 does); stats_at_close_ret gets its result.
  */
 static pcap_t *stats_at_close;
@@ -195,15 +197,15 @@ close(int fd)
 {
 	static int (*next_close)(int);
 	struct pcap_stat ps;
+	struct stat closing, capture;
 	pcap_t *p = stats_at_close;
-	int domain, ret, saved_errno;
-	socklen_t len = sizeof(domain);
+	int ret, saved_errno;
 
 	if (next_close == NULL)
 		next_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
-	if (p == NULL ||
-	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
-	    domain != AF_PACKET)
+	if (p == NULL || fd == pcap_fileno(p) || fstat(fd, &closing) != 0 ||
+	    fstat(pcap_fileno(p), &capture) != 0 ||
+	    closing.st_ino != capture.st_ino || closing.st_dev != capture.st_dev)
 		return next_close(fd);
 	stats_at_close = NULL;
 	ret = next_close(fd);
@@ -223,6 +225,7 @@ close(int fd)
 static void
 stats_in_the_switch(void)
 {
+	struct pcap_stat ps;
 	struct bed_tally t;
 	uint32_t base = 400000;
 	pcap_t *p;
@@ -239,9 +242,13 @@ stats_in_the_switch(void)
 	    "pcap_stats() as the switch closed the spare's descriptor: %s (ring of %lu bytes): %s",
 	    stats_at_close_ret == 1 ? "never called" : "failed",
 	    bed_ring_mapping_bytes(), stats_at_close_err);
+	CHECK(pcap_stats(p, &ps) == 0 && ps.ps_recv == BURST &&
+	    t.frames + ps.ps_drop == BURST,
+	    "after the switch: %d sent, %lu captured, ps_drop %u, ps_recv %u",
+	    BURST, t.frames, ps.ps_drop, ps.ps_recv);
 	if (bed_failures == 0)
-		bed_ok("pcap_stats() in the middle of the switch to %lu MiB succeeds",
-		    bed_ring_mapping_bytes() / MIB);
+		bed_ok("pcap_stats() in the middle of the switch to %lu MiB succeeds; %lu captured + %u dropped = %d",
+		    bed_ring_mapping_bytes() / MIB, t.frames, ps.ps_drop, BURST);
 	bed_tally_free(&t);
 	pcap_close(p);
 }
