@@ -382,6 +382,21 @@ mutant stats-read-no-spare pcap-ring.c \
 	's/^\t    pr->grow.next_fd != -1 \&\&$/\t    1 \&\&/' \
 	"test-ring-grow"
 
+# A send queue's TX ring joins the group while a step changes it.
+mutant tx-join-in-step pcap-ring-grow.c \
+	's/^\t    group_try_hold(g)) {$/\t    (group_try_hold(g), 1)) {/' \
+	"test-ring-grow"
+
+# A TX ring that could not join during a step never joins after the switch.
+mutant tx-join-not-after-switch pcap-ring-grow.c \
+	'/__atomic_store_n(&g->draining, 0, __ATOMIC_SEQ_CST);/{n;d;}' \
+	"test-ring-grow"
+
+# Nor after a step that failed.
+mutant tx-join-not-after-failed-step pcap-ring-grow.c \
+	'/Unless the step failed, the TX ring waits for the switch/{n;d;}' \
+	"test-ring-grow"
+
 # A program is set only when the group forms: a step never switches.
 mutant program-never-replaced pcap-ring-grow.c \
 	's/^\tif (v == g->route)$/\tif (g->route != -1)/' \

@@ -246,7 +246,7 @@ after_leave(const struct ring_grow *g, int fd, int *member)
  * in next (next_nr members), the array one step will leave.
  */
 static int
-route(pcap_t *p, int capture, const int *next, int next_nr)
+route(pcap_t *p, int capture, const int *next, int next_nr, char *errbuf)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
@@ -273,8 +273,7 @@ route(pcap_t *p, int capture, const int *next, int next_nr)
 	prog.filter = &ret;
 	if (setsockopt(g->member[0], SOL_PACKET, PACKET_FANOUT_DATA, &prog,
 	    sizeof(prog)) == -1) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "%s: setsockopt (PACKET_FANOUT_DATA)", pr->ifname);
 		return -1;
 	}
@@ -284,14 +283,14 @@ route(pcap_t *p, int capture, const int *next, int next_nr)
 
 /* Make the program pick capture both now and once fd has joined. */
 static int
-route_for_join(pcap_t *p, int fd, int capture)
+route_for_join(pcap_t *p, int fd, int capture, char *errbuf)
 {
 	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 	int next[RING_GROUP_MAX];
 
 	memcpy(next, g->member, sizeof(next));
 	next[g->member_nr] = fd;
-	return route(p, capture, next, g->member_nr + 1);
+	return route(p, capture, next, g->member_nr + 1, errbuf);
 }
 
 /*
@@ -299,7 +298,7 @@ route_for_join(pcap_t *p, int fd, int capture)
  * picking capture before and after.
  */
 static int
-join(pcap_t *p, int fd, int capture)
+join(pcap_t *p, int fd, int capture, char *errbuf)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
@@ -308,16 +307,15 @@ join(pcap_t *p, int fd, int capture)
 
 	if (g->member_nr == RING_GROUP_MAX)
 		return -1;
-	if (g->member_nr > 0 && route_for_join(p, fd, capture) == -1)
+	if (g->member_nr > 0 && route_for_join(p, fd, capture, errbuf) == -1)
 		return -1;
 	if (g->group_id == -1)
 		arg = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
 	else
 		arg = g->group_id | PACKET_FANOUT_CBPF << 16;
 	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == -1) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "%s: setsockopt (PACKET_FANOUT)",
-		    pr->ifname);
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: setsockopt (PACKET_FANOUT)", pr->ifname);
 		return -1;
 	}
 	g->member[g->member_nr++] = fd;
@@ -326,7 +324,7 @@ join(pcap_t *p, int fd, int capture)
 			return -1;
 		g->group_id = arg & 0xffff;
 		/* A program from the start: only replacing one waits for readers. */
-		if (route(p, capture, g->member, g->member_nr) == -1)
+		if (route(p, capture, g->member, g->member_nr, errbuf) == -1)
 			return -1;
 	}
 	return 0;
@@ -334,25 +332,25 @@ join(pcap_t *p, int fd, int capture)
 
 /* A dummy member: bound like the capture socket, dropping everything. */
 static int
-join_dummy(pcap_t *p, int fd)
+join_dummy(pcap_t *p, int fd, char *errbuf)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 
 	if (ring_sock_drop_all(fd) == -1 || ring_sock_bind(fd, pr->ifindex,
-	    pcap_ring_protocol(p), libpcap_errbuf(p)) != 0)
+	    pcap_ring_protocol(p), errbuf) != 0)
 		return -1;
-	return join(p, fd, libpcap_fd(p));
+	return join(p, fd, libpcap_fd(p), errbuf);
 }
 
 /* fd leaves the group when it closes; the program has picked capture for after. */
 static int
-leave(pcap_t *p, int fd, int capture)
+leave(pcap_t *p, int fd, int capture, char *errbuf)
 {
 	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 	int next[RING_GROUP_MAX], next_nr;
 
 	next_nr = after_leave(g, fd, next);
-	if (route(p, capture, next, next_nr) == -1)
+	if (route(p, capture, next, next_nr, errbuf) == -1)
 		return -1;
 	close(fd);
 	memcpy(g->member, next, sizeof(next));
@@ -371,19 +369,18 @@ pcap_ring_group_form(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	char errbuf[PCAP_ERRBUF_SIZE];
+	char unused[PCAP_ERRBUF_SIZE];	/* a group is best effort */
 	int capture = libpcap_fd(p), ok = 1;
 
 	if (!g->group_wanted && !pr->tx.hidden)
 		return 0;
-	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	if (pr->tx.hidden)
-		ok = join(p, pr->tx.ring.fd, capture) == 0;
+		ok = join(p, pr->tx.ring.fd, capture, unused) == 0;
 	if (ok)
-		ok = join(p, capture, capture) == 0;
+		ok = join(p, capture, capture, unused) == 0;
 	if (ok && pr->tx.hidden) {
 		g->dummy = take_spare(g);
-		ok = g->dummy != -1 && join_dummy(p, g->dummy) == 0;
+		ok = g->dummy != -1 && join_dummy(p, g->dummy, unused) == 0;
 	}
 	/* The capture socket was bound dropping everything until it joined. */
 	if (g->group_wanted && pcap_ring_set_kernel_filter(p, capture) == -1) {
@@ -394,31 +391,82 @@ pcap_ring_group_form(pcap_t *p)
 	}
 	if (!ok || member_index(g->member, g->member_nr, capture) < 0)
 		stop_growing(g);
-	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
 	return 0;
 }
 
 /*
- * A TX ring set up after activation (send queues) joins the group there
- * is, or one of its own with the capture socket.  Not while a larger ring
- * takes over, nor while a retired capture socket may leave at any time:
- * the handle then merely sees its frames.
+ * Sequentially consistent, as the flags read around them: a thread that
+ * fails to hold the group and the thread that releases it then look at
+ * tx_join_pending and draining, and one of them sees the other's change.
+ */
+static int
+group_try_hold(struct ring_grow *g)
+{
+	return !__atomic_test_and_set(&g->changing, __ATOMIC_SEQ_CST);
+}
+
+static void
+group_release(struct ring_grow *g)
+{
+	__atomic_clear(&g->changing, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * With the group held, the pending TX ring joins the group there is, or
+ * one of its own with the capture socket.  Not while a larger ring takes
+ * over (it stays pending), nor while a retired capture socket may leave
+ * at any time (never): the handle then merely sees the ring's frames.
+ * Errors are not the program's: it may be another thread's call.
+ */
+static void
+join_pending_tx(pcap_t *p)
+{
+	struct pcap_ring *pr = libpcap_priv(p);
+	struct ring_grow *g = &pr->grow;
+	char unused[PCAP_ERRBUF_SIZE];
+	int capture = libpcap_fd(p);
+
+	/* A switch clears it last, once it has changed the group. */
+	if (__atomic_load_n(&g->draining, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_store_n(&g->tx_join_pending, 0, __ATOMIC_SEQ_CST);
+	if (member_index(g->member, g->member_nr, RETIRED_MEMBER) >= 0)
+		return;
+	if (g->group_id != -1 || join(p, capture, capture, unused) == 0)
+		(void)join(p, pr->tx.ring.fd, capture, unused);
+}
+
+/*
+ * If the group is free, the pending TX ring joins it now.  Whoever holds
+ * it tries again once done: the reader after a step, or at the end of a
+ * switch; another thread if the switch ended while it held the group.
+ */
+static void
+try_join_pending_tx(pcap_t *p)
+{
+	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
+
+	while (__atomic_load_n(&g->tx_join_pending, __ATOMIC_SEQ_CST) &&
+	    group_try_hold(g)) {
+		join_pending_tx(p);
+		group_release(g);
+		if (__atomic_load_n(&g->draining, __ATOMIC_SEQ_CST))
+			break;
+	}
+}
+
+/*
+ * A TX ring set up after activation (send queues), by whichever thread
+ * transmits first: it joins now, or, while the reader changes the group,
+ * at the reader's next read.
  */
 void
 pcap_ring_group_add_tx(pcap_t *p)
 {
-	struct pcap_ring *pr = libpcap_priv(p);
-	struct ring_grow *g = &pr->grow;
-	char errbuf[PCAP_ERRBUF_SIZE];
-	int capture = libpcap_fd(p);
+	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 
-	if (g->draining ||
-	    member_index(g->member, g->member_nr, RETIRED_MEMBER) >= 0)
-		return;
-	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
-	if (g->group_id != -1 || join(p, capture, capture) == 0)
-		(void)join(p, pr->tx.ring.fd, capture);
-	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
+	__atomic_store_n(&g->tx_join_pending, 1, __ATOMIC_SEQ_CST);
+	try_join_pending_tx(p);
 }
 
 static void
@@ -489,7 +537,8 @@ grow_step(pcap_t *p)
 	if (fd == -1 || prepare_next(p, fd, size) == -1 ||
 	    ring_sock_drop_all(fd) == -1 ||
 	    ring_sock_bind(fd, pr->ifindex, pcap_ring_protocol(p),
-	    libpcap_errbuf(p)) != 0 || join(p, fd, capture) == -1) {
+	    libpcap_errbuf(p)) != 0 ||
+	    join(p, fd, capture, libpcap_errbuf(p)) == -1) {
 		drop_next(g);
 		goto out;
 	}
@@ -502,9 +551,9 @@ grow_step(pcap_t *p)
 	 */
 	next_nr = after_leave(g, capture, next);
 	if (pcap_ring_set_kernel_filter(p, fd) == -1 ||
-	    route(p, fd, next, next_nr) == -1) {
+	    route(p, fd, next, next_nr, libpcap_errbuf(p)) == -1) {
 		ring_sock_unmap_ring(&g->next_map);
-		if (leave(p, fd, capture) == -1)
+		if (leave(p, fd, capture, libpcap_errbuf(p)) == -1)
 			close(fd);
 		g->next_fd = -1;
 		stop_growing(g);
@@ -527,7 +576,8 @@ out:
 /*
  * At the start of a read: when the ring is nearly full, switch the
  * traffic to a larger one, which the reader takes over once the current
- * one is empty.  A step is not cancelled halfway (see
+ * one is empty; not while another thread's TX ring joins the group (the
+ * next read tries again).  A step is not cancelled halfway (see
  * pcap_ring_grow_finish()).
  */
 void
@@ -537,11 +587,15 @@ pcap_ring_grow_check(pcap_t *p)
 	struct ring_grow *g = &pr->grow;
 	int cancel_state;
 
-	if (g->size >= g->max || g->draining || !ring_rx_nearly_full(&pr->rx))
+	if (g->size >= g->max || g->draining || !ring_rx_nearly_full(&pr->rx) ||
+	    !group_try_hold(g))
 		return;
 	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	grow_step(p);
 	(void)pthread_setcancelstate(cancel_state, NULL);
+	group_release(g);
+	/* Unless the step failed, the TX ring waits for the switch. */
+	try_join_pending_tx(p);
 }
 
 /*
@@ -588,18 +642,17 @@ static void
 replace_dummy(pcap_t *p)
 {
 	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
-	char errbuf[PCAP_ERRBUF_SIZE];
+	char unused[PCAP_ERRBUF_SIZE];	/* the capture goes on */
 	int capture = libpcap_fd(p), dummy, next[RING_GROUP_MAX];
 
-	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	dummy = take_spare(g);
-	if (dummy == -1 || join_dummy(p, dummy) == -1) {
+	if (dummy == -1 || join_dummy(p, dummy, unused) == -1) {
 		if (dummy != -1)
 			close(dummy);
 		stop_growing(g);
-		if (leave(p, g->dummy, capture) == 0)
+		if (leave(p, g->dummy, capture, unused) == 0)
 			g->dummy = -1;
-	} else if (leave(p, g->dummy, capture) == -1) {
+	} else if (leave(p, g->dummy, capture, unused) == -1) {
 		/*
 		 * The program join_dummy() set picks the second member
 		 * whatever their number: the capture socket, whether the old
@@ -612,7 +665,6 @@ replace_dummy(pcap_t *p)
 		stop_growing(g);
 	} else
 		g->dummy = dummy;
-	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
 }
 
 /*
@@ -626,8 +678,8 @@ switch_rings(pcap_t *p)
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	struct stat old, new;
-	char errbuf[PCAP_ERRBUF_SIZE];
-	int capture = libpcap_fd(p), flags, fdflags, i, stayed, fd;
+	char unused[PCAP_ERRBUF_SIZE];
+	int capture = libpcap_fd(p), flags, fdflags, i, stayed, fd, ret = 0;
 	int next[RING_GROUP_MAX];
 
 	if (pcap_ring_add_stats(p, capture) == -1)
@@ -683,10 +735,6 @@ switch_rings(pcap_t *p)
 		pr->rx.filter_slots_left = pr->rx.slot_nr;
 	g->refilter = 0;
 	g->size = g->next_size;
-	g->draining = 0;
-	/* The selectable descriptor, that programs wait on, hears the new socket. */
-	if (pcap_ring_epoll_add(p, capture) != 0)
-		return PCAP_ERROR;
 	if (g->dummy != -1 && !stayed)
 		replace_dummy(p);
 	/*
@@ -694,12 +742,16 @@ switch_rings(pcap_t *p)
 	 * ring has room for the wait: that step then only switches.
 	 */
 	if (g->size < g->max && g->spare_next < g->spare_nr &&
-	    g->member_nr < RING_GROUP_MAX) {
-		memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
-		(void)route_for_join(p, g->spare[g->spare_next], capture);
-		memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
-	}
-	return 0;
+	    g->member_nr < RING_GROUP_MAX)
+		(void)route_for_join(p, g->spare[g->spare_next], capture,
+		    unused);
+	/* The selectable descriptor, that programs wait on, hears the new socket. */
+	if (pcap_ring_epoll_add(p, capture) != 0)
+		ret = PCAP_ERROR;
+	/* Another thread's TX ring may join once the group is as above. */
+	__atomic_store_n(&g->draining, 0, __ATOMIC_SEQ_CST);
+	try_join_pending_tx(p);
+	return ret;
 }
 
 /*

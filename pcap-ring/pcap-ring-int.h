@@ -167,6 +167,15 @@ pcap_ring_tx_unlock(struct pcap_ring_tx *tx)
 #define RING_GROW_MAX_STEPS	8
 
 struct ring_grow {
+	/*
+	 * Held while the group changes: by the reader for a growth step,
+	 * by a thread whose first send-queue transmit joins its TX ring.
+	 * Only ever tried, never waited for (a signal handler, a forked
+	 * child could wait forever): a TX ring that finds it taken, or a
+	 * step draining, joins at the start of the reader's next read.
+	 */
+	char changing;			/* __atomic_test_and_set() */
+	int tx_join_pending;		/* __atomic */
 	int group_wanted;		/* the handle needs a fanout group */
 	int group_id;			/* -1: no group */
 	int member[RING_GROUP_MAX];
@@ -182,7 +191,7 @@ struct ring_grow {
 	unsigned int hdrlen;
 	int tstamp_source;		/* PACKET_TIMESTAMP, 0 for software */
 	/* While the previous ring drains, the next one fills. */
-	int draining;
+	int draining;			/* cleared last in a switch (__atomic) */
 	int next_fd;
 	struct ring_map next_map;
 	struct ring_rx next_rx;

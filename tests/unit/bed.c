@@ -665,6 +665,7 @@ bed_drain(pcap_t *p, pcap_handler cb, u_char *user, const unsigned long *count,
 
 struct bed_rx_ring bed_last_rx_ring;
 struct bed_fanout_log bed_fanout_log;
+struct bed_join_pause bed_join_pause;
 
 /* Threads may log at once; the last byte of calls[] stays 0. */
 static void
@@ -696,6 +697,16 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		bed_last_rx_ring.ifindex = getsockname(fd,
 		    (struct sockaddr *)&sll, &sll_len) == 0 ? sll.sll_ifindex : 0;
 		errno = saved_errno;
+	}
+	if (level == SOL_PACKET && name == PACKET_FANOUT &&
+	    pthread_equal(pthread_self(), bed_join_pause.thread) &&
+	    __atomic_exchange_n(&bed_join_pause.armed, 0, __ATOMIC_ACQ_REL)) {
+		__atomic_store_n(&bed_join_pause.paused, 1, __ATOMIC_RELEASE);
+		bed_sleep(bed_join_pause.secs);
+		if (bed_join_pause.fail_errno != 0) {
+			errno = bed_join_pause.fail_errno;
+			return -1;
+		}
 	}
 	ret = next_setsockopt(fd, level, name, val, len);
 	/* Only what the kernel took: ring setup retries smaller rings. */

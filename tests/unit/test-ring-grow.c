@@ -14,6 +14,11 @@
  *   batched handles;
  * - pcap_stats() in the middle of a switch, as a signal handler may call
  *   it, succeeds;
+ * - a send queue's first transmit, from another thread while the reader
+ *   is in the middle of a step, neither waits for the step nor joins its
+ *   TX ring to the group inside it; the reader joins it once the step
+ *   has switched rings, or failed, and the handle then captures none of
+ *   the queues' frames;
  * - a nanosecond handle's stamps come from the kernel's stamp of the
  *   packet as it entered the stack, as stock's, also after a step;
  * - with a negative timeout a grown ring has stock's blocks and the
@@ -66,6 +71,9 @@
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/seccomp.h>
+
+#define PCAP_WANT_SENDQUEUE
+#include <pcap/pcap.h>
 
 #include "bed.h"
 
@@ -529,6 +537,121 @@ batched_down_up(void)
 		bed_ok("batched: 6 down/up cycles, one growth step (%lu bytes mapped): the peer's frames all captured, none of its own",
 		    after);
 	pcap_close(p);
+}
+
+struct transmit {
+	pcap_t *p;
+	uint32_t first, n;	/* frames OWN_BASE + first... */
+	u_int sent, queued;	/* bytes */
+	double secs;		/* in pcap_sendqueue_transmit() */
+};
+
+static void
+transmit_queue(struct transmit *t)
+{
+	uint8_t frame[FRAME_MAX_LEN];
+	struct pcap_pkthdr h;
+	pcap_send_queue *q;
+	double start;
+	uint32_t i;
+
+	q = pcap_sendqueue_alloc(t->n * (u_int)(sizeof(h) + 200));
+	if (q == NULL)
+		bed_fatal("pcap_sendqueue_alloc");
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < t->n; i++) {
+		h.caplen = h.len = (bpf_u_int32)frame_build(frame,
+		    OWN_BASE + t->first + i, 200, MIX_UDP);
+		if (pcap_sendqueue_queue(q, &h, frame) != 0)
+			bed_fatal("pcap_sendqueue_queue");
+	}
+	t->queued = q->len;
+	start = bed_now();
+	t->sent = pcap_sendqueue_transmit(t->p, q, 0);
+	t->secs = bed_now() - start;
+	pcap_sendqueue_destroy(q);
+}
+
+/* The first transmit, once the bed holds the reader's step. */
+static void *
+transmit_in_step(void *arg)
+{
+	double deadline = bed_now() + 20;
+
+	while (!__atomic_load_n(&bed_join_pause.paused, __ATOMIC_ACQUIRE) &&
+	    bed_now() < deadline)
+		bed_sleep(0.001);
+	if (__atomic_load_n(&bed_join_pause.paused, __ATOMIC_ACQUIRE))
+		transmit_queue(arg);
+	return NULL;
+}
+
+/*
+ * One thread reads while another's first pcap_sendqueue_transmit() sets
+ * up a TX ring, which joins the handle's fanout group: not in the middle
+ * of the reader's growth step, whose numbers count the members, and
+ * without waiting for the step (a signal handler may interrupt the
+ * reader).  The bed holds the step's join for 0.5 s while the other
+ * thread transmits (its frame may be captured), then lets the join
+ * through or fails it.  The log must show the step's R, J, P with
+ * nothing of the other thread between them, or R alone when the step
+ * failed; the TX ring's join must come after that, before the reader
+ * reads again: a later queue's frames are not captured.
+ */
+static void
+tx_ring_joins_after_step(int step_fails)
+{
+	struct transmit first = { NULL, 0, 1, 0, 0, 0 };
+	struct transmit later = { NULL, 100, 20, 0, 0, 0 };
+	struct bed_tally tally;
+	struct own_count in_step = { &tally, 0 }, after = { &tally, 0 };
+	const char *step;
+	pthread_t thread;
+	uint32_t base = 300000;
+
+	first.p = later.p = bed_open_nonblocking(2 * MIB, 50);
+	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
+	bed_join_pause.thread = pthread_self();
+	bed_join_pause.secs = 0.5;
+	bed_join_pause.fail_errno = step_fails ? EINVAL : 0;
+	__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+	if (pthread_create(&thread, NULL, transmit_in_step, &first) != 0)
+		bed_fatal("pthread_create");
+	bed_tally_init(&tally, base, BURST);
+	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	bed_drain(first.p, count_own, (u_char *)&in_step, &tally.packets,
+	    BURST, 1.0);
+	pthread_join(thread, NULL);
+	__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
+	bed_join_pause.fail_errno = 0;
+	step = strchr(bed_fanout_log.calls, 'R');
+	CHECK(first.queued != 0 && first.sent == first.queued &&
+	    first.secs < 0.25,
+	    "the transmit in the step's join sent %u of %u bytes in %.3f s (the join was held 0.5 s): %s",
+	    first.sent, first.queued, first.secs, pcap_geterr(first.p));
+	CHECK(step != NULL && strncmp(step, step_fails ? "R" : "RJP",
+	    step_fails ? 1 : 3) == 0 &&
+	    strchr(step + (step_fails ? 1 : 3), 'J') != NULL,
+	    "%s with nothing between, then the TX ring's join: %s (R ring, J join, P program)",
+	    step_fails ? "a failed step's ring" :
+	    "a step's ring, join and switch", bed_fanout_log.calls);
+	CHECK((bed_ring_mapping_bytes() > 4 * MIB) == !step_fails,
+	    "the step %s, yet %lu bytes are mapped",
+	    step_fails ? "failed" : "succeeded", bed_ring_mapping_bytes());
+
+	transmit_queue(&later);
+	bed_drain(later.p, count_own, (u_char *)&after, NULL, 0, 0.3);
+	CHECK(later.sent == later.queued && after.own == 0,
+	    "a queue after the step: %u of %u bytes sent, %lu of its %u frames captured",
+	    later.sent, later.queued, after.own, later.n);
+	if (bed_failures == 0)
+		bed_ok("a send queue's first transmit in a%s step's join took %.3f s and joined after it: %s (R ring, J join, P program); %lu of its frame captured, none of a later queue's %u",
+		    step_fails ? " failing" : "", first.secs,
+		    bed_fanout_log.calls, in_step.own, later.n);
+	bed_tally_free(&tally);
+	pcap_close(first.p);
 }
 
 /*
@@ -1135,6 +1258,8 @@ main(int argc, char **argv)
 	pinned("0");
 	pinned(NULL);
 	batched_down_up();
+	tx_ring_joins_after_step(0);
+	tx_ring_joins_after_step(1);
 	copy_held_across_step(0, 0);
 	copy_held_across_step(1, 0);
 	copy_held_across_step(0, 1);
