@@ -108,7 +108,7 @@ struct ring_rx {
 	unsigned int filter_slots_left;	/* slots that may hold packets an older kernel filter passed */
 	u_char *copy_buf;		/* V2: whole packets too big for a frame (TP_STATUS_COPY) */
 	unsigned int copy_len;
-	unsigned int cut_drops;		/* V2: packets cut to their frame, not yet in the statistics */
+	unsigned int cut_drops;		/* V2: packets cut to their frame, not yet in the statistics (__atomic) */
 	int socket_error;		/* an error recv() reported (and cleared) while taking a copy */
 	int final;			/* V3: nothing more comes; the open block is complete */
 	uint64_t last_seq;		/* V3: sequence number of the last block taken */

@@ -324,7 +324,7 @@ v2_walk(struct ring_rx *rx, struct ring_packet *pkt, char *errbuf)
 		describe(rx, pkt, status, h2->tp_mac);
 		if (rx->copy_len == 0 || whole_packet(rx, pkt, status, h2->tp_mac))
 			return 1;
-		rx->cut_drops++;
+		__atomic_fetch_add(&rx->cut_drops, 1, __ATOMIC_RELAXED);
 		rx->next_packet = NULL;
 		slot_release(rx, rx->slot);
 		next_slot(rx);

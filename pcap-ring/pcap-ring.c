@@ -15,6 +15,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -437,32 +438,38 @@ unmap_packet_buffer(void **buf, size_t len)
 }
 
 /*
- * rx_missed_errors + rx_fifo_errors, which stock reports as ps_ifdrop.
+ * A counter in /sys/class/net/IFNAME/statistics.  pcap_stats() reads it,
+ * and tcpdump calls that from its SIGUSR1 handler: no stdio, which
+ * allocates and may find malloc()'s lock held by the code interrupted.
  * As in stock, a counter that cannot be read (the interface is gone,
  * renamed, in another namespace) counts 0.
  */
 static long long
+interface_counter(const char *ifname, const char *counter)
+{
+	char buf[128];
+	ssize_t len;
+	int fd;
+
+	snprintf(buf, sizeof(buf), "/sys/class/net/%s/statistics/%s", ifname,
+	    counter);
+	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+/* What stock reports as ps_ifdrop. */
+static long long
 interface_drops(const char *ifname)
 {
-	static const char *const counters[] = {
-		"rx_missed_errors", "rx_fifo_errors"
-	};
-	long long total = 0, value;
-	char path[128];
-	size_t i;
-	FILE *f;
-
-	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		snprintf(path, sizeof(path),
-		    "/sys/class/net/%s/statistics/%s", ifname, counters[i]);
-		f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		if (fscanf(f, "%lld", &value) == 1)
-			total += value;
-		fclose(f);
-	}
-	return total;
+	return interface_counter(ifname, "rx_missed_errors") +
+	    interface_counter(ifname, "rx_fifo_errors");
 }
 
 void
@@ -578,8 +585,11 @@ pcap_ring_add_stats(pcap_t *p, int fd)
 		    "failed to get statistics from socket");
 		return -1;
 	}
-	pr->stat.ps_recv += kstats.tp_packets;
-	pr->stat.ps_drop += kstats.tp_drops;
+	/* A signal handler's pcap_stats() may come between load and store. */
+	__atomic_fetch_add(&pr->stat.ps_recv, kstats.tp_packets,
+	    __ATOMIC_RELAXED);
+	__atomic_fetch_add(&pr->stat.ps_drop, kstats.tp_drops,
+	    __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -598,8 +608,9 @@ pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 	    pr->grow.next_fd != -1 &&
 	    pcap_ring_add_stats(p, pr->grow.next_fd) == -1))
 		return -1;
-	pr->stat.ps_drop += pr->rx.cut_drops;
-	pr->rx.cut_drops = 0;
+	/* It may interrupt the reader counting a cut packet. */
+	pr->stat.ps_drop += __atomic_exchange_n(&pr->rx.cut_drops, 0,
+	    __ATOMIC_RELAXED);
 	*ps = pr->stat;
 	return 0;
 }
