@@ -387,6 +387,12 @@ mutant tx-join-in-step pcap-ring-grow.c \
 	's/^\t    group_try_hold(g)) {$/\t    (group_try_hold(g), 1)) {/' \
 	"test-ring-grow"
 
+# A TX ring joins while the old ring drains, before the switch: the
+# program it sets picks the old socket again.
+mutant tx-join-while-draining pcap-ring-grow.c \
+	'/A switch clears it last, once it has changed the group/{n;N;d;}' \
+	"test-ring-grow"
+
 # A TX ring that could not join during a step never joins after the switch.
 mutant tx-join-not-after-switch pcap-ring-grow.c \
 	'/__atomic_store_n(&g->draining, 0, __ATOMIC_SEQ_CST);/{n;d;}' \

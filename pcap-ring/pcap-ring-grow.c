@@ -342,6 +342,16 @@ join_dummy(pcap_t *p, int fd, char *errbuf)
 	return join(p, fd, libpcap_fd(p), errbuf);
 }
 
+/* fd has left the group (closed): member[] as the kernel has it now. */
+static void
+forget_member(struct ring_grow *g, int fd)
+{
+	int next[RING_GROUP_MAX];
+
+	g->member_nr = after_leave(g, fd, next);
+	memcpy(g->member, next, sizeof(next));
+}
+
 /* fd leaves the group when it closes; the program has picked capture for after. */
 static int
 leave(pcap_t *p, int fd, int capture, char *errbuf)
@@ -353,8 +363,7 @@ leave(pcap_t *p, int fd, int capture, char *errbuf)
 	if (route(p, capture, next, next_nr, errbuf) == -1)
 		return -1;
 	close(fd);
-	memcpy(g->member, next, sizeof(next));
-	g->member_nr = next_nr;
+	forget_member(g, fd);
 	return 0;
 }
 
@@ -458,7 +467,7 @@ try_join_pending_tx(pcap_t *p)
 /*
  * A TX ring set up after activation (send queues), by whichever thread
  * transmits first: it joins now, or, while the reader changes the group,
- * at the reader's next read.
+ * once the reader's step has failed or its switch is done.
  */
 void
 pcap_ring_group_add_tx(pcap_t *p)
@@ -553,14 +562,18 @@ grow_step(pcap_t *p)
 	if (pcap_ring_set_kernel_filter(p, fd) == -1 ||
 	    route(p, fd, next, next_nr, libpcap_errbuf(p)) == -1) {
 		ring_sock_unmap_ring(&g->next_map);
-		if (leave(p, fd, capture, libpcap_errbuf(p)) == -1)
+		if (leave(p, fd, capture, libpcap_errbuf(p)) == -1) {
+			/* The program its join set picks capture without it. */
 			close(fd);
+			forget_member(g, fd);
+		}
 		g->next_fd = -1;
 		stop_growing(g);
 		goto out;
 	}
 	pr->rx.final = 1;
-	g->draining = 1;
+	/* A thread's TX ring that finds the group free now stays pending. */
+	__atomic_store_n(&g->draining, 1, __ATOMIC_SEQ_CST);
 	/*
 	 * Until the step ends, a read finds the packets of both rings.  The
 	 * old socket is never readable for the block the kernel had open
@@ -643,7 +656,7 @@ replace_dummy(pcap_t *p)
 {
 	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 	char unused[PCAP_ERRBUF_SIZE];	/* the capture goes on */
-	int capture = libpcap_fd(p), dummy, next[RING_GROUP_MAX];
+	int capture = libpcap_fd(p), dummy;
 
 	dummy = take_spare(g);
 	if (dummy == -1 || join_dummy(p, dummy, unused) == -1) {
@@ -658,9 +671,8 @@ replace_dummy(pcap_t *p)
 		 * whatever their number: the capture socket, whether the old
 		 * dummy is there or the new one takes its place.
 		 */
-		g->member_nr = after_leave(g, g->dummy, next);
-		memcpy(g->member, next, sizeof(next));
 		close(g->dummy);
+		forget_member(g, g->dummy);
 		g->dummy = dummy;
 		stop_growing(g);
 	} else
@@ -680,7 +692,6 @@ switch_rings(pcap_t *p)
 	struct stat old, new;
 	char unused[PCAP_ERRBUF_SIZE];
 	int capture = libpcap_fd(p), flags, fdflags, i, stayed, fd, ret = 0;
-	int next[RING_GROUP_MAX];
 
 	if (pcap_ring_add_stats(p, capture) == -1)
 		return PCAP_ERROR;
@@ -718,10 +729,9 @@ switch_rings(pcap_t *p)
 	close(fd);
 	/* Our last references (number and mapping) are gone: did it leave? */
 	stayed = old.st_ino == 0 || still_open(old.st_ino, new.st_ino) != 0;
-	if (!stayed) {
-		g->member_nr = after_leave(g, RETIRED_MEMBER, next);
-		memcpy(g->member, next, sizeof(next));
-	} else {
+	if (!stayed)
+		forget_member(g, RETIRED_MEMBER);
+	else {
 		/* The step's route holds whether it leaves or not; no other would. */
 		stop_growing(g);
 	}

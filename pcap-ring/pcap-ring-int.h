@@ -172,7 +172,8 @@ struct ring_grow {
 	 * by a thread whose first send-queue transmit joins its TX ring.
 	 * Only ever tried, never waited for (a signal handler, a forked
 	 * child could wait forever): a TX ring that finds it taken, or a
-	 * step draining, joins at the start of the reader's next read.
+	 * step draining, stays pending, and whoever releases it, or the
+	 * switch, joins it (pcap-ring-grow.c).
 	 */
 	char changing;			/* __atomic_test_and_set() */
 	int tx_join_pending;		/* __atomic */

@@ -722,6 +722,21 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	return ret;
 }
 
+/* Only a growth switch dup3()s: the new socket onto the capture number. */
+int
+dup3(int oldfd, int newfd, int flags)
+{
+	static int (*next_dup3)(int, int, int);
+	int ret;
+
+	if (next_dup3 == NULL)
+		next_dup3 = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
+	ret = next_dup3(oldfd, newfd, flags);
+	if (ret != -1)
+		log_fanout_call('S');
+	return ret;
+}
+
 struct bed_stamps {
 	int nano;		/* the handle's precision is nanoseconds */
 	unsigned int n;

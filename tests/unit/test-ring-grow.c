@@ -15,10 +15,11 @@
  * - pcap_stats() in the middle of a switch, as a signal handler may call
  *   it, succeeds;
  * - a send queue's first transmit, from another thread while the reader
- *   is in the middle of a step, neither waits for the step nor joins its
- *   TX ring to the group inside it; the reader joins it once the step
- *   has switched rings, or failed, and the handle then captures none of
- *   the queues' frames;
+ *   is in the middle of a step, or from the reader's callback while the
+ *   old ring drains, neither waits for the step nor joins its TX ring to
+ *   the group before the switch; the reader joins it once the step has
+ *   switched rings, or failed, and the handle then captures none of the
+ *   queues' frames;
  * - a nanosecond handle's stamps come from the kernel's stamp of the
  *   packet as it entered the stack, as stock's, also after a step;
  * - with a negative timeout a grown ring has stock's blocks and the
@@ -586,70 +587,115 @@ transmit_in_step(void *arg)
 	return NULL;
 }
 
+/* When a send queue's first transmit sets up the TX ring. */
+enum first_transmit {
+	IN_STEP_JOIN,		/* another thread, while the step's join is held */
+	IN_FAILED_STEP,		/* the same, and the join then fails */
+	WHILE_DRAINING		/* the reader's callback, the old ring draining */
+};
+
+struct own_count_transmit {
+	struct own_count c;
+	struct transmit *t;
+	int done;
+};
+
+/* count_own(), and the first transmit once the log shows a step but no switch. */
+static void
+count_own_transmit_draining(u_char *user, const struct pcap_pkthdr *h,
+    const u_char *bytes)
+{
+	struct own_count_transmit *ct = (struct own_count_transmit *)user;
+	const char *step = strchr(bed_fanout_log.calls, 'R');
+
+	count_own((u_char *)&ct->c, h, bytes);
+	if (!ct->done && step != NULL && strchr(step, 'P') != NULL &&
+	    strchr(step, 'S') == NULL) {
+		ct->done = 1;
+		transmit_queue(ct->t);
+	}
+}
+
 /*
- * One thread reads while another's first pcap_sendqueue_transmit() sets
- * up a TX ring, which joins the handle's fanout group: not in the middle
- * of the reader's growth step, whose numbers count the members, and
- * without waiting for the step (a signal handler may interrupt the
- * reader).  The bed holds the step's join for 0.5 s while the other
- * thread transmits (its frame may be captured), then lets the join
- * through or fails it.  The log must show the step's R, J, P with
- * nothing of the other thread between them, or R alone when the step
- * failed; the TX ring's join must come after that, before the reader
- * reads again: a later queue's frames are not captured.
+ * A send queue's first pcap_sendqueue_transmit() sets up a TX ring,
+ * which joins the handle's fanout group: not while the reader's growth
+ * step changes the group (its numbers count the members), nor while the
+ * old ring drains (the group's program then picks the new socket, which
+ * the reader has not taken over), and without waiting for either (a
+ * signal handler may interrupt the reader).  The bed holds the step's
+ * join for 0.5 s while another thread transmits, then lets the join
+ * through or fails it; or the reader's callback transmits while the old
+ * ring drains.  Its frame may be captured.  The log must show the
+ * step's R, J, P with nothing of the transmit between them, or R alone
+ * when the step failed, and the TX ring's join after the switch (S) or
+ * the failed step, before the reader reads again: a later queue's frames
+ * are not captured.
  */
 static void
-tx_ring_joins_after_step(int step_fails)
+tx_ring_joins_after_step(enum first_transmit when)
 {
+	static const char *const what[] = {
+		"in a step's join", "in a failing step's join",
+		"while the old ring drains"
+	};
 	struct transmit first = { NULL, 0, 1, 0, 0, 0 };
 	struct transmit later = { NULL, 100, 20, 0, 0, 0 };
 	struct bed_tally tally;
-	struct own_count in_step = { &tally, 0 }, after = { &tally, 0 };
-	const char *step;
+	struct own_count_transmit in_step = { { &tally, 0 }, &first, 0 };
+	struct own_count after = { &tally, 0 };
+	const char *step, *joined_after;
 	pthread_t thread;
 	uint32_t base = 300000;
 
 	first.p = later.p = bed_open_nonblocking(2 * MIB, 50);
 	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
-	bed_join_pause.thread = pthread_self();
-	bed_join_pause.secs = 0.5;
-	bed_join_pause.fail_errno = step_fails ? EINVAL : 0;
-	__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
-	if (pthread_create(&thread, NULL, transmit_in_step, &first) != 0)
-		bed_fatal("pthread_create");
+	in_step.done = when != WHILE_DRAINING;
+	if (when != WHILE_DRAINING) {
+		bed_join_pause.thread = pthread_self();
+		bed_join_pause.secs = 0.5;
+		bed_join_pause.fail_errno = when == IN_FAILED_STEP ? EINVAL : 0;
+		__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+		if (pthread_create(&thread, NULL, transmit_in_step, &first) != 0)
+			bed_fatal("pthread_create");
+	}
 	bed_tally_init(&tally, base, BURST);
 	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
-	bed_drain(first.p, count_own, (u_char *)&in_step, &tally.packets,
-	    BURST, 1.0);
-	pthread_join(thread, NULL);
-	__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
-	bed_join_pause.fail_errno = 0;
+	bed_drain(first.p, count_own_transmit_draining, (u_char *)&in_step,
+	    &tally.packets, BURST, 1.0);
+	if (when != WHILE_DRAINING) {
+		pthread_join(thread, NULL);
+		__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
+		bed_join_pause.fail_errno = 0;
+	}
 	step = strchr(bed_fanout_log.calls, 'R');
+	joined_after = step == NULL ? NULL :
+	    strchr(step, when == IN_FAILED_STEP ? 'R' : 'S');
 	CHECK(first.queued != 0 && first.sent == first.queued &&
 	    first.secs < 0.25,
-	    "the transmit in the step's join sent %u of %u bytes in %.3f s (the join was held 0.5 s): %s",
-	    first.sent, first.queued, first.secs, pcap_geterr(first.p));
-	CHECK(step != NULL && strncmp(step, step_fails ? "R" : "RJP",
-	    step_fails ? 1 : 3) == 0 &&
-	    strchr(step + (step_fails ? 1 : 3), 'J') != NULL,
-	    "%s with nothing between, then the TX ring's join: %s (R ring, J join, P program)",
-	    step_fails ? "a failed step's ring" :
-	    "a step's ring, join and switch", bed_fanout_log.calls);
-	CHECK((bed_ring_mapping_bytes() > 4 * MIB) == !step_fails,
-	    "the step %s, yet %lu bytes are mapped",
-	    step_fails ? "failed" : "succeeded", bed_ring_mapping_bytes());
+	    "the transmit %s sent %u of %u bytes in %.3f s (a step's join is held 0.5 s): %s",
+	    what[when], first.sent, first.queued, first.secs,
+	    pcap_geterr(first.p));
+	CHECK(step != NULL && strncmp(step, when == IN_FAILED_STEP ? "R" :
+	    "RJP", when == IN_FAILED_STEP ? 1 : 3) == 0 &&
+	    joined_after != NULL && strchr(joined_after, 'J') != NULL,
+	    "a transmit %s: a step with nothing between its calls, then the TX ring's join after the %s: %s (R ring, J join, P program, S switch)",
+	    what[when], when == IN_FAILED_STEP ? "failure" : "switch",
+	    bed_fanout_log.calls);
+	CHECK((bed_ring_mapping_bytes() > 4 * MIB) == (when != IN_FAILED_STEP),
+	    "a transmit %s: %lu bytes mapped", what[when],
+	    bed_ring_mapping_bytes());
 
 	transmit_queue(&later);
 	bed_drain(later.p, count_own, (u_char *)&after, NULL, 0, 0.3);
 	CHECK(later.sent == later.queued && after.own == 0,
-	    "a queue after the step: %u of %u bytes sent, %lu of its %u frames captured",
-	    later.sent, later.queued, after.own, later.n);
+	    "a transmit %s, then a queue: %u of %u bytes sent, %lu of its %u frames captured",
+	    what[when], later.sent, later.queued, after.own, later.n);
 	if (bed_failures == 0)
-		bed_ok("a send queue's first transmit in a%s step's join took %.3f s and joined after it: %s (R ring, J join, P program); %lu of its frame captured, none of a later queue's %u",
-		    step_fails ? " failing" : "", first.secs,
-		    bed_fanout_log.calls, in_step.own, later.n);
+		bed_ok("a send queue's first transmit %s took %.3f s and joined after it: %s (R ring, J join, P program, S switch); %lu of its frame captured, none of a later queue's %u",
+		    what[when], first.secs, bed_fanout_log.calls,
+		    in_step.c.own, later.n);
 	bed_tally_free(&tally);
 	pcap_close(first.p);
 }
@@ -1258,8 +1304,9 @@ main(int argc, char **argv)
 	pinned("0");
 	pinned(NULL);
 	batched_down_up();
-	tx_ring_joins_after_step(0);
-	tx_ring_joins_after_step(1);
+	tx_ring_joins_after_step(IN_STEP_JOIN);
+	tx_ring_joins_after_step(IN_FAILED_STEP);
+	tx_ring_joins_after_step(WHILE_DRAINING);
 	copy_held_across_step(0, 0);
 	copy_held_across_step(1, 0);
 	copy_held_across_step(0, 1);
