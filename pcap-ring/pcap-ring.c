@@ -598,18 +598,24 @@ pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 
+	/*
+	 * Read-modify-writes that another pcap_stats() (a signal handler's,
+	 * or another thread's) or the reader's switch may interleave with.
+	 */
 	if (libpcap_get_promisc(p)) {
-		long long before = pr->sysfs_dropped;
+		long long now = interface_drops(pr->ifname);
+		long long before = __atomic_exchange_n(&pr->sysfs_dropped, now,
+		    __ATOMIC_RELAXED);
 
-		pr->sysfs_dropped = interface_drops(pr->ifname);
-		pr->stat.ps_ifdrop += (u_int)(pr->sysfs_dropped - before);
+		__atomic_fetch_add(&pr->stat.ps_ifdrop, (u_int)(now - before),
+		    __ATOMIC_RELAXED);
 	}
 	if (pcap_ring_add_stats(p, libpcap_fd(p)) == -1 || (pr->grow.draining &&
 	    pr->grow.next_fd != -1 &&
 	    pcap_ring_add_stats(p, pr->grow.next_fd) == -1))
 		return -1;
-	/* It may interrupt the reader counting a cut packet. */
-	pr->stat.ps_drop += __atomic_exchange_n(&pr->rx.cut_drops, 0,
+	__atomic_fetch_add(&pr->stat.ps_drop,
+	    __atomic_exchange_n(&pr->rx.cut_drops, 0, __ATOMIC_RELAXED),
 	    __ATOMIC_RELAXED);
 	*ps = pr->stat;
 	return 0;
