@@ -140,6 +140,17 @@ mutant claim-missing pcap-ring.c \
 	's/return "no such interface";/return NULL;/' \
 	"test-activate-errors"
 
+# A signal's EINTR in the wait ends the read with an error: tcpdump,
+# whose SIGUSR1 handler prints the statistics, stops capturing.
+mutant poll-eintr-error pcap-ring-read.c \
+	's/^\t\t\tif (errno != EINTR) {$/\t\t\tif (1) {/' \
+	"test-breakloop diff/t-tcpdump-sigusr1"
+
+# pcap_stats() reports what came since the previous call, not totals.
+mutant stats-not-running-totals pcap-ring.c \
+	's/__atomic_fetch_add(&pr->stat.ps_recv, kstats.tp_packets,/__atomic_store_n(\&pr->stat.ps_recv, kstats.tp_packets,/' \
+	"test-stats diff/t-tcpdump-sigusr1"
+
 # Every captured frame cut short by one byte.
 mutant truncate pcap-ring-read.c \
 	's/h.caplen = pkt->caplen;/h.caplen = pkt->caplen - 1;/' \
