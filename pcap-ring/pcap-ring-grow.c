@@ -484,7 +484,7 @@ drop_next(struct ring_grow *g)
 	int fd = g->next_fd;
 
 	ring_sock_unmap_ring(&g->next_map);
-	g->next_fd = -1;
+	__atomic_store_n(&g->next_fd, -1, __ATOMIC_RELAXED);
 	if (fd != -1)
 		close(fd);
 	stop_growing(g);
@@ -542,7 +542,8 @@ grow_step(pcap_t *p)
 
 	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	size = g->size > g->max / GROW_FACTOR ? g->max : g->size * GROW_FACTOR;
-	g->next_fd = fd = take_spare(g);
+	fd = take_spare(g);
+	__atomic_store_n(&g->next_fd, fd, __ATOMIC_RELAXED);
 	if (fd == -1 || prepare_next(p, fd, size) == -1 ||
 	    ring_sock_drop_all(fd) == -1 ||
 	    ring_sock_bind(fd, pr->ifindex, pcap_ring_protocol(p),
@@ -567,7 +568,7 @@ grow_step(pcap_t *p)
 			close(fd);
 			forget_member(g, fd);
 		}
-		g->next_fd = -1;
+		__atomic_store_n(&g->next_fd, -1, __ATOMIC_RELAXED);
 		stop_growing(g);
 		goto out;
 	}
@@ -724,7 +725,7 @@ switch_rings(pcap_t *p)
 	(void)epoll_ctl(pr->epoll_fd, EPOLL_CTL_DEL, g->next_fd, NULL);
 	/* Off what pcap_stats() reads (tcpdump's SIGUSR1 handler) first. */
 	fd = g->next_fd;
-	g->next_fd = -1;
+	__atomic_store_n(&g->next_fd, -1, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	close(fd);
 	/* Our last references (number and mapping) are gone: did it leave? */

@@ -572,19 +572,14 @@ pcap_ring_setnonblock(pcap_t *p, int nonblock)
  * Add a socket's counters to the running totals: the kernel resets them
  * on every read, and keeps them per socket (a growing handle reads two).
  */
-int
-pcap_ring_add_stats(pcap_t *p, int fd)
+static int
+add_socket_stats(struct pcap_ring *pr, int fd)
 {
-	struct pcap_ring *pr = libpcap_priv(p);
 	struct tpacket_stats_v3 kstats;
 	socklen_t len = sizeof(struct tpacket_stats);
 
-	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &kstats, &len) == -1) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno,
-		    "failed to get statistics from socket");
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &kstats, &len) == -1)
 		return -1;
-	}
 	/* A signal handler's pcap_stats() may come between load and store. */
 	__atomic_fetch_add(&pr->stat.ps_recv, kstats.tp_packets,
 	    __ATOMIC_RELAXED);
@@ -594,9 +589,22 @@ pcap_ring_add_stats(pcap_t *p, int fd)
 }
 
 int
+pcap_ring_add_stats(pcap_t *p, int fd)
+{
+	if (add_socket_stats(libpcap_priv(p), fd) == -1) {
+		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
+		    PCAP_ERRBUF_SIZE, errno,
+		    "failed to get statistics from socket");
+		return -1;
+	}
+	return 0;
+}
+
+int
 pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
+	int spare = __atomic_load_n(&pr->grow.next_fd, __ATOMIC_RELAXED);
 
 	/*
 	 * Read-modify-writes that another pcap_stats() (a signal handler's,
@@ -610,10 +618,16 @@ pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 		__atomic_fetch_add(&pr->stat.ps_ifdrop, (u_int)(now - before),
 		    __ATOMIC_RELAXED);
 	}
-	if (pcap_ring_add_stats(p, libpcap_fd(p)) == -1 || (pr->grow.draining &&
-	    pr->grow.next_fd != -1 &&
-	    pcap_ring_add_stats(p, pr->grow.next_fd) == -1))
+	if (pcap_ring_add_stats(p, libpcap_fd(p)) == -1)
 		return -1;
+	/*
+	 * During a growth step, the new socket counts what it takes too.  Its
+	 * own number is closed (-1 here) once the capture number is its: a
+	 * call on another thread that read the number before then, and finds
+	 * it closed, misses nothing.
+	 */
+	if (spare != -1)
+		(void)add_socket_stats(pr, spare);
 	__atomic_fetch_add(&pr->stat.ps_drop,
 	    __atomic_exchange_n(&pr->rx.cut_drops, 0, __ATOMIC_RELAXED),
 	    __ATOMIC_RELAXED);

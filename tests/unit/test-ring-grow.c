@@ -13,7 +13,8 @@
  *   grace period while the small ring overflows); two steps, plain and
  *   batched handles;
  * - pcap_stats() in the middle of a switch, as a signal handler may call
- *   it, succeeds;
+ *   it, succeeds, and so does one on another thread that read the spare
+ *   socket's number before the switch closed it;
  * - a send queue's first transmit, from another thread while the reader
  *   is in the middle of a step, or from the reader's callback while the
  *   old ring drains, neither waits for the step nor joins its TX ring to
@@ -201,20 +202,43 @@ static pcap_t *stats_at_close;
 static int stats_at_close_ret = 1;
 static char stats_at_close_err[PCAP_ERRBUF_SIZE];
 
+/*
+ * Once set to a handle, that close() sets spare_closed.  Then the first
+ * PACKET_STATISTICS read on thread stats_thread of another socket than
+ * the capture number (the spare's, during a step) waits for it, as a
+ * thread preempted there would: spare_reads_held counts it.
+ */
+static pcap_t *spare_close_watched;
+static pthread_t stats_thread;
+static int spare_closed, spare_reads_held;	/* __atomic */
+
+/* Whether fd is a second descriptor of p's capture socket. */
+static int
+second_capture_descriptor(pcap_t *p, int fd)
+{
+	struct stat closing, capture;
+
+	return fd != pcap_fileno(p) && fstat(fd, &closing) == 0 &&
+	    fstat(pcap_fileno(p), &capture) == 0 &&
+	    closing.st_ino == capture.st_ino && closing.st_dev == capture.st_dev;
+}
+
 int
 close(int fd)
 {
 	static int (*next_close)(int);
 	struct pcap_stat ps;
-	struct stat closing, capture;
-	pcap_t *p = stats_at_close;
+	pcap_t *p = stats_at_close, *watched = spare_close_watched;
 	int ret, saved_errno;
 
 	if (next_close == NULL)
 		next_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
-	if (p == NULL || fd == pcap_fileno(p) || fstat(fd, &closing) != 0 ||
-	    fstat(pcap_fileno(p), &capture) != 0 ||
-	    closing.st_ino != capture.st_ino || closing.st_dev != capture.st_dev)
+	if (watched != NULL && second_capture_descriptor(watched, fd)) {
+		ret = next_close(fd);
+		__atomic_store_n(&spare_closed, 1, __ATOMIC_RELEASE);
+		return ret;
+	}
+	if (p == NULL || !second_capture_descriptor(p, fd))
 		return next_close(fd);
 	stats_at_close = NULL;
 	ret = next_close(fd);
@@ -224,6 +248,95 @@ close(int fd)
 	    pcap_geterr(p));
 	errno = saved_errno;
 	return ret;
+}
+
+int
+getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	static int (*next_getsockopt)(int, int, int, void *, socklen_t *);
+	pcap_t *watched = spare_close_watched;
+	double deadline;
+
+	if (next_getsockopt == NULL)
+		next_getsockopt = (int (*)(int, int, int, void *,
+		    socklen_t *))dlsym(RTLD_NEXT, "getsockopt");
+	if (watched != NULL && level == SOL_PACKET &&
+	    name == PACKET_STATISTICS && fd != pcap_fileno(watched) &&
+	    pthread_equal(pthread_self(), stats_thread) &&
+	    __atomic_load_n(&spare_reads_held, __ATOMIC_RELAXED) == 0) {
+		deadline = bed_now() + 5;
+		while (!__atomic_load_n(&spare_closed, __ATOMIC_ACQUIRE) &&
+		    bed_now() < deadline)
+			bed_sleep(0.001);
+		__atomic_store_n(&spare_reads_held, 1, __ATOMIC_RELAXED);
+	}
+	return next_getsockopt(fd, level, name, val, len);
+}
+
+struct stats_loop {
+	pcap_t *p;
+	int stop;		/* __atomic */
+	unsigned long calls, failed;
+	char error[PCAP_ERRBUF_SIZE];
+};
+
+static void *
+stats_until_stopped(void *arg)
+{
+	struct stats_loop *l = arg;
+	struct pcap_stat ps;
+
+	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
+		l->calls++;
+		if (pcap_stats(l->p, &ps) != 0 && l->failed++ == 0)
+			snprintf(l->error, sizeof(l->error), "%s",
+			    pcap_geterr(l->p));
+	}
+	return NULL;
+}
+
+/*
+ * pcap_stats() on another thread than the reader's (a program's
+ * statistics thread) through a step: a call that read the spare's number
+ * during the step, and reads its counters only after the switch closed
+ * it, still succeeds, and the counts add up.
+ */
+static void
+stats_from_another_thread(void)
+{
+	struct stats_loop l;
+	struct pcap_stat ps;
+	struct bed_tally t;
+	uint32_t base = 450000;
+
+	memset(&l, 0, sizeof(l));
+	l.p = bed_open_nonblocking(2 * MIB, 50);
+	__atomic_store_n(&spare_closed, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&spare_reads_held, 0, __ATOMIC_RELAXED);
+	if (pthread_create(&stats_thread, NULL, stats_until_stopped, &l) != 0)
+		bed_fatal("pthread_create");
+	__atomic_store_n(&spare_close_watched, l.p, __ATOMIC_RELEASE);
+	bed_tally_init(&t, base, BURST);
+	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	bed_drain(l.p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
+	__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(stats_thread, NULL);
+	__atomic_store_n(&spare_close_watched, NULL, __ATOMIC_RELEASE);
+	CHECK(spare_reads_held == 1 && l.failed == 0,
+	    "a statistics thread through a step: %s; %lu of %lu calls failed: %s",
+	    spare_reads_held ? "it read the spare's counters after the switch closed it" :
+	    "it never read the spare's counters", l.failed, l.calls, l.error);
+	CHECK(pcap_stats(l.p, &ps) == 0 && ps.ps_recv == BURST &&
+	    t.frames + ps.ps_drop == BURST,
+	    "a statistics thread through a step: %d sent, %lu captured, ps_drop %u, ps_recv %u",
+	    BURST, t.frames, ps.ps_drop, ps.ps_recv);
+	if (bed_failures == 0)
+		bed_ok("a statistics thread through a step (%lu MiB): %lu calls, none failed, one reading the spare after the switch closed it; %lu captured + %u dropped = %d",
+		    bed_ring_mapping_bytes() / MIB, l.calls, t.frames,
+		    ps.ps_drop, BURST);
+	bed_tally_free(&t);
+	pcap_close(l.p);
 }
 
 /*
@@ -1296,6 +1409,7 @@ main(int argc, char **argv)
 	steps_set_the_program_once(0);
 	steps_set_the_program_once(1);
 	stats_in_the_switch();
+	stats_from_another_thread();
 	nanosecond_stamps_after_step();
 	negative_timeout_step();
 	open_block_at_switch();
