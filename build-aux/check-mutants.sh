@@ -410,6 +410,17 @@ mutant tx-join-not-after-failed-step pcap-ring-grow.c \
 	'/Unless the step failed, the TX ring waits for the switch/{n;d;}' \
 	"test-ring-grow"
 
+# A TX ring whose join the kernel refused (the interface down at the
+# first transmit) is not joined at a later transmit.
+mutant tx-join-refused-not-retried pcap-ring-sendqueue.c \
+	's/^\t\tpcap_ring_group_join_tx(p);$/\t\t;/' \
+	"test-ring-grow"
+
+# A send queue's first transmit on a down interface fails with no reason.
+mutant sendqueue-down-no-reason pcap-ring-sendqueue.c \
+	's/^\t\tif (status == PCAP_ERROR_IFACE_NOT_UP ||$/\t\tif (0 \&\&/' \
+	"test-ring-grow"
+
 # A program is set only when the group forms: a step never switches.
 mutant program-never-replaced pcap-ring-grow.c \
 	's/^\tif (v == g->route)$/\tif (g->route != -1)/' \

@@ -423,11 +423,13 @@ group_release(struct ring_grow *g)
 /*
  * With the group held, the pending TX ring joins the group there is, or
  * one of its own with the capture socket.  Not while a larger ring takes
- * over (it stays pending), nor while a retired capture socket may leave
- * at any time (never): the handle then merely sees the ring's frames.
- * Errors are not the program's: it may be another thread's call.
+ * over (it stays pending: 1), nor while a retired capture socket may
+ * leave at any time (never): the handle then merely sees the ring's
+ * frames.  A join the kernel refuses (the interface down) stays pending
+ * too, for the next transmit.  Errors are not the program's: it may be
+ * another thread's call.
  */
-static void
+static int
 join_pending_tx(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
@@ -437,29 +439,32 @@ join_pending_tx(pcap_t *p)
 
 	/* A switch clears it last, once it has changed the group. */
 	if (__atomic_load_n(&g->draining, __ATOMIC_SEQ_CST))
-		return;
-	__atomic_store_n(&g->tx_join_pending, 0, __ATOMIC_SEQ_CST);
-	if (member_index(g->member, g->member_nr, RETIRED_MEMBER) >= 0)
-		return;
-	if (g->group_id != -1 || join(p, capture, capture, unused) == 0)
-		(void)join(p, pr->tx.ring.fd, capture, unused);
+		return 1;
+	if (member_index(g->member, g->member_nr, RETIRED_MEMBER) >= 0 ||
+	    ((g->group_id != -1 || join(p, capture, capture, unused) == 0) &&
+	    join(p, pr->tx.ring.fd, capture, unused) == 0))
+		__atomic_store_n(&g->tx_join_pending, 0, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 /*
  * If the group is free, the pending TX ring joins it now.  Whoever holds
  * it tries again once done: the reader after a step, or at the end of a
- * switch; another thread if the switch ended while it held the group.
+ * switch; another thread if the switch ended while it held the group
+ * (and found it held).  Also before each transmit on a TX ring set up
+ * earlier, for a join the kernel refused.
  */
-static void
-try_join_pending_tx(pcap_t *p)
+void
+pcap_ring_group_join_tx(pcap_t *p)
 {
 	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
+	int draining;
 
 	while (__atomic_load_n(&g->tx_join_pending, __ATOMIC_SEQ_CST) &&
 	    group_try_hold(g)) {
-		join_pending_tx(p);
+		draining = join_pending_tx(p);
 		group_release(g);
-		if (__atomic_load_n(&g->draining, __ATOMIC_SEQ_CST))
+		if (!draining || __atomic_load_n(&g->draining, __ATOMIC_SEQ_CST))
 			break;
 	}
 }
@@ -467,7 +472,8 @@ try_join_pending_tx(pcap_t *p)
 /*
  * A TX ring set up after activation (send queues), by whichever thread
  * transmits first: it joins now, or, while the reader changes the group,
- * once the reader's step has failed or its switch is done.
+ * once the reader's step has failed or its switch is done; a join the
+ * kernel refused, at a later transmit.
  */
 void
 pcap_ring_group_add_tx(pcap_t *p)
@@ -475,7 +481,7 @@ pcap_ring_group_add_tx(pcap_t *p)
 	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 
 	__atomic_store_n(&g->tx_join_pending, 1, __ATOMIC_SEQ_CST);
-	try_join_pending_tx(p);
+	pcap_ring_group_join_tx(p);
 }
 
 static void
@@ -609,7 +615,7 @@ pcap_ring_grow_check(pcap_t *p)
 	(void)pthread_setcancelstate(cancel_state, NULL);
 	group_release(g);
 	/* Unless the step failed, the TX ring waits for the switch. */
-	try_join_pending_tx(p);
+	pcap_ring_group_join_tx(p);
 }
 
 /*
@@ -761,7 +767,7 @@ switch_rings(pcap_t *p)
 		ret = PCAP_ERROR;
 	/* Another thread's TX ring may join once the group is as above. */
 	__atomic_store_n(&g->draining, 0, __ATOMIC_SEQ_CST);
-	try_join_pending_tx(p);
+	pcap_ring_group_join_tx(p);
 	return ret;
 }
 

@@ -271,6 +271,7 @@ void	pcap_ring_grow_init(struct ring_grow *);
 int	pcap_ring_grow_open(pcap_t *);
 int	pcap_ring_group_form(pcap_t *);
 void	pcap_ring_group_add_tx(pcap_t *);
+void	pcap_ring_group_join_tx(pcap_t *);
 void	pcap_ring_grow_check(pcap_t *);
 int	pcap_ring_grow_finish(pcap_t *);
 void	pcap_ring_grow_cleanup(pcap_t *);

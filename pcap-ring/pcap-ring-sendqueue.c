@@ -226,7 +226,7 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 {
 	struct pcap_ring_tx *tx = &((struct pcap_ring *)libpcap_priv(p))->tx;
 	u_int off;
-	int batch = TX_DEFAULT_BATCH;
+	int batch = TX_DEFAULT_BATCH, status;
 	char why[PCAP_ERRBUF_SIZE];
 
 	pcap_ring_tx_own(p, tx);
@@ -234,9 +234,18 @@ pcap_ring_sendqueue_transmit(pcap_t *p, pcap_send_queue *queue, int sync)
 		(void)pcap_ring_tx_interrupted(p, "pcap_sendqueue_transmit");
 		return 0;
 	}
-	if (tx->ring.map.base == NULL && pcap_ring_tx_setup_ring(p) != 0) {
+	if (tx->ring.map.base != NULL)
+		pcap_ring_group_join_tx(p);
+	else if ((status = pcap_ring_tx_setup_ring(p)) != 0) {
 		pcap_ring_tx_unlock(tx);
 		memcpy(why, libpcap_errbuf(p), sizeof(why));
+		/* These come without a text; pcap_activate() would give them one. */
+		if (status == PCAP_ERROR_IFACE_NOT_UP ||
+		    status == PCAP_ERROR_NO_SUCH_DEVICE)
+			snprintf(why, sizeof(why), "%s: %s",
+			    ((struct pcap_ring *)libpcap_priv(p))->ifname,
+			    status == PCAP_ERROR_IFACE_NOT_UP ?
+			    "That device is not up" : "No such device exists");
 		snprintf(libpcap_errbuf(p), PCAP_ERRBUF_SIZE,
 		    "pcap_sendqueue_transmit: no TX ring: %.*s",
 		    PCAP_ERRBUF_SIZE - 40, why);

@@ -20,7 +20,10 @@
  *   old ring drains, neither waits for the step nor joins its TX ring to
  *   the group before the switch; the reader joins it once the step has
  *   switched rings, or failed, and the handle then captures none of the
- *   queues' frames;
+ *   queues' frames; a first transmit while the interface is down fails
+ *   with the device's name and why, and the next one sets the ring up and
+ *   joins it; a TX ring whose join the kernel refused joins at the next
+ *   transmit;
  * - a nanosecond handle's stamps come from the kernel's stamp of the
  *   packet as it entered the stack, as stock's, also after a step;
  * - with a negative timeout a grown ring has stock's blocks and the
@@ -814,6 +817,75 @@ tx_ring_joins_after_step(enum first_transmit when)
 }
 
 /*
+ * A send queue's first transmit sets up the TX ring.  While the interface
+ * is down that fails, naming the device and saying why; once it is up,
+ * the next transmit sets the ring up and joins it.  When the kernel
+ * refuses the join itself (the bed fails the transmitting thread's first
+ * PACKET_FANOUT), the queue goes out and is seen, and the next transmit
+ * joins.  Either way the handle then captures the peer's frames and none
+ * of a later queue's.  On a handle that grows (its group formed at
+ * activation) and on one that does not (the join forms it).
+ */
+static void
+tx_join_later(int growing, int refused)
+{
+	const char *how = growing ? "growing" : "not growing";
+	const char *what = refused ? "refused join" : "interface down";
+	struct transmit first = { NULL, 200, 5, 0, 0, 0 };
+	struct transmit later = { NULL, 300, 20, 0, 0, 0 };
+	char first_error[PCAP_ERRBUF_SIZE];
+	struct bed_tally t;
+	struct own_count c = { &t, 0 };
+
+	if (!growing)
+		unsetenv("PCAP_RING_BUFFER_MAX");
+	first.p = later.p = bed_open_nonblocking(2 * MIB, 50);
+	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+	if (refused) {
+		bed_join_pause.thread = pthread_self();
+		bed_join_pause.secs = 0;
+		bed_join_pause.fail_errno = EINVAL;
+		__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+	} else if (bed_sh("ip link set %s down", bed.veth_b) != 0)
+		bed_fatal("ip link set %s down", bed.veth_b);
+	transmit_queue(&first);
+	snprintf(first_error, sizeof(first_error), "%s", pcap_geterr(first.p));
+	if (refused) {
+		CHECK(!__atomic_exchange_n(&bed_join_pause.armed, 0,
+		    __ATOMIC_ACQ_REL), "%s, %s: the first transmit never joined",
+		    how, what);
+		bed_join_pause.fail_errno = 0;
+		CHECK(first.sent == first.queued,
+		    "%s, %s: the first queue: %u of %u bytes sent: %s",
+		    how, what, first.sent, first.queued, first_error);
+	} else {
+		if (bed_sh("ip link set %s up", bed.veth_b) != 0 ||
+		    !bed_wait_link_up(5))
+			bed_fatal("%s did not come up again", bed.veth_b);
+		CHECK(first.sent == 0 && strstr(first_error, bed.veth_b) != NULL &&
+		    strstr(first_error, "not up") != NULL,
+		    "%s, %s: the first queue: %u of %u bytes sent: \"%s\"",
+		    how, what, first.sent, first.queued, first_error);
+	}
+	/* The first queue's frames, which may be seen, and what the down interface left. */
+	bed_drain(later.p, count_own, (u_char *)&c, NULL, 0, 0.2);
+	c.own = 0;
+	transmit_queue(&later);
+	bed_tally_init(&t, 500000, 50);
+	bed_send(sender_fd, 500000, 50, 60, 1514, MIX_UDP, NULL);
+	bed_drain(later.p, count_own, (u_char *)&c, &t.frames, 50, 1.0);
+	bed_drain(later.p, count_own, (u_char *)&c, NULL, 0, 0.3);
+	CHECK(later.sent == later.queued && t.frames == 50 && c.own == 0,
+	    "%s, %s: the next queue: %u of %u bytes sent; %lu of the peer's 50 frames and %lu of the queue's %u captured",
+	    how, what, later.sent, later.queued, t.frames, c.own, later.n);
+	if (bed_failures == 0)
+		bed_ok("%s, %s at a send queue's first transmit (\"%s\"): the next transmit joins the group; the peer's 50 frames captured, none of the queue's %u",
+		    how, what, first_error, later.n);
+	bed_tally_free(&t);
+	pcap_close(later.p);
+}
+
+/*
  * A step taken while the kernel still fills a block (a long retire
  * timeout, a burst past three quarters of the ring but not filling it):
  * the reader must take that open block from the old ring too.
@@ -1421,6 +1493,10 @@ main(int argc, char **argv)
 	tx_ring_joins_after_step(IN_STEP_JOIN);
 	tx_ring_joins_after_step(IN_FAILED_STEP);
 	tx_ring_joins_after_step(WHILE_DRAINING);
+	tx_join_later(1, 0);
+	tx_join_later(0, 0);
+	tx_join_later(1, 1);
+	tx_join_later(0, 1);
 	copy_held_across_step(0, 0);
 	copy_held_across_step(1, 0);
 	copy_held_across_step(0, 1);
