@@ -389,6 +389,12 @@ mutant stats-fail-on-closed-spare pcap-ring.c \
 	's/^\t\t(void)add_socket_stats(pr, spare);$/\t\tif (add_socket_stats(pr, spare) == -1) return -1;/' \
 	"test-ring-grow"
 
+# pcap_stats() leaves out the new socket's counters while the old ring
+# drains.
+mutant stats-without-spare pcap-ring.c \
+	's/^\t\t(void)add_socket_stats(pr, spare);$/\t\t(void)spare;/' \
+	"test-ring-grow"
+
 # A send queue's TX ring joins the group while a step changes it.
 mutant tx-join-in-step pcap-ring-grow.c \
 	's/^\t    group_try_hold(g)) {$/\t    (group_try_hold(g), 1)) {/' \

@@ -14,7 +14,8 @@
  *   batched handles;
  * - pcap_stats() in the middle of a switch, as a signal handler may call
  *   it, succeeds, and so does one on another thread that read the spare
- *   socket's number before the switch closed it;
+ *   socket's number before the switch closed it; while the old ring
+ *   drains, it counts the frames the new socket receives;
  * - a send queue's first transmit, from another thread while the reader
  *   is in the middle of a step, or from the reader's callback while the
  *   old ring drains, neither waits for the step nor joins its TX ring to
@@ -340,6 +341,72 @@ stats_from_another_thread(void)
 		    ps.ps_drop, BURST);
 	bed_tally_free(&t);
 	pcap_close(l.p);
+}
+
+struct stats_draining {
+	struct bed_tally *t;
+	pcap_t *p;
+	int done, ret1, ret2;
+	u_int recv1, recv2;
+};
+
+/*
+ * bed_tally_cb(), and once the log shows a step but no switch (the old
+ * ring draining, the new socket picked): pcap_stats(), 100 frames that
+ * go to the new ring, and pcap_stats() again.
+ */
+static void
+tally_stats_draining(u_char *user, const struct pcap_pkthdr *h,
+    const u_char *bytes)
+{
+	struct stats_draining *sd = (struct stats_draining *)user;
+	const char *step = strchr(bed_fanout_log.calls, 'R');
+	struct pcap_stat ps;
+
+	bed_tally_packet(sd->t, h, bytes);
+	if (sd->done || step == NULL || strchr(step, 'P') == NULL ||
+	    strchr(step, 'S') != NULL)
+		return;
+	sd->done = 1;
+	sd->ret1 = pcap_stats(sd->p, &ps);
+	sd->recv1 = ps.ps_recv;
+	bed_send(sender_fd, 470000, 100, 60, 60, MIX_UDP, NULL);
+	bed_sleep(0.05);
+	sd->ret2 = pcap_stats(sd->p, &ps);
+	sd->recv2 = ps.ps_recv;
+}
+
+/*
+ * While the old ring drains, pcap_stats() counts what the new socket
+ * received too: 100 frames sent then raise ps_recv by 100 (the old
+ * socket gets none once the step's program picks the new one).
+ */
+static void
+stats_while_draining(void)
+{
+	struct stats_draining sd;
+	struct bed_tally t;
+	uint32_t base = 460000;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.t = &t;
+	sd.p = bed_open_nonblocking(2 * MIB, 50);
+	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
+	bed_tally_init(&t, base, BURST);
+	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	bed_drain(sd.p, tally_stats_draining, (u_char *)&sd, &t.packets,
+	    BURST + 100, 1.0);
+	CHECK(sd.done && sd.ret1 == 0 && sd.ret2 == 0 &&
+	    sd.recv2 - sd.recv1 == 100,
+	    "pcap_stats() while the old ring drains: %s, ps_recv %u, then %u after 100 frames to the new ring: %s (R ring, J join, P program, S switch)",
+	    sd.done ? "called" : "never called", sd.recv1, sd.recv2,
+	    bed_fanout_log.calls);
+	if (bed_failures == 0)
+		bed_ok("pcap_stats() while the old ring drains counts the new socket's frames: ps_recv %u, then %u after 100 more",
+		    sd.recv1, sd.recv2);
+	bed_tally_free(&t);
+	pcap_close(sd.p);
 }
 
 /*
@@ -1482,6 +1549,7 @@ main(int argc, char **argv)
 	steps_set_the_program_once(1);
 	stats_in_the_switch();
 	stats_from_another_thread();
+	stats_while_draining();
 	nanosecond_stamps_after_step();
 	negative_timeout_step();
 	open_block_at_switch();
