@@ -395,6 +395,12 @@ mutant stats-without-spare pcap-ring.c \
 	's/^\t\t(void)add_socket_stats(pr, spare);$/\t\t(void)spare;/' \
 	"test-ring-grow"
 
+# A kernel that ignores PACKET_FANOUT_FLAG_UNIQUEID (4.3 to 4.11) is taken
+# for one that gives groups ids of their own: handles form the shared group 0.
+mutant group-ids-not-probed pcap-ring-grow.c \
+	's/^\t\tanswer = (arg >> 16) \& PACKET_FANOUT_FLAG_UNIQUEID ? -1 : 1;$/\t\tanswer = 1;/' \
+	"test-ring-grow"
+
 # A send queue's TX ring joins the group while a step changes it.
 mutant tx-join-in-step pcap-ring-grow.c \
 	's/^\t    group_try_hold(g)) {$/\t    (group_try_hold(g), 1)) {/' \

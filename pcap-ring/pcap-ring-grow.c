@@ -101,6 +101,43 @@
 #define PCAP_RING_BUFFER_MAX_MIB	0
 #endif
 
+/*
+ * 1: the kernel gives each new fanout group an id of its own; -1: it does
+ * not; 0: not known yet (__atomic).
+ */
+static int unique_group_ids;
+
+/*
+ * Kernels 4.3 to 4.11 take PACKET_FANOUT_FLAG_UNIQUEID without acting on
+ * it: the group is then id 0, which any other socket asking for 0 on the
+ * same interface and protocol joins, splitting the traffic, and it keeps
+ * the flag among the group's flags, which later kernels clear.  Asked once
+ * a process, of a throwaway socket bound to a protocol no capture uses
+ * (groups match on it), at activation, where socket() is still allowed.
+ * EINVAL is an old kernel's answer too (no CBPF, or a group 0 of another
+ * kind); until some activation gets an answer, no group forms.
+ */
+static void
+probe_unique_group_ids(void)
+{
+	int fd, answer = 0;
+	int arg = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+	socklen_t len = sizeof(arg);
+
+	if (__atomic_load_n(&unique_group_ids, __ATOMIC_RELAXED) != 0)
+		return;
+	fd = socket(PF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_802_EX1));
+	if (fd == -1)
+		return;
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == -1)
+		answer = errno == EINVAL ? -1 : 0;
+	else if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) == 0)
+		answer = (arg >> 16) & PACKET_FANOUT_FLAG_UNIQUEID ? -1 : 1;
+	close(fd);
+	if (answer != 0)
+		__atomic_store_n(&unique_group_ids, answer, __ATOMIC_RELAXED);
+}
+
 void
 pcap_ring_grow_init(struct ring_grow *g)
 {
@@ -153,6 +190,13 @@ pcap_ring_grow_open(pcap_t *p)
 	 * its own anyway.
 	 */
 	wanted = steps;
+	probe_unique_group_ids();
+	if (steps > 0 && __atomic_load_n(&unique_group_ids,
+	    __ATOMIC_RELAXED) != 1) {
+		pcap_ring_trace("no growth on %s: the kernel gives no fanout group an id of its own (PACKET_FANOUT_FLAG_UNIQUEID)",
+		    pr->ifname);
+		steps = 0;
+	}
 	while (steps > 0 && nreserve < want_reserve &&
 	    (reserve[nreserve] = eventfd(0, EFD_CLOEXEC)) != -1)
 		nreserve++;
@@ -196,7 +240,8 @@ pcap_ring_grow_open(pcap_t *p)
 		if (mib != 0 && g->size > (unsigned int)mib * 1024 * 1024)
 			g->size = (unsigned int)mib * 1024 * 1024;
 	}
-	if (steps < wanted)
+	if (steps < wanted && __atomic_load_n(&unique_group_ids,
+	    __ATOMIC_RELAXED) == 1)
 		pcap_ring_trace("growth cut short on %s, short of descriptors: %d of %d steps, a ring of %u KiB at most, not %d MiB",
 		    pr->ifname, steps, wanted,
 		    (g->max > 0 ? g->max : g->size) / 1024, mib);
@@ -307,6 +352,13 @@ join(pcap_t *p, int fd, int capture, char *errbuf)
 
 	if (g->member_nr == RING_GROUP_MAX)
 		return -1;
+	if (g->group_id == -1 && __atomic_load_n(&unique_group_ids,
+	    __ATOMIC_RELAXED) != 1) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE,
+		    "%s: the kernel gives no fanout group an id of its own (PACKET_FANOUT_FLAG_UNIQUEID)",
+		    pr->ifname);
+		return -1;
+	}
 	if (g->member_nr > 0 && route_for_join(p, fd, capture, errbuf) == -1)
 		return -1;
 	if (g->group_id == -1)

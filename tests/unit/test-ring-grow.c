@@ -30,6 +30,8 @@
  * - with a negative timeout a grown ring has stock's blocks and the
  *   kernel's retire timer for the interface, as the first;
  * - slow traffic, read as it comes, leaves the ring at 2 MiB;
+ * - where the kernel ignores PACKET_FANOUT_FLAG_UNIQUEID (4.3 to 4.11, as
+ *   getsockopt() makes it seem), no handle forms a fanout group: no growth;
  * - growth is opted into with PCAP_RING_BUFFER_MAX (64 here): 0, or no
  *   variable, keeps the ring at the size asked for;
  * - a batched handle (PCAP_RING_TX_BATCH) captures the peer's frames and
@@ -106,6 +108,34 @@ seen(const struct bed_tally *t, uint32_t first, uint32_t n)
 	for (i = first; i < first + n; i++)
 		count += t->seen[i - t->base] != 0;
 	return count;
+}
+
+/*
+ * A case in a child process, whose state (a seccomp filter, the kernel's
+ * answer the module keeps) the later cases must not inherit.  Its
+ * failures and successes are reported by the child; the parent checks
+ * that it ended well.
+ */
+static void
+in_child(void (*one_case)(void), const char *what)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == -1)
+		bed_fatal("fork");
+	if (pid == 0) {
+		bed_failures = 0;	/* its own, not the cases' before */
+		one_case();
+		fflush(stdout);
+		_exit(bed_failures != 0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		bed_fatal("waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "%s: the child failed (status %#x)", what, status);
 }
 
 /*
@@ -254,16 +284,30 @@ close(int fd)
 	return ret;
 }
 
+/*
+ * Once set, getsockopt(PACKET_FANOUT) answers as kernels 4.3 to 4.11 do
+ * for a group asked for with PACKET_FANOUT_FLAG_UNIQUEID: the flag stays
+ * among the group's flags.
+ */
+static int fake_old_group_ids;
+
 int
 getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	static int (*next_getsockopt)(int, int, int, void *, socklen_t *);
 	pcap_t *watched = spare_close_watched;
 	double deadline;
+	int ret;
 
 	if (next_getsockopt == NULL)
 		next_getsockopt = (int (*)(int, int, int, void *,
 		    socklen_t *))dlsym(RTLD_NEXT, "getsockopt");
+	if (fake_old_group_ids && level == SOL_PACKET && name == PACKET_FANOUT) {
+		ret = next_getsockopt(fd, level, name, val, len);
+		if (ret == 0 && *(int *)val != 0)
+			*(int *)val |= PACKET_FANOUT_FLAG_UNIQUEID << 16;
+		return ret;
+	}
 	if (watched != NULL && level == SOL_PACKET &&
 	    name == PACKET_STATISTICS && fd != pcap_fileno(watched) &&
 	    pthread_equal(pthread_self(), stats_thread) &&
@@ -297,6 +341,66 @@ stats_until_stopped(void *arg)
 			    pcap_geterr(l->p));
 	}
 	return NULL;
+}
+
+/*
+ * On a kernel whose groups asked for with PACKET_FANOUT_FLAG_UNIQUEID are
+ * the shared group 0 (4.3 to 4.11), which another handle on the interface
+ * would join, splitting the traffic, no handle forms a group: growing or
+ * batched, its capture socket is in none, its ring stays at the 2 MiB
+ * asked for, and every frame of a burst that fills it is captured or
+ * counted dropped.  The kernel is asked once, by a throwaway socket's
+ * join.  In a child forked before this process opened a handle: the
+ * module keeps the answer for the process.
+ */
+static void
+old_kernel_group_ids(void)
+{
+	struct pcap_stat ps;
+	struct bed_tally t;
+	unsigned long mapped;
+	const char *what;
+	int batched, arg;
+	socklen_t len;
+	pcap_t *p;
+
+	fake_old_group_ids = 1;
+	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
+	for (batched = 0; batched < 2; batched++) {
+		what = batched ? "batched, old kernel" : "old kernel";
+		if (batched)
+			setenv("PCAP_RING_TX_BATCH", "8", 1);
+		p = bed_open_nonblocking(2 * MIB, 50);
+		unsetenv("PCAP_RING_TX_BATCH");
+		arg = 0;
+		len = sizeof(arg);
+		CHECK(getsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT,
+		    &arg, &len) == 0 && arg == 0,
+		    "%s: the capture socket is in fanout group %#x", what,
+		    (unsigned int)arg);
+		bed_tally_init(&t, 0, BURST);
+		bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
+		bed_sleep(0.2);
+		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, BURST,
+		    1.0);
+		mapped = bed_ring_mapping_bytes();
+		CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s",
+		    pcap_geterr(p));
+		CHECK(mapped >= 2 * MIB && mapped <= 3 * MIB && t.dup == 0 &&
+		    t.frames + ps.ps_drop == BURST,
+		    "%s: %lu KiB of rings mapped (want the 2 MiB asked for%s), %lu captured + %u dropped of %d, dup %lu",
+		    what, mapped / 1024, batched ? " and the TX ring" : "",
+		    t.frames, ps.ps_drop, BURST, t.dup);
+		bed_tally_free(&t);
+		pcap_close(p);
+	}
+	CHECK(strchr(bed_fanout_log.calls, 'J') != NULL &&
+	    strchr(bed_fanout_log.calls, 'J') ==
+	    strrchr(bed_fanout_log.calls, 'J'),
+	    "old kernel: fanout calls %s (want the probe's one join, J, and no other)",
+	    bed_fanout_log.calls);
+	if (bed_failures == 0)
+		bed_ok("a kernel that ignores PACKET_FANOUT_FLAG_UNIQUEID: one probe, no group, growing and batched handles keep 2 MiB and count every frame");
 }
 
 /*
@@ -1394,68 +1498,54 @@ dummy_join_fails(void)
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_stat ps;
 	struct bed_tally t;
-	int before, status, arg = 0, own, inherited;
+	int before, arg = 0, own, inherited;
 	unsigned long mapped;
-	pid_t pid;
 	pcap_t *p;
 
-	pid = fork();
-	if (pid == -1)
-		bed_fatal("fork");
-	if (pid == 0) {
-		bed_failures = 0;	/* its own, not the cases' before */
-		before = bed_count_fds();
-		setenv("PCAP_RING_TX_BATCH", "8", 1);
-		p = bed_open_nonblocking(2 * MIB, 50);
-		unsetenv("PCAP_RING_TX_BATCH");
-		bed_tally_init(&t, 0, 2 * BURST);
-		bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
-		bed_sleep(0.2);
-		/* The first read steps; the switch, after the drain, fails. */
-		if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)&t) != 1)
-			CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
-		fanout_joins_fail();
-		CHECK(setsockopt(-1, SOL_PACKET, PACKET_FANOUT, &arg,
-		    sizeof(arg)) == -1 && errno == ENOMEM,
-		    "the seccomp filter does not fail PACKET_FANOUT: %s",
-		    strerror(errno));
-		snprintf(errbuf, sizeof(errbuf), "%s", pcap_geterr(p));
-		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
-		CHECK(strcmp(errbuf, pcap_geterr(p)) == 0,
-		    "dummy's join failed: pcap_geterr() was \"%s\", now \"%s\"",
-		    errbuf, pcap_geterr(p));
-		/* Growth stopped: the TX socket and the capture socket, no spare. */
-		own = packet_sockets(p, "dummy's join failed", &inherited);
-		CHECK(own == 1 && inherited == 1,
-		    "dummy's join failed: %d close-on-exec packet sockets (want the TX socket alone), capture socket %s",
-		    own, inherited ? "there" : "missing");
-		mapped = bed_ring_mapping_bytes();
-		CHECK(mapped >= 8 * MIB && mapped < 10 * MIB,
-		    "dummy's join failed: %lu bytes mapped (want the 8 MiB ring and the TX ring)",
-		    mapped);
-		bed_send(sender_fd, BURST, BURST, 1514, 1514, MIX_UDP, NULL);
-		bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, 2 * BURST,
-		    1.0);
-		CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
-		CHECK(seen(&t, BURST, BURST) == BURST && t.dup == 0 &&
-		    t.frames + ps.ps_drop == 2 * BURST,
-		    "dummy's join failed: %lu of the second burst's %d frames, %lu captured + %u dropped of %d, dup %lu",
-		    seen(&t, BURST, BURST), BURST, t.frames, ps.ps_drop,
-		    2 * BURST, t.dup);
-		bed_tally_free(&t);
-		down_up(p, 1);
-		both_ways(p, 10 * BURST, 50, "dummy's join failed, then down/up");
-		pcap_close(p);
-		CHECK(bed_count_fds() == before,
-		    "dummy's join failed: %d descriptors after pcap_close(), %d before the handle",
-		    bed_count_fds(), before);
-		fflush(stdout);
-		_exit(bed_failures != 0);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		bed_fatal("waitpid: %s", strerror(errno));
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "dummy's join failed: the child failed (status %#x)", status);
+	before = bed_count_fds();
+	setenv("PCAP_RING_TX_BATCH", "8", 1);
+	p = bed_open_nonblocking(2 * MIB, 50);
+	unsetenv("PCAP_RING_TX_BATCH");
+	bed_tally_init(&t, 0, 2 * BURST);
+	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	/* The first read steps; the switch, after the drain, fails. */
+	if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)&t) != 1)
+		CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
+	fanout_joins_fail();
+	CHECK(setsockopt(-1, SOL_PACKET, PACKET_FANOUT, &arg,
+	    sizeof(arg)) == -1 && errno == ENOMEM,
+	    "the seccomp filter does not fail PACKET_FANOUT: %s",
+	    strerror(errno));
+	snprintf(errbuf, sizeof(errbuf), "%s", pcap_geterr(p));
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
+	CHECK(strcmp(errbuf, pcap_geterr(p)) == 0,
+	    "dummy's join failed: pcap_geterr() was \"%s\", now \"%s\"",
+	    errbuf, pcap_geterr(p));
+	/* Growth stopped: the TX socket and the capture socket, no spare. */
+	own = packet_sockets(p, "dummy's join failed", &inherited);
+	CHECK(own == 1 && inherited == 1,
+	    "dummy's join failed: %d close-on-exec packet sockets (want the TX socket alone), capture socket %s",
+	    own, inherited ? "there" : "missing");
+	mapped = bed_ring_mapping_bytes();
+	CHECK(mapped >= 8 * MIB && mapped < 10 * MIB,
+	    "dummy's join failed: %lu bytes mapped (want the 8 MiB ring and the TX ring)",
+	    mapped);
+	bed_send(sender_fd, BURST, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, 2 * BURST, 1.0);
+	CHECK(pcap_stats(p, &ps) == 0, "pcap_stats: %s", pcap_geterr(p));
+	CHECK(seen(&t, BURST, BURST) == BURST && t.dup == 0 &&
+	    t.frames + ps.ps_drop == 2 * BURST,
+	    "dummy's join failed: %lu of the second burst's %d frames, %lu captured + %u dropped of %d, dup %lu",
+	    seen(&t, BURST, BURST), BURST, t.frames, ps.ps_drop, 2 * BURST,
+	    t.dup);
+	bed_tally_free(&t);
+	down_up(p, 1);
+	both_ways(p, 10 * BURST, 50, "dummy's join failed, then down/up");
+	pcap_close(p);
+	CHECK(bed_count_fds() == before,
+	    "dummy's join failed: %d descriptors after pcap_close(), %d before the handle",
+	    bed_count_fds(), before);
 	if (bed_failures == 0)
 		bed_ok("batched, the new dummy's join failed: growth stopped, every frame captured, also after a down/up, and no descriptor left");
 }
@@ -1543,6 +1633,8 @@ main(int argc, char **argv)
 	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
 	/* Growth is opted into; 64 MiB is the cap the README suggests. */
 	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+	/* First: its child must inherit no kernel answer. */
+	in_child(old_kernel_group_ids, "old kernel");
 	grows_on_burst(0);
 	grows_on_burst(1);
 	steps_set_the_program_once(0);
@@ -1572,7 +1664,7 @@ main(int argc, char **argv)
 	short_of_descriptors();
 	own_sockets_close_on_exec(0);
 	own_sockets_close_on_exec(1);
-	dummy_join_fails();
+	in_child(dummy_join_fails, "dummy's join failed");
 	cancelled_while_switching();
 	/* Last: it leaves this process in a mount namespace of its own. */
 	no_packet_list();
