@@ -401,6 +401,12 @@ mutant group-ids-not-probed pcap-ring-grow.c \
 	's/^\t\tanswer = (arg >> 16) \& PACKET_FANOUT_FLAG_UNIQUEID ? -1 : 1;$/\t\tanswer = 1;/' \
 	"test-ring-grow"
 
+# A TX ring refused after the capture socket's join formed the group has
+# the capture socket join again at the next transmit (EALREADY, forever).
+mutant tx-join-rejoins-capture pcap-ring-grow.c \
+	's/^\t    ((g->group_id != -1 || join(p, capture, capture, unused) == 0) \&\&$/\t    ((join(p, capture, capture, unused) == 0) \&\&/' \
+	"test-ring-grow"
+
 # A send queue's TX ring joins the group while a step changes it.
 mutant tx-join-in-step pcap-ring-grow.c \
 	's/^\t    group_try_hold(g)) {$/\t    (group_try_hold(g), 1)) {/' \

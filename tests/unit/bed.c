@@ -700,7 +700,10 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	}
 	if (level == SOL_PACKET && name == PACKET_FANOUT &&
 	    pthread_equal(pthread_self(), bed_join_pause.thread) &&
+	    __atomic_load_n(&bed_join_pause.armed, __ATOMIC_ACQUIRE) &&
+	    bed_join_pause.skip-- <= 0 &&
 	    __atomic_exchange_n(&bed_join_pause.armed, 0, __ATOMIC_ACQ_REL)) {
+		bed_join_pause.skip = 0;
 		__atomic_store_n(&bed_join_pause.paused, 1, __ATOMIC_RELEASE);
 		bed_sleep(bed_join_pause.secs);
 		if (bed_join_pause.fail_errno != 0) {

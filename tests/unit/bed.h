@@ -237,14 +237,15 @@ extern struct bed_fanout_log bed_fanout_log;
 
 /*
  * Once armed, the first join (PACKET_FANOUT) that thread `thread` makes
- * sets `paused` and waits `secs` before the kernel gets it, so that
- * another thread can act in the middle of a growth step; then it fails
- * with fail_errno instead if that is not 0.
+ * after `skip` others sets `paused` and waits `secs` before the kernel
+ * gets it, so that another thread can act in the middle of a growth
+ * step; then it fails with fail_errno instead if that is not 0.
  */
 struct bed_join_pause {
 	pthread_t thread;
 	double secs;
 	int fail_errno;
+	int skip;
 	int armed, paused;	/* __atomic */
 };
 extern struct bed_join_pause bed_join_pause;

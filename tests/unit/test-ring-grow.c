@@ -24,7 +24,8 @@
  *   queues' frames; a first transmit while the interface is down fails
  *   with the device's name and why, and the next one sets the ring up and
  *   joins it; a TX ring whose join the kernel refused joins at the next
- *   transmit;
+ *   transmit, also when the capture socket's join before it had formed
+ *   the group;
  * - a nanosecond handle's stamps come from the kernel's stamp of the
  *   packet as it entered the stack, as stock's, also after a step;
  * - with a negative timeout a grown ring has stock's blocks and the
@@ -991,17 +992,20 @@ tx_ring_joins_after_step(enum first_transmit when)
  * A send queue's first transmit sets up the TX ring.  While the interface
  * is down that fails, naming the device and saying why; once it is up,
  * the next transmit sets the ring up and joins it.  When the kernel
- * refuses the join itself (the bed fails the transmitting thread's first
- * PACKET_FANOUT), the queue goes out and is seen, and the next transmit
- * joins.  Either way the handle then captures the peer's frames and none
- * of a later queue's.  On a handle that grows (its group formed at
- * activation) and on one that does not (the join forms it).
+ * refuses the join itself (the bed fails the transmitting thread's
+ * PACKET_FANOUT number `refused`), the queue goes out and is seen, and the
+ * next transmit joins.  Either way the handle then captures the peer's
+ * frames and none of a later queue's.  On a handle that grows (its group
+ * formed at activation: the TX ring's is the one join) and on one that
+ * does not (the capture socket's join forms it, then the TX ring's: the
+ * second refused leaves a group of the capture socket alone).
  */
 static void
 tx_join_later(int growing, int refused)
 {
 	const char *how = growing ? "growing" : "not growing";
-	const char *what = refused ? "refused join" : "interface down";
+	const char *what = refused == 0 ? "interface down" : refused == 1 ?
+	    "refused join" : "refused second join";
 	struct transmit first = { NULL, 200, 5, 0, 0, 0 };
 	struct transmit later = { NULL, 300, 20, 0, 0, 0 };
 	char first_error[PCAP_ERRBUF_SIZE];
@@ -1016,6 +1020,7 @@ tx_join_later(int growing, int refused)
 		bed_join_pause.thread = pthread_self();
 		bed_join_pause.secs = 0;
 		bed_join_pause.fail_errno = EINVAL;
+		bed_join_pause.skip = refused - 1;
 		__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
 	} else if (bed_sh("ip link set %s down", bed.veth_b) != 0)
 		bed_fatal("ip link set %s down", bed.veth_b);
@@ -1026,6 +1031,7 @@ tx_join_later(int growing, int refused)
 		    __ATOMIC_ACQ_REL), "%s, %s: the first transmit never joined",
 		    how, what);
 		bed_join_pause.fail_errno = 0;
+		bed_join_pause.skip = 0;
 		CHECK(first.sent == first.queued,
 		    "%s, %s: the first queue: %u of %u bytes sent: %s",
 		    how, what, first.sent, first.queued, first_error);
@@ -1657,6 +1663,7 @@ main(int argc, char **argv)
 	tx_join_later(0, 0);
 	tx_join_later(1, 1);
 	tx_join_later(0, 1);
+	tx_join_later(0, 2);
 	copy_held_across_step(0, 0);
 	copy_held_across_step(1, 0);
 	copy_held_across_step(0, 1);
