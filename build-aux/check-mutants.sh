@@ -383,10 +383,16 @@ mutant ring-v3-touched pcap-ring.c \
 	's/^\tif (version == TPACKET_V2)$/\tif (1)/' \
 	"test-ring-touch"
 
-# pcap_stats() fails when the spare's number, read during a step, is
-# closed by the time it reads it (another thread's call).
-mutant stats-fail-on-closed-spare pcap-ring.c \
-	's/^\t\t(void)add_socket_stats(pr, spare);$/\t\tif (add_socket_stats(pr, spare) == -1) return -1;/' \
+# The switch closes the new socket's number while a pcap_stats() on
+# another thread may still read it (a socket opened meanwhile could get it).
+mutant spare-closed-while-read pcap-ring-grow.c \
+	's/__atomic_load_n(\&g->stats_readers, __ATOMIC_SEQ_CST) == 0)$/1)/' \
+	"test-ring-grow"
+
+# A number kept open for a pcap_stats() reading it is not closed at the
+# next read (only at pcap_close()).
+mutant unread-spare-kept pcap-ring-grow.c \
+	'/^pcap_ring_grow_check(/,/^}/s/^\tclose_unread(g);$/\t(void)g;/' \
 	"test-ring-grow"
 
 # pcap_stats() leaves out the new socket's counters while the old ring

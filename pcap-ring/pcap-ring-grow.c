@@ -536,16 +536,29 @@ pcap_ring_group_add_tx(pcap_t *p)
 	pcap_ring_group_join_tx(p);
 }
 
+/* A step failed before its socket was picked (and published). */
 static void
-drop_next(struct ring_grow *g)
+drop_next(struct ring_grow *g, int fd)
 {
-	int fd = g->next_fd;
-
 	ring_sock_unmap_ring(&g->next_map);
-	__atomic_store_n(&g->next_fd, -1, __ATOMIC_RELAXED);
 	if (fd != -1)
 		close(fd);
 	stop_growing(g);
+}
+
+/*
+ * The numbers of former new sockets, once no pcap_stats() that may have
+ * read one is still using it: closed earlier, a socket the program opened
+ * meanwhile could take the number and have its counters read and reset.
+ * The reader's alone, at a switch and at each read.
+ */
+static void
+close_unread(struct ring_grow *g)
+{
+	if (g->unclosed_nr > 0 &&
+	    __atomic_load_n(&g->stats_readers, __ATOMIC_SEQ_CST) == 0)
+		while (g->unclosed_nr > 0)
+			close(g->unclosed[--g->unclosed_nr]);
 }
 
 /* A larger ring on a spare socket, bound, not yet picked. */
@@ -601,13 +614,12 @@ grow_step(pcap_t *p)
 	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	size = g->size > g->max / GROW_FACTOR ? g->max : g->size * GROW_FACTOR;
 	fd = take_spare(g);
-	__atomic_store_n(&g->next_fd, fd, __ATOMIC_RELAXED);
 	if (fd == -1 || prepare_next(p, fd, size) == -1 ||
 	    ring_sock_drop_all(fd) == -1 ||
 	    ring_sock_bind(fd, pr->ifindex, pcap_ring_protocol(p),
 	    libpcap_errbuf(p)) != 0 ||
 	    join(p, fd, capture, libpcap_errbuf(p)) == -1) {
-		drop_next(g);
+		drop_next(g, fd);
 		goto out;
 	}
 	/*
@@ -626,10 +638,11 @@ grow_step(pcap_t *p)
 			close(fd);
 			forget_member(g, fd);
 		}
-		__atomic_store_n(&g->next_fd, -1, __ATOMIC_RELAXED);
 		stop_growing(g);
 		goto out;
 	}
+	/* Picked: it counts what it receives, for pcap_stats() too. */
+	__atomic_store_n(&g->next_fd, fd, __ATOMIC_SEQ_CST);
 	pr->rx.final = 1;
 	/* A thread's TX ring that finds the group free now stays pending. */
 	__atomic_store_n(&g->draining, 1, __ATOMIC_SEQ_CST);
@@ -659,6 +672,7 @@ pcap_ring_grow_check(pcap_t *p)
 	struct ring_grow *g = &pr->grow;
 	int cancel_state;
 
+	close_unread(g);
 	if (g->size >= g->max || g->draining || !ring_rx_nearly_full(&pr->rx) ||
 	    !group_try_hold(g))
 		return;
@@ -783,9 +797,9 @@ switch_rings(pcap_t *p)
 	(void)epoll_ctl(pr->epoll_fd, EPOLL_CTL_DEL, g->next_fd, NULL);
 	/* Off what pcap_stats() reads (tcpdump's SIGUSR1 handler) first. */
 	fd = g->next_fd;
-	__atomic_store_n(&g->next_fd, -1, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	close(fd);
+	__atomic_store_n(&g->next_fd, -1, __ATOMIC_SEQ_CST);
+	g->unclosed[g->unclosed_nr++] = fd;
+	close_unread(g);
 	/* Our last references (number and mapping) are gone: did it leave? */
 	stayed = old.st_ino == 0 || still_open(old.st_ino, new.st_ino) != 0;
 	if (!stayed)
@@ -848,6 +862,8 @@ pcap_ring_grow_cleanup(pcap_t *p)
 	ring_sock_unmap_ring(&g->next_map);
 	if (g->next_fd != -1)
 		close(g->next_fd);
+	while (g->unclosed_nr > 0)
+		close(g->unclosed[--g->unclosed_nr]);
 	if (g->dummy != -1)
 		close(g->dummy);
 	for (i = g->spare_next; i < g->spare_nr; i++)

@@ -193,7 +193,10 @@ struct ring_grow {
 	int tstamp_source;		/* PACKET_TIMESTAMP, 0 for software */
 	/* While the previous ring drains, the next one fills. */
 	int draining;			/* cleared last in a switch (__atomic) */
-	int next_fd;
+	int next_fd;			/* pcap_stats() reads it (__atomic) */
+	int stats_readers;		/* pcap_stats() calls reading next_fd (__atomic) */
+	int unclosed[RING_GROW_MAX_STEPS];	/* next_fd numbers a reader may still read */
+	int unclosed_nr;
 	struct ring_map next_map;
 	struct ring_rx next_rx;
 	unsigned int next_size;

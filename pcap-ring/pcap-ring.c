@@ -604,8 +604,17 @@ int
 pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
-	int spare = __atomic_load_n(&pr->grow.next_fd, __ATOMIC_RELAXED);
+	struct ring_grow *g = &pr->grow;
+	int spare, ret;
 
+	/*
+	 * During a growth step, the new socket counts what it takes too.  A
+	 * switch unpublishes its number (-1 here) once the capture number is
+	 * its, and closes it only when no call that may have read it is
+	 * still using it (pcap-ring-grow.c).
+	 */
+	__atomic_add_fetch(&g->stats_readers, 1, __ATOMIC_SEQ_CST);
+	spare = __atomic_load_n(&g->next_fd, __ATOMIC_SEQ_CST);
 	/*
 	 * Read-modify-writes that another pcap_stats() (a signal handler's,
 	 * or another thread's) or the reader's switch may interleave with.
@@ -618,16 +627,13 @@ pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 		__atomic_fetch_add(&pr->stat.ps_ifdrop, (u_int)(now - before),
 		    __ATOMIC_RELAXED);
 	}
-	if (pcap_ring_add_stats(p, libpcap_fd(p)) == -1)
-		return -1;
-	/*
-	 * During a growth step, the new socket counts what it takes too.  Its
-	 * own number is closed (-1 here) once the capture number is its: a
-	 * call on another thread that read the number before then, and finds
-	 * it closed, misses nothing.
-	 */
-	if (spare != -1)
+	ret = pcap_ring_add_stats(p, libpcap_fd(p));
+	/* Its counts stay in the kernel for the next call if this fails. */
+	if (ret == 0 && spare != -1)
 		(void)add_socket_stats(pr, spare);
+	__atomic_sub_fetch(&g->stats_readers, 1, __ATOMIC_SEQ_CST);
+	if (ret == -1)
+		return -1;
 	__atomic_fetch_add(&pr->stat.ps_drop,
 	    __atomic_exchange_n(&pr->rx.cut_drops, 0, __ATOMIC_RELAXED),
 	    __ATOMIC_RELAXED);

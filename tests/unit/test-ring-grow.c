@@ -13,9 +13,10 @@
  *   grace period while the small ring overflows); two steps, plain and
  *   batched handles;
  * - pcap_stats() in the middle of a switch, as a signal handler may call
- *   it, succeeds, and so does one on another thread that read the spare
- *   socket's number before the switch closed it; while the old ring
- *   drains, it counts the frames the new socket receives;
+ *   it, succeeds, and so does one on another thread that read the new
+ *   socket's number before the switch, which does not close that number
+ *   under it; while the old ring drains, it counts the frames the new
+ *   socket receives;
  * - a send queue's first transmit, from another thread while the reader
  *   is in the middle of a step, or from the reader's callback while the
  *   old ring drains, neither waits for the step nor joins its TX ring to
@@ -238,14 +239,16 @@ static int stats_at_close_ret = 1;
 static char stats_at_close_err[PCAP_ERRBUF_SIZE];
 
 /*
- * Once set to a handle, that close() sets spare_closed.  Then the first
- * PACKET_STATISTICS read on thread stats_thread of another socket than
- * the capture number (the spare's, during a step) waits for it, as a
- * thread preempted there would: spare_reads_held counts it.
+ * Once set to a handle, the first PACKET_STATISTICS read on thread
+ * stats_thread of another socket than the capture number (the new
+ * socket's, during a step) waits until the switch has given the capture
+ * number to that socket (the log's 'S') and 0.1 s more, as a thread
+ * preempted there would.  spare_held is that number, spare_open_in_read
+ * whether it still was the capture socket's when the read went on.
  */
-static pcap_t *spare_close_watched;
+static pcap_t *spare_read_watched;
 static pthread_t stats_thread;
-static int spare_closed, spare_reads_held;	/* __atomic */
+static int spare_held = -1, spare_open_in_read;	/* __atomic */
 
 /* Whether fd is a second descriptor of p's capture socket. */
 static int
@@ -263,16 +266,11 @@ close(int fd)
 {
 	static int (*next_close)(int);
 	struct pcap_stat ps;
-	pcap_t *p = stats_at_close, *watched = spare_close_watched;
+	pcap_t *p = stats_at_close;
 	int ret, saved_errno;
 
 	if (next_close == NULL)
 		next_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
-	if (watched != NULL && second_capture_descriptor(watched, fd)) {
-		ret = next_close(fd);
-		__atomic_store_n(&spare_closed, 1, __ATOMIC_RELEASE);
-		return ret;
-	}
 	if (p == NULL || !second_capture_descriptor(p, fd))
 		return next_close(fd);
 	stats_at_close = NULL;
@@ -296,7 +294,7 @@ int
 getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	static int (*next_getsockopt)(int, int, int, void *, socklen_t *);
-	pcap_t *watched = spare_close_watched;
+	pcap_t *watched = spare_read_watched;
 	double deadline;
 	int ret;
 
@@ -312,12 +310,15 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (watched != NULL && level == SOL_PACKET &&
 	    name == PACKET_STATISTICS && fd != pcap_fileno(watched) &&
 	    pthread_equal(pthread_self(), stats_thread) &&
-	    __atomic_load_n(&spare_reads_held, __ATOMIC_RELAXED) == 0) {
+	    __atomic_load_n(&spare_held, __ATOMIC_RELAXED) == -1) {
 		deadline = bed_now() + 5;
-		while (!__atomic_load_n(&spare_closed, __ATOMIC_ACQUIRE) &&
+		while (strchr(bed_fanout_log.calls, 'S') == NULL &&
 		    bed_now() < deadline)
 			bed_sleep(0.001);
-		__atomic_store_n(&spare_reads_held, 1, __ATOMIC_RELAXED);
+		bed_sleep(0.1);
+		__atomic_store_n(&spare_open_in_read,
+		    second_capture_descriptor(watched, fd), __ATOMIC_RELAXED);
+		__atomic_store_n(&spare_held, fd, __ATOMIC_RELEASE);
 	}
 	return next_getsockopt(fd, level, name, val, len);
 }
@@ -406,9 +407,12 @@ old_kernel_group_ids(void)
 
 /*
  * pcap_stats() on another thread than the reader's (a program's
- * statistics thread) through a step: a call that read the spare's number
- * during the step, and reads its counters only after the switch closed
- * it, still succeeds, and the counts add up.
+ * statistics thread) through a step: a call that read the new socket's
+ * number during the step, and reads its counters only after the switch,
+ * still reads that socket's (the number is not closed under it, so no
+ * socket opened meanwhile can take it and have its counters read and
+ * reset), the number is closed at the read after, no call fails, and the
+ * counts add up.
  */
 static void
 stats_from_another_thread(void)
@@ -420,28 +424,34 @@ stats_from_another_thread(void)
 
 	memset(&l, 0, sizeof(l));
 	l.p = bed_open_nonblocking(2 * MIB, 50);
-	__atomic_store_n(&spare_closed, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&spare_reads_held, 0, __ATOMIC_RELAXED);
+	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
+	__atomic_store_n(&spare_held, -1, __ATOMIC_RELAXED);
 	if (pthread_create(&stats_thread, NULL, stats_until_stopped, &l) != 0)
 		bed_fatal("pthread_create");
-	__atomic_store_n(&spare_close_watched, l.p, __ATOMIC_RELEASE);
+	__atomic_store_n(&spare_read_watched, l.p, __ATOMIC_RELEASE);
 	bed_tally_init(&t, base, BURST);
 	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
 	bed_drain(l.p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
 	__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(stats_thread, NULL);
-	__atomic_store_n(&spare_close_watched, NULL, __ATOMIC_RELEASE);
-	CHECK(spare_reads_held == 1 && l.failed == 0,
+	__atomic_store_n(&spare_read_watched, NULL, __ATOMIC_RELEASE);
+	CHECK(spare_held != -1 && spare_open_in_read && l.failed == 0,
 	    "a statistics thread through a step: %s; %lu of %lu calls failed: %s",
-	    spare_reads_held ? "it read the spare's counters after the switch closed it" :
-	    "it never read the spare's counters", l.failed, l.calls, l.error);
+	    spare_held == -1 ? "it never read the new socket's number" :
+	    spare_open_in_read ? "it read the new socket's number after the switch" :
+	    "the switch closed the number it read before it read it",
+	    l.failed, l.calls, l.error);
+	(void)pcap_dispatch(l.p, -1, bed_tally_cb, (u_char *)&t);
+	CHECK(spare_held == -1 || fcntl(spare_held, F_GETFD) == -1,
+	    "a statistics thread through a step: the new socket's number %d is still open after the next read",
+	    spare_held);
 	CHECK(pcap_stats(l.p, &ps) == 0 && ps.ps_recv == BURST &&
 	    t.frames + ps.ps_drop == BURST,
 	    "a statistics thread through a step: %d sent, %lu captured, ps_drop %u, ps_recv %u",
 	    BURST, t.frames, ps.ps_drop, ps.ps_recv);
 	if (bed_failures == 0)
-		bed_ok("a statistics thread through a step (%lu MiB): %lu calls, none failed, one reading the spare after the switch closed it; %lu captured + %u dropped = %d",
+		bed_ok("a statistics thread through a step (%lu MiB): %lu calls, none failed, one reading the new socket's number after the switch, which closed it only after that; %lu captured + %u dropped = %d",
 		    bed_ring_mapping_bytes() / MIB, l.calls, t.frames,
 		    ps.ps_drop, BURST);
 	bed_tally_free(&t);
