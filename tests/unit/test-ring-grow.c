@@ -442,7 +442,9 @@ stats_from_another_thread(void)
 	    spare_open_in_read ? "it read the new socket's number after the switch" :
 	    "the switch closed the number it read before it read it",
 	    l.failed, l.calls, l.error);
-	(void)pcap_dispatch(l.p, -1, bed_tally_cb, (u_char *)&t);
+	CHECK(pcap_dispatch(l.p, -1, bed_tally_cb, (u_char *)&t) >= 0,
+	    "a statistics thread through a step: the next read: %s",
+	    pcap_geterr(l.p));
 	CHECK(spare_held == -1 || fcntl(spare_held, F_GETFD) == -1,
 	    "a statistics thread through a step: the new socket's number %d is still open after the next read",
 	    spare_held);
