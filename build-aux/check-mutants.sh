@@ -407,6 +407,22 @@ mutant group-ids-not-probed pcap-ring-grow.c \
 	's/^\t\tanswer = (arg >> 16) \& PACKET_FANOUT_FLAG_UNIQUEID ? -1 : 1;$/\t\tanswer = 1;/' \
 	"test-ring-grow"
 
+# A kernel that refuses the probe's CBPF group (below 4.3) is taken for one
+# with group ids of its own.
+mutant group-ids-refusal-taken-as-yes pcap-ring-grow.c \
+	's/answer = errno == EINVAL ? -1 : 0;$/answer = errno == EINVAL ? 1 : 0;/' \
+	"test-ring-grow"
+
+# A probe that got no answer is taken for the kernel's no, and never made again.
+mutant group-ids-unanswered-kept pcap-ring-grow.c \
+	's/answer = errno == EINVAL ? -1 : 0;$/answer = -1;/' \
+	"test-ring-grow"
+
+# Every activation probes, also a handle that forms no group (a grace period).
+mutant group-ids-probed-always pcap-ring-grow.c \
+	's/group_ids = steps > 0 || batched ? probe_unique_group_ids() : 1;$/group_ids = probe_unique_group_ids();/' \
+	"test-ring-grow"
+
 # A TX ring refused after the capture socket's join formed the group has
 # the capture socket join again at the next transmit (EALREADY, forever).
 mutant tx-join-rejoins-capture pcap-ring-grow.c \

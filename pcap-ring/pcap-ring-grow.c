@@ -111,24 +111,28 @@ static int unique_group_ids;
  * Kernels 4.3 to 4.11 take PACKET_FANOUT_FLAG_UNIQUEID without acting on
  * it: the group is then id 0, which any other socket asking for 0 on the
  * same interface and protocol joins, splitting the traffic, and it keeps
- * the flag among the group's flags, which later kernels clear.  Asked once
- * a process, of a throwaway socket bound to a protocol no capture uses
- * (groups match on it), at activation, where socket() is still allowed.
- * EINVAL is an old kernel's answer too (no CBPF, or a group 0 of another
- * kind); until some activation gets an answer, no group forms.
+ * the flag among the group's flags, which later kernels clear.  Asked of
+ * a throwaway socket created for a local experimental protocol (groups
+ * match on it), once a process, by the first handle that forms a group,
+ * where it may still open sockets (at activation, or as its late TX ring
+ * opens one): its close() waits for a grace period, which handles without
+ * a group do not pay.  EINVAL is an old kernel's answer too (no CBPF, or a
+ * group 0 of another kind); a probe that gets no answer is made again by
+ * the next such handle, and meanwhile no group forms.
  */
-static void
+static int
 probe_unique_group_ids(void)
 {
 	int fd, answer = 0;
 	int arg = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
 	socklen_t len = sizeof(arg);
 
-	if (__atomic_load_n(&unique_group_ids, __ATOMIC_RELAXED) != 0)
-		return;
+	answer = __atomic_load_n(&unique_group_ids, __ATOMIC_RELAXED);
+	if (answer != 0)
+		return answer;
 	fd = socket(PF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_802_EX1));
 	if (fd == -1)
-		return;
+		return 0;
 	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == -1)
 		answer = errno == EINVAL ? -1 : 0;
 	else if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) == 0)
@@ -136,6 +140,14 @@ probe_unique_group_ids(void)
 	close(fd);
 	if (answer != 0)
 		__atomic_store_n(&unique_group_ids, answer, __ATOMIC_RELAXED);
+	return answer;
+}
+
+static const char *
+no_group_ids_reason(int answer)
+{
+	return answer == 0 ? "could not ask the kernel whether it gives fanout groups ids of their own" :
+	    "the kernel gives no fanout group an id of its own (PACKET_FANOUT_FLAG_UNIQUEID)";
 }
 
 void
@@ -163,6 +175,7 @@ pcap_ring_grow_open(pcap_t *p)
 	int buffer_size = libpcap_get_buffer_size(p);
 	int batched = pr->tx.ring.fd != -1 ? 1 : 0;
 	int mib, steps = 0, wanted, i, fd, reserve[GROW_FD_RESERVE_MAX];
+	int group_ids;
 	int nreserve = 0;
 	unsigned int unasked = pcap_ring_unasked_buffer_size();
 	int want_reserve = GROW_FD_AFTER(batched) + GROW_FD_PROGRAM;
@@ -190,12 +203,14 @@ pcap_ring_grow_open(pcap_t *p)
 	 * its own anyway.
 	 */
 	wanted = steps;
-	probe_unique_group_ids();
-	if (steps > 0 && __atomic_load_n(&unique_group_ids,
-	    __ATOMIC_RELAXED) != 1) {
-		pcap_ring_trace("no growth on %s: the kernel gives no fanout group an id of its own (PACKET_FANOUT_FLAG_UNIQUEID)",
-		    pr->ifname);
+	/* Known before spares are opened (and a batched handle's dummy). */
+	group_ids = steps > 0 || batched ? probe_unique_group_ids() : 1;
+	if (group_ids != 1) {
+		if (steps > 0)
+			pcap_ring_trace("no growth on %s: %s", pr->ifname,
+			    no_group_ids_reason(group_ids));
 		steps = 0;
+		batched = 0;
 	}
 	while (steps > 0 && nreserve < want_reserve &&
 	    (reserve[nreserve] = eventfd(0, EFD_CLOEXEC)) != -1)
@@ -240,8 +255,7 @@ pcap_ring_grow_open(pcap_t *p)
 		if (mib != 0 && g->size > (unsigned int)mib * 1024 * 1024)
 			g->size = (unsigned int)mib * 1024 * 1024;
 	}
-	if (steps < wanted && __atomic_load_n(&unique_group_ids,
-	    __ATOMIC_RELAXED) == 1)
+	if (steps < wanted && group_ids == 1)
 		pcap_ring_trace("growth cut short on %s, short of descriptors: %d of %d steps, a ring of %u KiB at most, not %d MiB",
 		    pr->ifname, steps, wanted,
 		    (g->max > 0 ? g->max : g->size) / 1024, mib);
@@ -347,16 +361,15 @@ join(pcap_t *p, int fd, int capture, char *errbuf)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	int arg;
+	int arg, answer;
 	socklen_t len = sizeof(arg);
 
 	if (g->member_nr == RING_GROUP_MAX)
 		return -1;
-	if (g->group_id == -1 && __atomic_load_n(&unique_group_ids,
-	    __ATOMIC_RELAXED) != 1) {
-		snprintf(errbuf, PCAP_ERRBUF_SIZE,
-		    "%s: the kernel gives no fanout group an id of its own (PACKET_FANOUT_FLAG_UNIQUEID)",
-		    pr->ifname);
+	if (g->group_id == -1 &&
+	    (answer = probe_unique_group_ids()) != 1) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: %s", pr->ifname,
+		    no_group_ids_reason(answer));
 		return -1;
 	}
 	if (g->member_nr > 0 && route_for_join(p, fd, capture, errbuf) == -1)

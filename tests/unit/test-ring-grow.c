@@ -33,7 +33,9 @@
  *   kernel's retire timer for the interface, as the first;
  * - slow traffic, read as it comes, leaves the ring at 2 MiB;
  * - where the kernel ignores PACKET_FANOUT_FLAG_UNIQUEID (4.3 to 4.11, as
- *   getsockopt() makes it seem), no handle forms a fanout group: no growth;
+ *   getsockopt() makes it seem) or refuses CBPF groups, no handle forms a
+ *   fanout group: no growth; a probe without an answer is made again; a
+ *   handle that needs no group does not probe;
  * - growth is opted into with PCAP_RING_BUFFER_MAX (64 here): 0, or no
  *   variable, keeps the ring at the size asked for;
  * - a batched handle (PCAP_RING_TX_BATCH) captures the peer's frames and
@@ -345,41 +347,111 @@ stats_until_stopped(void *arg)
 	return NULL;
 }
 
-/*
- * On a kernel whose groups asked for with PACKET_FANOUT_FLAG_UNIQUEID are
- * the shared group 0 (4.3 to 4.11), which another handle on the interface
- * would join, splitting the traffic, no handle forms a group: growing or
- * batched, its capture socket is in none, its ring stays at the 2 MiB
- * asked for, and every frame of a burst that fills it is captured or
- * counted dropped.  The kernel is asked once, by a throwaway socket's
- * join.  In a child forked before this process opened a handle: the
- * module keeps the answer for the process.
- */
-static void
-old_kernel_group_ids(void)
+/* The fanout group p's capture socket is in (its getsockopt() word), 0: none. */
+static int
+capture_group(pcap_t *p)
 {
+	int arg = 0;
+	socklen_t len = sizeof(arg);
+
+	if (getsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg,
+	    &len) == -1)
+		bed_fatal("getsockopt PACKET_FANOUT: %s", strerror(errno));
+	return arg;
+}
+
+static int
+joins_logged(void)
+{
+	const char *c;
+	int n = 0;
+
+	for (c = bed_fanout_log.calls; (c = strchr(c, 'J')) != NULL; c++)
+		n++;
+	return n;
+}
+
+/*
+ * What the module learns of the kernel's fanout group ids, before the
+ * first group of a process (its probe: a throwaway socket's join):
+ * - OLD_KERNEL: the group asked for with PACKET_FANOUT_FLAG_UNIQUEID is
+ *   the shared group 0 (4.3 to 4.11; getsockopt() is made to answer so),
+ *   which another handle on the interface would join, splitting the
+ *   traffic; KERNEL_REFUSES: the join fails with EINVAL (below 4.3).  No
+ *   handle forms a group then: growing or batched, its capture socket is
+ *   in none, its ring stays at the 2 MiB asked for, every frame of a
+ *   burst that fills it is captured or counted dropped, and the kernel is
+ *   asked once (one join, the probe's, or none);
+ * - NO_ANSWER: the join fails with ENOMEM: that handle forms no group, the
+ *   next one asks again and forms its group;
+ * - NOT_NEEDED: a handle that neither grows nor batches does not ask (the
+ *   probe's close waits for a grace period).
+ * Each in a child forked before this process opened a handle: the module
+ * keeps the answer for the process.
+ */
+enum probe_case { OLD_KERNEL, KERNEL_REFUSES, NO_ANSWER, NOT_NEEDED };
+static enum probe_case probe_case;
+
+static void
+refuse_first_join(int err)
+{
+	bed_join_pause.thread = pthread_self();
+	bed_join_pause.secs = 0;
+	bed_join_pause.fail_errno = err;
+	bed_join_pause.skip = 0;
+	__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+}
+
+static void
+group_ids_probe(void)
+{
+	static const char *const name[] = { "old kernel", "kernel refuses CBPF",
+	    "probe unanswered", "no group needed" };
 	struct pcap_stat ps;
 	struct bed_tally t;
 	unsigned long mapped;
-	const char *what;
-	int batched, arg;
-	socklen_t len;
+	int batched, group;
 	pcap_t *p;
 
-	fake_old_group_ids = 1;
 	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
-	for (batched = 0; batched < 2; batched++) {
-		what = batched ? "batched, old kernel" : "old kernel";
+	if (probe_case == OLD_KERNEL)
+		fake_old_group_ids = 1;
+	else if (probe_case == KERNEL_REFUSES)
+		refuse_first_join(EINVAL);
+	else if (probe_case == NO_ANSWER)
+		refuse_first_join(ENOMEM);
+	if (probe_case == NOT_NEEDED) {
+		unsetenv("PCAP_RING_BUFFER_MAX");
+		p = bed_open_nonblocking(2 * MIB, 50);
+		group = capture_group(p);
+		pcap_close(p);
+		CHECK(joins_logged() == 0 && group == 0,
+		    "%s: fanout calls \"%s\", group %#x (want no join: no probe)",
+		    name[probe_case], bed_fanout_log.calls, (unsigned int)group);
+	}
+	if (probe_case == NO_ANSWER) {
+		p = bed_open_nonblocking(2 * MIB, 50);
+		group = capture_group(p);
+		pcap_close(p);
+		CHECK(group == 0, "%s: the first handle is in group %#x",
+		    name[probe_case], (unsigned int)group);
+		p = bed_open_nonblocking(2 * MIB, 50);
+		group = capture_group(p);
+		pcap_close(p);
+		CHECK(group != 0 && joins_logged() == 2,
+		    "%s: the next handle: group %#x, fanout calls \"%s\" (want the probe's join and its own)",
+		    name[probe_case], (unsigned int)group, bed_fanout_log.calls);
+	}
+	for (batched = 0; batched < 2 && probe_case <= KERNEL_REFUSES;
+	    batched++) {
 		if (batched)
 			setenv("PCAP_RING_TX_BATCH", "8", 1);
 		p = bed_open_nonblocking(2 * MIB, 50);
 		unsetenv("PCAP_RING_TX_BATCH");
-		arg = 0;
-		len = sizeof(arg);
-		CHECK(getsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT,
-		    &arg, &len) == 0 && arg == 0,
-		    "%s: the capture socket is in fanout group %#x", what,
-		    (unsigned int)arg);
+		group = capture_group(p);
+		CHECK(group == 0, "%s%s: the capture socket is in fanout group %#x",
+		    batched ? "batched, " : "", name[probe_case],
+		    (unsigned int)group);
 		bed_tally_init(&t, 0, BURST);
 		bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
 		bed_sleep(0.2);
@@ -390,19 +462,22 @@ old_kernel_group_ids(void)
 		    pcap_geterr(p));
 		CHECK(mapped >= 2 * MIB && mapped <= 3 * MIB && t.dup == 0 &&
 		    t.frames + ps.ps_drop == BURST,
-		    "%s: %lu KiB of rings mapped (want the 2 MiB asked for%s), %lu captured + %u dropped of %d, dup %lu",
-		    what, mapped / 1024, batched ? " and the TX ring" : "",
+		    "%s%s: %lu KiB of rings mapped (want the 2 MiB asked for%s), %lu captured + %u dropped of %d, dup %lu",
+		    batched ? "batched, " : "", name[probe_case],
+		    mapped / 1024, batched ? " and the TX ring" : "",
 		    t.frames, ps.ps_drop, BURST, t.dup);
 		bed_tally_free(&t);
 		pcap_close(p);
 	}
-	CHECK(strchr(bed_fanout_log.calls, 'J') != NULL &&
-	    strchr(bed_fanout_log.calls, 'J') ==
-	    strrchr(bed_fanout_log.calls, 'J'),
-	    "old kernel: fanout calls %s (want the probe's one join, J, and no other)",
-	    bed_fanout_log.calls);
+	if (probe_case <= KERNEL_REFUSES)
+		CHECK(joins_logged() == (probe_case == OLD_KERNEL),
+		    "%s: fanout calls \"%s\" (want the probe's join alone, J, or none)",
+		    name[probe_case], bed_fanout_log.calls);
 	if (bed_failures == 0)
-		bed_ok("a kernel that ignores PACKET_FANOUT_FLAG_UNIQUEID: one probe, no group, growing and batched handles keep 2 MiB and count every frame");
+		bed_ok("%s: %s", name[probe_case], probe_case == NO_ANSWER ?
+		    "no group, then the next handle asked again and formed its group" :
+		    probe_case == NOT_NEEDED ? "a handle that neither grows nor batches did not probe" :
+		    "asked once, no group: growing and batched handles keep 2 MiB and count every frame");
 }
 
 /*
@@ -1651,8 +1726,9 @@ main(int argc, char **argv)
 	sender_fd = bed_sender(bed.ns_a, bed.veth_a);
 	/* Growth is opted into; 64 MiB is the cap the README suggests. */
 	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
-	/* First: its child must inherit no kernel answer. */
-	in_child(old_kernel_group_ids, "old kernel");
+	/* First: their children must inherit no kernel answer. */
+	for (probe_case = OLD_KERNEL; probe_case <= NOT_NEEDED; probe_case++)
+		in_child(group_ids_probe, "fanout group ids");
 	grows_on_burst(0);
 	grows_on_burst(1);
 	steps_set_the_program_once(0);
