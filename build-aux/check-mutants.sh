@@ -389,6 +389,12 @@ mutant spare-closed-while-read pcap-ring-grow.c \
 	's/__atomic_load_n(\&g->stats_readers, __ATOMIC_SEQ_CST) == 0)$/1)/' \
 	"test-ring-grow"
 
+# The number kept for a pcap_stats() keeps the new socket too: at the next
+# step it is the old socket a copy outlived, and growth stops.
+mutant spare-kept-on-socket pcap-ring-grow.c \
+	's/^\t\t(void)dup3(pr->epoll_fd, fd, O_CLOEXEC);$/\t\t(void)fd;/' \
+	"test-ring-grow"
+
 # A number kept open for a pcap_stats() reading it is not closed at the
 # next read (only at pcap_close()).
 mutant unread-spare-kept pcap-ring-grow.c \
@@ -418,9 +424,15 @@ mutant group-ids-unanswered-kept pcap-ring-grow.c \
 	's/answer = errno == EINVAL ? -1 : 0;$/answer = -1;/' \
 	"test-ring-grow"
 
+# A handle whose probe got no answer asks again at each join: a grace
+# period per transmit, and a batched handle's TX ring forms a group after all.
+mutant group-ids-asked-per-join pcap-ring-grow.c \
+	's/^\tif (!g->group_ids_asked) {$/\tif (1) {/' \
+	"test-ring-grow"
+
 # Every activation probes, also a handle that forms no group (a grace period).
 mutant group-ids-probed-always pcap-ring-grow.c \
-	's/group_ids = steps > 0 || batched ? probe_unique_group_ids() : 1;$/group_ids = probe_unique_group_ids();/' \
+	's/group_ids = steps > 0 || batched ? handle_group_ids(g) : 1;$/group_ids = handle_group_ids(g);/' \
 	"test-ring-grow"
 
 # A TX ring refused after the capture socket's join formed the group has

@@ -117,8 +117,8 @@ static int unique_group_ids;
  * where it may still open sockets (at activation, or as its late TX ring
  * opens one): its close() waits for a grace period, which handles without
  * a group do not pay.  EINVAL is an old kernel's answer too (no CBPF, or a
- * group 0 of another kind); a probe that gets no answer is made again by
- * the next such handle, and meanwhile no group forms.
+ * group 0 of another kind); a probe that gets no answer leaves that handle
+ * without a group, and the next handle that needs one asks again.
  */
 static int
 probe_unique_group_ids(void)
@@ -141,6 +141,21 @@ probe_unique_group_ids(void)
 	if (answer != 0)
 		__atomic_store_n(&unique_group_ids, answer, __ATOMIC_RELAXED);
 	return answer;
+}
+
+/*
+ * Asked once a handle: a probe without an answer (its close() waits for
+ * a grace period) is not made again at each of its transmits, and a
+ * handle that started without a group does not form one later on.
+ */
+static int
+handle_group_ids(struct ring_grow *g)
+{
+	if (!g->group_ids_asked) {
+		g->group_ids = probe_unique_group_ids();
+		g->group_ids_asked = 1;
+	}
+	return g->group_ids;
 }
 
 static const char *
@@ -204,7 +219,7 @@ pcap_ring_grow_open(pcap_t *p)
 	 */
 	wanted = steps;
 	/* Known before spares are opened (and a batched handle's dummy). */
-	group_ids = steps > 0 || batched ? probe_unique_group_ids() : 1;
+	group_ids = steps > 0 || batched ? handle_group_ids(g) : 1;
 	if (group_ids != 1) {
 		if (steps > 0)
 			pcap_ring_trace("no growth on %s: %s", pr->ifname,
@@ -366,8 +381,7 @@ join(pcap_t *p, int fd, int capture, char *errbuf)
 
 	if (g->member_nr == RING_GROUP_MAX)
 		return -1;
-	if (g->group_id == -1 &&
-	    (answer = probe_unique_group_ids()) != 1) {
+	if (g->group_id == -1 && (answer = handle_group_ids(g)) != 1) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: %s", pr->ifname,
 		    no_group_ids_reason(answer));
 		return -1;
@@ -811,6 +825,14 @@ switch_rings(pcap_t *p)
 	/* Off what pcap_stats() reads (tcpdump's SIGUSR1 handler) first. */
 	fd = g->next_fd;
 	__atomic_store_n(&g->next_fd, -1, __ATOMIC_SEQ_CST);
+	/*
+	 * Kept for a pcap_stats() that may read it, the number must not keep
+	 * the socket too: at the next step, that would be the old socket a
+	 * copy outlived, and growth would stop.  The epoll set's file is no
+	 * socket (the read fails, and counts nothing).
+	 */
+	if (__atomic_load_n(&g->stats_readers, __ATOMIC_SEQ_CST) != 0)
+		(void)dup3(pr->epoll_fd, fd, O_CLOEXEC);
 	g->unclosed[g->unclosed_nr++] = fd;
 	close_unread(g);
 	/* Our last references (number and mapping) are gone: did it leave? */

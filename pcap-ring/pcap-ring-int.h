@@ -178,6 +178,8 @@ struct ring_grow {
 	char changing;			/* __atomic_test_and_set() */
 	int tx_join_pending;		/* __atomic */
 	int group_wanted;		/* the handle needs a fanout group */
+	int group_ids;			/* unique group ids? 1, -1, 0: no answer */
+	int group_ids_asked;		/* group_ids is this handle's probe's */
 	int group_id;			/* -1: no group */
 	int member[RING_GROUP_MAX];
 	int member_nr;

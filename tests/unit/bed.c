@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -725,17 +726,21 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	return ret;
 }
 
-/* Only a growth switch dup3()s: the new socket onto the capture number. */
+/*
+ * A growth switch dup3()s the new socket onto the capture number (and
+ * may park the new socket's own number on the epoll set's file).
+ */
 int
 dup3(int oldfd, int newfd, int flags)
 {
 	static int (*next_dup3)(int, int, int);
+	struct stat st;
 	int ret;
 
 	if (next_dup3 == NULL)
 		next_dup3 = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
 	ret = next_dup3(oldfd, newfd, flags);
-	if (ret != -1)
+	if (ret != -1 && fstat(newfd, &st) == 0 && S_ISSOCK(st.st_mode))
 		log_fanout_call('S');
 	return ret;
 }

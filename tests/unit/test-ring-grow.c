@@ -14,9 +14,9 @@
  *   batched handles;
  * - pcap_stats() in the middle of a switch, as a signal handler may call
  *   it, succeeds, and so does one on another thread that read the new
- *   socket's number before the switch, which does not close that number
- *   under it; while the old ring drains, it counts the frames the new
- *   socket receives;
+ *   socket's number before the switch, which neither closes that number
+ *   under it nor leaves the socket on it (growth goes on); while the old
+ *   ring drains, it counts the frames the new socket receives;
  * - a send queue's first transmit, from another thread while the reader
  *   is in the middle of a step, or from the reader's callback while the
  *   old ring drains, neither waits for the step nor joins its TX ring to
@@ -243,24 +243,30 @@ static char stats_at_close_err[PCAP_ERRBUF_SIZE];
 /*
  * Once set to a handle, the first PACKET_STATISTICS read on thread
  * stats_thread of another socket than the capture number (the new
- * socket's, during a step) waits until the switch has given the capture
- * number to that socket (the log's 'S') and 0.1 s more, as a thread
- * preempted there would.  spare_held is that number, spare_open_in_read
- * whether it still was the capture socket's when the read went on.
+ * socket's, during the first step) waits until a second step has switched
+ * rings (the log's second 'S') and 0.1 s more, as a thread preempted
+ * there would.  spare_held is that number, spare_parked whether it then
+ * was still open, on the file of the handle's selectable descriptor.
  */
 static pcap_t *spare_read_watched;
 static pthread_t stats_thread;
-static int spare_held = -1, spare_open_in_read;	/* __atomic */
+static int spare_held = -1, spare_parked;	/* __atomic */
+
+/* Whether descriptors a and b, both open, are of the same file. */
+static int
+same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
 
 /* Whether fd is a second descriptor of p's capture socket. */
 static int
 second_capture_descriptor(pcap_t *p, int fd)
 {
-	struct stat closing, capture;
-
-	return fd != pcap_fileno(p) && fstat(fd, &closing) == 0 &&
-	    fstat(pcap_fileno(p), &capture) == 0 &&
-	    closing.st_ino == capture.st_ino && closing.st_dev == capture.st_dev;
+	return fd != pcap_fileno(p) && same_file(fd, pcap_fileno(p));
 }
 
 int
@@ -313,13 +319,15 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	    name == PACKET_STATISTICS && fd != pcap_fileno(watched) &&
 	    pthread_equal(pthread_self(), stats_thread) &&
 	    __atomic_load_n(&spare_held, __ATOMIC_RELAXED) == -1) {
-		deadline = bed_now() + 5;
-		while (strchr(bed_fanout_log.calls, 'S') == NULL &&
-		    bed_now() < deadline)
+		deadline = bed_now() + 10;
+		while ((strchr(bed_fanout_log.calls, 'S') == NULL ||
+		    strchr(bed_fanout_log.calls, 'S') ==
+		    strrchr(bed_fanout_log.calls, 'S')) && bed_now() < deadline)
 			bed_sleep(0.001);
 		bed_sleep(0.1);
-		__atomic_store_n(&spare_open_in_read,
-		    second_capture_descriptor(watched, fd), __ATOMIC_RELAXED);
+		__atomic_store_n(&spare_parked,
+		    same_file(fd, pcap_get_selectable_fd(watched)),
+		    __ATOMIC_RELAXED);
 		__atomic_store_n(&spare_held, fd, __ATOMIC_RELEASE);
 	}
 	return next_getsockopt(fd, level, name, val, len);
@@ -345,6 +353,39 @@ stats_until_stopped(void *arg)
 			    pcap_geterr(l->p));
 	}
 	return NULL;
+}
+
+struct transmit {
+	pcap_t *p;
+	uint32_t first, n;	/* frames OWN_BASE + first... */
+	u_int sent, queued;	/* bytes */
+	double secs;		/* in pcap_sendqueue_transmit() */
+};
+
+static void
+transmit_queue(struct transmit *t)
+{
+	uint8_t frame[FRAME_MAX_LEN];
+	struct pcap_pkthdr h;
+	pcap_send_queue *q;
+	double start;
+	uint32_t i;
+
+	q = pcap_sendqueue_alloc(t->n * (u_int)(sizeof(h) + 200));
+	if (q == NULL)
+		bed_fatal("pcap_sendqueue_alloc");
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < t->n; i++) {
+		h.caplen = h.len = (bpf_u_int32)frame_build(frame,
+		    OWN_BASE + t->first + i, 200, MIX_UDP);
+		if (pcap_sendqueue_queue(q, &h, frame) != 0)
+			bed_fatal("pcap_sendqueue_queue");
+	}
+	t->queued = q->len;
+	start = bed_now();
+	t->sent = pcap_sendqueue_transmit(t->p, q, 0);
+	t->secs = bed_now() - start;
+	pcap_sendqueue_destroy(q);
 }
 
 /* The fanout group p's capture socket is in (its getsockopt() word), 0: none. */
@@ -382,8 +423,10 @@ joins_logged(void)
  *   in none, its ring stays at the 2 MiB asked for, every frame of a
  *   burst that fills it is captured or counted dropped, and the kernel is
  *   asked once (one join, the probe's, or none);
- * - NO_ANSWER: the join fails with ENOMEM: that handle forms no group, the
- *   next one asks again and forms its group;
+ * - NO_ANSWER: the join fails with ENOMEM: that handle forms no group (a
+ *   batched one's TX ring does not ask again), nor does a handle whose
+ *   send queue's first transmit got no answer (later transmits do not ask
+ *   again), and the next handle that needs one asks again and forms it;
  * - NOT_NEEDED: a handle that neither grows nor batches does not ask (the
  *   probe's close waits for a grace period).
  * Each in a child forked before this process opened a handle: the module
@@ -407,10 +450,11 @@ group_ids_probe(void)
 {
 	static const char *const name[] = { "old kernel", "kernel refuses CBPF",
 	    "probe unanswered", "no group needed" };
+	struct transmit q = { NULL, 600, 5, 0, 0, 0 };
 	struct pcap_stat ps;
 	struct bed_tally t;
 	unsigned long mapped;
-	int batched, group;
+	int batched, group, i;
 	pcap_t *p;
 
 	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
@@ -430,11 +474,28 @@ group_ids_probe(void)
 		    name[probe_case], bed_fanout_log.calls, (unsigned int)group);
 	}
 	if (probe_case == NO_ANSWER) {
+		/* Batched: its TX ring's join does not ask again. */
+		setenv("PCAP_RING_TX_BATCH", "8", 1);
 		p = bed_open_nonblocking(2 * MIB, 50);
+		unsetenv("PCAP_RING_TX_BATCH");
 		group = capture_group(p);
 		pcap_close(p);
-		CHECK(group == 0, "%s: the first handle is in group %#x",
-		    name[probe_case], (unsigned int)group);
+		CHECK(group == 0 && joins_logged() == 0,
+		    "%s: the first handle, batched, is in group %#x, fanout calls \"%s\"",
+		    name[probe_case], (unsigned int)group, bed_fanout_log.calls);
+		/* A send queue's TX ring asks at its first transmit only. */
+		unsetenv("PCAP_RING_BUFFER_MAX");
+		q.p = bed_open_nonblocking(2 * MIB, 50);
+		setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+		refuse_first_join(ENOMEM);
+		for (i = 0; i < 3; i++)
+			transmit_queue(&q);
+		group = capture_group(q.p);
+		CHECK(q.sent == q.queued && group == 0 && joins_logged() == 0,
+		    "%s: three send queues on a handle that does not grow: %u of %u bytes sent, group %#x, fanout calls \"%s\" (want no group, and one probe, refused)",
+		    name[probe_case], q.sent, q.queued, (unsigned int)group,
+		    bed_fanout_log.calls);
+		pcap_close(q.p);
 		p = bed_open_nonblocking(2 * MIB, 50);
 		group = capture_group(p);
 		pcap_close(p);
@@ -475,27 +536,33 @@ group_ids_probe(void)
 		    name[probe_case], bed_fanout_log.calls);
 	if (bed_failures == 0)
 		bed_ok("%s: %s", name[probe_case], probe_case == NO_ANSWER ?
-		    "no group, then the next handle asked again and formed its group" :
+		    "no group for a batched handle, nor through three transmits of a send queue, each asking once; the next handle asked again and formed its group" :
 		    probe_case == NOT_NEEDED ? "a handle that neither grows nor batches did not probe" :
 		    "asked once, no group: growing and batched handles keep 2 MiB and count every frame");
 }
 
 /*
  * pcap_stats() on another thread than the reader's (a program's
- * statistics thread) through a step: a call that read the new socket's
- * number during the step, and reads its counters only after the switch,
- * still reads that socket's (the number is not closed under it, so no
- * socket opened meanwhile can take it and have its counters read and
- * reset), the number is closed at the read after, no call fails, and the
- * counts add up.
+ * statistics thread) through three steps: a call that read the new
+ * socket's number during the first step, and reads its counters only
+ * after the second, finds the number still open, no longer on that
+ * socket (which would have kept it alive past the second step, where the
+ * handle would then stop growing) but on the selectable descriptor's
+ * file, so that no socket opened meanwhile can take it and have its
+ * counters read and reset; the read after closes it, the third step
+ * comes, no call fails, and the counts add up.
  */
 static void
 stats_from_another_thread(void)
 {
+	static const uint32_t burst[] = { BURST, 4 * BURST, 14 * BURST };
 	struct stats_loop l;
 	struct pcap_stat ps;
 	struct bed_tally t;
-	uint32_t base = 450000;
+	uint32_t base = 450000, sent = 0;
+	unsigned long mapped;
+	double deadline;
+	size_t i;
 
 	memset(&l, 0, sizeof(l));
 	l.p = bed_open_nonblocking(2 * MIB, 50);
@@ -504,33 +571,46 @@ stats_from_another_thread(void)
 	if (pthread_create(&stats_thread, NULL, stats_until_stopped, &l) != 0)
 		bed_fatal("pthread_create");
 	__atomic_store_n(&spare_read_watched, l.p, __ATOMIC_RELEASE);
-	bed_tally_init(&t, base, BURST);
-	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
-	bed_sleep(0.2);
-	bed_drain(l.p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
+	bed_tally_init(&t, base, burst[0] + burst[1] + burst[2]);
+	for (i = 0; i < sizeof(burst) / sizeof(burst[0]); i++) {
+		bed_send(sender_fd, base + sent, burst[i], 1514, 1514,
+		    MIX_UDP, NULL);
+		sent += burst[i];
+		bed_sleep(0.2);
+		bed_drain(l.p, bed_tally_cb, (u_char *)&t, &t.packets, sent,
+		    1.0);
+		/* The held read goes on after the second step's switch. */
+		deadline = bed_now() + 2;
+		while (i == 1 && __atomic_load_n(&spare_held,
+		    __ATOMIC_ACQUIRE) == -1 && bed_now() < deadline)
+			bed_sleep(0.01);
+	}
 	__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(stats_thread, NULL);
 	__atomic_store_n(&spare_read_watched, NULL, __ATOMIC_RELEASE);
-	CHECK(spare_held != -1 && spare_open_in_read && l.failed == 0,
-	    "a statistics thread through a step: %s; %lu of %lu calls failed: %s",
+	CHECK(spare_held != -1 && spare_parked && l.failed == 0,
+	    "a statistics thread through steps: %s; %lu of %lu calls failed: %s (R ring, J join, P program, S switch: %s)",
 	    spare_held == -1 ? "it never read the new socket's number" :
-	    spare_open_in_read ? "it read the new socket's number after the switch" :
-	    "the switch closed the number it read before it read it",
-	    l.failed, l.calls, l.error);
+	    spare_parked ? "the number it read was parked" :
+	    "the number it read was closed, or kept on a socket",
+	    l.failed, l.calls, l.error, bed_fanout_log.calls);
 	CHECK(pcap_dispatch(l.p, -1, bed_tally_cb, (u_char *)&t) >= 0,
-	    "a statistics thread through a step: the next read: %s",
+	    "a statistics thread through steps: the next read: %s",
 	    pcap_geterr(l.p));
 	CHECK(spare_held == -1 || fcntl(spare_held, F_GETFD) == -1,
-	    "a statistics thread through a step: the new socket's number %d is still open after the next read",
+	    "a statistics thread through steps: the new socket's number %d is still open after the reads",
 	    spare_held);
-	CHECK(pcap_stats(l.p, &ps) == 0 && ps.ps_recv == BURST &&
-	    t.frames + ps.ps_drop == BURST,
-	    "a statistics thread through a step: %d sent, %lu captured, ps_drop %u, ps_recv %u",
-	    BURST, t.frames, ps.ps_drop, ps.ps_recv);
+	mapped = bed_ring_mapping_bytes();
+	CHECK(mapped == 64 * MIB,
+	    "a statistics thread through steps: %lu KiB mapped (want the 64 MiB cap after three steps): %s",
+	    mapped / 1024, bed_fanout_log.calls);
+	CHECK(pcap_stats(l.p, &ps) == 0 && ps.ps_recv == sent &&
+	    t.frames + ps.ps_drop == sent,
+	    "a statistics thread through steps: %u sent, %lu captured, ps_drop %u, ps_recv %u",
+	    sent, t.frames, ps.ps_drop, ps.ps_recv);
 	if (bed_failures == 0)
-		bed_ok("a statistics thread through a step (%lu MiB): %lu calls, none failed, one reading the new socket's number after the switch, which closed it only after that; %lu captured + %u dropped = %d",
-		    bed_ring_mapping_bytes() / MIB, l.calls, t.frames,
-		    ps.ps_drop, BURST);
+		bed_ok("a statistics thread through three steps (%lu MiB): %lu calls, none failed, one reading the first new socket's number after the second switch, parked until then; %lu captured + %u dropped = %u",
+		    mapped / MIB, l.calls, t.frames, ps.ps_drop, sent);
 	bed_tally_free(&t);
 	pcap_close(l.p);
 }
@@ -913,39 +993,6 @@ batched_down_up(void)
 		bed_ok("batched: 6 down/up cycles, one growth step (%lu bytes mapped): the peer's frames all captured, none of its own",
 		    after);
 	pcap_close(p);
-}
-
-struct transmit {
-	pcap_t *p;
-	uint32_t first, n;	/* frames OWN_BASE + first... */
-	u_int sent, queued;	/* bytes */
-	double secs;		/* in pcap_sendqueue_transmit() */
-};
-
-static void
-transmit_queue(struct transmit *t)
-{
-	uint8_t frame[FRAME_MAX_LEN];
-	struct pcap_pkthdr h;
-	pcap_send_queue *q;
-	double start;
-	uint32_t i;
-
-	q = pcap_sendqueue_alloc(t->n * (u_int)(sizeof(h) + 200));
-	if (q == NULL)
-		bed_fatal("pcap_sendqueue_alloc");
-	memset(&h, 0, sizeof(h));
-	for (i = 0; i < t->n; i++) {
-		h.caplen = h.len = (bpf_u_int32)frame_build(frame,
-		    OWN_BASE + t->first + i, 200, MIX_UDP);
-		if (pcap_sendqueue_queue(q, &h, frame) != 0)
-			bed_fatal("pcap_sendqueue_queue");
-	}
-	t->queued = q->len;
-	start = bed_now();
-	t->sent = pcap_sendqueue_transmit(t->p, q, 0);
-	t->secs = bed_now() - start;
-	pcap_sendqueue_destroy(q);
 }
 
 /* The first transmit, once the bed holds the reader's step. */
