@@ -392,7 +392,7 @@ mutant spare-closed-while-read pcap-ring-grow.c \
 # The number kept for a pcap_stats() keeps the new socket too: at the next
 # step it is the old socket a copy outlived, and growth stops.
 mutant spare-kept-on-socket pcap-ring-grow.c \
-	's/^\t\t(void)dup3(pr->epoll_fd, fd, O_CLOEXEC);$/\t\t(void)fd;/' \
+	's/^\t(void)dup3(pr->epoll_fd, fd, O_CLOEXEC);$/\t(void)fd;/' \
 	"test-ring-grow"
 
 # A number kept open for a pcap_stats() reading it is not closed at the
@@ -422,6 +422,18 @@ mutant group-ids-refusal-taken-as-yes pcap-ring-grow.c \
 # A probe that got no answer is taken for the kernel's no, and never made again.
 mutant group-ids-unanswered-kept pcap-ring-grow.c \
 	's/answer = errno == EINVAL ? -1 : 0;$/answer = -1;/' \
+	"test-ring-grow"
+
+# A late TX ring whose handle's probe got no answer never takes another
+# handle's answer: it captures the queues' frames for good.
+mutant group-ids-not-refreshed pcap-ring-grow.c \
+	's/^\tif (g->group_ids_asked \&\& g->group_ids == 0)$/\tif (0)/' \
+	"test-ring-grow"
+
+# pcap_stats() counts itself before the promiscuous drop count's open() and
+# read(): a thread cancelled there leaves the count raised for good.
+mutant stats-count-before-cancellation-point pcap-ring.c \
+	'/^\t__atomic_add_fetch(\&g->stats_readers, 1, __ATOMIC_SEQ_CST);$/d; s/^\tif (libpcap_get_promisc(p)) {$/\t__atomic_add_fetch(\&g->stats_readers, 1, __ATOMIC_SEQ_CST);\n\tif (libpcap_get_promisc(p)) {/' \
 	"test-ring-grow"
 
 # A handle whose probe got no answer asks again at each join: a grace

@@ -146,7 +146,9 @@ probe_unique_group_ids(void)
 /*
  * Asked once a handle: a probe without an answer (its close() waits for
  * a grace period) is not made again at each of its transmits, and a
- * handle that started without a group does not form one later on.
+ * batched handle that started without a group (and its dummy) does not
+ * form one later on.  A late TX ring takes another handle's answer since
+ * (join_pending_tx()).
  */
 static int
 handle_group_ids(struct ring_grow *g)
@@ -519,6 +521,10 @@ join_pending_tx(pcap_t *p)
 	/* A switch clears it last, once it has changed the group. */
 	if (__atomic_load_n(&g->draining, __ATOMIC_SEQ_CST))
 		return 1;
+	/* The handle's probe got no answer: another handle's may have since. */
+	if (g->group_ids_asked && g->group_ids == 0)
+		g->group_ids = __atomic_load_n(&unique_group_ids,
+		    __ATOMIC_RELAXED);
 	if (member_index(g->member, g->member_nr, RETIRED_MEMBER) >= 0 ||
 	    ((g->group_id != -1 || join(p, capture, capture, unused) == 0) &&
 	    join(p, pr->tx.ring.fd, capture, unused) == 0))
@@ -829,10 +835,10 @@ switch_rings(pcap_t *p)
 	 * Kept for a pcap_stats() that may read it, the number must not keep
 	 * the socket too: at the next step, that would be the old socket a
 	 * copy outlived, and growth would stop.  The epoll set's file is no
-	 * socket (the read fails, and counts nothing).
+	 * socket (the read fails, and counts nothing).  Always: a call may
+	 * come between a look at the count and the close.
 	 */
-	if (__atomic_load_n(&g->stats_readers, __ATOMIC_SEQ_CST) != 0)
-		(void)dup3(pr->epoll_fd, fd, O_CLOEXEC);
+	(void)dup3(pr->epoll_fd, fd, O_CLOEXEC);
 	g->unclosed[g->unclosed_nr++] = fd;
 	close_unread(g);
 	/* Our last references (number and mapping) are gone: did it leave? */

@@ -608,16 +608,10 @@ pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 	int spare, ret;
 
 	/*
-	 * During a growth step, the new socket counts what it takes too.  A
-	 * switch unpublishes its number (-1 here) once the capture number is
-	 * its, and closes it only when no call that may have read it is
-	 * still using it (pcap-ring-grow.c).
-	 */
-	__atomic_add_fetch(&g->stats_readers, 1, __ATOMIC_SEQ_CST);
-	spare = __atomic_load_n(&g->next_fd, __ATOMIC_SEQ_CST);
-	/*
 	 * Read-modify-writes that another pcap_stats() (a signal handler's,
 	 * or another thread's) or the reader's switch may interleave with.
+	 * Before the count below: open() and read() are cancellation points,
+	 * where a statistics thread cancelled would leave it raised.
 	 */
 	if (libpcap_get_promisc(p)) {
 		long long now = interface_drops(pr->ifname);
@@ -627,6 +621,14 @@ pcap_ring_stats(pcap_t *p, struct pcap_stat *ps)
 		__atomic_fetch_add(&pr->stat.ps_ifdrop, (u_int)(now - before),
 		    __ATOMIC_RELAXED);
 	}
+	/*
+	 * During a growth step, the new socket counts what it takes too.  A
+	 * switch unpublishes its number (-1 here) once the capture number is
+	 * its, and closes it only when no call that may have read it is
+	 * still using it (pcap-ring-grow.c).
+	 */
+	__atomic_add_fetch(&g->stats_readers, 1, __ATOMIC_SEQ_CST);
+	spare = __atomic_load_n(&g->next_fd, __ATOMIC_SEQ_CST);
 	ret = pcap_ring_add_stats(p, libpcap_fd(p));
 	/* Its counts stay in the kernel for the next call if this fails. */
 	if (ret == 0 && spare != -1)

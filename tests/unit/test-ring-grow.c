@@ -81,6 +81,7 @@
 #include <sys/wait.h>
 
 #include <linux/filter.h>
+#include <linux/kcmp.h>
 #include <linux/if_packet.h>
 #include <linux/seccomp.h>
 
@@ -231,10 +232,11 @@ grows_on_burst(int next_ex)
 
 /*
  * Once set to a handle, the close() of a second descriptor of its
- * capture socket (the switch to a larger ring closes the spare's once
- * the new socket has taken the capture number) is followed by
- * pcap_stats() on the handle, as a signal handler may call it there
- * (tcpdump's SIGUSR1 does); stats_at_close_ret gets its result.
+ * selectable descriptor's file (the switch to a larger ring parks the new
+ * socket's own number there once the socket has taken the capture number,
+ * and closes it) is followed by pcap_stats() on the handle, as a signal
+ * handler may call it there (tcpdump's SIGUSR1 does); stats_at_close_ret
+ * gets its result.
  */
 static pcap_t *stats_at_close;
 static int stats_at_close_ret = 1;
@@ -252,21 +254,16 @@ static pcap_t *spare_read_watched;
 static pthread_t stats_thread;
 static int spare_held = -1, spare_parked;	/* __atomic */
 
-/* Whether descriptors a and b, both open, are of the same file. */
+/*
+ * Whether descriptors a and b, both open, are of the same open file
+ * (kcmp(); epoll sets and eventfds share one inode).
+ */
 static int
 same_file(int a, int b)
 {
-	struct stat sa, sb;
+	pid_t pid = getpid();
 
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
-	    sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
-}
-
-/* Whether fd is a second descriptor of p's capture socket. */
-static int
-second_capture_descriptor(pcap_t *p, int fd)
-{
-	return fd != pcap_fileno(p) && same_file(fd, pcap_fileno(p));
+	return syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b) == 0;
 }
 
 int
@@ -279,7 +276,8 @@ close(int fd)
 
 	if (next_close == NULL)
 		next_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
-	if (p == NULL || !second_capture_descriptor(p, fd))
+	if (p == NULL || fd == pcap_get_selectable_fd(p) ||
+	    !same_file(fd, pcap_get_selectable_fd(p)))
 		return next_close(fd);
 	stats_at_close = NULL;
 	ret = next_close(fd);
@@ -426,7 +424,8 @@ joins_logged(void)
  * - NO_ANSWER: the join fails with ENOMEM: that handle forms no group (a
  *   batched one's TX ring does not ask again), nor does a handle whose
  *   send queue's first transmit got no answer (later transmits do not ask
- *   again), and the next handle that needs one asks again and forms it;
+ *   again), and the next handle that needs one asks again and forms it,
+ *   after which the send queue's handle takes that answer;
  * - NOT_NEEDED: a handle that neither grows nor batches does not ask (the
  *   probe's close waits for a grace period).
  * Each in a child forked before this process opened a handle: the module
@@ -495,12 +494,18 @@ group_ids_probe(void)
 		    "%s: three send queues on a handle that does not grow: %u of %u bytes sent, group %#x, fanout calls \"%s\" (want no group, and one probe, refused)",
 		    name[probe_case], q.sent, q.queued, (unsigned int)group,
 		    bed_fanout_log.calls);
-		pcap_close(q.p);
 		p = bed_open_nonblocking(2 * MIB, 50);
 		group = capture_group(p);
 		pcap_close(p);
 		CHECK(group != 0 && joins_logged() == 2,
 		    "%s: the next handle: group %#x, fanout calls \"%s\" (want the probe's join and its own)",
+		    name[probe_case], (unsigned int)group, bed_fanout_log.calls);
+		/* That answer is the send queue's handle's too, at no cost. */
+		transmit_queue(&q);
+		group = capture_group(q.p);
+		pcap_close(q.p);
+		CHECK(group != 0 && joins_logged() == 4,
+		    "%s: a send queue after another handle's probe answered: group %#x, fanout calls \"%s\" (want its capture socket's join and its TX ring's, no probe)",
 		    name[probe_case], (unsigned int)group, bed_fanout_log.calls);
 	}
 	for (batched = 0; batched < 2 && probe_case <= KERNEL_REFUSES;
@@ -536,7 +541,7 @@ group_ids_probe(void)
 		    name[probe_case], bed_fanout_log.calls);
 	if (bed_failures == 0)
 		bed_ok("%s: %s", name[probe_case], probe_case == NO_ANSWER ?
-		    "no group for a batched handle, nor through three transmits of a send queue, each asking once; the next handle asked again and formed its group" :
+		    "no group for a batched handle, nor through three transmits of a send queue, each asking once; the next handle asked again and formed its group, and the send queue's next transmit took that answer" :
 		    probe_case == NOT_NEEDED ? "a handle that neither grows nor batches did not probe" :
 		    "asked once, no group: growing and batched handles keep 2 MiB and count every frame");
 }
@@ -613,6 +618,68 @@ stats_from_another_thread(void)
 		    mapped / MIB, l.calls, t.frames, ps.ps_drop, sent);
 	bed_tally_free(&t);
 	pcap_close(l.p);
+}
+
+/* The descriptors that are the file of p's selectable descriptor. */
+static int
+selectable_copies(pcap_t *p)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		n += same_file(fd, pcap_get_selectable_fd(p));
+	return n;
+}
+
+static void *
+stats_cancelled(void *arg)
+{
+	struct pcap_stat ps;
+
+	pthread_cancel(pthread_self());
+	(void)pcap_stats((pcap_t *)arg, &ps);
+	return NULL;
+}
+
+/*
+ * A statistics thread cancelled in pcap_stats() on a promiscuous handle,
+ * at its read of the interface's drop counter in sysfs (a cancellation
+ * point), leaves nothing behind: the new socket's number of a growth step
+ * afterwards is closed at the read after the switch (a call counted as
+ * under way for ever would keep it, parked on the selectable descriptor's
+ * file, until pcap_close()).
+ */
+static void
+stats_cancelled_promiscuous(void)
+{
+	pthread_t thread;
+	struct bed_tally t;
+	uint32_t base = 480000;
+	int copies;
+	pcap_t *p = bed_create(bed.veth_b);
+
+	MUST(pcap_set_buffer_size(p, 2 * MIB));
+	MUST(pcap_set_timeout(p, 50));
+	MUST(pcap_set_promisc(p, 1));
+	bed_activate(p);
+	bed_setnonblock(p);
+	if (pthread_create(&thread, NULL, stats_cancelled, p) != 0)
+		bed_fatal("pthread_create");
+	pthread_join(thread, NULL);
+	bed_tally_init(&t, base, BURST);
+	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.packets, BURST, 1.0);
+	CHECK(pcap_dispatch(p, -1, bed_tally_cb, (u_char *)&t) >= 0,
+	    "a cancelled statistics call: the last read: %s", pcap_geterr(p));
+	copies = selectable_copies(p);
+	CHECK(bed_ring_mapping_bytes() > 2 * MIB && copies == 1,
+	    "a cancelled statistics call, then a step to %lu KiB: %d descriptors of the selectable descriptor's file (want it alone)",
+	    bed_ring_mapping_bytes() / 1024, copies);
+	if (bed_failures == 0)
+		bed_ok("a statistics thread cancelled in a promiscuous handle's pcap_stats(): the step after it closed the new socket's number");
+	bed_tally_free(&t);
+	pcap_close(p);
 }
 
 struct stats_draining {
@@ -1783,6 +1850,7 @@ main(int argc, char **argv)
 	stats_in_the_switch();
 	stats_from_another_thread();
 	stats_while_draining();
+	stats_cancelled_promiscuous();
 	nanosecond_stamps_after_step();
 	negative_timeout_step();
 	open_block_at_switch();
