@@ -59,6 +59,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -123,7 +124,7 @@ static int unique_group_ids;
 static int
 probe_unique_group_ids(void)
 {
-	int fd, answer = 0;
+	int fd, answer;
 	int arg = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
 	socklen_t len = sizeof(arg);
 
@@ -798,6 +799,8 @@ switch_rings(pcap_t *p)
 	struct stat old, new;
 	char unused[PCAP_ERRBUF_SIZE];
 	int capture = libpcap_fd(p), flags, fdflags, i, stayed, fd, ret = 0;
+	int open_now, tries;
+	const struct timespec half_ms = { 0, 500000 };
 
 	if (pcap_ring_add_stats(p, capture) == -1)
 		return PCAP_ERROR;
@@ -842,7 +845,20 @@ switch_rings(pcap_t *p)
 	g->unclosed[g->unclosed_nr++] = fd;
 	close_unread(g);
 	/* Our last references (number and mapping) are gone: did it leave? */
-	stayed = old.st_ino == 0 || still_open(old.st_ino, new.st_ino) != 0;
+	open_now = old.st_ino == 0 ? -1 : still_open(old.st_ino, new.st_ino);
+	/*
+	 * A pcap_stats() on another thread, inside its read of the capture
+	 * number as dup3() replaced the socket, holds the old one until it
+	 * returns: such calls get a moment (10 ms at most) before the old
+	 * socket is taken for one that a copy keeps.
+	 */
+	for (tries = 0; open_now == 1 && tries < 20 &&
+	    __atomic_load_n(&g->stats_readers, __ATOMIC_SEQ_CST) != 0;
+	    tries++) {
+		nanosleep(&half_ms, NULL);
+		open_now = still_open(old.st_ino, new.st_ino);
+	}
+	stayed = open_now != 0;
 	if (!stayed)
 		forget_member(g, RETIRED_MEMBER);
 	else {

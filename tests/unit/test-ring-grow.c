@@ -252,7 +252,7 @@ static char stats_at_close_err[PCAP_ERRBUF_SIZE];
  */
 static pcap_t *spare_read_watched;
 static pthread_t stats_thread;
-static int spare_held = -1, spare_parked;	/* __atomic */
+static int spare_held = -1, spare_parked, spare_hold_entered;	/* __atomic */
 
 /*
  * Whether descriptors a and b, both open, are of the same open file
@@ -317,6 +317,7 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	    name == PACKET_STATISTICS && fd != pcap_fileno(watched) &&
 	    pthread_equal(pthread_self(), stats_thread) &&
 	    __atomic_load_n(&spare_held, __ATOMIC_RELAXED) == -1) {
+		__atomic_store_n(&spare_hold_entered, 1, __ATOMIC_RELEASE);
 		deadline = bed_now() + 10;
 		while ((strchr(bed_fanout_log.calls, 'S') == NULL ||
 		    strchr(bed_fanout_log.calls, 'S') ==
@@ -329,6 +330,27 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		__atomic_store_n(&spare_held, fd, __ATOMIC_RELEASE);
 	}
 	return next_getsockopt(fd, level, name, val, len);
+}
+
+/*
+ * bed_tally_cb(), and while the first step's old ring drains (the log
+ * shows a step's program set and no switch yet), a wait of up to 2 s for
+ * the statistics thread to read the new socket's number there.
+ */
+static void
+tally_until_spare_read(u_char *user, const struct pcap_pkthdr *h,
+    const u_char *bytes)
+{
+	const char *step = strchr(bed_fanout_log.calls, 'R');
+	double deadline = bed_now() + 2;
+
+	bed_tally_packet((struct bed_tally *)user, h, bytes);
+	if (step == NULL || strchr(step, 'P') == NULL ||
+	    strchr(step, 'S') != NULL)
+		return;
+	while (!__atomic_load_n(&spare_hold_entered, __ATOMIC_ACQUIRE) &&
+	    bed_now() < deadline)
+		bed_sleep(0.001);
 }
 
 struct stats_loop {
@@ -573,6 +595,7 @@ stats_from_another_thread(void)
 	l.p = bed_open_nonblocking(2 * MIB, 50);
 	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
 	__atomic_store_n(&spare_held, -1, __ATOMIC_RELAXED);
+	__atomic_store_n(&spare_hold_entered, 0, __ATOMIC_RELAXED);
 	if (pthread_create(&stats_thread, NULL, stats_until_stopped, &l) != 0)
 		bed_fatal("pthread_create");
 	__atomic_store_n(&spare_read_watched, l.p, __ATOMIC_RELEASE);
@@ -582,8 +605,8 @@ stats_from_another_thread(void)
 		    MIX_UDP, NULL);
 		sent += burst[i];
 		bed_sleep(0.2);
-		bed_drain(l.p, bed_tally_cb, (u_char *)&t, &t.packets, sent,
-		    1.0);
+		bed_drain(l.p, tally_until_spare_read, (u_char *)&t,
+		    &t.packets, sent, 1.0);
 		/* The held read goes on after the second step's switch. */
 		deadline = bed_now() + 2;
 		while (i == 1 && __atomic_load_n(&spare_held,
