@@ -660,8 +660,8 @@ stats_cancelled(void *arg)
 	struct pcap_stat ps;
 
 	pthread_cancel(pthread_self());
-	(void)pcap_stats((pcap_t *)arg, &ps);
-	return NULL;
+	/* Not reached: cancelled inside. */
+	return pcap_stats((pcap_t *)arg, &ps) == 0 ? NULL : arg;
 }
 
 /*
