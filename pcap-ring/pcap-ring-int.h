@@ -278,6 +278,17 @@ int	pcap_ring_group_form(pcap_t *);
 void	pcap_ring_group_add_tx(pcap_t *);
 void	pcap_ring_group_join_tx(pcap_t *);
 void	pcap_ring_grow_check(pcap_t *);
+
+/*
+ * Whether pcap_ring_grow_check() has anything to do, asked at each read
+ * without a call: most handles never grow, and one that grew keeps a
+ * number to close only until the next read.
+ */
+static inline int
+pcap_ring_grow_pending(const struct ring_grow *g)
+{
+	return g->size < g->max || g->unclosed_nr > 0;
+}
 int	pcap_ring_grow_finish(pcap_t *);
 void	pcap_ring_grow_cleanup(pcap_t *);
 

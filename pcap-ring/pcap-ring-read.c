@@ -287,7 +287,8 @@ pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
 
 	if (libpcap_count_is_unlimited(max_packets))
 		max_packets = INT_MAX;
-	pcap_ring_grow_check(p);
+	if (pcap_ring_grow_pending(&pr->grow))
+		pcap_ring_grow_check(p);
 again:
 	ret = ring_rx_next(&pr->rx, &pkt, why);
 	if (ret == 0 && pr->grow.draining) {
@@ -320,7 +321,8 @@ again:
 		n += delivered;
 		ring_rx_consume(&pr->rx, delivered && oneshot && !copy);
 		/* A reader that never catches up never starts a new read. */
-		if (pr->rx.next_packet == NULL)
+		if (pr->rx.next_packet == NULL &&
+		    pcap_ring_grow_pending(&pr->grow))
 			pcap_ring_grow_check(p);
 		if (libpcap_check_break_loop(p))
 			return PCAP_ERROR_BREAK;

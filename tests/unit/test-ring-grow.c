@@ -238,6 +238,18 @@ grows_on_burst(int next_ex)
  * handler may call it there (tcpdump's SIGUSR1 does); stats_at_close_ret
  * gets its result.
  */
+/* How many calls of a kind (bed_fanout_log's letter) the log holds. */
+static int
+calls_logged(char kind)
+{
+	const char *c;
+	int n = 0;
+
+	for (c = bed_fanout_log.calls; (c = strchr(c, kind)) != NULL; c++)
+		n++;
+	return n;
+}
+
 static pcap_t *stats_at_close;
 static int stats_at_close_ret = 1;
 static char stats_at_close_err[PCAP_ERRBUF_SIZE];
@@ -245,8 +257,8 @@ static char stats_at_close_err[PCAP_ERRBUF_SIZE];
 /*
  * Once set to a handle, the first PACKET_STATISTICS read on thread
  * stats_thread of another socket than the capture number (the new
- * socket's, during the first step) waits until a second step has switched
- * rings (the log's second 'S') and 0.1 s more, as a thread preempted
+ * socket's, during the first step) waits until the third step has switched
+ * rings (the log's third 'S') and 0.1 s more, as a thread preempted
  * there would.  spare_held is that number, spare_parked whether it then
  * was still open, on the file of the handle's selectable descriptor.
  */
@@ -319,9 +331,7 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	    __atomic_load_n(&spare_held, __ATOMIC_RELAXED) == -1) {
 		__atomic_store_n(&spare_hold_entered, 1, __ATOMIC_RELEASE);
 		deadline = bed_now() + 10;
-		while ((strchr(bed_fanout_log.calls, 'S') == NULL ||
-		    strchr(bed_fanout_log.calls, 'S') ==
-		    strrchr(bed_fanout_log.calls, 'S')) && bed_now() < deadline)
+		while (calls_logged('S') < 3 && bed_now() < deadline)
 			bed_sleep(0.001);
 		bed_sleep(0.1);
 		__atomic_store_n(&spare_parked,
@@ -421,16 +431,6 @@ capture_group(pcap_t *p)
 	return arg;
 }
 
-static int
-joins_logged(void)
-{
-	const char *c;
-	int n = 0;
-
-	for (c = bed_fanout_log.calls; (c = strchr(c, 'J')) != NULL; c++)
-		n++;
-	return n;
-}
 
 /*
  * What the module learns of the kernel's fanout group ids, before the
@@ -490,7 +490,7 @@ group_ids_probe(void)
 		p = bed_open_nonblocking(2 * MIB, 50);
 		group = capture_group(p);
 		pcap_close(p);
-		CHECK(joins_logged() == 0 && group == 0,
+		CHECK(calls_logged('J') == 0 && group == 0,
 		    "%s: fanout calls \"%s\", group %#x (want no join: no probe)",
 		    name[probe_case], bed_fanout_log.calls, (unsigned int)group);
 	}
@@ -501,7 +501,7 @@ group_ids_probe(void)
 		unsetenv("PCAP_RING_TX_BATCH");
 		group = capture_group(p);
 		pcap_close(p);
-		CHECK(group == 0 && joins_logged() == 0,
+		CHECK(group == 0 && calls_logged('J') == 0,
 		    "%s: the first handle, batched, is in group %#x, fanout calls \"%s\"",
 		    name[probe_case], (unsigned int)group, bed_fanout_log.calls);
 		/* A send queue's TX ring asks at its first transmit only. */
@@ -512,21 +512,21 @@ group_ids_probe(void)
 		for (i = 0; i < 3; i++)
 			transmit_queue(&q);
 		group = capture_group(q.p);
-		CHECK(q.sent == q.queued && group == 0 && joins_logged() == 0,
+		CHECK(q.sent == q.queued && group == 0 && calls_logged('J') == 0,
 		    "%s: three send queues on a handle that does not grow: %u of %u bytes sent, group %#x, fanout calls \"%s\" (want no group, and one probe, refused)",
 		    name[probe_case], q.sent, q.queued, (unsigned int)group,
 		    bed_fanout_log.calls);
 		p = bed_open_nonblocking(2 * MIB, 50);
 		group = capture_group(p);
 		pcap_close(p);
-		CHECK(group != 0 && joins_logged() == 2,
+		CHECK(group != 0 && calls_logged('J') == 2,
 		    "%s: the next handle: group %#x, fanout calls \"%s\" (want the probe's join and its own)",
 		    name[probe_case], (unsigned int)group, bed_fanout_log.calls);
 		/* That answer is the send queue's handle's too, at no cost. */
 		transmit_queue(&q);
 		group = capture_group(q.p);
 		pcap_close(q.p);
-		CHECK(group != 0 && joins_logged() == 4,
+		CHECK(group != 0 && calls_logged('J') == 4,
 		    "%s: a send queue after another handle's probe answered: group %#x, fanout calls \"%s\" (want its capture socket's join and its TX ring's, no probe)",
 		    name[probe_case], (unsigned int)group, bed_fanout_log.calls);
 	}
@@ -558,7 +558,7 @@ group_ids_probe(void)
 		pcap_close(p);
 	}
 	if (probe_case <= KERNEL_REFUSES)
-		CHECK(joins_logged() == (probe_case == OLD_KERNEL),
+		CHECK(calls_logged('J') == (probe_case == OLD_KERNEL),
 		    "%s: fanout calls \"%s\" (want the probe's join alone, J, or none)",
 		    name[probe_case], bed_fanout_log.calls);
 	if (bed_failures == 0)
@@ -572,12 +572,12 @@ group_ids_probe(void)
  * pcap_stats() on another thread than the reader's (a program's
  * statistics thread) through three steps: a call that read the new
  * socket's number during the first step, and reads its counters only
- * after the second, finds the number still open, no longer on that
- * socket (which would have kept it alive past the second step, where the
- * handle would then stop growing) but on the selectable descriptor's
- * file, so that no socket opened meanwhile can take it and have its
- * counters read and reset; the read after closes it, the third step
- * comes, no call fails, and the counts add up.
+ * after the third, finds the number still open, no longer on that socket
+ * (which would have kept it alive past the second step, where the handle
+ * would then stop growing) but on the selectable descriptor's file, so
+ * that no socket opened meanwhile can take it and have its counters read
+ * and reset; the read after closes it, though the ring is then as large
+ * as it gets; no call fails, and the counts add up.
  */
 static void
 stats_from_another_thread(void)
@@ -607,9 +607,9 @@ stats_from_another_thread(void)
 		bed_sleep(0.2);
 		bed_drain(l.p, tally_until_spare_read, (u_char *)&t,
 		    &t.packets, sent, 1.0);
-		/* The held read goes on after the second step's switch. */
+		/* The held read goes on after the third step's switch. */
 		deadline = bed_now() + 2;
-		while (i == 1 && __atomic_load_n(&spare_held,
+		while (i == 2 && __atomic_load_n(&spare_held,
 		    __ATOMIC_ACQUIRE) == -1 && bed_now() < deadline)
 			bed_sleep(0.01);
 	}
@@ -637,7 +637,7 @@ stats_from_another_thread(void)
 	    "a statistics thread through steps: %u sent, %lu captured, ps_drop %u, ps_recv %u",
 	    sent, t.frames, ps.ps_drop, ps.ps_recv);
 	if (bed_failures == 0)
-		bed_ok("a statistics thread through three steps (%lu MiB): %lu calls, none failed, one reading the first new socket's number after the second switch, parked until then; %lu captured + %u dropped = %u",
+		bed_ok("a statistics thread through three steps (%lu MiB): %lu calls, none failed, one reading the first new socket's number after the third switch, parked until then, closed at the next read; %lu captured + %u dropped = %u",
 		    mapped / MIB, l.calls, t.frames, ps.ps_drop, sent);
 	bed_tally_free(&t);
 	pcap_close(l.p);
