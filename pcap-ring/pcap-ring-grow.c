@@ -508,8 +508,9 @@ group_release(struct ring_grow *g)
  * over (it stays pending: 1), nor while a retired capture socket may
  * leave at any time (never): the handle then merely sees the ring's
  * frames.  A join the kernel refuses (the interface down) stays pending
- * too, for the next transmit.  Errors are not the program's: it may be
- * another thread's call.
+ * too, for the next transmit, but not a capture socket the program put in
+ * a group of its own (EALREADY): that lasts.  Errors are not the
+ * program's: it may be another thread's call.
  */
 static int
 join_pending_tx(pcap_t *p)
@@ -526,9 +527,12 @@ join_pending_tx(pcap_t *p)
 	if (g->group_ids_asked && g->group_ids == 0)
 		g->group_ids = __atomic_load_n(&unique_group_ids,
 		    __ATOMIC_RELAXED);
+	errno = 0;
 	if (member_index(g->member, g->member_nr, RETIRED_MEMBER) >= 0 ||
 	    ((g->group_id != -1 || join(p, capture, capture, unused) == 0) &&
 	    join(p, pr->tx.ring.fd, capture, unused) == 0))
+		__atomic_store_n(&g->tx_join_pending, 0, __ATOMIC_SEQ_CST);
+	else if (g->group_id == -1 && errno == EALREADY)
 		__atomic_store_n(&g->tx_join_pending, 0, __ATOMIC_SEQ_CST);
 	return 0;
 }

@@ -713,7 +713,12 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		}
 	}
 	ret = next_setsockopt(fd, level, name, val, len);
-	/* Only what the kernel took: ring setup retries smaller rings. */
+	/*
+	 * What the kernel took (ring setup retries smaller rings), and the
+	 * joins it refused.
+	 */
+	if (ret == -1 && level == SOL_PACKET && name == PACKET_FANOUT)
+		log_fanout_call('j');
 	if (ret == 0 && level == SOL_PACKET) {
 		if (name == PACKET_RX_RING &&
 		    ((const struct tpacket_req3 *)val)->tp_block_nr != 0)

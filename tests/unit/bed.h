@@ -224,10 +224,10 @@ extern struct bed_rx_ring bed_last_rx_ring;
 /*
  * The ring and fanout calls of this process since the log was last
  * cleared, in order, as the bed's setsockopt() and dup3() saw them: 'R'
- * a capture ring, 'J' a join (PACKET_FANOUT), 'P' the group's program
- * set (PACKET_FANOUT_DATA), 'S' a growth step's switch (the new socket
- * dup3()'d onto the capture socket's number).  Later calls are left out
- * once calls[] is full.
+ * a capture ring, 'J' a join (PACKET_FANOUT), 'j' one the kernel refused,
+ * 'P' the group's program set (PACKET_FANOUT_DATA), 'S' a growth step's
+ * switch (the new socket dup3()'d onto the capture socket's number).
+ * Later calls are left out once calls[] is full.
  */
 struct bed_fanout_log {
 	char calls[128];

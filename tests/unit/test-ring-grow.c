@@ -26,7 +26,8 @@
  *   with the device's name and why, and the next one sets the ring up and
  *   joins it; a TX ring whose join the kernel refused joins at the next
  *   transmit, also when the capture socket's join before it had formed
- *   the group;
+ *   the group; one the program's own group on the capture socket refuses
+ *   is asked once;
  * - a nanosecond handle's stamps come from the kernel's stamp of the
  *   packet as it entered the stack, as stock's, also after a step;
  * - with a negative timeout a grown ring has stock's blocks and the
@@ -1287,6 +1288,53 @@ tx_join_later(int growing, int refused)
 }
 
 /*
+ * A program that puts a handle's capture socket in a fanout group of its
+ * own (through pcap_fileno(), as multi-process capture does) and then
+ * transmits send queues: the TX ring cannot join that group; the first
+ * transmit asks the kernel once, later ones do not ask again, every
+ * queue goes out whole, the handle captures their frames (as the manual
+ * says), and the group stays the program's.
+ */
+static void
+program_group_send_queue(void)
+{
+	struct transmit q = { NULL, 600, 20, 0, 0, 0 };
+	int group = 0x7e57 | PACKET_FANOUT_HASH << 16;
+	struct bed_tally t;
+	struct own_count c = { &t, 0 };
+	int i;
+
+	unsetenv("PCAP_RING_BUFFER_MAX");
+	q.p = bed_open_nonblocking(2 * MIB, 50);
+	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+	if (setsockopt(pcap_fileno(q.p), SOL_PACKET, PACKET_FANOUT, &group,
+	    sizeof(group)) == -1)
+		bed_fatal("setsockopt PACKET_FANOUT: %s", strerror(errno));
+	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
+	for (i = 0; i < 3; i++) {
+		transmit_queue(&q);
+		CHECK(q.sent == q.queued,
+		    "a program's own group: transmit %d: %u of %u bytes sent: %s",
+		    i + 1, q.sent, q.queued, pcap_geterr(q.p));
+	}
+	bed_tally_init(&t, 0, 1);
+	bed_drain(q.p, count_own, (u_char *)&c, &c.own, 3 * q.n, 1.0);
+	CHECK(c.own == 3 * q.n,
+	    "a program's own group: %lu of the three queues' %u frames captured",
+	    c.own, 3 * q.n);
+	CHECK(calls_logged('j') == 1 && calls_logged('J') == 0 &&
+	    capture_group(q.p) == group,
+	    "a program's own group: fanout calls through three transmits \"%s\" (want one refused join, j), capture socket's group %#x (want the program's %#x)",
+	    bed_fanout_log.calls, (unsigned int)capture_group(q.p),
+	    (unsigned int)group);
+	if (bed_failures == 0)
+		bed_ok("a program's own group on the capture socket: three send queues of %u frames went out whole and were captured, the kernel asked once (\"%s\"), the group still the program's",
+		    q.n, bed_fanout_log.calls);
+	bed_tally_free(&t);
+	pcap_close(q.p);
+}
+
+/*
  * A step taken while the kernel still fills a block (a long retire
  * timeout, a burst past three quarters of the ring but not filling it):
  * the reader must take that open block from the old ring too.
@@ -1890,6 +1938,7 @@ main(int argc, char **argv)
 	tx_join_later(1, 1);
 	tx_join_later(0, 1);
 	tx_join_later(0, 2);
+	program_group_send_queue();
 	copy_held_across_step(0, 0);
 	copy_held_across_step(1, 0);
 	copy_held_across_step(0, 1);
