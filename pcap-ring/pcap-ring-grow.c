@@ -379,7 +379,7 @@ join(pcap_t *p, int fd, int capture, char *errbuf)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	int arg, answer;
+	int arg, answer, refused;
 	socklen_t len = sizeof(arg);
 
 	if (g->member_nr == RING_GROUP_MAX)
@@ -396,8 +396,11 @@ join(pcap_t *p, int fd, int capture, char *errbuf)
 	else
 		arg = g->group_id | PACKET_FANOUT_CBPF << 16;
 	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == -1) {
-		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		refused = errno;
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, refused,
 		    "%s: setsockopt (PACKET_FANOUT)", pr->ifname);
+		/* The caller tells EALREADY (a group of the program's) apart. */
+		errno = refused;
 		return -1;
 	}
 	g->member[g->member_nr++] = fd;
