@@ -19,6 +19,19 @@
  * one: a program's own epoll set keys the file behind a number, and would
  * no longer hear a new socket on the old number.
  *
+ * A step waits for the kernel several times: setting up the ring, the
+ * program's replacement and the old socket's release each wait for a
+ * grace period (synchronize_net(), 10-30 ms).  A reader that waited that
+ * long would let a small ring overflow while it grows, worse than stock
+ * when it shares the sender's CPU, so the waiting is done by a thread of
+ * the handle's, the worker, one task at a time: a step up to the new
+ * socket's being picked, and after the switch the old socket's release.
+ * The reader reads on meanwhile and takes the worker's results at a read;
+ * an eventfd in the selectable descriptor's set wakes a program's select()
+ * (and a read's poll()) when a step's new socket is picked, since the old
+ * socket is not readable for the block the kernel had open.  The worker
+ * touches the group and the spares; the reader, the rings it reads.
+ *
  * The kernel's array of members changes as sockets join (at the end),
  * leave (the last member moves into the hole) or are re-registered: an
  * interface going down and up re-links every member in the order of
@@ -57,11 +70,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -80,16 +95,18 @@
 
 #define GROW_FACTOR		4
 /*
- * Descriptors the handle opens after the spares: the breakloop eventfd
- * and the epoll set, a batched handle's eventfd and timerfd, and one to
+ * Descriptors the handle opens after the spares: the breakloop eventfd,
+ * the epoll set and the worker's eventfd, a batched handle's eventfd and timerfd, and one to
  * read /proc/net/packet at a growth step.  And some the program itself
  * opens after activation (tcpdump -w its file): spares are taken only
  * from a process that can spare all of them.
  */
-#define GROW_FD_AFTER(batched)	(3 + 2 * (batched))
+#define GROW_FD_AFTER(batched)	(4 + 2 * (batched))
 #define GROW_FD_PROGRAM		8
 #define GROW_FD_RESERVE_MAX	(GROW_FD_AFTER(1) + GROW_FD_PROGRAM)
 #define GROW_ENV_MAX_MIB	2048	/* ring sizes are unsigned int */
+/* The worker's calls are a few frames deep; 256 KiB also under ASan. */
+#define WORKER_STACK_SIZE	(256 * 1024)
 
 /* In member[]: a former capture socket that a copy outside the handle keeps. */
 #define RETIRED_MEMBER		-1
@@ -176,6 +193,7 @@ pcap_ring_grow_init(struct ring_grow *g)
 	g->route = -1;
 	g->dummy = -1;
 	g->next_fd = -1;
+	g->worker_fd = -1;
 }
 
 /*
@@ -285,7 +303,8 @@ pcap_ring_grow_open(pcap_t *p)
 static void
 stop_growing(struct ring_grow *g)
 {
-	g->max = 0;
+	/* The reader looks at it while the worker runs. */
+	__atomic_store_n(&g->max, 0, __ATOMIC_RELAXED);
 	while (g->spare_nr > g->spare_next)
 		close(g->spare[--g->spare_nr]);
 }
@@ -604,7 +623,7 @@ close_unread(struct ring_grow *g)
 
 /* A larger ring on a spare socket, bound, not yet picked. */
 static int
-prepare_next(pcap_t *p, int fd, unsigned int size)
+prepare_next(pcap_t *p, int fd, unsigned int size, char *errbuf)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
@@ -617,20 +636,21 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 	 * a block's retire timer from the speed of the socket's interface as
 	 * the ring is made, and takes 8 ms for a socket bound to none.
 	 */
-	if (ring_sock_bind(fd, pr->ifindex, 0, libpcap_errbuf(p)) != 0 ||
-	    pcap_ring_set_capture_options(p, fd, TPACKET_V3, &hdrlen) == -1)
+	if (ring_sock_bind(fd, pr->ifindex, 0, errbuf) != 0 ||
+	    pcap_ring_set_capture_options(p, fd, TPACKET_V3, &hdrlen,
+	    errbuf) == -1)
 		return -1;
 	if (g->tstamp_source != 0 && setsockopt(fd, SOL_PACKET,
 	    PACKET_TIMESTAMP, &g->tstamp_source,
 	    sizeof(g->tstamp_source)) == -1)
 		return -1;
-	if (libpcap_get_promisc(p) && pcap_ring_set_promiscuous(p, fd) != 0)
+	if (libpcap_get_promisc(p) &&
+	    pcap_ring_set_promiscuous(p, fd, errbuf) != 0)
 		return -1;
 	ring_sock_layout_v3(&l, size,
 	    pcap_ring_stock_blocks(p, size, g->retire_tov));
 	if (ring_sock_map_ring(fd, PACKET_RX_RING, TPACKET_V3, &l, g->retire_tov,
-	    libpcap_mmap_flags(), pr->ifname, libpcap_errbuf(p),
-	    &g->next_map) == -1)
+	    libpcap_mmap_flags(), pr->ifname, errbuf, &g->next_map) == -1)
 		return -1;
 	g->next_size = l.block_size * l.block_nr;
 	memset(&g->next_rx, 0, sizeof(g->next_rx));
@@ -640,26 +660,26 @@ prepare_next(pcap_t *p, int fd, unsigned int size)
 }
 
 /*
- * Switch the traffic to a larger ring.  A failure leaves the handle at
- * its size.
+ * The worker's step: a larger ring on a spare, picked by the group's
+ * program.  A failure leaves the handle at its size.  The reader takes
+ * the old ring's open block once the worker is done (pcap_ring_grow_check()).
  */
 static void
 grow_step(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	char errbuf[PCAP_ERRBUF_SIZE];
+	char errbuf[PCAP_ERRBUF_SIZE];	/* growth is best effort */
 	int capture = libpcap_fd(p), fd, next[RING_GROUP_MAX], next_nr;
 	unsigned int size;
 
-	memcpy(errbuf, libpcap_errbuf(p), sizeof(errbuf));
 	size = g->size > g->max / GROW_FACTOR ? g->max : g->size * GROW_FACTOR;
 	fd = take_spare(g);
-	if (fd == -1 || prepare_next(p, fd, size) == -1 ||
+	if (fd == -1 || prepare_next(p, fd, size, errbuf) == -1 ||
 	    ring_sock_drop_all(fd) == -1 ||
 	    ring_sock_bind(fd, pr->ifindex, pcap_ring_protocol(p),
-	    libpcap_errbuf(p)) != 0 ||
-	    join(p, fd, capture, libpcap_errbuf(p)) == -1) {
+	    errbuf) != 0 ||
+	    join(p, fd, capture, errbuf) == -1) {
 		drop_next(g, fd);
 		goto out;
 	}
@@ -672,9 +692,9 @@ grow_step(pcap_t *p)
 	 */
 	next_nr = after_leave(g, capture, next);
 	if (pcap_ring_set_kernel_filter(p, fd) == -1 ||
-	    route(p, fd, next, next_nr, libpcap_errbuf(p)) == -1) {
+	    route(p, fd, next, next_nr, errbuf) == -1) {
 		ring_sock_unmap_ring(&g->next_map);
-		if (leave(p, fd, capture, libpcap_errbuf(p)) == -1) {
+		if (leave(p, fd, capture, errbuf) == -1) {
 			/* The program its join set picks capture without it. */
 			close(fd);
 			forget_member(g, fd);
@@ -684,7 +704,6 @@ grow_step(pcap_t *p)
 	}
 	/* Picked: it counts what it receives, for pcap_stats() too. */
 	__atomic_store_n(&g->next_fd, fd, __ATOMIC_SEQ_CST);
-	pr->rx.final = 1;
 	/* A thread's TX ring that finds the group free now stays pending. */
 	__atomic_store_n(&g->draining, 1, __ATOMIC_SEQ_CST);
 	/*
@@ -692,37 +711,230 @@ grow_step(pcap_t *p)
 	 * old socket is never readable for the block the kernel had open
 	 * (packet_poll() looks at the block behind it), which the reader
 	 * takes from now on: the selectable descriptor hears the new socket
-	 * too, lest only the old ring's retire timer wake it.
+	 * too, lest only the old ring's retire timer wake a program's select().
 	 */
-	(void)pcap_ring_epoll_add(p, fd);
+	(void)pcap_ring_epoll_add(p, fd, errbuf);
 out:
-	memcpy(libpcap_errbuf(p), errbuf, sizeof(errbuf));
+	group_release(g);
+	/* Unless the step failed, the TX ring waits for the switch. */
+	pcap_ring_group_join_tx(p);
 }
 
 /*
- * At the start of a read: when the ring is nearly full, switch the
- * traffic to a larger one, which the reader takes over once the current
- * one is empty; not while another thread's TX ring joins the group (the
- * next read tries again).  A step is not cancelled halfway (see
- * pcap_ring_grow_finish()).
+ * Workers of this process still running (__atomic), which a fork() waits
+ * for, so that a child finds each handle's group and rings as a worker
+ * left them; and fork()s in the child: a worker started before them is
+ * the parent's, not to be joined.
  */
-void
+static unsigned int workers_running;
+static unsigned int fork_generation;
+
+static void
+wait_for_workers(void)
+{
+	const struct timespec tenth_ms = { 0, 100000 };
+
+	/* A task's few grace periods; the workers wait for nothing of ours. */
+	while (__atomic_load_n(&workers_running, __ATOMIC_SEQ_CST) != 0)
+		nanosleep(&tenth_ms, NULL);
+}
+
+static void
+count_fork(void)
+{
+	fork_generation++;
+}
+
+static void
+watch_forks(void)
+{
+	(void)pthread_atfork(wait_for_workers, NULL, count_fork);
+}
+
+static void *
+worker_main(void *arg)
+{
+	pcap_t *p = arg;
+	struct pcap_ring *pr = libpcap_priv(p);
+	uint64_t one = 1;
+
+	pr->grow.worker_task(p);
+	__atomic_store_n(&pr->grow.worker_done, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * A step's new socket is picked: a read waiting in poll(), or a
+	 * program in select(), on the old socket takes it now, since that
+	 * socket is not readable for the block the kernel had open.  Nothing
+	 * else needs a wake-up (the selectable descriptor is readable only
+	 * when a read may find a packet).
+	 */
+	if (__atomic_load_n(&pr->grow.next_fd, __ATOMIC_SEQ_CST) != -1 &&
+	    write(pr->grow.worker_fd, &one, sizeof(one)) == -1) {
+		/* Saturated: it is readable already. */
+	}
+	__atomic_sub_fetch(&workers_running, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * Under a seccomp filter (a sandbox set up after activation) a thread's
+ * system calls may kill the process: /proc/thread-self/status says
+ * "Seccomp:\t2" then.  Unreadable, the answer is no.
+ */
+static int
+in_seccomp_filter(void)
+{
+	char line[64];
+	int mode = 0;
+	FILE *f = fopen("/proc/thread-self/status", "re");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Seccomp: %d", &mode) == 1)
+			break;
+	fclose(f);
+	return mode == 2;
+}
+
+/*
+ * Run task on the worker, a thread with every signal blocked (the
+ * program's handlers run on its own threads), or, when no thread can be
+ * had (RLIMIT_NPROC, memory), here, where the reader waits it out.
+ */
+static void
+worker_start(pcap_t *p, void (*task)(pcap_t *))
+{
+	static pthread_once_t forks_watched = PTHREAD_ONCE_INIT;
+	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
+	pthread_attr_t attr;
+	sigset_t all, mask;
+	int cancel_state;
+
+	(void)pthread_once(&forks_watched, watch_forks);
+	g->worker_task = task;
+	g->worker_done = 0;
+	g->worker_busy = 1;
+	g->worker_generation = fork_generation;
+	g->worker_threaded = 0;
+	if (g->worker_fd != -1 && !in_seccomp_filter() &&
+	    pthread_attr_init(&attr) == 0) {
+		sigfillset(&all);
+		(void)pthread_sigmask(SIG_SETMASK, &all, &mask);
+		__atomic_add_fetch(&workers_running, 1, __ATOMIC_SEQ_CST);
+		g->worker_threaded =
+		    pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE) == 0 &&
+		    pthread_create(&g->worker, &attr, worker_main, p) == 0;
+		if (!g->worker_threaded)
+			__atomic_sub_fetch(&workers_running, 1,
+			    __ATOMIC_SEQ_CST);
+		(void)pthread_sigmask(SIG_SETMASK, &mask, NULL);
+		(void)pthread_attr_destroy(&attr);
+	}
+	if (!g->worker_threaded) {
+		/* Not cancelled halfway (see pcap_ring_grow_finish()). */
+		(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE,
+		    &cancel_state);
+		task(p);
+		(void)pthread_setcancelstate(cancel_state, NULL);
+		g->worker_done = 1;
+	}
+}
+
+/*
+ * The worker's results become the reader's once it is done (with wait,
+ * after waiting for it): 1 if a step's new socket was picked, 0 if
+ * nothing was, -1 while the worker runs.  A child forked after a worker
+ * started takes what the worker did before the fork (which waited for
+ * it), not joining its parent's thread, and grows no further: the
+ * sockets and the group are its parent's too.
+ */
+static int
+worker_take(pcap_t *p, int wait)
+{
+	struct pcap_ring *pr = libpcap_priv(p);
+	struct ring_grow *g = &pr->grow;
+	int forked = g->worker_generation != fork_generation;
+	uint64_t count;
+	int cancel_state;
+
+	if (!g->worker_busy)
+		return 0;
+	if (!wait && !forked &&
+	    !__atomic_load_n(&g->worker_done, __ATOMIC_SEQ_CST))
+		return -1;
+	/* A thread joined is not joined again. */
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	if (g->worker_threaded && !forked)
+		(void)pthread_join(g->worker, NULL);
+	/* The selectable descriptor is readable no longer for it. */
+	if (g->worker_threaded &&
+	    read(g->worker_fd, &count, sizeof(count)) == -1) {
+		/* Not written: nothing to clear. */
+	}
+	if (forked) {
+		close(g->worker_fd);
+		g->worker_fd = -1;
+		stop_growing(g);
+	}
+	g->worker_busy = 0;
+	/* A step's new socket is picked: the old ring is final. */
+	if (__atomic_load_n(&g->next_fd, __ATOMIC_SEQ_CST) != -1)
+		pr->rx.final = 1;
+	(void)pthread_setcancelstate(cancel_state, NULL);
+	return pr->rx.final;
+}
+
+/*
+ * At each read: take what the worker has done, and when the ring is
+ * nearly full, start a step; not while another thread's TX ring joins
+ * the group (the next read tries again).  1 if a step's new socket was
+ * picked (the old ring is final) since the last call.
+ */
+int
 pcap_ring_grow_check(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	int cancel_state;
+	int taken;
 
 	close_unread(g);
-	if (g->size >= g->max || g->draining || !ring_rx_nearly_full(&pr->rx) ||
-	    !group_try_hold(g))
-		return;
-	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-	grow_step(p);
-	(void)pthread_setcancelstate(cancel_state, NULL);
-	group_release(g);
-	/* Unless the step failed, the TX ring waits for the switch. */
-	pcap_ring_group_join_tx(p);
+	taken = worker_take(p, 0);
+	if (taken != 0 || g->size >= g->max || pr->rx.final ||
+	    !ring_rx_nearly_full(&pr->rx) || !group_try_hold(g))
+		return taken == 1;
+	worker_start(p, grow_step);
+	return worker_take(p, 0) == 1;
+}
+
+/*
+ * Once the selectable descriptor is the epoll set: the eventfd through
+ * which the worker wakes a program's select() (and a read's poll()) when
+ * a step's new socket is picked, since the old socket is not readable
+ * for the block the kernel had open.  Without one, the reader does the
+ * worker's tasks itself.
+ */
+void
+pcap_ring_grow_wake_open(pcap_t *p)
+{
+	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
+	char unused[PCAP_ERRBUF_SIZE];
+
+	g->worker_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (g->worker_fd != -1 &&
+	    pcap_ring_epoll_add(p, g->worker_fd, unused) != 0) {
+		close(g->worker_fd);
+		g->worker_fd = -1;
+	}
+}
+
+/*
+ * Before the handle's filter changes (a step gives it to the new socket)
+ * or the handle closes: the worker's task is over.
+ */
+void
+pcap_ring_grow_settle(pcap_t *p)
+{
+	(void)worker_take(p, 1);
 }
 
 /*
@@ -794,9 +1006,61 @@ replace_dummy(pcap_t *p)
 }
 
 /*
+ * The worker's end of a switch: the old socket's last reference (the
+ * mapping) goes, which waits for grace periods, and it leaves the group
+ * unless a copy of it outside the handle keeps it.
+ */
+static void
+retire_old_socket(pcap_t *p)
+{
+	struct pcap_ring *pr = libpcap_priv(p);
+	struct ring_grow *g = &pr->grow;
+	char unused[PCAP_ERRBUF_SIZE];
+	int capture = libpcap_fd(p), open_now, stayed, tries;
+	const struct timespec half_ms = { 0, 500000 };
+
+	ring_sock_unmap_ring(&g->retired_map);
+	/* Our last references (number and mapping) are gone: did it leave? */
+	open_now = g->retired_ino == 0 ? -1 :
+	    still_open(g->retired_ino, g->capture_ino);
+	/*
+	 * A pcap_stats() on another thread, inside its read of the capture
+	 * number as dup3() replaced the socket, holds the old one until it
+	 * returns: such calls get a moment (10 ms at most) before the old
+	 * socket is taken for one that a copy keeps.
+	 */
+	for (tries = 0; open_now == 1 && tries < 20 &&
+	    __atomic_load_n(&g->stats_readers, __ATOMIC_SEQ_CST) != 0;
+	    tries++) {
+		nanosleep(&half_ms, NULL);
+		open_now = still_open(g->retired_ino, g->capture_ino);
+	}
+	stayed = open_now != 0;
+	if (!stayed)
+		forget_member(g, RETIRED_MEMBER);
+	else {
+		/* The step's route holds whether it leaves or not; no other would. */
+		stop_growing(g);
+	}
+	if (g->dummy != -1 && !stayed)
+		replace_dummy(p);
+	/*
+	 * The program the next step's join needs, set now that a larger
+	 * ring has room for the wait: that step then only switches.
+	 */
+	if (g->size < g->max && g->spare_next < g->spare_nr &&
+	    g->member_nr < RING_GROUP_MAX)
+		(void)route_for_join(p, g->spare[g->spare_next], capture,
+		    unused);
+	/* Another thread's TX ring may join once the group is as above. */
+	__atomic_store_n(&g->draining, 0, __ATOMIC_SEQ_CST);
+	pcap_ring_group_join_tx(p);
+}
+
+/*
  * The old ring is empty and nothing from it is held for the caller: the
- * new socket takes over the descriptor number, and the old one leaves
- * unless a copy of it outside the handle keeps it in the group.
+ * new socket takes over the descriptor number, and the worker retires
+ * the old one.
  */
 static int
 switch_rings(pcap_t *p)
@@ -804,10 +1068,7 @@ switch_rings(pcap_t *p)
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
 	struct stat old, new;
-	char unused[PCAP_ERRBUF_SIZE];
-	int capture = libpcap_fd(p), flags, fdflags, i, stayed, fd, ret = 0;
-	int open_now, tries;
-	const struct timespec half_ms = { 0, 500000 };
+	int capture = libpcap_fd(p), flags, fdflags, i, fd, ret = 0;
 
 	if (pcap_ring_add_stats(p, capture) == -1)
 		return PCAP_ERROR;
@@ -829,8 +1090,6 @@ switch_rings(pcap_t *p)
 		    "%s: can't move the capture socket", pr->ifname);
 		return PCAP_ERROR;
 	}
-	/* Only now: on an error above, the reader still had the old ring. */
-	ring_sock_unmap_ring(&pr->rx_map);
 	/* The new socket has the old one's number. */
 	i = member_index(g->member, g->member_nr, capture);
 	g->member[i] = RETIRED_MEMBER;
@@ -851,28 +1110,11 @@ switch_rings(pcap_t *p)
 	(void)dup3(pr->epoll_fd, fd, O_CLOEXEC);
 	g->unclosed[g->unclosed_nr++] = fd;
 	close_unread(g);
-	/* Our last references (number and mapping) are gone: did it leave? */
-	open_now = old.st_ino == 0 ? -1 : still_open(old.st_ino, new.st_ino);
-	/*
-	 * A pcap_stats() on another thread, inside its read of the capture
-	 * number as dup3() replaced the socket, holds the old one until it
-	 * returns: such calls get a moment (10 ms at most) before the old
-	 * socket is taken for one that a copy keeps.
-	 */
-	for (tries = 0; open_now == 1 && tries < 20 &&
-	    __atomic_load_n(&g->stats_readers, __ATOMIC_SEQ_CST) != 0;
-	    tries++) {
-		nanosleep(&half_ms, NULL);
-		open_now = still_open(old.st_ino, new.st_ino);
-	}
-	stayed = open_now != 0;
-	if (!stayed)
-		forget_member(g, RETIRED_MEMBER);
-	else {
-		/* The step's route holds whether it leaves or not; no other would. */
-		stop_growing(g);
-	}
 
+	/* Only now: on an error above, the reader still had the old ring. */
+	g->retired_map = pr->rx_map;
+	g->retired_ino = old.st_ino;
+	g->capture_ino = new.st_ino;
 	pr->rx_map = g->next_map;
 	memset(&g->next_map, 0, sizeof(g->next_map));
 	pr->rx = g->next_rx;
@@ -882,22 +1124,13 @@ switch_rings(pcap_t *p)
 		pr->rx.filter_slots_left = pr->rx.slot_nr;
 	g->refilter = 0;
 	g->size = g->next_size;
-	if (g->dummy != -1 && !stayed)
-		replace_dummy(p);
-	/*
-	 * The program the next step's join needs, set now that a larger
-	 * ring has room for the wait: that step then only switches.
-	 */
-	if (g->size < g->max && g->spare_next < g->spare_nr &&
-	    g->member_nr < RING_GROUP_MAX)
-		(void)route_for_join(p, g->spare[g->spare_next], capture,
-		    unused);
 	/* The selectable descriptor, that programs wait on, hears the new socket. */
-	if (pcap_ring_epoll_add(p, capture) != 0)
+	if (pcap_ring_epoll_add(p, capture, libpcap_errbuf(p)) != 0)
 		ret = PCAP_ERROR;
-	/* Another thread's TX ring may join once the group is as above. */
-	__atomic_store_n(&g->draining, 0, __ATOMIC_SEQ_CST);
-	pcap_ring_group_join_tx(p);
+	/* A child forked before the worker unmaps it must not keep it. */
+	(void)madvise(g->retired_map.base, g->retired_map.len, MADV_DONTFORK);
+	worker_start(p, retire_old_socket);
+	(void)worker_take(p, 0);
 	return ret;
 }
 
@@ -924,12 +1157,15 @@ pcap_ring_grow_cleanup(pcap_t *p)
 	int i;
 
 	ring_sock_unmap_ring(&g->next_map);
+	ring_sock_unmap_ring(&g->retired_map);
 	if (g->next_fd != -1)
 		close(g->next_fd);
 	while (g->unclosed_nr > 0)
 		close(g->unclosed[--g->unclosed_nr]);
 	if (g->dummy != -1)
 		close(g->dummy);
+	if (g->worker_fd != -1)
+		close(g->worker_fd);
 	for (i = g->spare_next; i < g->spare_nr; i++)
 		close(g->spare[i]);
 	pcap_ring_grow_init(g);

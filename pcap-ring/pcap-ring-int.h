@@ -193,6 +193,22 @@ struct ring_grow {
 	unsigned int retire_tov;
 	unsigned int hdrlen;
 	int tstamp_source;		/* PACKET_TIMESTAMP, 0 for software */
+	/*
+	 * What a step and a switch wait for in the kernel (grace periods,
+	 * 10-30 ms each, while a small ring overflows) runs on a thread of
+	 * its own, the worker, as the reader goes on reading: a step up to
+	 * the new socket's being picked, a switch from the old ring's unmap.
+	 * worker_busy and the rest are the reader's.
+	 */
+	pthread_t worker;
+	void (*worker_task)(pcap_t *);
+	int worker_busy;		/* started, its results not yet taken */
+	int worker_threaded;		/* on a thread, not run by the reader */
+	unsigned int worker_generation;	/* fork()s before it (a child's is not its own) */
+	int worker_done;		/* set by the task as it ends (__atomic) */
+	int worker_fd;			/* eventfd in the selectable set: it is done */
+	struct ring_map retired_map;	/* the old ring, for a switch's worker */
+	ino_t retired_ino, capture_ino;	/* their sockets, for /proc/net/packet */
 	/* While the previous ring drains, the next one fills. */
 	int draining;			/* cleared last in a switch (__atomic) */
 	int next_fd;			/* pcap_stats() reads it (__atomic) */
@@ -277,7 +293,7 @@ int	pcap_ring_grow_open(pcap_t *);
 int	pcap_ring_group_form(pcap_t *);
 void	pcap_ring_group_add_tx(pcap_t *);
 void	pcap_ring_group_join_tx(pcap_t *);
-void	pcap_ring_grow_check(pcap_t *);
+int	pcap_ring_grow_check(pcap_t *);
 
 /*
  * Whether pcap_ring_grow_check() has anything to do, asked at each read
@@ -287,9 +303,21 @@ void	pcap_ring_grow_check(pcap_t *);
 static inline int
 pcap_ring_grow_pending(const struct ring_grow *g)
 {
-	return g->size < g->max || g->unclosed_nr > 0;
+	/* The worker sets the cap to 0 when growth ends. */
+	return g->size < __atomic_load_n(&g->max, __ATOMIC_RELAXED) ||
+	    g->unclosed_nr > 0 || g->worker_busy;
+}
+
+/* Whether the worker has done what pcap_ring_grow_check() is to take. */
+static inline int
+pcap_ring_grow_ready(const struct ring_grow *g)
+{
+	return g->worker_busy &&
+	    __atomic_load_n(&g->worker_done, __ATOMIC_SEQ_CST);
 }
 int	pcap_ring_grow_finish(pcap_t *);
+void	pcap_ring_grow_wake_open(pcap_t *);
+void	pcap_ring_grow_settle(pcap_t *);
 void	pcap_ring_grow_cleanup(pcap_t *);
 
 /* pcap-ring.c: the operations of a plain handle, and helpers. */
@@ -301,14 +329,14 @@ int	pcap_ring_setnonblock(pcap_t *, int);
 int	pcap_ring_stats(pcap_t *, struct pcap_stat *);
 void	pcap_ring_cleanup(pcap_t *);
 void	pcap_ring_breakloop(pcap_t *);
-int	pcap_ring_set_promiscuous(pcap_t *, int fd);
+int	pcap_ring_set_promiscuous(pcap_t *, int fd, char *errbuf);
 int	pcap_ring_set_capture_options(pcap_t *, int fd, int version,
-	    unsigned int *hdrlen);
+	    unsigned int *hdrlen, char *errbuf);
 int	pcap_ring_add_stats(pcap_t *, int fd);
 int	pcap_ring_set_kernel_filter(pcap_t *, int fd);
 int	pcap_ring_open_socket(char *errbuf, int type);
 int	pcap_ring_epoll_open(pcap_t *);
-int	pcap_ring_epoll_add(pcap_t *, int fd);
+int	pcap_ring_epoll_add(pcap_t *, int fd, char *errbuf);
 unsigned int	pcap_ring_unasked_buffer_size(void);
 int	pcap_ring_env_number(const char *name, int max, int *value,
 	    char *errbuf);

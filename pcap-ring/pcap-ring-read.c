@@ -126,29 +126,29 @@ socket_error(pcap_t *p, int err)
 }
 
 /*
- * Wait until the kernel hands over a slot, the timeout expires, or
- * pcap_breakloop() is called.  0, PCAP_ERROR or PCAP_ERROR_BREAK.
+ * Wait until the kernel hands over a slot, the timeout expires,
+ * pcap_breakloop() is called, or a growth step's worker is done.  0,
+ * PCAP_ERROR or PCAP_ERROR_BREAK.
  */
 static int
 wait_for_packets(pcap_t *p)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
-	struct pollfd fds[2];
-	int nfds = 1, timeout, ret;
+	struct pollfd fds[3];
+	int timeout, ret;
 
 	fds[0].fd = libpcap_fd(p);
 	fds[0].events = POLLIN;
-	fds[1].revents = 0;
-	if (pr->breakloop_fd != -1) {
-		fds[1].fd = pr->breakloop_fd;
-		fds[1].events = POLLIN;
-		nfds = 2;
-	}
+	fds[1].fd = pr->breakloop_fd;
+	fds[1].events = POLLIN;
+	/* poll() skips a negative descriptor: most handles have no worker. */
+	fds[2].fd = pr->grow.worker_fd;
+	fds[2].events = POLLIN;
 	for (;;) {
 		timeout = pr->poll_timeout;
 		if (pr->netdown && timeout != 0)
 			timeout = 1;
-		ret = poll(fds, nfds, timeout);
+		ret = poll(fds, 3, timeout);
 		if (ret < 0) {
 			if (errno != EINTR) {
 				libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
@@ -187,6 +187,9 @@ wait_for_packets(pcap_t *p)
 				if (libpcap_check_break_loop(p))
 					return PCAP_ERROR_BREAK;
 			}
+			/* The old ring is final: the reader takes its open block. */
+			if (fds[2].revents & POLLIN)
+				return 0;
 		}
 		if (pr->netdown && check_netdown(p) < 0)
 			return PCAP_ERROR;
@@ -281,30 +284,41 @@ pcap_ring_read(pcap_t *p, int max_packets, pcap_handler callback,
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_packet pkt;
 	char why[PCAP_ERRBUF_SIZE];
-	int n, ret, copy, delivered;
+	int n, ret, copy, delivered, picked = 0;
 	/* pcap_next_ex() and pcap_next() use the packet after the callback. */
 	int oneshot = libpcap_is_oneshot(p, callback);
 
 	if (libpcap_count_is_unlimited(max_packets))
 		max_packets = INT_MAX;
-	if (pcap_ring_grow_pending(&pr->grow))
-		pcap_ring_grow_check(p);
 again:
+	if (pcap_ring_grow_pending(&pr->grow))
+		picked |= pcap_ring_grow_check(p);
 	ret = ring_rx_next(&pr->rx, &pkt, why);
-	if (ret == 0 && pr->grow.draining) {
+	if (ret == 0 && pr->rx.final) {
 		/* The previous ring is empty: the larger one takes over. */
 		if ((ret = pcap_ring_grow_finish(p)) < 0)
 			return ret;
 		ret = ring_rx_next(&pr->rx, &pkt, why);
 	}
+	/*
+	 * A step's new socket, picked, may be all that woke the read (or a
+	 * program's select()): nothing to wait for, as stock's socket would
+	 * not have been readable.
+	 */
+	if (ret == 0 && picked)
+		return 0;
 	if (ret == 0) {
 		ret = wait_for_packets(p);
 		if (ret != 0)
 			return ret;
 		ret = ring_rx_next(&pr->rx, &pkt, why);
 		if (ret == 0) {
-			/* Without a timeout, return only with a packet. */
-			if (pr->timeout == 0 && !pr->wait_once)
+			/*
+			 * Without a timeout, return only with a packet; nor
+			 * when the growth worker woke the read.
+			 */
+			if ((pr->timeout == 0 && !pr->wait_once) ||
+			    pcap_ring_grow_ready(&pr->grow))
 				goto again;
 			return 0;
 		}
@@ -339,7 +353,7 @@ again:
 	 * Once the previous ring is empty, the descriptor must be the new
 	 * socket's before the caller waits on it again.
 	 */
-	if (pr->grow.draining && ring_rx_drained(&pr->rx) &&
+	if (pr->rx.final && ring_rx_drained(&pr->rx) &&
 	    (ret = pcap_ring_grow_finish(p)) < 0)
 		return ret;
 	/*

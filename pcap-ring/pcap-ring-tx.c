@@ -1123,7 +1123,7 @@ setup_wakeup(pcap_t *p)
 		    PCAP_ERRBUF_SIZE, errno, "%s: eventfd", pr->ifname);
 		return PCAP_ERROR;
 	}
-	if (pcap_ring_epoll_add(p, tx->wake_fd) != 0)
+	if (pcap_ring_epoll_add(p, tx->wake_fd, libpcap_errbuf(p)) != 0)
 		return PCAP_ERROR;
 	/*
 	 * Without it, a refused kick makes the descriptor readable at once;

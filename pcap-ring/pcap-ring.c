@@ -171,7 +171,7 @@ pcap_ring_epoll_open(pcap_t *p)
 		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_create1", pr->ifname);
 		return PCAP_ERROR;
 	}
-	if (pcap_ring_epoll_add(p, libpcap_fd(p)) != 0)
+	if (pcap_ring_epoll_add(p, libpcap_fd(p), libpcap_errbuf(p)) != 0)
 		return PCAP_ERROR;
 	libpcap_set_selectable_fd(p, pr->epoll_fd);
 	return 0;
@@ -179,7 +179,7 @@ pcap_ring_epoll_open(pcap_t *p)
 
 /* fd joins the handle's epoll set, which is readable while fd is. */
 int
-pcap_ring_epoll_add(pcap_t *p, int fd)
+pcap_ring_epoll_add(pcap_t *p, int fd, char *errbuf)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct epoll_event ev;
@@ -187,8 +187,8 @@ pcap_ring_epoll_add(pcap_t *p, int fd)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	if (epoll_ctl(pr->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno, "%s: epoll_ctl", pr->ifname);
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
+		    "%s: epoll_ctl", pr->ifname);
 		return PCAP_ERROR;
 	}
 	return 0;
@@ -483,6 +483,8 @@ pcap_ring_cleanup(pcap_t *p)
 	 * a close() would leave the handle half closed, its descriptors open.
 	 */
 	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	/* A growth step's worker changes the group the TX ring may be in. */
+	pcap_ring_grow_settle(p);
 	/* Frames waiting in the TX ring go out first. */
 	pcap_ring_tx_cleanup(p);
 	pcap_ring_grow_cleanup(p);
@@ -689,6 +691,8 @@ pcap_ring_setfilter(pcap_t *p, struct bpf_program *fp)
 		    "setfilter: No filter specified");
 		return -1;
 	}
+	/* A growth step's worker gives the new socket the filter in place. */
+	pcap_ring_grow_settle(p);
 	if (libpcap_install_bpf(p, fp) < 0)
 		return -1;
 
@@ -714,14 +718,14 @@ pcap_ring_setfilter(pcap_t *p, struct bpf_program *fp)
 		}
 	}
 	/* A ring still filling behind the one being read gets it too. */
-	if (pr->grow.draining) {
+	if (pr->rx.final) {
 		pr->grow.refilter = 1;
 		if (pcap_ring_set_kernel_filter(p, pr->grow.next_fd) == -1)
 			pr->filter_in_userland = 1;
 	}
 	if (pr->filter_in_userland) {
 		if (detach_kernel_filter(libpcap_fd(p)) == -1 ||
-		    (pr->grow.draining &&
+		    (pr->rx.final &&
 		    detach_kernel_filter(pr->grow.next_fd) == -1)) {
 			libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
 			    PCAP_ERRBUF_SIZE, errno,
@@ -771,7 +775,7 @@ set_linktype(pcap_t *p, int arptype)
 
 /* Promiscuous mode is counted per socket: each capture socket asks. */
 int
-pcap_ring_set_promiscuous(pcap_t *p, int fd)
+pcap_ring_set_promiscuous(pcap_t *p, int fd, char *errbuf)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct packet_mreq mr;
@@ -781,8 +785,7 @@ pcap_ring_set_promiscuous(pcap_t *p, int fd)
 	mr.mr_type = PACKET_MR_PROMISC;
 	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
 	    sizeof(mr)) == -1) {
-		libpcap_fmt_errmsg_for_errno(libpcap_errbuf(p),
-		    PCAP_ERRBUF_SIZE, errno,
+		libpcap_fmt_errmsg_for_errno(errbuf, PCAP_ERRBUF_SIZE, errno,
 		    "setsockopt (PACKET_ADD_MEMBERSHIP)");
 		return PCAP_ERROR;
 	}
@@ -798,15 +801,15 @@ pcap_ring_set_promiscuous(pcap_t *p, int fd)
  */
 int
 pcap_ring_set_capture_options(pcap_t *p, int fd, int version,
-    unsigned int *hdrlen)
+    unsigned int *hdrlen, char *errbuf)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 
 	if (ring_sock_set_version(fd, version, hdrlen, pr->ifname,
-	    libpcap_errbuf(p)) == -1 ||
-	    ring_sock_set_auxdata(fd, libpcap_errbuf(p)) == -1 ||
-	    ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, libpcap_errbuf(p)) == -1 ||
-	    (pr->nano && ring_sock_stamp_at_entry(fd, libpcap_errbuf(p)) == -1))
+	    errbuf) == -1 ||
+	    ring_sock_set_auxdata(fd, errbuf) == -1 ||
+	    ring_sock_set_reserve(fd, RING_VLAN_TAG_LEN, errbuf) == -1 ||
+	    (pr->nano && ring_sock_stamp_at_entry(fd, errbuf) == -1))
 		return -1;
 	return 0;
 }
@@ -934,7 +937,8 @@ setup_rx_ring(pcap_t *p)
 	buffer_size = libpcap_get_buffer_size(p) != 0 ?
 	    (unsigned int)libpcap_get_buffer_size(p) :
 	    pcap_ring_unasked_buffer_size();
-	if (pcap_ring_set_capture_options(p, fd, version, &hdrlen) == -1)
+	if (pcap_ring_set_capture_options(p, fd, version, &hdrlen,
+	    libpcap_errbuf(p)) == -1)
 		return PCAP_ERROR;
 	/* A block retires after the timeout; 0 means never, and a negative
 	 * timeout lets the kernel choose. */
@@ -1075,7 +1079,8 @@ ring_activate(pcap_t *p)
 	if ((status = ring_sock_bind(fd, pr->ifindex, 0, libpcap_errbuf(p))) != 0)
 		goto fail;
 	if (libpcap_get_promisc(p) &&
-	    (status = pcap_ring_set_promiscuous(p, fd)) != 0)
+	    (status = pcap_ring_set_promiscuous(p, fd,
+	    libpcap_errbuf(p))) != 0)
 		goto fail;
 	set_bpf_codegen_flags(p);
 	if ((status = setup_rx_ring(p)) < 0)
@@ -1110,8 +1115,11 @@ ring_activate(pcap_t *p)
 	if ((status = pcap_ring_group_form(p)) != 0)
 		goto fail;
 	/* A growth step changes the capture socket (pcap-ring-grow.c). */
-	if (pr->grow.max != 0 && (status = pcap_ring_epoll_open(p)) != 0)
-		goto fail;
+	if (pr->grow.max != 0) {
+		if ((status = pcap_ring_epoll_open(p)) != 0)
+			goto fail;
+		pcap_ring_grow_wake_open(p);
+	}
 	/* The handle's mode, chosen once: it stays after activation. */
 	libpcap_set_ops(p, pr->tx.batch != 0 ? &pcap_ring_batched_ops :
 	    &plain_ops);

@@ -700,7 +700,8 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		errno = saved_errno;
 	}
 	if (level == SOL_PACKET && name == PACKET_FANOUT &&
-	    pthread_equal(pthread_self(), bed_join_pause.thread) &&
+	    (bed_join_pause.any_thread ||
+	    pthread_equal(pthread_self(), bed_join_pause.thread)) &&
 	    __atomic_load_n(&bed_join_pause.armed, __ATOMIC_ACQUIRE) &&
 	    bed_join_pause.skip-- <= 0 &&
 	    __atomic_exchange_n(&bed_join_pause.armed, 0, __ATOMIC_ACQ_REL)) {

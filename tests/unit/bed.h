@@ -236,13 +236,15 @@ struct bed_fanout_log {
 extern struct bed_fanout_log bed_fanout_log;
 
 /*
- * Once armed, the first join (PACKET_FANOUT) that thread `thread` makes
- * after `skip` others sets `paused` and waits `secs` before the kernel
- * gets it, so that another thread can act in the middle of a growth
- * step; then it fails with fail_errno instead if that is not 0.
+ * Once armed, the first join (PACKET_FANOUT) that thread `thread` (with
+ * any_thread, any thread: a growth step's worker) makes after `skip`
+ * others sets `paused` and waits `secs` before the kernel gets it, so
+ * that another thread can act in the middle of a growth step; then it
+ * fails with fail_errno instead if that is not 0.
  */
 struct bed_join_pause {
 	pthread_t thread;
+	int any_thread;
 	double secs;
 	int fail_errno;
 	int skip;

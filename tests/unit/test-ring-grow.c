@@ -76,6 +76,7 @@
 #include <net/if.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -114,6 +115,26 @@ seen(const struct bed_tally *t, uint32_t first, uint32_t n)
 	for (i = first; i < first + n; i++)
 		count += t->seen[i - t->base] != 0;
 	return count;
+}
+
+/*
+ * After the read that starts a growth step (the log cleared before it):
+ * its worker has the new socket picked (R, then P) some grace periods
+ * later, while the reader is away.
+ */
+static void
+wait_for_step_picked(void)
+{
+	const char *step = NULL;
+	double deadline = bed_now() + 5;
+
+	while (bed_now() < deadline &&
+	    ((step = strchr(bed_fanout_log.calls, 'R')) == NULL ||
+	    strchr(step, 'P') == NULL))
+		bed_sleep(0.001);
+	CHECK(step != NULL && strchr(step, 'P') != NULL,
+	    "no step picked its new socket within 5 s: %s (R ring, P program)",
+	    bed_fanout_log.calls);
 }
 
 /*
@@ -179,15 +200,18 @@ drain_next_ex(pcap_t *p, struct bed_tally *t, unsigned long want, double idle)
  */
 static void
 burst_while_stalled(pcap_t *p, struct bed_tally *t, struct pcap_stat *ps,
-    int next_ex)
+    int next_ex, int grows)
 {
 	bed_tally_init(t, 0, 2 * BURST);
 	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
+	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
 	if (next_ex)
 		drain_next_ex(p, t, 1, 1.0);
 	else if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)t) != 1)
 		CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
+	if (grows)
+		wait_for_step_picked();
 	bed_send(sender_fd, BURST, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
 	if (next_ex)
@@ -215,7 +239,7 @@ grows_on_burst(int next_ex)
 
 	p = bed_open_nonblocking(2 * MIB, 50);
 	before = bed_ring_mapping_bytes();
-	burst_while_stalled(p, &t, &ps, next_ex);
+	burst_while_stalled(p, &t, &ps, next_ex, 1);
 	after = bed_ring_mapping_bytes();
 	second = seen(&t, BURST, BURST);
 	CHECK(before == 2 * MIB && after > 2 * MIB,
@@ -758,6 +782,10 @@ stats_while_draining(void)
 	bed_tally_init(&t, base, BURST);
 	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
+	/* The read that starts the step finds it under way, not yet picked. */
+	if (pcap_dispatch(sd.p, 1, tally_stats_draining, (u_char *)&sd) != 1)
+		CHECK(0, "the first read found nothing: %s", pcap_geterr(sd.p));
+	wait_for_step_picked();
 	bed_drain(sd.p, tally_stats_draining, (u_char *)&sd, &t.packets,
 	    BURST + 100, 1.0);
 	CHECK(sd.done && sd.ret1 == 0 && sd.ret2 == 0 &&
@@ -810,9 +838,11 @@ stats_in_the_switch(void)
 
 /*
  * Two steps, 2 -> 8 -> 32 MiB: 3000 frames fill 2 MiB, then 5000 (7.5 MB)
- * fill the three quarters of 8 MiB that start the next.  In the log, each
- * step's ring ('R') must be followed by its join ('J') with no program
- * set ('P') in between, then by the switch ('P') before the next step.
+ * fill the three quarters of 8 MiB that start the next, whose worker
+ * is done after the reader has read them all: a read after it switches.
+ * In the log, each step's ring ('R') must be followed by its join ('J')
+ * with no program set ('P') in between, then by the switch ('P') before
+ * the next step.
  */
 static void
 steps_set_the_program_once(int batched)
@@ -840,6 +870,10 @@ steps_set_the_program_once(int batched)
 		bed_tally_free(&t);
 		base += burst[i];
 	}
+	bed_sleep(0.2);
+	bed_tally_init(&t, base, 1);
+	bed_drain(p, bed_tally_cb, (u_char *)&t, NULL, 0, 0.3);
+	bed_tally_free(&t);
 	after = bed_ring_mapping_bytes();
 	for (c = bed_fanout_log.calls; (ring = strchr(c, 'R')) != NULL;
 	    c = ring + 1) {
@@ -880,7 +914,7 @@ nanosecond_stamps_after_step(void)
 	MUST(pcap_set_timeout(nano, 50));
 	bed_activate(nano);
 	bed_setnonblock(nano);
-	burst_while_stalled(nano, &t, &ps, 0);
+	burst_while_stalled(nano, &t, &ps, 0, 1);
 	after = bed_ring_mapping_bytes();
 	micro = bed_open_nonblocking(2 * MIB, 50);
 	alike = bed_stamps_alike(nano, micro, sender_fd);
@@ -912,7 +946,7 @@ negative_timeout_step(void)
 	pcap_t *p;
 
 	p = bed_open_nonblocking(2 * MIB, -1);
-	burst_while_stalled(p, &t, &ps, 0);
+	burst_while_stalled(p, &t, &ps, 0, 1);
 	after = bed_ring_mapping_bytes();
 	as_expected = after > 2 * MIB &&
 	    (uint64_t)r->tp_block_size * r->tp_block_nr == after &&
@@ -943,7 +977,7 @@ pinned(const char *max)
 		unsetenv("PCAP_RING_BUFFER_MAX");
 	p = bed_open_nonblocking(2 * MIB, 50);
 	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
-	burst_while_stalled(p, &t, &ps, 0);
+	burst_while_stalled(p, &t, &ps, 0, 0);
 	after = bed_ring_mapping_bytes();
 	CHECK(after == 2 * MIB && ps.ps_drop > 0,
 	    "PCAP_RING_BUFFER_MAX %s: ring of %lu bytes after the bursts, ps_drop %u",
@@ -1164,7 +1198,8 @@ tx_ring_joins_after_step(enum first_transmit when)
 	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
 	in_step.done = when != WHILE_DRAINING;
 	if (when != WHILE_DRAINING) {
-		bed_join_pause.thread = pthread_self();
+		/* The step's join is its worker's. */
+		bed_join_pause.any_thread = 1;
 		bed_join_pause.secs = 0.5;
 		bed_join_pause.fail_errno = when == IN_FAILED_STEP ? EINVAL : 0;
 		__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
@@ -1175,12 +1210,21 @@ tx_ring_joins_after_step(enum first_transmit when)
 	bed_tally_init(&tally, base, BURST);
 	bed_send(sender_fd, base, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
+	if (when == WHILE_DRAINING) {
+		/* The read that starts the step, before its new socket is picked. */
+		if (pcap_dispatch(first.p, 1, count_own_transmit_draining,
+		    (u_char *)&in_step) != 1)
+			CHECK(0, "the first read found nothing: %s",
+			    pcap_geterr(first.p));
+		wait_for_step_picked();
+	}
 	bed_drain(first.p, count_own_transmit_draining, (u_char *)&in_step,
 	    &tally.packets, BURST, 1.0);
 	if (when != WHILE_DRAINING) {
 		pthread_join(thread, NULL);
 		__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
 		bed_join_pause.fail_errno = 0;
+		bed_join_pause.any_thread = 0;
 	}
 	step = strchr(bed_fanout_log.calls, 'R');
 	joined_after = step == NULL ? NULL :
@@ -1285,6 +1329,115 @@ tx_join_later(int growing, int refused)
 		    how, what, first_error, later.n);
 	bed_tally_free(&t);
 	pcap_close(later.p);
+}
+
+/*
+ * The read that starts a step does not wait for the kernel: the bed holds
+ * the step's join (whichever thread makes it) for 0.5 s, and the read
+ * returns its packet at once; reads meanwhile get the old ring's packets,
+ * and once the join is let through the new socket is picked.
+ */
+static void
+read_not_held_by_step(void)
+{
+	struct bed_tally t;
+	double took;
+	pcap_t *p = bed_open_nonblocking(2 * MIB, 50);
+
+	bed_join_pause.any_thread = 1;
+	bed_join_pause.secs = 0.5;
+	bed_join_pause.fail_errno = 0;
+	__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+	bed_tally_init(&t, 0, BURST);
+	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
+	took = bed_now();
+	if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)&t) != 1)
+		CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
+	took = bed_now() - took;
+	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, 1000, 1.0);
+	wait_for_step_picked();
+	__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
+	bed_join_pause.any_thread = 0;
+	CHECK(took < 0.25 &&
+	    __atomic_load_n(&bed_join_pause.paused, __ATOMIC_ACQUIRE) &&
+	    t.frames >= 1000,
+	    "the read that started a step took %.3f s (its join held 0.5 s: %s), %lu frames read meanwhile",
+	    took, bed_join_pause.paused ? "held" : "never made", t.frames);
+	if (bed_failures == 0)
+		bed_ok("the read that started a step returned in %.3f s while its join was held 0.5 s; %lu frames read meanwhile, then the new socket picked: %s",
+		    took, t.frames, bed_fanout_log.calls);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
+/*
+ * A fork() while a step's worker runs (the bed holds its join 0.5 s)
+ * waits for the worker, so that the child finds the rings and the group
+ * as the worker left them: the child reads the rest of the burst from
+ * the old ring and then the frames sent to the new one, without spinning
+ * on a wake-up meant for its parent (which does not read), and closes
+ * the handle.
+ */
+static void
+fork_during_step(void)
+{
+	struct rusage used;
+	struct bed_tally t;
+	double forked;
+	pid_t pid;
+	int status;
+	pcap_t *p = bed_open_nonblocking(2 * MIB, 50);
+
+	bed_join_pause.any_thread = 1;
+	bed_join_pause.secs = 0.5;
+	__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+	bed_tally_init(&t, 0, BURST + 200);
+	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)&t) != 1)
+		CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
+	while (!__atomic_load_n(&bed_join_pause.paused, __ATOMIC_ACQUIRE))
+		bed_sleep(0.001);
+	fflush(stdout);
+	forked = bed_now();
+	pid = fork();
+	if (pid == -1)
+		bed_fatal("fork");
+	if (pid == 0) {
+		bed_failures = 0;
+		alarm(10);
+		bed_send(sender_fd, BURST, 200, 1514, 1514, MIX_UDP, NULL);
+		bed_drain(p, bed_tally_cb, (u_char *)&t, NULL, 0, 1.0);
+		getrusage(RUSAGE_SELF, &used);
+		CHECK(seen(&t, BURST, 200) == 200 && t.dup == 0 &&
+		    used.ru_utime.tv_sec + used.ru_stime.tv_sec == 0 &&
+		    used.ru_utime.tv_usec + used.ru_stime.tv_usec < 300000,
+		    "a child forked during a step: %lu of the 200 frames sent to the new ring, dup %lu, %ld.%06ld s user + %ld.%06ld s system in 1 s of select() and reads",
+		    seen(&t, BURST, 200), t.dup, (long)used.ru_utime.tv_sec,
+		    (long)used.ru_utime.tv_usec, (long)used.ru_stime.tv_sec,
+		    (long)used.ru_stime.tv_usec);
+		pcap_close(p);
+		fflush(stdout);
+		_exit(bed_failures != 0);
+	}
+	forked = bed_now() - forked;
+	if (waitpid(pid, &status, 0) != pid)
+		bed_fatal("waitpid: %s", strerror(errno));
+	__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
+	bed_join_pause.any_thread = 0;
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "a child forked during a step failed (status %#x)", status);
+	CHECK(forked > 0.2, "fork() during a step returned in %.3f s, before the step's held join (0.5 s)",
+	    forked);
+	if (bed_failures == 0)
+		bed_ok("fork() during a step waited %.3f s for the worker; the child read on into the new ring and closed the handle",
+		    forked);
+	bed_tally_free(&t);
+	pcap_close(p);
 }
 
 /*
@@ -1489,7 +1642,7 @@ copy_held_across_step(int child, int batched)
 	else
 		held = dup(pcap_fileno(p));
 
-	burst_while_stalled(p, &t, &ps, 0);
+	burst_while_stalled(p, &t, &ps, 0, 1);
 	captured = t.frames;
 	bed_tally_free(&t);
 	after = bed_ring_mapping_bytes();
@@ -1538,7 +1691,7 @@ no_packet_list(void)
 	CHECK(access("/proc/net/packet", F_OK) == -1,
 	    "no /proc/net/packet: it is still there");
 	p = bed_open_nonblocking(2 * MIB, 50);
-	burst_while_stalled(p, &t, &ps, 0);
+	burst_while_stalled(p, &t, &ps, 0, 1);
 	captured = t.frames;
 	bed_tally_free(&t);
 	/* Three quarters of 8 MiB and more, which would grow it again. */
@@ -1609,8 +1762,8 @@ ring_at_open(int cap, int left)
 
 /*
  * A process short of descriptors: activation succeeds, and the ring grows
- * as far as the spare sockets it could open allow.  Thirteen left: the
- * capture socket, eleven held back (three the handle opens after the
+ * as far as the spare sockets it could open allow.  Fourteen left: the
+ * capture socket, twelve held back (four the handle opens after the
  * spares, eight for the program), and one spare: one step, to 8 MiB, then
  * no more.
  */
@@ -1624,10 +1777,10 @@ short_of_descriptors(void)
 	int cap;
 	pcap_t *p;
 
-	bed_descriptors_leave(&lim, 13);
+	bed_descriptors_leave(&lim, 14);
 	p = bed_open_nonblocking(2 * MIB, 50);
 	bed_descriptors_restore(&lim);
-	burst_while_stalled(p, &t, &ps, 0);
+	burst_while_stalled(p, &t, &ps, 0, 1);
 	bed_tally_free(&t);
 	/* Three quarters of 8 MiB and more, which would grow it again. */
 	bed_tally_init(&t, 100000, 2 * BURST);
@@ -1645,7 +1798,7 @@ short_of_descriptors(void)
 	pcap_close(p);
 
 	/* One step would stay below the 32 MiB a size-less handle gets without growth. */
-	after = ring_at_open(64, 13);
+	after = ring_at_open(64, 14);
 	CHECK(after == 32 * MIB,
 	    "short of descriptors, no size asked: ring of %lu bytes (the default: 32 MiB)",
 	    after);
@@ -1662,7 +1815,7 @@ short_of_descriptors(void)
 		bed_ok("no size asked, cap 8 MiB: starts at 2 MiB, within the cap");
 
 	/* Short of descriptors, a cap below the default is still the cap. */
-	after = ring_at_open(8, 12);
+	after = ring_at_open(8, 13);
 	CHECK(after == 8 * MIB,
 	    "no size asked, cap 8 MiB, no spare: ring of %lu bytes (the cap: 8 MiB)",
 	    after);
@@ -1762,6 +1915,55 @@ fanout_joins_fail(void)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
 		bed_fatal("seccomp: %s", strerror(errno));
+}
+
+/* From now on, a new thread kills this process, as a sandbox's filter may. */
+static void
+threads_kill(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 2, 0),
+#ifdef __NR_clone3
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 1, 0),
+#else
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
+#endif
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
+		bed_fatal("seccomp: %s", strerror(errno));
+}
+
+/*
+ * A program that sandboxes itself after activation, its filter killing
+ * the process at a new thread: the step's waits are the reader's again,
+ * and the ring grows.  In a child, which the filter cannot outlive.
+ */
+static void
+step_in_thread_sandbox(void)
+{
+	struct pcap_stat ps;
+	struct bed_tally t;
+	unsigned long after;
+	pcap_t *p = bed_open_nonblocking(2 * MIB, 50);
+
+	threads_kill();
+	burst_while_stalled(p, &t, &ps, 0, 1);
+	after = bed_ring_mapping_bytes();
+	CHECK(after > 2 * MIB && seen(&t, BURST, BURST) == BURST,
+	    "sandboxed: %lu bytes mapped after a burst, %lu of the second burst's %d frames",
+	    after, seen(&t, BURST, BURST), BURST);
+	if (bed_failures == 0)
+		bed_ok("a program whose sandbox kills it at a new thread: grown to %lu MiB without one, all %d frames of the second burst",
+		    after / MIB, BURST);
+	bed_tally_free(&t);
+	pcap_close(p);
 }
 
 /*
@@ -1880,8 +2082,10 @@ cancelled_while_switching(void)
 	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
 	/* The first read steps: the old ring now drains. */
+	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
 	if (pcap_dispatch(p, 1, bed_tally_cb, (u_char *)&t) != 1)
 		CHECK(0, "the first read found nothing: %s", pcap_geterr(p));
+	wait_for_step_picked();
 	bed_send(sender_fd, BURST, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
 	d.p = p;
@@ -1942,6 +2146,9 @@ main(int argc, char **argv)
 	tx_join_later(0, 1);
 	tx_join_later(0, 2);
 	program_group_send_queue();
+	read_not_held_by_step();
+	fork_during_step();
+	in_child(step_in_thread_sandbox, "sandboxed");
 	copy_held_across_step(0, 0);
 	copy_held_across_step(1, 0);
 	copy_held_across_step(0, 1);

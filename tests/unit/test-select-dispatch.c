@@ -304,6 +304,61 @@ idle_after_burst(int immediate, int next_ex)
 	pcap_close(p);
 }
 
+#define GROWTH_BURST	3000	/* 1514 B frames: more than a 2 MiB ring holds */
+
+/*
+ * The same on a handle that may grow (PCAP_RING_BUFFER_MAX, which stock
+ * ignores), asking for 2 MiB: a burst fills the ring while the loop is
+ * away, the first read starts a step, and the step's worker, in the
+ * background, has the new socket picked, drained and retired while the
+ * loop reads.  No read may block once the fd was readable (a blocking
+ * read waits for a packet without end on an idle link), and after the
+ * burst the fd is not readable.  Frames that did not fit are dropped,
+ * counted; none is captured twice.
+ */
+static void
+idle_after_growth(int next_ex)
+{
+	const double slack = IDLE_TIMEOUT_MS / 1000.0 + 0.4;
+	char what[128];
+	struct pcap_stat ps;
+	struct bed_tally t;
+	double slowest;
+	unsigned long grown;
+	pcap_t *p;
+	int readable;
+
+	snprintf(what, sizeof(what), "growing: select + %s after a burst",
+	    next_ex ? "pcap_next_ex" : "pcap_dispatch(cnt=1)");
+	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+	p = bed_open(0, 2 * 1024 * 1024, IDLE_TIMEOUT_MS);
+	unsetenv("PCAP_RING_BUFFER_MAX");
+	bed_tally_init(&t, 0, GROWTH_BURST);
+	bed_deadline(30, what);
+	bed_send(sender_fd, 0, GROWTH_BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	slowest = read_while_readable(p, next_ex, &t, 1, what);
+	grown = bed_ring_mapping_bytes();
+	readable = select_readable(p, 0.5);
+	bed_deadline_clear();
+	CHECK(pcap_stats(p, &ps) == 0, "%s: pcap_stats: %s", what,
+	    pcap_geterr(p));
+	CHECK(t.dup == 0 && t.bad == 0 &&
+	    t.frames + ps.ps_drop == GROWTH_BURST,
+	    "%s: %lu captured + %u dropped of %d, dup %lu, bad %lu", what,
+	    t.frames, ps.ps_drop, GROWTH_BURST, t.dup, t.bad);
+	CHECK(!bed.ring || grown > 2 * 1024 * 1024,
+	    "%s: the ring did not grow: %lu bytes mapped", what, grown);
+	CHECK(slowest <= slack, "%s: a read took %.2f s", what, slowest);
+	CHECK(!readable, "%s: the fd is readable with nothing waiting", what);
+	if (bed_failures == 0)
+		bed_ok("%s: %lu of %d frames (%u dropped), %lu KiB mapped, slowest read %.3f s, then not readable",
+		    what, t.frames, GROWTH_BURST, ps.ps_drop, grown / 1024,
+		    slowest);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
 /*
  * Frames a batched handle queued: a readable fd leads to one read that
  * returns within the timeout (at once without one: stock's read after a
@@ -443,6 +498,8 @@ main(int argc, char **argv)
 		idle_after_burst(immediate, 0);
 		idle_after_burst(immediate, 1);
 	}
+	idle_after_growth(0);
+	idle_after_growth(1);
 	idle_after_batched_inject(0, 3, IDLE_TIMEOUT_MS, 0);
 	idle_after_batched_inject(1, 3, IDLE_TIMEOUT_MS, 1);
 	idle_after_batched_inject(0, 64, IDLE_TIMEOUT_MS, 1);
