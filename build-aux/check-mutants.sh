@@ -586,13 +586,19 @@ mutant growth-drain-unheard pcap-ring-grow.c \
 # A growth step's waits for the kernel are the reader's: the read that
 # starts one is held while the small ring overflows.
 mutant growth-worker-in-place pcap-ring-grow.c \
-	's/^\tif (g->worker_fd != -1 \&\& !in_seccomp_filter() \&\&$/\tif (0 \&\&/' \
+	's/^\tif (g->worker_fd != -1 \&\& pthread_attr_init(\&attr) == 0) {$/\tif (0) {/' \
 	"test-ring-grow"
 
 # A read that took a step's picked socket and finds nothing waits for a
 # packet: a select() loop blocks in it on an idle link.
 mutant growth-pick-waits pcap-ring-read.c \
-	's/^\tif (ret == 0 \&\& picked)$/\tif (0)/' \
+	's/^\tif (ret == 0 \&\& picked \&\& (pr->timeout != 0 || pr->wait_once))$/\tif (0)/' \
+	"test-select-dispatch"
+
+# Without a timeout, a blocking read that took a step's picked socket
+# and finds nothing returns 0 (pcap_next(): the capture ended).
+mutant growth-pick-returns-untimed pcap-ring-read.c \
+	's/^\tif (ret == 0 \&\& picked \&\& (pr->timeout != 0 || pr->wait_once))$/\tif (ret == 0 \&\& picked)/' \
 	"test-select-dispatch"
 
 # The worker wakes the selectable descriptor after every task, also when
@@ -607,9 +613,10 @@ mutant growth-fork-unwaited pcap-ring-grow.c \
 	's/pthread_atfork(wait_for_workers, NULL, count_fork)/pthread_atfork(NULL, NULL, count_fork)/' \
 	"test-ring-grow"
 
-# A sandboxed process gets a worker thread, which its filter kills.
-mutant growth-thread-in-sandbox pcap-ring-grow.c \
-	's/^\tif (g->worker_fd != -1 \&\& !in_seccomp_filter() \&\&$/\tif (g->worker_fd != -1 \&\&/' \
+# A process that cannot start a thread (a sandbox) never steps: the
+# task that no thread runs is not run in its stead.
+mutant growth-no-fallback pcap-ring-grow.c \
+	's/^\tif (!g->worker_threaded) {$/\tif (0) {/' \
 	"test-ring-grow"
 
 # A copy of the capture socket that outlives a step is taken to have left.

@@ -733,9 +733,15 @@ static void
 wait_for_workers(void)
 {
 	const struct timespec tenth_ms = { 0, 100000 };
+	int tries;
 
-	/* A task's few grace periods; the workers wait for nothing of ours. */
-	while (__atomic_load_n(&workers_running, __ATOMIC_SEQ_CST) != 0)
+	/*
+	 * A task's few grace periods.  Bounded all the same: a worker's
+	 * fopen() would wait for a stdio lock that a fork() from a signal
+	 * handler may have interrupted.
+	 */
+	for (tries = 0; tries < 10000 &&
+	    __atomic_load_n(&workers_running, __ATOMIC_SEQ_CST) != 0; tries++)
 		nanosleep(&tenth_ms, NULL);
 }
 
@@ -776,48 +782,24 @@ worker_main(void *arg)
 }
 
 /*
- * Under a seccomp filter (a sandbox set up after activation) a thread's
- * system calls may kill the process: /proc/thread-self/status says
- * "Seccomp:\t2" then.  Unreadable, the answer is no.
- */
-static int
-in_seccomp_filter(void)
-{
-	char line[64];
-	int mode = 0;
-	FILE *f = fopen("/proc/thread-self/status", "re");
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "Seccomp: %d", &mode) == 1)
-			break;
-	fclose(f);
-	return mode == 2;
-}
-
-/*
  * Run task on the worker, a thread with every signal blocked (the
  * program's handlers run on its own threads), or, when no thread can be
- * had (RLIMIT_NPROC, memory), here, where the reader waits it out.
+ * had (RLIMIT_NPROC, memory, a seccomp filter that refuses it), here,
+ * where the reader waits it out.
  */
 static void
 worker_start(pcap_t *p, void (*task)(pcap_t *))
 {
-	static pthread_once_t forks_watched = PTHREAD_ONCE_INIT;
 	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 	pthread_attr_t attr;
 	sigset_t all, mask;
 	int cancel_state;
 
-	(void)pthread_once(&forks_watched, watch_forks);
 	g->worker_task = task;
 	g->worker_done = 0;
 	g->worker_busy = 1;
-	g->worker_generation = fork_generation;
 	g->worker_threaded = 0;
-	if (g->worker_fd != -1 && !in_seccomp_filter() &&
-	    pthread_attr_init(&attr) == 0) {
+	if (g->worker_fd != -1 && pthread_attr_init(&attr) == 0) {
 		sigfillset(&all);
 		(void)pthread_sigmask(SIG_SETMASK, &all, &mask);
 		__atomic_add_fetch(&workers_running, 1, __ATOMIC_SEQ_CST);
@@ -843,17 +825,16 @@ worker_start(pcap_t *p, void (*task)(pcap_t *))
 /*
  * The worker's results become the reader's once it is done (with wait,
  * after waiting for it): 1 if a step's new socket was picked, 0 if
- * nothing was, -1 while the worker runs.  A child forked after a worker
- * started takes what the worker did before the fork (which waited for
- * it), not joining its parent's thread, and grows no further: the
- * sockets and the group are its parent's too.
+ * nothing was, -1 while the worker runs.  In a child forked since, what
+ * the worker did before the fork (which waited for it), not joining its
+ * parent's thread.
  */
 static int
 worker_take(pcap_t *p, int wait)
 {
 	struct pcap_ring *pr = libpcap_priv(p);
 	struct ring_grow *g = &pr->grow;
-	int forked = g->worker_generation != fork_generation;
+	int forked = g->generation != fork_generation;
 	uint64_t count;
 	int cancel_state;
 
@@ -871,17 +852,32 @@ worker_take(pcap_t *p, int wait)
 	    read(g->worker_fd, &count, sizeof(count)) == -1) {
 		/* Not written: nothing to clear. */
 	}
-	if (forked) {
-		close(g->worker_fd);
-		g->worker_fd = -1;
-		stop_growing(g);
-	}
 	g->worker_busy = 0;
 	/* A step's new socket is picked: the old ring is final. */
 	if (__atomic_load_n(&g->next_fd, __ATOMIC_SEQ_CST) != -1)
 		pr->rx.final = 1;
 	(void)pthread_setcancelstate(cancel_state, NULL);
 	return pr->rx.final;
+}
+
+/*
+ * In a child forked since activation, the group, the spares and the
+ * worker's eventfd are its parent's too: the child grows no further, and
+ * its copy of the eventfd goes (the parent's stays in the selectable set
+ * they share).
+ */
+static void
+leave_growth_to_parent(pcap_t *p)
+{
+	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
+
+	(void)worker_take(p, 1);
+	if (g->worker_fd != -1) {
+		close(g->worker_fd);
+		g->worker_fd = -1;
+	}
+	stop_growing(g);
+	g->generation = fork_generation;
 }
 
 /*
@@ -898,6 +894,8 @@ pcap_ring_grow_check(pcap_t *p)
 	int taken;
 
 	close_unread(g);
+	if (g->generation != fork_generation)
+		leave_growth_to_parent(p);
 	taken = worker_take(p, 0);
 	if (taken != 0 || g->size >= g->max || pr->rx.final ||
 	    !ring_rx_nearly_full(&pr->rx) || !group_try_hold(g))
@@ -916,9 +914,12 @@ pcap_ring_grow_check(pcap_t *p)
 void
 pcap_ring_grow_wake_open(pcap_t *p)
 {
+	static pthread_once_t forks_watched = PTHREAD_ONCE_INIT;
 	struct ring_grow *g = &((struct pcap_ring *)libpcap_priv(p))->grow;
 	char unused[PCAP_ERRBUF_SIZE];
 
+	(void)pthread_once(&forks_watched, watch_forks);
+	g->generation = fork_generation;
 	g->worker_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (g->worker_fd != -1 &&
 	    pcap_ring_epoll_add(p, g->worker_fd, unused) != 0) {

@@ -204,7 +204,7 @@ struct ring_grow {
 	void (*worker_task)(pcap_t *);
 	int worker_busy;		/* started, its results not yet taken */
 	int worker_threaded;		/* on a thread, not run by the reader */
-	unsigned int worker_generation;	/* fork()s before it (a child's is not its own) */
+	unsigned int generation;	/* fork()s before activation: a child's differs */
 	int worker_done;		/* set by the task as it ends (__atomic) */
 	int worker_fd;			/* eventfd in the selectable set: it is done */
 	struct ring_map retired_map;	/* the old ring, for a switch's worker */

@@ -303,9 +303,10 @@ again:
 	/*
 	 * A step's new socket, picked, may be all that woke the read (or a
 	 * program's select()): nothing to wait for, as stock's socket would
-	 * not have been readable.
+	 * not have been readable; but without a timeout, stock's blocking
+	 * read returns only with a packet.
 	 */
-	if (ret == 0 && picked)
+	if (ret == 0 && picked && (pr->timeout != 0 || pr->wait_once))
 		return 0;
 	if (ret == 0) {
 		ret = wait_for_packets(p);

@@ -360,6 +360,73 @@ idle_after_growth(int next_ex)
 }
 
 /*
+ * Frames from GROWTH_BURST on, a second after the burst: enough to fill
+ * a 256 KiB block, which without a timeout is when the kernel hands it
+ * over.
+ */
+#define LATE_FRAMES	400
+
+static void *
+send_after_burst(void *arg)
+{
+	(void)arg;
+	bed_sleep(1.0);
+	bed_send(sender_fd, GROWTH_BURST, LATE_FRAMES, 1514, 1514, MIX_UDP,
+	    NULL);
+	return NULL;
+}
+
+/*
+ * A growing blocking handle without a timeout, read with pcap_next_ex()
+ * alone: as with stock, no call returns 0 (pcap_next() would say the
+ * capture ended), through the step a burst starts, until frames sent a
+ * second later.
+ */
+static void
+no_timeout_through_growth(void)
+{
+	const char *what = "growing, no timeout: pcap_next_ex through a step";
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct bed_tally t;
+	unsigned long zeros = 0;
+	pthread_t tid;
+	pcap_t *p;
+	int ret;
+
+	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
+	p = bed_open(0, 2 * 1024 * 1024, 0);
+	unsetenv("PCAP_RING_BUFFER_MAX");
+	bed_tally_init(&t, 0, GROWTH_BURST + LATE_FRAMES);
+	bed_send(sender_fd, 0, GROWTH_BURST, 1514, 1514, MIX_UDP, NULL);
+	bed_sleep(0.2);
+	if (pthread_create(&tid, NULL, send_after_burst, NULL) != 0)
+		bed_fatal("pthread_create");
+	bed_deadline(30, what);
+	while (t.seen[GROWTH_BURST] == 0) {
+		ret = pcap_next_ex(p, &h, &data);
+		if (ret == 1)
+			bed_tally_packet(&t, h, data);
+		else if (ret == 0)
+			zeros++;
+		else {
+			CHECK(0, "%s: %d (%s)", what, ret, pcap_geterr(p));
+			break;
+		}
+	}
+	bed_deadline_clear();
+	pthread_join(tid, NULL);
+	CHECK(zeros == 0 && t.dup == 0,
+	    "%s: %lu calls returned 0, %lu frames captured, dup %lu", what,
+	    zeros, t.frames, t.dup);
+	if (bed_failures == 0)
+		bed_ok("%s: %lu frames, the late ones among them, no call returned 0",
+		    what, t.frames);
+	bed_tally_free(&t);
+	pcap_close(p);
+}
+
+/*
  * Frames a batched handle queued: a readable fd leads to one read that
  * returns within the timeout (at once without one: stock's read after a
  * readable select() never blocks), after which the fd is not readable,
@@ -500,6 +567,7 @@ main(int argc, char **argv)
 	}
 	idle_after_growth(0);
 	idle_after_growth(1);
+	no_timeout_through_growth();
 	idle_after_batched_inject(0, 3, IDLE_TIMEOUT_MS, 0);
 	idle_after_batched_inject(1, 3, IDLE_TIMEOUT_MS, 1);
 	idle_after_batched_inject(0, 64, IDLE_TIMEOUT_MS, 1);
