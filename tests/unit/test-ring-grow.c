@@ -290,6 +290,7 @@ static char stats_at_close_err[PCAP_ERRBUF_SIZE];
 static pcap_t *spare_read_watched;
 static pthread_t stats_thread;
 static int spare_held = -1, spare_parked, spare_hold_entered;	/* __atomic */
+static int spare_hold_release;	/* __atomic */
 
 /*
  * Whether descriptors a and b, both open, are of the same open file
@@ -356,10 +357,10 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	    __atomic_load_n(&spare_held, __ATOMIC_RELAXED) == -1) {
 		__atomic_store_n(&spare_hold_entered, 1, __ATOMIC_RELEASE);
 		deadline = bed_now() + 10;
-		while (calls_logged('S') < 3 && bed_now() < deadline)
+		while ((calls_logged('S') < 3 ||
+		    !__atomic_load_n(&spare_hold_release, __ATOMIC_ACQUIRE)) &&
+		    bed_now() < deadline)
 			bed_sleep(0.001);
-		/* Past the switch's worker, which a read then takes. */
-		bed_sleep(0.3);
 		__atomic_store_n(&spare_parked,
 		    same_file(fd, pcap_get_selectable_fd(watched)),
 		    __ATOMIC_RELAXED);
@@ -622,6 +623,7 @@ stats_from_another_thread(void)
 	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
 	__atomic_store_n(&spare_held, -1, __ATOMIC_RELAXED);
 	__atomic_store_n(&spare_hold_entered, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&spare_hold_release, 0, __ATOMIC_RELAXED);
 	if (pthread_create(&stats_thread, NULL, stats_until_stopped, &l) != 0)
 		bed_fatal("pthread_create");
 	__atomic_store_n(&spare_read_watched, l.p, __ATOMIC_RELEASE);
@@ -633,20 +635,19 @@ stats_from_another_thread(void)
 		bed_sleep(0.2);
 		bed_drain(l.p, tally_until_spare_read, (u_char *)&t,
 		    &t.packets, sent, 1.0);
-		/*
-		 * The held read goes on after the third step's switch; reads
-		 * meanwhile, where growth is over, cannot close the number.
-		 */
-		deadline = bed_now() + 2;
-		while (i == 2 && __atomic_load_n(&spare_held,
-		    __ATOMIC_ACQUIRE) == -1 && bed_now() < deadline) {
-			if (pcap_dispatch(l.p, -1, tally_until_spare_read,
-			    (u_char *)&t) < 0)
-				CHECK(0, "a read while the call is held: %s",
-				    pcap_geterr(l.p));
-			bed_sleep(0.01);
-		}
 	}
+	/*
+	 * The held read goes on after the third step's switch, and after a
+	 * read that took the switch's worker (done by now): growth is over,
+	 * and only a later read can close the number.
+	 */
+	if (pcap_dispatch(l.p, -1, tally_until_spare_read, (u_char *)&t) < 0)
+		CHECK(0, "a read while the call is held: %s", pcap_geterr(l.p));
+	__atomic_store_n(&spare_hold_release, 1, __ATOMIC_RELEASE);
+	deadline = bed_now() + 2;
+	while (__atomic_load_n(&spare_held, __ATOMIC_ACQUIRE) == -1 &&
+	    bed_now() < deadline)
+		bed_sleep(0.01);
 	__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(stats_thread, NULL);
 	__atomic_store_n(&spare_read_watched, NULL, __ATOMIC_RELEASE);
