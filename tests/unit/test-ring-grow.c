@@ -138,6 +138,28 @@ wait_for_step_picked(void)
 }
 
 /*
+ * The bed holds the next join of any thread (a growth step's worker's)
+ * for secs, then lets it through or fails it with err; and lets go.
+ */
+static void
+hold_step_join(double secs, int err)
+{
+	bed_join_pause.any_thread = 1;
+	bed_join_pause.secs = secs;
+	bed_join_pause.fail_errno = err;
+	__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+}
+
+static void
+release_step_join(void)
+{
+	__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
+	bed_join_pause.fail_errno = 0;
+	bed_join_pause.any_thread = 0;
+}
+
+/*
  * A case in a child process, whose state (a seccomp filter, the kernel's
  * answer the module keeps) the later cases must not inherit.  Its
  * failures and successes are reported by the child; the parent checks
@@ -1208,12 +1230,7 @@ tx_ring_joins_after_step(enum first_transmit when)
 	memset(&bed_fanout_log, 0, sizeof(bed_fanout_log));
 	in_step.done = when != WHILE_DRAINING;
 	if (when != WHILE_DRAINING) {
-		/* The step's join is its worker's. */
-		bed_join_pause.any_thread = 1;
-		bed_join_pause.secs = 0.5;
-		bed_join_pause.fail_errno = when == IN_FAILED_STEP ? EINVAL : 0;
-		__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+		hold_step_join(0.5, when == IN_FAILED_STEP ? EINVAL : 0);
 		if (pthread_create(&thread, NULL, transmit_in_step, &first) != 0)
 			bed_fatal("pthread_create");
 	}
@@ -1232,9 +1249,7 @@ tx_ring_joins_after_step(enum first_transmit when)
 	    &tally.packets, BURST, 1.0);
 	if (when != WHILE_DRAINING) {
 		pthread_join(thread, NULL);
-		__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
-		bed_join_pause.fail_errno = 0;
-		bed_join_pause.any_thread = 0;
+		release_step_join();
 	}
 	step = strchr(bed_fanout_log.calls, 'R');
 	joined_after = step == NULL ? NULL :
@@ -1354,11 +1369,7 @@ read_not_held_by_step(void)
 	double took;
 	pcap_t *p = bed_open_nonblocking(2 * MIB, 50);
 
-	bed_join_pause.any_thread = 1;
-	bed_join_pause.secs = 0.5;
-	bed_join_pause.fail_errno = 0;
-	__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+	hold_step_join(0.5, 0);
 	bed_tally_init(&t, 0, BURST);
 	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
@@ -1369,8 +1380,7 @@ read_not_held_by_step(void)
 	took = bed_now() - took;
 	bed_drain(p, bed_tally_cb, (u_char *)&t, &t.frames, 1000, 1.0);
 	wait_for_step_picked();
-	__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
-	bed_join_pause.any_thread = 0;
+	release_step_join();
 	CHECK(took < 0.25 &&
 	    __atomic_load_n(&bed_join_pause.paused, __ATOMIC_ACQUIRE) &&
 	    t.frames >= 1000,
@@ -1401,10 +1411,7 @@ fork_during_step(void)
 	int status;
 	pcap_t *p = bed_open_nonblocking(2 * MIB, 50);
 
-	bed_join_pause.any_thread = 1;
-	bed_join_pause.secs = 0.5;
-	__atomic_store_n(&bed_join_pause.paused, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&bed_join_pause.armed, 1, __ATOMIC_RELEASE);
+	hold_step_join(0.5, 0);
 	bed_tally_init(&t, 0, BURST + 200);
 	bed_send(sender_fd, 0, BURST, 1514, 1514, MIX_UDP, NULL);
 	bed_sleep(0.2);
@@ -1437,8 +1444,7 @@ fork_during_step(void)
 	forked = bed_now() - forked;
 	if (waitpid(pid, &status, 0) != pid)
 		bed_fatal("waitpid: %s", strerror(errno));
-	__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
-	bed_join_pause.any_thread = 0;
+	release_step_join();
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "a child forked during a step failed (status %#x)", status);
 	CHECK(forked > 0.2, "fork() during a step returned in %.3f s, before the step's held join (0.5 s)",
