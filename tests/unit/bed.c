@@ -17,11 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/seccomp.h>
 
 #include "bed.h"
 
@@ -209,6 +212,48 @@ bed_finish(void)
 	}
 	printf("all passed with the %s library\n", bed.lib);
 	return 0;
+}
+
+/*
+ * A case in a child process, whose state (a seccomp filter, the kernel's
+ * answer the module keeps) the later cases must not inherit.  Its
+ * failures and successes are reported by the child; the parent checks
+ * that it ended well.
+ */
+void
+bed_in_child(void (*one_case)(void), const char *what)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == -1)
+		bed_fatal("fork");
+	if (pid == 0) {
+		bed_failures = 0;	/* its own, not the cases' before */
+		one_case();
+		fflush(stdout);
+		_exit(bed_failures != 0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		bed_fatal("waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "%s: the child failed (status %#x)", what, status);
+}
+
+/*
+ * This process's system calls go through filter code from now on, as a
+ * sandbox's would (in a child: bed_in_child()).
+ */
+void
+bed_seccomp(struct sock_filter *code, unsigned short len)
+{
+	struct sock_fprog prog = { len, code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
+		bed_fatal("seccomp: %s", strerror(errno));
 }
 
 int

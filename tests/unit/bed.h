@@ -50,6 +50,9 @@ int	bed_plugin_loaded(void);
 int	bed_finish(void);
 void	bed_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	bed_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	bed_in_child(void (*one_case)(void), const char *what);
+struct sock_filter;
+void	bed_seccomp(struct sock_filter *code, unsigned short len);
 
 /*
  * A case that cannot run here: its reason goes to tests/run-tests.sh,

@@ -75,7 +75,6 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
@@ -157,34 +156,6 @@ release_step_join(void)
 	__atomic_store_n(&bed_join_pause.armed, 0, __ATOMIC_RELEASE);
 	bed_join_pause.fail_errno = 0;
 	bed_join_pause.any_thread = 0;
-}
-
-/*
- * A case in a child process, whose state (a seccomp filter, the kernel's
- * answer the module keeps) the later cases must not inherit.  Its
- * failures and successes are reported by the child; the parent checks
- * that it ended well.
- */
-static void
-in_child(void (*one_case)(void), const char *what)
-{
-	pid_t pid;
-	int status;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == -1)
-		bed_fatal("fork");
-	if (pid == 0) {
-		bed_failures = 0;	/* its own, not the cases' before */
-		one_case();
-		fflush(stdout);
-		_exit(bed_failures != 0);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		bed_fatal("waitpid: %s", strerror(errno));
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "%s: the child failed (status %#x)", what, status);
 }
 
 /*
@@ -1926,11 +1897,8 @@ fanout_joins_fail(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOMEM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
-		bed_fatal("seccomp: %s", strerror(errno));
+	bed_seccomp(code, sizeof(code) / sizeof(code[0]));
 }
 
 static void *
@@ -1960,11 +1928,8 @@ threads_refused(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	};
-	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
-		bed_fatal("seccomp: %s", strerror(errno));
+	bed_seccomp(code, sizeof(code) / sizeof(code[0]));
 }
 
 /*
@@ -2150,7 +2115,7 @@ main(int argc, char **argv)
 	setenv("PCAP_RING_BUFFER_MAX", "64", 1);
 	/* First: their children must inherit no kernel answer. */
 	for (probe_case = OLD_KERNEL; probe_case <= NOT_NEEDED; probe_case++)
-		in_child(group_ids_probe, "fanout group ids");
+		bed_in_child(group_ids_probe, "fanout group ids");
 	grows_on_burst(0);
 	grows_on_burst(1);
 	steps_set_the_program_once(0);
@@ -2178,7 +2143,7 @@ main(int argc, char **argv)
 	program_group_send_queue();
 	read_not_held_by_step();
 	fork_during_step();
-	in_child(step_in_thread_sandbox, "sandboxed");
+	bed_in_child(step_in_thread_sandbox, "sandboxed");
 	copy_held_across_step(0, 0);
 	copy_held_across_step(1, 0);
 	copy_held_across_step(0, 1);
@@ -2186,7 +2151,7 @@ main(int argc, char **argv)
 	short_of_descriptors();
 	own_sockets_close_on_exec(0);
 	own_sockets_close_on_exec(1);
-	in_child(dummy_join_fails, "dummy's join failed");
+	bed_in_child(dummy_join_fails, "dummy's join failed");
 	cancelled_while_switching();
 	/* Last: it leaves this process in a mount namespace of its own. */
 	no_packet_list();
